@@ -1,0 +1,47 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app rph_pwa
+export FLASK_APP := rph_pwa
+
+.PHONY: run test test-sqlite test-postgres bench setup translations migrate demo totp clean chromium
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile -q -d rph_pwa/translations
+
+migrate: setup
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) demo-data
+
+## Set up everything and serve the app with demo data on http://localhost:5000
+run: demo
+	$(FLASK) run --host localhost --port 5000
+
+## Set up everything and run the whole test suite (browser tests in Debian's Chromium)
+test: setup chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+chromium:
+	@scripts/ensure-chromium
+
+bench: setup
+	$(BIN)/python -m bench
+
+## Print the current TOTP code of a demo staff user: make totp USER=terapeut
+totp: setup
+	@$(FLASK) totp-code $(USER)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,53 @@
+"""Starting and ending a signed-in session in the browser."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import current_app, session
+from flask_login import current_user, login_user, logout_user
+
+from ..crypto import field_crypto
+from ..db import get_session
+from ..models import User
+from ..services import login_sessions
+from ..services.mail import MailSettings
+from ..services.passkeys import RelyingParty
+
+
+def sign_in(user: User, *, method: str) -> None:
+    """Rotate the session: forget everything from before, record a new login session, log in."""
+    lang = session.get("lang")
+    session.clear()
+    token = login_sessions.start_login_session(get_session(), user=user, method=method)
+    user.login_token = token
+    login_user(user)
+    session.permanent = user.is_resident
+    if user.is_staff:
+        session["last_active"] = datetime.now(timezone.utc).timestamp()
+    if lang:
+        session["lang"] = lang
+
+
+def sign_out() -> None:
+    """End this browser's login session."""
+    token = getattr(current_user, "login_token", None)
+    if token:
+        login_sessions.end_login_session(get_session(), token)
+    logout_user()
+    session.clear()
+
+
+def relying_party() -> RelyingParty:
+    """The WebAuthn relying party from config."""
+    config = current_app.config
+    return RelyingParty(id=config["WEBAUTHN_RP_ID"], name=config["WEBAUTHN_RP_NAME"], origin=config["WEBAUTHN_ORIGIN"])
+
+
+def mail_settings() -> MailSettings:
+    """Mail settings from config."""
+    return MailSettings.from_config(current_app.config)
+
+
+def crypto():
+    """Shortcut for the app's FieldCrypto."""
+    return field_crypto()

@@ -1,0 +1,369 @@
+"""Sign-in views: residents (passkeys, e-mail code), staff (password + TOTP or passkey), accounts."""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..db import get_session
+from ..extensions import limiter
+from ..models import User
+from ..services import email_codes, passkeys
+from ..services.accounts import check_staff_password, create_resident, verify_totp
+from ..services.errors import Conflict, InvalidCode, NotFound, PasskeyError
+from ..services.mail import send_mail
+from ..services.residents import municipality_choices
+from .forms import CodeForm, EmailForm, EmptyForm, PasskeyNameForm, RegisterForm, StaffLoginForm, TotpForm
+from .signin import crypto, mail_settings, relying_party, sign_in, sign_out
+
+bp = Blueprint("auth", __name__)
+
+
+def signin_limit() -> str:
+    return current_app.config["SIGNIN_RATE_LIMIT"]
+
+
+def _home_for(user: User) -> str:
+    return url_for("therapist.index") if user.is_staff else url_for("client.home")
+
+
+def _json_error(message: str, status: int = 400):
+    return jsonify({"error": message}), status
+
+
+# --- Residents: passkey sign-in ----------------------------------------------------------------
+
+@bp.route("/login")
+def login():
+    """The resident sign-in page: passkey first, e-mail code as the fallback."""
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user))
+    return render_template("auth/login.html", form=EmptyForm())
+
+
+@bp.post("/auth/passkey/authenticate/options")
+@limiter.limit(signin_limit)
+def passkey_authenticate_options():
+    """Options for a usernameless passkey sign-in (or the staff second factor)."""
+    user = None
+    pending = session.get("staff_pending")
+    if request.args.get("purpose") == "staff" and pending:
+        user = get_session().get(User, pending)
+    ceremony = passkeys.begin_authentication(get_session(), rp=relying_party(), user=user)
+    get_session().commit()
+    session["webauthn_auth"] = ceremony.key
+    return current_app.response_class(ceremony.options_json, mimetype="application/json")
+
+
+@bp.post("/auth/passkey/authenticate/verify")
+@limiter.limit(signin_limit)
+def passkey_authenticate_verify():
+    """Verify the assertion and sign in (residents), or complete the staff second factor."""
+    db = get_session()
+    try:
+        credential = passkeys.parse_credential(request.get_data())
+        passkey = passkeys.finish_authentication(db, rp=relying_party(), key=session.pop("webauthn_auth", None),
+                                                 credential=credential)
+    except PasskeyError:
+        db.commit()  # the challenge is used up either way
+        return _json_error(_("Sign-in with the passkey did not work. Try again, or use a code by e-mail."))
+    user = passkey.user
+    pending = session.get("staff_pending")
+    if user.is_staff:
+        if pending != user.id:
+            db.commit()
+            return _json_error(_("Staff sign in with a password first."), 403)
+        sign_in(user, method="password_passkey")
+    else:
+        sign_in(user, method="passkey")
+    db.commit()
+    return jsonify({"redirect": _home_for(user)})
+
+
+# --- Residents: create an account with a passkey ----------------------------------------------
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(signin_limit, methods=["POST"])
+def register():
+    """Step 1 of a new account: municipality, name, consent. Step 2 creates the passkey."""
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user))
+    choices = municipality_choices(get_session())
+    form = RegisterForm()
+    form.municipality.choices = [(0, _("Choose…"))] + [(c.id, c.name) for c in choices]
+    if form.validate_on_submit():
+        if form.municipality.data == 0:
+            form.municipality.errors.append(_("Choose your municipality."))
+        else:
+            session["signup"] = {"municipality_id": form.municipality.data,
+                                 "display_name": (form.display_name.data or "").strip()}
+            return redirect(url_for(".register_passkey"))
+    elif request.method == "GET" and "signup" in session:
+        form.municipality.data = session["signup"]["municipality_id"]
+        form.display_name.data = session["signup"]["display_name"]
+    unserved = [c.name for c in choices if c.team_name is None]
+    return render_template("auth/register.html", form=form, unserved=unserved), 400 if form.errors else 200
+
+
+@bp.route("/register/passkey")
+def register_passkey():
+    """Step 2: create the passkey that is the way in to the new account."""
+    if current_user.is_authenticated:
+        return redirect(url_for(".passkey_list"))
+    if "signup" not in session:
+        return redirect(url_for(".register"))
+    return render_template("auth/register_passkey.html")
+
+
+@bp.post("/auth/passkey/register/options")
+@limiter.limit(signin_limit)
+def passkey_register_options():
+    """Options for creating a passkey: for the signed-in user, or for a sign-up in progress."""
+    db = get_session()
+    if current_user.is_authenticated:
+        user, label = current_user, current_user.display_name or current_user.username or _("My account")
+    elif "signup" in session:
+        user, label = None, session["signup"].get("display_name") or _("My account")
+    else:
+        return _json_error(_("Start by creating an account."), 403)
+    ceremony = passkeys.begin_registration(db, rp=relying_party(), user=user, user_label=label)
+    db.commit()
+    session["webauthn_reg"] = ceremony.key
+    return current_app.response_class(ceremony.options_json, mimetype="application/json")
+
+
+@bp.post("/auth/passkey/register/verify")
+@limiter.limit(signin_limit)
+def passkey_register_verify():
+    """Verify the new passkey; create the account first if this is a sign-up."""
+    db = get_session()
+    try:
+        body = passkeys.parse_credential(request.get_data())
+        credential = body.get("credential")
+        if not isinstance(credential, dict):
+            raise PasskeyError("missing credential")
+        new = passkeys.finish_registration(db, rp=relying_party(), key=session.pop("webauthn_reg", None),
+                                           credential=credential)
+    except PasskeyError:
+        db.commit()
+        return _json_error(_("The passkey could not be created. Please try again."))
+    name = str(body.get("name") or _("My phone"))
+    if current_user.is_authenticated:
+        passkeys.add_passkey(db, user=current_user, new=new, name=name)
+        db.commit()
+        flash(_("The passkey was added."), "success")
+        return jsonify({"redirect": url_for(".passkey_list")})
+    signup = session.get("signup")
+    if not signup or new.user_handle is None:
+        db.rollback()
+        return _json_error(_("Start by creating an account."), 403)
+    try:
+        user = create_resident(db, municipality_id=signup["municipality_id"], user_handle=new.user_handle,
+                               display_name=signup.get("display_name"), locale=request.cookies.get("lang"))
+    except NotFound:
+        db.rollback()
+        return _json_error(_("Choose your municipality again."))
+    passkeys.add_passkey(db, user=user, new=new, name=name)
+    sign_in(user, method="passkey")
+    db.commit()
+    flash(_("Your account is ready. Next time, sign in with your passkey."), "success")
+    return jsonify({"redirect": url_for("client.home")})
+
+
+# --- Residents: one-time code by e-mail -------------------------------------------------------
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(signin_limit, methods=["POST"])
+def code_request():
+    """Ask for a sign-in code. The answer is the same whether or not the address has an account."""
+    form = EmailForm()
+    if form.validate_on_submit():
+        db = get_session()
+        found = email_codes.request_signin_code(db, email=form.email.data, crypto=crypto())
+        db.commit()
+        session["code_lookup"] = crypto().lookup_hash(form.email.data.strip().lower())
+        if found is not None:
+            _user, code = found
+            send_mail(mail_settings(), to=form.email.data.strip(), subject=_("Your sign-in code"),
+                      body=_("Your code is %(code)s. It is valid for 10 minutes.\n\n"
+                             "If you did not ask for it, you can ignore this message.", code=code))
+        flash(_("If the address belongs to an account, we have sent a code to it. It can take a minute."), "info")
+        return redirect(url_for(".code_verify"))
+    return render_template("auth/code_request.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login/code/verify", methods=["GET", "POST"])
+@limiter.limit(signin_limit, methods=["POST"])
+def code_verify():
+    """Enter the code; on success you are signed in and asked to make a new passkey."""
+    if "code_lookup" not in session:
+        return redirect(url_for(".code_request"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        db = get_session()
+        from sqlalchemy import select
+
+        user_id = db.scalars(select(User.id).where(User.email_lookup == session["code_lookup"])).first()
+        try:
+            user = email_codes.verify_signin_code(db, user_id=user_id, code=form.code.data, crypto=crypto())
+        except InvalidCode:
+            db.commit()
+            form.code.errors.append(_("The code is wrong or has expired. Check the e-mail, or ask for a new code."))
+        else:
+            sign_in(user, method="email_code")
+            db.commit()
+            flash(_("You are signed in. Make a passkey on this device so you can sign in quickly next time."), "success")
+            return redirect(url_for(".passkey_list"))
+    return render_template("auth/code_verify.html", form=form), 400 if form.errors else 200
+
+
+# --- Staff: password, then TOTP or passkey ----------------------------------------------------
+
+@bp.route("/staff/login", methods=["GET", "POST"])
+@limiter.limit(signin_limit, methods=["POST"])
+def staff_login():
+    """Staff step 1: username and password."""
+    if current_user.is_authenticated and current_user.is_staff:
+        return redirect(url_for("therapist.index"))
+    form = StaffLoginForm()
+    if form.validate_on_submit():
+        db = get_session()
+        user = check_staff_password(db, username=form.username.data, password=form.password.data)
+        db.commit()
+        if user is not None:
+            session.clear()
+            session["staff_pending"] = user.id
+            return redirect(url_for(".staff_second_factor"))
+        form.password.errors.append(_("The username or password is wrong."))
+    return render_template("auth/staff_login.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/staff/login/second-factor", methods=["GET", "POST"])
+@limiter.limit(signin_limit, methods=["POST"])
+def staff_second_factor():
+    """Staff step 2: a TOTP code (or a passkey, through the passkey endpoints)."""
+    db = get_session()
+    pending = session.get("staff_pending")
+    user = db.get(User, pending) if pending else None
+    if user is None:
+        return redirect(url_for(".staff_login"))
+    form = TotpForm()
+    if form.validate_on_submit():
+        try:
+            verify_totp(user, form.code.data)
+        except InvalidCode:
+            form.code.errors.append(_("The code is wrong or has already been used. Wait for a new code and try again."))
+        else:
+            sign_in(user, method="password_totp")
+            db.commit()
+            return redirect(url_for("therapist.index"))
+    has_passkey = bool(passkeys.list_passkeys(db, user=user))
+    return render_template("auth/staff_second_factor.html", form=form, has_passkey=has_passkey), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out of this browser."""
+    form = EmptyForm()
+    if form.validate_on_submit() and current_user.is_authenticated:
+        was_staff = current_user.is_staff
+        sign_out()
+        get_session().commit()
+        flash(_("You are signed out."), "info")
+        return redirect(url_for(".staff_login" if was_staff else ".signed_out"))
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/signed-out")
+def signed_out():
+    """After sign-out: tells the service worker to remove personal offline data."""
+    return render_template("auth/signed_out.html")
+
+
+# --- Account: passkeys and fallback e-mail ----------------------------------------------------
+
+@bp.route("/account/passkeys")
+@login_required
+def passkey_list():
+    """The user's passkeys: add, rename, remove."""
+    items = passkeys.list_passkeys(get_session(), user=current_user)
+    return render_template("auth/passkeys.html", passkeys=items, rename_form=PasskeyNameForm(), form=EmptyForm())
+
+
+@bp.post("/account/passkeys/<int:passkey_id>/rename")
+@login_required
+def passkey_rename(passkey_id: int):
+    """Rename one of your passkeys."""
+    form = PasskeyNameForm()
+    db = get_session()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for e in form.name.errors) or _("Please try again."), "error")
+        return redirect(url_for(".passkey_list"))
+    try:
+        passkeys.rename_passkey(db, user=current_user, passkey_id=passkey_id, name=form.name.data)
+    except NotFound:
+        abort(404)
+    db.commit()
+    flash(_("The passkey was renamed."), "success")
+    return redirect(url_for(".passkey_list"))
+
+
+@bp.post("/account/passkeys/<int:passkey_id>/remove")
+@login_required
+def passkey_remove(passkey_id: int):
+    """Remove one of your passkeys (not the last way in)."""
+    form = EmptyForm()
+    db = get_session()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        passkeys.remove_passkey(db, user=current_user, passkey_id=passkey_id)
+    except NotFound:
+        abort(404)
+    except PasskeyError:
+        flash(_("Add an e-mail address or another passkey first, so you can still sign in."), "error")
+        return redirect(url_for(".passkey_list"))
+    db.commit()
+    flash(_("The passkey was removed."), "success")
+    return redirect(url_for(".passkey_list"))
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+@limiter.limit(signin_limit, methods=["POST"])
+def email_add():
+    """Add or change the e-mail address used for sign-in codes: we send a code to confirm it."""
+    form = EmailForm()
+    if form.validate_on_submit():
+        db = get_session()
+        code = email_codes.request_email_confirmation(db, user=current_user, email=form.email.data, crypto=crypto())
+        db.commit()
+        send_mail(mail_settings(), to=form.email.data.strip(), subject=_("Confirm your e-mail address"),
+                  body=_("Your code is %(code)s. It is valid for 10 minutes.", code=code))
+        flash(_("We have sent a code to the address. Enter it below."), "info")
+        return redirect(url_for(".email_confirm"))
+    return render_template("auth/email_add.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/account/email/confirm", methods=["GET", "POST"])
+@login_required
+@limiter.limit(signin_limit, methods=["POST"])
+def email_confirm():
+    """Enter the code that confirms the new address."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            email_codes.confirm_email(db, user=current_user, code=form.code.data, crypto=crypto())
+        except InvalidCode:
+            db.commit()
+            form.code.errors.append(_("The code is wrong or has expired. Check the e-mail, or ask for a new code."))
+        except Conflict:
+            db.rollback()
+            form.code.errors.append(_("This address cannot be used. Choose another address."))
+        else:
+            db.commit()
+            flash(_("The e-mail address is saved. You can use it to sign in if you lose your passkey."), "success")
+            return redirect(url_for(".passkey_list"))
+    return render_template("auth/email_confirm.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,4 @@
+"""The resident's pages."""
+from .views import bp
+
+__all__ = ["bp"]

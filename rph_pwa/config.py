@@ -1,0 +1,121 @@
+"""Configuration classes, read from the environment.
+
+`Config` is the development default: an embedded SQLite file, a development outbox for mail and
+development-only keys. `ProductionConfig` refuses to start without real secrets.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Development-only keys. They are public (in the source), so ProductionConfig never uses them.
+_DEV_FIELD_KEY = "ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDAwMDA="
+_DEV_SECRET = "development-only-secret-key-never-use-in-production"
+
+
+def normalise_database_url(url: str) -> str:
+    """Map the usual `postgres://` spellings to SQLAlchemy's psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+class Config:
+    """Development defaults. Every value can be overridden from the environment."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET)
+    SQLALCHEMY_DATABASE_URL = normalise_database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'rph.sqlite3'}")
+    )
+    #: Fernet keys for field encryption, newest first (comma separated in FIELD_KEYS).
+    FIELD_KEYS = _env_list("FIELD_KEYS", _DEV_FIELD_KEY)
+    #: Key for keyed hashes used to look up e-mail addresses without storing them in clear.
+    LOOKUP_KEY = os.environ.get("LOOKUP_KEY", "development-only-lookup-key")
+
+    WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "localhost")
+    WEBAUTHN_RP_NAME = os.environ.get("WEBAUTHN_RP_NAME", "Rask psykisk helsehjelp")
+    WEBAUTHN_ORIGIN = os.environ.get("WEBAUTHN_ORIGIN", "http://localhost:5000")
+
+    #: "smtp" sends through MAIL_SERVER; "outbox" writes .eml files to MAIL_OUTBOX (development).
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "outbox")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_STARTTLS = os.environ.get("MAIL_USE_STARTTLS", "0") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "no-reply@localhost")
+    MAIL_OUTBOX = os.environ.get("MAIL_OUTBOX", str(ROOT / "instance" / "outbox"))
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Limit applied to every sign-in and code endpoint, per client address.
+    SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute;60 per hour")
+
+    STAFF_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("STAFF_IDLE_MINUTES", "30")))
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "rph_session"
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; avoids losing typed text to a stale token
+    HSTS = False
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
+    BABEL_DEFAULT_LOCALE = "nb"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "rph_pwa" / "translations")
+    LANGUAGES = ("nb", "nn", "en")
+
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    SHOW_DEV_OUTBOX = True
+
+
+class ProductionConfig(Config):
+    """Production: secrets must come from the environment, cookies are Secure, HSTS is on."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    SHOW_DEV_OUTBOX = False
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "FIELD_KEYS", "LOOKUP_KEY", "WEBAUTHN_RP_ID", "WEBAUTHN_ORIGIN")
+
+    @classmethod
+    def check_environment(cls, environ: dict[str, str] | os._Environ) -> None:
+        """Refuse to start without every secret: there are no fallback secrets in production."""
+        missing = [name for name in cls.REQUIRED if not environ.get(name)]
+        if missing:
+            raise RuntimeError(
+                "Production configuration is missing required settings: " + ", ".join(missing)
+            )
+
+
+class TestConfig(Config):
+    """Tests: mail through real SMTP on loopback (the tests start it), fast password hashing."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    MAIL_BACKEND = "smtp"
+    SHOW_DEV_OUTBOX = False
+
+
+def config_from_env() -> type[Config]:
+    """Pick the config class named by RPH_ENV (development by default)."""
+    name = os.environ.get("RPH_ENV", "development")
+    if name == "production":
+        ProductionConfig.check_environment(os.environ)
+        return ProductionConfig
+    return Config

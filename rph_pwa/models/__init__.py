@@ -1,0 +1,18 @@
+"""All models, re-exported so Alembic and services can import them from one place."""
+from .audit import AuditEvent
+from .auth import EmailCode, LoginSession, Passkey, WebAuthnChallenge
+from .people import Municipality, Role, Team, TeamMembership, User, team_municipality
+
+__all__ = [
+    "AuditEvent",
+    "EmailCode",
+    "LoginSession",
+    "Municipality",
+    "Passkey",
+    "Role",
+    "Team",
+    "TeamMembership",
+    "User",
+    "WebAuthnChallenge",
+    "team_municipality",
+]

@@ -1,0 +1,164 @@
+"""People and organisation: municipalities, teams, users and team membership."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, LargeBinary, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..crypto import EncryptedText
+from ..db import Base, UTCDateTime, utcnow
+
+
+class Role(str, enum.Enum):
+    """What a user is in the service. Staff roles need a second factor."""
+
+    RESIDENT = "resident"
+    THERAPIST = "therapist"
+    TEAM_LEAD = "team_lead"
+    ADMIN = "admin"
+
+    @property
+    def is_staff(self) -> bool:
+        return self is not Role.RESIDENT
+
+
+ROLE_VALUES = tuple(role.value for role in Role)
+
+#: A team serves one or more municipalities (inter-municipal teams are common).
+team_municipality = Table(
+    "team_municipality",
+    Base.metadata,
+    Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
+    Column("municipality_id", ForeignKey("municipality.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Municipality(Base):
+    """A Norwegian municipality (kommune), identified by its official number."""
+
+    __tablename__ = "municipality"
+    __table_args__ = (CheckConstraint("length(number) = 4", name="number_four_digits"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Official four-digit municipality number (kommunenummer), e.g. "1860" for Vestvågøy.
+    number: Mapped[str] = mapped_column(String(4), unique=True)
+    #: Official name.
+    name: Mapped[str] = mapped_column(String(100))
+
+    teams: Mapped[list["Team"]] = relationship(secondary=team_municipality, back_populates="municipalities")
+
+
+class Team(Base):
+    """An RPH team. It may serve several municipalities."""
+
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Display name, e.g. "RPH Lofoten".
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    #: Public phone number residents can call instead of using the app.
+    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    #: Team inbox for content-free notices.
+    inbox_email: Mapped[Optional[str]] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    municipalities: Mapped[list[Municipality]] = relationship(
+        secondary=team_municipality, back_populates="teams", order_by="Municipality.name"
+    )
+    memberships: Mapped[list["TeamMembership"]] = relationship(back_populates="team", cascade="all, delete-orphan")
+
+
+class TeamMembership(Base):
+    """A staff member's place in a team. A therapist may belong to several teams."""
+
+    __tablename__ = "team_membership"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    team: Mapped[Team] = relationship(back_populates="memberships")
+    user: Mapped["User"] = relationship(back_populates="memberships")
+
+
+def new_user_handle() -> bytes:
+    """A random WebAuthn user handle: never the e-mail or the primary key."""
+    return secrets.token_bytes(32)
+
+
+class User(Base):
+    """Anyone who signs in: residents (passkeys) and staff (password + second factor)."""
+
+    __tablename__ = "user"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLE_VALUES!r}", name="role_known"),
+        CheckConstraint("role != 'resident' OR password_hash IS NULL", name="resident_has_no_password"),
+        CheckConstraint("role = 'resident' OR home_municipality_id IS NULL", name="only_residents_have_home"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: One of Role.
+    role: Mapped[str] = mapped_column(String(20))
+    #: Random WebAuthn user handle (32 bytes).
+    webauthn_user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True, default=new_user_handle)
+    #: Name or nickname the person wants us to use (encrypted).
+    display_name: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    #: E-mail address (encrypted); found through `email_lookup`.
+    email: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    #: Keyed hash of the normalised e-mail, for sign-in look-ups.
+    email_lookup: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    #: Phone number (encrypted).
+    phone: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    #: Resident's own words on how and when the team may contact them (encrypted free text).
+    contact_note: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    #: Chosen UI language (nb, nn, en); None = default.
+    locale: Mapped[Optional[str]] = mapped_column(String(5))
+    #: Residents: the municipality they live in.
+    home_municipality_id: Mapped[Optional[int]] = mapped_column(ForeignKey("municipality.id"))
+    #: Residents: the team that serves them.
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("team.id"), index=True)
+    #: Staff: argon2 hash.
+    password_hash: Mapped[Optional[str]] = mapped_column(String(255))
+    #: Staff: base32 TOTP secret (encrypted).
+    totp_secret: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    #: Staff: last accepted TOTP time step, so a code cannot be replayed.
+    totp_last_step: Mapped[Optional[int]]
+    #: Staff: username for sign-in (staff sign in with a username, residents never do).
+    username: Mapped[Optional[str]] = mapped_column(String(80), unique=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    home_municipality: Mapped[Optional[Municipality]] = relationship(foreign_keys=[home_municipality_id])
+    team: Mapped[Optional[Team]] = relationship(foreign_keys=[team_id])
+    memberships: Mapped[list[TeamMembership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    #: The login-session token of this request (not a column); Flask-Login stores it, not the id.
+    login_token = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str | None:
+        """Flask-Login id: the rotating login-session token, so sessions can be revoked."""
+        return self.login_token
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role_enum.is_staff
+
+    @property
+    def is_resident(self) -> bool:
+        return self.role == Role.RESIDENT.value

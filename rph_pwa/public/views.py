@@ -1,0 +1,115 @@
+"""Public views: no sign-in needed."""
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from ..auth.forms import LanguageForm
+from ..config import ROOT
+from ..db import get_session
+from ..services.mail import MailSettings, read_outbox
+
+bp = Blueprint("public", __name__)
+
+SERVICE_WORKER = ROOT / "service_worker" / "service-worker.js"
+
+
+@bp.route("/")
+def index():
+    """The front page: what this is, and the ways in."""
+    return render_template("public/index.html")
+
+
+@bp.route("/hjelp")
+def crisis():
+    """Crisis help: public, cached offline by the service worker, never personal."""
+    return render_template("public/crisis.html")
+
+
+@bp.route("/offline")
+def offline():
+    """Shown by the service worker when a page cannot be fetched."""
+    return render_template("public/offline.html")
+
+
+@bp.route("/personvern")
+def privacy():
+    """How information is stored and protected."""
+    return render_template("public/privacy.html")
+
+
+@bp.post("/language")
+def set_language():
+    """Remember the chosen language: on the account when signed in, and in a cookie."""
+    form = LanguageForm()
+    target = _safe_next(request.form.get("next"))
+    if not form.validate_on_submit():
+        return redirect(target)
+    if current_user.is_authenticated:
+        current_user.locale = form.lang.data
+        get_session().commit()
+    response = redirect(target)
+    response.set_cookie("lang", form.lang.data, max_age=365 * 24 * 3600, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths, so the language switch cannot be an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for(".index")
+
+
+@bp.route("/healthz")
+def healthz():
+    """Liveness and database status for load balancers and monitoring."""
+    try:
+        get_session().execute(text("SELECT 1"))
+        return {"status": "ok", "database": "ok"}, 200
+    except Exception:  # noqa: BLE001 - any database failure is reported, not raised
+        current_app.logger.warning("health check: database unavailable")
+        return {"status": "error", "database": "unavailable"}, 503
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    """The web app manifest, at the root so its scope is the whole app."""
+    response = current_app.send_static_file("manifest.webmanifest")
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@lru_cache(maxsize=4)
+def _service_worker_source(static_folder: str) -> str:
+    """The worker with its cache version set to a hash of itself and the static files."""
+    digest = hashlib.sha256(SERVICE_WORKER.read_bytes())
+    for path in sorted(Path(static_folder).rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(static_folder).as_posix().encode())
+            digest.update(path.read_bytes())
+    return SERVICE_WORKER.read_text(encoding="utf-8").replace("__VERSION__", digest.hexdigest()[:12])
+
+
+@bp.route("/service-worker.js")
+def service_worker():
+    """The hand-written service worker, served from the root so it controls every page."""
+    response = make_response(_service_worker_source(current_app.static_folder))
+    response.mimetype = "text/javascript"
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.route("/dev/outbox")
+def dev_outbox():
+    """Development only: read the mail the app would have sent."""
+    if not current_app.config["SHOW_DEV_OUTBOX"] or current_app.config["MAIL_BACKEND"] != "outbox":
+        abort(404)
+    messages = read_outbox(MailSettings.from_config(current_app.config))
+    return render_template("public/dev_outbox.html", messages=messages)

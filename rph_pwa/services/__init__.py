@@ -1,0 +1,1 @@
+"""Use cases. Services take a Session, an actor and settings; they flush but never commit."""

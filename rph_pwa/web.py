@@ -1,0 +1,169 @@
+"""Request-level wiring shared by every blueprint: extensions, security headers, language,
+the signed-in user, the staff idle timeout and error pages."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+
+from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .db import get_session
+from .extensions import babel, csrf, limiter, login_manager
+from .services import login_sessions
+
+LANGUAGE_NAMES = {"nb": "Norsk bokmål", "nn": "Norsk nynorsk", "en": "English"}
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "manifest-src 'self'",
+    "worker-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def init_app(app: Flask) -> None:
+    """Bind extensions and request hooks to the app."""
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user)
+    app.before_request(enforce_staff_idle_timeout)
+    app.after_request(security_headers)
+    app.context_processor(template_globals)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)
+
+
+def load_user(token: str):
+    """Flask-Login loader: the session holds a login-session token, never the user's id."""
+    user = login_sessions.user_for_token(get_session(), token)
+    if user is not None:
+        user.login_token = token
+    return user
+
+
+def select_locale() -> str:
+    """The user's chosen language, else the language cookie, else bokmål."""
+    languages = ("nb", "nn", "en")
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = request.cookies.get("lang")
+    return chosen if chosen in languages else "nb"
+
+
+def enforce_staff_idle_timeout():
+    """Sign staff out after 30 idle minutes (residents' sessions are not idle-limited)."""
+    if request.endpoint in (None, "static") or request.path in ("/service-worker.js", "/healthz"):
+        return None
+    if not (current_user and current_user.is_authenticated and current_user.is_staff):
+        return None
+    from flask import current_app
+
+    now = datetime.now(timezone.utc).timestamp()
+    last = session.get("last_active", now)
+    if now - last > current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds():
+        token = getattr(current_user, "login_token", None)
+        if token:
+            login_sessions.end_login_session(get_session(), token)
+            get_session().commit()
+        logout_user()
+        session.clear()
+        flash(gettext("You were signed out after 30 minutes without activity."), "info")
+        return redirect(url_for("auth.staff_login"))
+    session["last_active"] = now
+    return None
+
+
+def security_headers(response):
+    """Strict headers on every answer."""
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    from flask import current_app
+
+    if current_app.config["HSTS"]:
+        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if current_user and getattr(current_user, "is_authenticated", False):
+        # Personal pages must not be stored by the browser or any cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def template_globals() -> dict:
+    """Values every template may use."""
+    from flask_babel import get_locale
+
+    return {
+        "current_locale": str(get_locale()),
+        "language_names": LANGUAGE_NAMES,
+    }
+
+
+def csrf_error(error: CSRFError):
+    """A stale or missing form token: explain, keep the user's place."""
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return {"error": gettext("The page had expired. Please try again.")}, 400
+    return render_template("errors/error.html", code=400,
+                           title=gettext("The page had expired"),
+                           message=gettext("For your safety, forms expire. Go back, reload the page and send it again. What you typed is kept on the page where possible.")), 400
+
+
+_MESSAGES = {
+    400: (lazy_gettext("Something in the request was wrong"), lazy_gettext("Please go back and try again.")),
+    403: (lazy_gettext("No access"), lazy_gettext("You do not have access to this page.")),
+    404: (lazy_gettext("Page not found"), lazy_gettext("The page does not exist, or you do not have access to it.")),
+    405: (lazy_gettext("Not allowed"), lazy_gettext("This page cannot be used that way.")),
+    413: (lazy_gettext("Too much text"), lazy_gettext("What you sent was too large. Please shorten it and try again.")),
+    429: (lazy_gettext("Too many attempts"), lazy_gettext("Please wait a few minutes before you try again.")),
+}
+
+
+def http_error(error: HTTPException):
+    """Friendly, translated error pages (JSON for JSON clients)."""
+    code = error.code or 500
+    title, message = _MESSAGES.get(code, (lazy_gettext("Something went wrong"), lazy_gettext("Please try again later.")))
+    if request.is_json or request.path.startswith("/auth/passkey/"):
+        return {"error": str(message)}, code
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def unexpected_error(error: Exception):
+    """Last resort: log without request data (no health information in logs) and apologise."""
+    from flask import current_app
+
+    if isinstance(error, HTTPException):
+        return http_error(error)
+    current_app.logger.exception("Unhandled error (%s) on %s", type(error).__name__, request.endpoint)
+    if current_app.config.get("TESTING") and current_app.config.get("PROPAGATE_TEST_ERRORS", True):
+        raise error
+    return render_template("errors/error.html", code=500, title=gettext("Something went wrong"),
+                           message=gettext("Please try again later.")), 500
+
+
+def new_nonce() -> str:
+    """A random value for one-off use in templates (kept for future inline needs)."""
+    return secrets.token_urlsafe(16)

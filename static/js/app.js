@@ -1,0 +1,167 @@
+/*
+ * rph-pwa: small progressive enhancements for every page.
+ *
+ * Loaded with <script src="/static/js/app.js" defer>. The site runs under a
+ * strict Content-Security-Policy: no inline script, no eval, and no inline
+ * styles set from here (we only toggle the `hidden` attribute). Every
+ * feature checks that its elements exist and silently does nothing if not,
+ * and the site works fully without this script.
+ */
+(function () {
+  "use strict";
+
+  var sw = "serviceWorker" in navigator ? navigator.serviceWorker : null;
+
+  /* ---- Service worker --------------------------------------------------- */
+
+  if (sw) {
+    window.addEventListener("load", function () {
+      sw.register("/service-worker.js", { scope: "/" }).catch(function () {
+        /* Offline support is optional; ignore registration errors. */
+      });
+    });
+  }
+
+  /* ---- After sign-out: clear per-user offline data ------------------------ */
+
+  // The template renders an element with [data-signed-out] on the page shown
+  // after signing out. Ask the service worker to delete per-user caches so
+  // nothing personal is left on a shared device.
+  if (sw && document.querySelector("[data-signed-out]")) {
+    var message = { type: "signed-out" };
+    if (sw.controller) {
+      sw.controller.postMessage(message);
+    } else {
+      sw.ready.then(function (registration) {
+        if (registration.active) {
+          registration.active.postMessage(message);
+        }
+      });
+    }
+  }
+
+  /* ---- Install hint ------------------------------------------------------ */
+
+  var installHint = document.getElementById("install-hint");
+  var installButton = document.getElementById("install-button");
+  var installHintIos = document.getElementById("install-hint-ios");
+  var deferredPrompt = null;
+
+  function isStandalone() {
+    return (
+      navigator.standalone === true ||
+      (window.matchMedia &&
+        window.matchMedia("(display-mode: standalone)").matches)
+    );
+  }
+
+  function isIosSafari() {
+    var ua = navigator.userAgent || "";
+    var ios =
+      /iPad|iPhone|iPod/.test(ua) ||
+      // iPadOS 13+ reports itself as a Mac.
+      (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+    // Other iOS browsers identify themselves; they have their own menus.
+    var otherBrowser = /CriOS|FxiOS|EdgiOS|OPiOS|GSA\//.test(ua);
+    return ios && !otherBrowser && /Safari/.test(ua);
+  }
+
+  window.addEventListener("beforeinstallprompt", function (event) {
+    // Keep the browser's own mini-infobar away; offer our calm hint instead.
+    event.preventDefault();
+    deferredPrompt = event;
+    if (installHint && installButton) {
+      installHint.hidden = false;
+    }
+  });
+
+  if (installButton) {
+    installButton.addEventListener("click", function () {
+      if (installHint) {
+        installHint.hidden = true;
+      }
+      if (!deferredPrompt) {
+        return;
+      }
+      var promptEvent = deferredPrompt;
+      deferredPrompt = null; // prompt() can only be used once.
+      promptEvent.prompt();
+    });
+  }
+
+  window.addEventListener("appinstalled", function () {
+    deferredPrompt = null;
+    if (installHint) {
+      installHint.hidden = true;
+    }
+  });
+
+  if (installHintIos && isIosSafari() && !isStandalone()) {
+    installHintIos.hidden = false;
+  }
+
+  /* ---- Confirm before submitting (e.g. delete, withdraw referral) -------- */
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement)) {
+      return;
+    }
+    var msg = form.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) {
+      event.preventDefault();
+    }
+  });
+
+  /* ---- Copy to clipboard (e.g. TOTP secret, reference number) ------------ */
+
+  // <button type="button" data-copy-target="some-id"
+  //         data-copied-label="Kopiert">Kopier</button>
+  // data-copied-label is optional: shown briefly after a successful copy.
+  function selectText(element) {
+    // Fallback: select the text so the user can copy it by hand.
+    var selection = window.getSelection && window.getSelection();
+    if (!selection) {
+      return;
+    }
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  var copyButtons = document.querySelectorAll("button[data-copy-target]");
+  Array.prototype.forEach.call(copyButtons, function (button) {
+    var original = button.textContent;
+    var timer = null;
+    button.addEventListener("click", function () {
+      var target = document.getElementById(
+        button.getAttribute("data-copy-target")
+      );
+      if (!target) {
+        return;
+      }
+      if (!navigator.clipboard || !navigator.clipboard.writeText) {
+        selectText(target);
+        return;
+      }
+      var text = (target.textContent || "").trim();
+      navigator.clipboard.writeText(text).then(
+        function () {
+          var copied = button.getAttribute("data-copied-label");
+          if (!copied) {
+            return;
+          }
+          button.textContent = copied;
+          window.clearTimeout(timer);
+          timer = window.setTimeout(function () {
+            button.textContent = original;
+          }, 2000);
+        },
+        function () {
+          selectText(target);
+        }
+      );
+    });
+  });
+})();
