@@ -7,6 +7,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from .db import Base, get_session
 
@@ -27,6 +28,7 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 @click.argument("revision", default="head")
+@with_appcontext
 def db_upgrade(revision: str) -> None:
     """Bring the database named by DATABASE_URL to the latest migration."""
     command.upgrade(alembic_config(), revision)
@@ -35,6 +37,7 @@ def db_upgrade(revision: str) -> None:
 
 @db_group.command("downgrade")
 @click.argument("revision")
+@with_appcontext
 def db_downgrade(revision: str) -> None:
     """Step the database back to REVISION."""
     command.downgrade(alembic_config(), revision)
@@ -43,18 +46,21 @@ def db_downgrade(revision: str) -> None:
 @db_group.command("revision")
 @click.option("-m", "--message", required=True)
 @click.option("--autogenerate/--empty", default=True)
+@with_appcontext
 def db_revision(message: str, autogenerate: bool) -> None:
     """Write a new migration (review it before committing)."""
     command.revision(alembic_config(), message=message, autogenerate=autogenerate)
 
 
 @db_group.command("current")
+@with_appcontext
 def db_current() -> None:
     """Show the database's current migration."""
     command.current(alembic_config())
 
 
 @click.command("demo-data")
+@with_appcontext
 def demo_data_command() -> None:
     """Load demo teams, municipalities, staff and residents, and print the demo logins."""
     from .demo import load_demo_data
@@ -72,6 +78,7 @@ def demo_data_command() -> None:
 @click.option("--team", "teams", multiple=True, help="Team name; repeat for several teams.")
 @click.option("--email", default=None)
 @click.password_option()
+@with_appcontext
 def create_user_command(role: str, username: str, display_name: str, teams: tuple[str, ...],
                         email: str | None, password: str) -> None:
     """Create a staff user; prints the TOTP secret to add to an authenticator app."""
@@ -101,6 +108,7 @@ def create_user_command(role: str, username: str, display_name: str, teams: tupl
 
 
 @click.command("rotate-keys")
+@with_appcontext
 def rotate_keys_command() -> None:
     """Re-encrypt every encrypted field with the newest key in FIELD_KEYS."""
     from . import models  # noqa: F401 - registers every table on Base.metadata
@@ -113,6 +121,7 @@ def rotate_keys_command() -> None:
 
 
 @click.command("generate-key")
+@with_appcontext
 def generate_key_command() -> None:
     """Print a new field-encryption key (put it first in FIELD_KEYS, then run rotate-keys)."""
     from .crypto import generate_key
@@ -122,6 +131,7 @@ def generate_key_command() -> None:
 
 @click.command("totp-code")
 @click.argument("username")
+@with_appcontext
 def totp_code_command(username: str) -> None:
     """Development only: print the current TOTP code of a staff user."""
     import pyotp

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
 CODE_PATTERN = r"^\s*\d{3}\s?\d{3}\s*$"
@@ -85,4 +85,5 @@ class ProfileForm(FlaskForm):
 class LanguageForm(FlaskForm):
     """Choose the interface language."""
 
-    lang = SelectField(_l("Language"), choices=[("nb", "Norsk bokmål"), ("nn", "Norsk nynorsk"), ("en", "English")])
+    lang = SelectField(_l("Language"), choices=[SelectChoice("nb", "Norsk bokmål"), SelectChoice("nn", "Norsk nynorsk"),
+                                                      SelectChoice("en", "English")])

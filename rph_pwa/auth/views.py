@@ -5,6 +5,7 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
                    session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from ..db import get_session
 from ..extensions import limiter
@@ -91,7 +92,7 @@ def register():
         return redirect(_home_for(current_user))
     choices = municipality_choices(get_session())
     form = RegisterForm()
-    form.municipality.choices = [(0, _("Choose…"))] + [(c.id, c.name) for c in choices]
+    form.municipality.choices = [SelectChoice(0, _("Choose…"))] + [SelectChoice(c.id, c.name) for c in choices]
     if form.validate_on_submit():
         if form.municipality.data == 0:
             form.municipality.errors.append(_("Choose your municipality."))

@@ -1,0 +1,92 @@
+"""Staff sign in with a password plus a second factor, and time out after 30 idle minutes."""
+from __future__ import annotations
+
+import pyotp
+
+from rph_pwa.models import Role
+from tests.factories import PASSWORD, make_staff, make_team
+
+
+def _staff(db):
+    team = make_team(db)
+    user, secret = make_staff(db, role=Role.THERAPIST, teams=[team])
+    db.commit()
+    return user, secret
+
+
+def test_password_then_totp_signs_in(db, actions, client):
+    user, secret = _staff(db)
+    response = actions.staff_login(user.username, PASSWORD, secret)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/therapist/")
+    assert client.get("/therapist/").status_code == 200
+
+
+def test_password_alone_does_not_reach_the_workspace(db, actions, client):
+    user, _secret = _staff(db)
+    actions.post_form("/staff/login", {"username": user.username, "password": PASSWORD})
+    response = client.get("/therapist/")
+    assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+
+
+def test_wrong_totp_is_refused(db, actions, client):
+    user, secret = _staff(db)
+    actions.post_form("/staff/login", {"username": user.username, "password": PASSWORD})
+    right = pyotp.TOTP(secret).now()
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    response = actions.post_form("/staff/login/second-factor", {"code": wrong})
+    assert response.status_code == 400
+    assert "wrong" in response.get_data(as_text=True).lower() or "feil" in response.get_data(as_text=True).lower()
+    assert client.get("/therapist/").status_code == 302
+
+
+def test_totp_code_cannot_be_replayed(db, actions, client, app):
+    user, secret = _staff(db)
+    actions.staff_login(user.username, PASSWORD, secret)
+    client.post("/logout", data={"csrf_token": _token(client)})
+    actions.post_form("/staff/login", {"username": user.username, "password": PASSWORD})
+    response = actions.post_form("/staff/login/second-factor", {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 400
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(db, actions):
+    user, _secret = _staff(db)
+    wrong = actions.post_form("/staff/login", {"username": user.username, "password": "not-it"})
+    unknown = actions.post_form("/staff/login", {"username": "nobody-here", "password": "not-it"})
+    assert wrong.status_code == unknown.status_code == 400
+    assert _main(wrong) == _main(unknown)
+
+
+def test_idle_staff_session_ends_after_30_minutes(db, actions, client):
+    user, secret = _staff(db)
+    actions.staff_login(user.username, PASSWORD, secret)
+    with client.session_transaction() as session:
+        session["last_active"] -= 31 * 60
+    response = client.get("/therapist/")
+    assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+    assert client.get("/therapist/").status_code == 302  # the login session itself was revoked
+
+
+def test_session_id_rotates_on_login(db, actions, client):
+    user, secret = _staff(db)
+    actions.post_form("/staff/login", {"username": user.username, "password": PASSWORD})
+    before = client.get_cookie("rph_session").value
+    actions.post_form("/staff/login/second-factor", {"code": pyotp.TOTP(secret).now()})
+    after = client.get_cookie("rph_session").value
+    assert before != after
+    with client.session_transaction() as session:
+        assert "staff_pending" not in session
+        assert str(user.id) != session["_user_id"]  # a login token, never the primary key
+
+
+def _token(client) -> str:
+    from tests.conftest import csrf_token
+
+    return csrf_token(client.get("/").get_data(as_text=True))
+
+
+def _main(response) -> str:
+    html = response.get_data(as_text=True)
+    html = html[html.index("<main"):html.index("</main>")]
+    import re
+
+    return re.sub(r'value="[^"]*"', "", html)

@@ -1,0 +1,178 @@
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL from TEST_DATABASE_URL), a real
+SMTP server on loopback, the app, a live server for the browser tests, and login helpers."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from rph_pwa import create_app
+from rph_pwa.config import TestConfig, normalise_database_url
+from rph_pwa.db import get_session
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mailbox:
+    """Messages received by the loopback SMTP server."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+    def last_code(self, address: str) -> str:
+        """The six-digit code in the newest message to `address`."""
+        messages = self.to(address)
+        assert messages, f"no mail to {address}"
+        body = messages[-1].get_body(("plain",)).get_content()
+        return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    return smtp_server[1]
+
+
+def _database_url(tmp_dir: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        url = normalise_database_url(url)
+        engine = create_engine(url)
+        with engine.begin() as conn:  # start from an empty schema every run
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        return url
+    return f"sqlite:///{tmp_dir / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def live_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def app_settings(tmp_path_factory, smtp_server, live_port) -> dict:
+    tmp_dir = tmp_path_factory.mktemp("db")
+    controller, _mailbox = smtp_server
+    return dict(
+        SQLALCHEMY_DATABASE_URL=_database_url(tmp_dir),
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=controller.port,
+        WEBAUTHN_RP_ID="localhost",
+        WEBAUTHN_ORIGIN=f"http://localhost:{live_port}",
+        SIGNIN_RATE_LIMIT="1000 per minute",
+        MAIL_OUTBOX=str(tmp_dir / "outbox"),
+    )
+
+
+@pytest.fixture(scope="session")
+def app(app_settings):
+    app = create_app(TestConfig, **app_settings)
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    yield app
+    app.extensions["rph_db"].engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def data_app(app, app_settings):
+    """A second app on the same database for test set-up. Requests to `app` then push their own
+    app context (Flask reuses an already pushed context of the same app, which would share `g`)."""
+    other = create_app(TestConfig, **app_settings)
+    yield other
+    other.extensions["rph_db"].engine.dispose()
+
+
+@pytest.fixture
+def db(data_app):
+    """A Session in an app context; tests commit what they create (each test makes unique rows)."""
+    with data_app.app_context():
+        session = get_session()
+        yield session
+        session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(app, live_port):
+    """The app served over HTTP on localhost for the browser (passkeys need a host name)."""
+    server = make_server("localhost", live_port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{live_port}"
+    server.shutdown()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+class Actions:
+    """Sign-in through the real forms (the tutorial's AuthActions idea)."""
+
+    def __init__(self, client, mailbox) -> None:
+        self.client = client
+        self.mailbox = mailbox
+
+    def post_form(self, url: str, data: dict, follow: bool = False, page: str | None = None):
+        token = csrf_token(self.client.get(page or url).get_data(as_text=True))
+        return self.client.post(url, data={**data, "csrf_token": token}, follow_redirects=follow)
+
+    def staff_login(self, username: str, password: str, secret: str):
+        import pyotp
+
+        response = self.post_form("/staff/login", {"username": username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        code = pyotp.TOTP(secret).now()
+        return self.post_form("/staff/login/second-factor", {"code": code})
+
+    def resident_login(self, email: str):
+        response = self.post_form("/login/code", {"email": email})
+        assert response.status_code == 302
+        code = self.mailbox.last_code(email)
+        return self.post_form("/login/code/verify", {"code": code})
+
+
+@pytest.fixture
+def actions(client, mailbox):
+    return Actions(client, mailbox)

@@ -1,0 +1,111 @@
+"""Object-level access: residents see only their own pages; staff only their teams' residents,
+and every allowed staff read is audited (and no event is written for a refused one)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from rph_pwa.models import AuditEvent, Role
+from tests.factories import PASSWORD, email, make_resident, make_staff, make_team
+
+
+def _events(db, subject_id: int) -> int:
+    db.expire_all()
+    return db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.subject_id == subject_id))
+
+
+def test_therapist_reads_own_teams_resident_and_the_read_is_audited(db, actions, client):
+    team = make_team(db)
+    therapist, secret = make_staff(db, teams=[team])
+    resident = make_resident(db, team=team, name="Synnøve Særnavn")
+    db.commit()
+    actions.staff_login(therapist.username, PASSWORD, secret)
+    response = client.get(f"/therapist/residents/{resident.id}")
+    assert response.status_code == 200
+    assert "Synnøve Særnavn" in response.get_data(as_text=True)
+    event = db.scalars(select(AuditEvent).where(AuditEvent.subject_id == resident.id)).one()
+    assert (event.actor_id, event.action, event.team_id) == (therapist.id, "view_resident", team.id)
+
+
+def test_therapist_of_another_team_gets_404_and_no_audit_event(db, actions, client):
+    mine, theirs = make_team(db), make_team(db)
+    therapist, secret = make_staff(db, teams=[mine])
+    stranger = make_resident(db, team=theirs, name="Ikke Din")
+    db.commit()
+    actions.staff_login(therapist.username, PASSWORD, secret)
+    response = client.get(f"/therapist/residents/{stranger.id}")
+    assert response.status_code == 404
+    assert "Ikke Din" not in response.get_data(as_text=True)
+    assert _events(db, stranger.id) == 0
+    assert f"/therapist/residents/{stranger.id}" not in client.get("/therapist/").get_data(as_text=True)
+
+
+def test_therapist_in_two_teams_reaches_both(db, actions, client):
+    a, b = make_team(db), make_team(db)
+    therapist, secret = make_staff(db, teams=[a, b])
+    ra, rb = make_resident(db, team=a), make_resident(db, team=b)
+    db.commit()
+    actions.staff_login(therapist.username, PASSWORD, secret)
+    assert client.get(f"/therapist/residents/{ra.id}").status_code == 200
+    assert client.get(f"/therapist/residents/{rb.id}").status_code == 200
+
+
+def test_admin_has_no_access_to_residents(db, actions, client):
+    team = make_team(db)
+    admin, secret = make_staff(db, role=Role.ADMIN, teams=[team])
+    resident = make_resident(db, team=team)
+    db.commit()
+    actions.staff_login(admin.username, PASSWORD, secret)
+    assert client.get(f"/therapist/residents/{resident.id}").status_code == 404
+    assert _events(db, resident.id) == 0
+
+
+def test_resident_cannot_open_staff_pages_or_others_records(db, actions, client):
+    team = make_team(db)
+    me_email = email()
+    make_resident(db, team=team, email=me_email, name="Meg Selv")
+    other = make_resident(db, team=team, name="Annen Person")
+    db.commit()
+    actions.resident_login(me_email)
+    assert client.get(f"/therapist/residents/{other.id}").status_code == 403
+    assert client.get("/therapist/audit").status_code == 403
+    profile = client.get("/me/profile").get_data(as_text=True)
+    assert "Meg Selv" in profile and "Annen Person" not in profile
+    assert _events(db, other.id) == 0
+
+
+def test_team_lead_browses_audit_log_of_own_teams_only(db, actions, client):
+    mine, theirs = make_team(db), make_team(db)
+    lead, lead_secret = make_staff(db, role=Role.TEAM_LEAD, teams=[mine])
+    therapist, _ = make_staff(db, teams=[mine, theirs])
+    r_mine, r_theirs = make_resident(db, team=mine), make_resident(db, team=theirs)
+    db.commit()
+    from rph_pwa.services.residents import open_resident
+
+    open_resident(db, actor=therapist, resident_id=r_mine.id)
+    open_resident(db, actor=therapist, resident_id=r_theirs.id)
+    db.commit()
+    actions.staff_login(lead.username, PASSWORD, lead_secret)
+    page = client.get("/therapist/audit").get_data(as_text=True)
+    assert f"#{r_mine.id}<" in page and f"#{r_theirs.id}<" not in page
+
+
+def test_therapist_cannot_browse_the_audit_log(db, actions, client):
+    therapist, secret = make_staff(db, teams=[make_team(db)])
+    db.commit()
+    actions.staff_login(therapist.username, PASSWORD, secret)
+    assert client.get("/therapist/audit").status_code == 403
+
+
+def test_resident_sees_who_opened_their_record(db, actions, client):
+    team = make_team(db)
+    therapist, _ = make_staff(db, teams=[team])
+    address = email()
+    resident = make_resident(db, team=team, email=address)
+    db.commit()
+    from rph_pwa.services.residents import open_resident
+
+    open_resident(db, actor=therapist, resident_id=resident.id)
+    db.commit()
+    actions.resident_login(address)
+    page = client.get("/me/access-log").get_data(as_text=True)
+    assert therapist.display_name in page
