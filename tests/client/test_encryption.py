@@ -46,6 +46,7 @@ def test_contact_note_is_not_stored_in_plain_text_and_survives_key_rotation(app,
     with new_only.app_context():
         assert get_session().get(User, resident.id).contact_note == secret_text
     new_only.extensions["rph_db"].engine.dispose()
+    db.rollback()  # end the read transaction so the next read sees the rotated rows
     rotated = db.execute(text('SELECT contact_note FROM "user" WHERE id = :id'), {"id": resident.id}).scalar_one()
     assert rotated != raw
 
