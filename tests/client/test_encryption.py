@@ -17,13 +17,14 @@ def test_contact_note_is_not_stored_in_plain_text_and_survives_key_rotation(app,
     address = email()
     resident = make_resident(db, team=make_team(db), email=address)
     db.commit()
+    resident_id = resident.id
     actions.resident_login(address)
     secret_text = "Ring meg etter klokka 15, ikke legg igjen beskjed – SECRET-TEXT-7f3a"
     response = actions.post_form("/me/profile", {"display_name": "Kari", "phone": "412 34 567",
                                                  "contact_note": secret_text})
     assert response.status_code == 302
 
-    raw = db.execute(text('SELECT contact_note FROM "user" WHERE id = :id'), {"id": resident.id}).scalar_one()
+    raw = db.execute(text('SELECT contact_note FROM "user" WHERE id = :id'), {"id": resident_id}).scalar_one()
     assert "SECRET-TEXT-7f3a" not in raw and raw.startswith("gAAAA")  # a Fernet token
     url = app.config["SQLALCHEMY_DATABASE_URL"]
     if url.startswith("sqlite:///"):
@@ -44,10 +45,10 @@ def test_contact_note_is_not_stored_in_plain_text_and_survives_key_rotation(app,
     new_only = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=url, FIELD_KEYS=[new_key],
                           LOOKUP_KEY=app.config["LOOKUP_KEY"])
     with new_only.app_context():
-        assert get_session().get(User, resident.id).contact_note == secret_text
+        assert get_session().get(User, resident_id).contact_note == secret_text
     new_only.extensions["rph_db"].engine.dispose()
     db.rollback()  # end the read transaction so the next read sees the rotated rows
-    rotated = db.execute(text('SELECT contact_note FROM "user" WHERE id = :id'), {"id": resident.id}).scalar_one()
+    rotated = db.execute(text('SELECT contact_note FROM "user" WHERE id = :id'), {"id": resident_id}).scalar_one()
     assert rotated != raw
 
     # Put the shared test database back under the suite's key for the tests that follow.
