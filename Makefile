@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) translations
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d rph_pwa/translations
+	$(BIN)/pybabel compile -d rph_pwa/translations >/dev/null
 
 migrate: setup
 	$(FLASK) db upgrade
@@ -45,3 +45,8 @@ totp: setup
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+## Refresh the translation catalogs after changing UI text (then translate nb and nn)
+translations-update: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.*' -o rph_pwa/translations/messages.pot .
+	$(BIN)/pybabel update -i rph_pwa/translations/messages.pot -d rph_pwa/translations

@@ -118,4 +118,7 @@ def config_from_env() -> type[Config]:
     if name == "production":
         ProductionConfig.check_environment(os.environ)
         return ProductionConfig
+    if name != "development":
+        # A typo must not silently run development settings with their public keys.
+        raise RuntimeError(f"RPH_ENV must be 'development' or 'production', not {name!r}")
     return Config

@@ -71,7 +71,7 @@ def load_demo_data(session: Session, *, crypto: FieldCrypto) -> str:
         teams_text = ", ".join(team_names) or "(no team)"
         lines.append(f"  {username:<9} {role.value:<10} TOTP secret {users[username].totp_secret}  {teams_text}")
 
-    lines += ["", "Residents: http://localhost:5000/login", "  No passwords: choose 'Få en kode på e-post',",
+    lines += ["", "Residents: http://localhost:5000/login", "  No passwords: choose 'Få en innloggingskode på e-post',",
               "  read the code at http://localhost:5000/dev/outbox, then make a passkey.", ""]
     for email, display_name, number in RESIDENTS:
         user = session.scalars(select(User).where(User.email_lookup == crypto.lookup_hash(email))).first()

@@ -89,7 +89,8 @@ def enforce_staff_idle_timeout():
             get_session().commit()
         logout_user()
         session.clear()
-        flash(gettext("You were signed out after 30 minutes without activity."), "info")
+        minutes = int(current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds() // 60)
+        flash(gettext("You were signed out after %(minutes)s minutes without activity.", minutes=minutes), "info")
         return redirect(url_for("auth.staff_login"))
     session["last_active"] = now
     return None
