@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): speed and size, measured outside the test suite."""

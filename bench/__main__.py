@@ -1,0 +1,109 @@
+"""Benchmarks for the foundation: page latency with realistic data, queries per page, the cost
+of a staff password check, and what the service worker stores on a phone.
+
+Run with `make bench`. Prints a table; nothing here is asserted (tests never time things).
+"""
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pyotp
+from sqlalchemy import event, insert
+
+from rph_pwa import create_app
+from rph_pwa.config import ROOT, TestConfig
+from rph_pwa.db import get_session
+from rph_pwa.models import AuditEvent, Municipality, Role, Team, User
+from rph_pwa.services.accounts import check_staff_password, create_staff
+
+RESIDENTS = 5_000
+AUDIT_EVENTS = 50_000
+REPEAT = 30
+
+
+def _timed(fn, repeat: int = REPEAT) -> tuple[float, float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="rph-bench-"))
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
+                     SIGNIN_RATE_LIMIT="100000 per minute", MAIL_BACKEND="outbox", MAIL_OUTBOX=str(tmp / "outbox"))
+    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    rows: list[tuple[str, str]] = []
+    with app.app_context():
+        session = get_session()
+        municipalities = [Municipality(number=f"{9000 + i}", name=f"Kommune {i}") for i in range(4)]
+        team = Team(name="Bench team", municipalities=municipalities)
+        session.add(team)
+        session.flush()
+        lead, secret = create_staff(session, username="bench-lead", password="bench-password-123",
+                                    role=Role.TEAM_LEAD, display_name="Lead", team_ids=[team.id])
+        session.execute(insert(User), [
+            {"role": "resident", "home_municipality_id": municipalities[i % 4].id, "team_id": team.id,
+             "webauthn_user_handle": i.to_bytes(32, "big")}
+            for i in range(RESIDENTS)
+        ])
+        session.execute(insert(AuditEvent), [
+            {"actor_id": lead.id, "subject_id": 2 + (i % RESIDENTS), "team_id": team.id,
+             "action": "view_resident", "object_type": "resident_profile"}
+            for i in range(AUDIT_EVENTS)
+        ])
+        session.commit()
+        start = time.perf_counter()
+        check_staff_password(session, username="bench-lead", password="bench-password-123")
+        rows.append(("argon2 staff password check", f"{(time.perf_counter() - start) * 1000:.0f} ms"))
+
+    client = app.test_client()
+
+    def token(path: str) -> str:
+        return client.get(path).get_data(as_text=True).split('<meta name="csrf-token" content="')[1].split('"')[0]
+
+    client.post("/staff/login", data={"username": "bench-lead", "password": "bench-password-123",
+                                      "csrf_token": token("/staff/login")})
+    client.post("/staff/login/second-factor", data={"code": pyotp.TOTP(secret).now(),
+                                                    "csrf_token": token("/staff/login/second-factor")})
+
+    queries = {"n": 0}
+    engine = app.extensions["rph_db"].engine
+    event.listen(engine, "before_cursor_execute", lambda *a, **k: queries.__setitem__("n", queries["n"] + 1))
+
+    anonymous = app.test_client()
+    for label, path, who in [("GET /healthz", "/healthz", anonymous), ("GET /login (public)", "/login", anonymous),
+                        (f"GET /therapist/ ({RESIDENTS} residents, list capped at 500)", "/therapist/", client),
+                        (f"GET /therapist/audit ({AUDIT_EVENTS} events, newest 200)", "/therapist/audit", client),
+                        ("GET /therapist/residents/<id> (audited read)", "/therapist/residents/10", client)]:
+        assert who.get(path).status_code == 200, path
+        queries["n"] = 0
+        who.get(path)
+        per_page = queries["n"]
+        median, p95 = _timed(lambda: who.get(path))
+        rows.append((label, f"median {median:.1f} ms, p95 {p95:.1f} ms, {per_page} queries"))
+
+    precache = ["static/css/app.css", "static/js/app.js", "static/js/passkeys.js", "static/manifest.webmanifest"]
+    precache += [str(p.relative_to(ROOT)) for p in (ROOT / "static" / "icons").iterdir()]
+    size = sum((ROOT / p).stat().st_size for p in precache)
+    offline_pages = sum(len(anonymous.get(p).get_data()) for p in ("/offline", "/hjelp"))
+    rows.append(("Service worker precache (static files)", f"{size / 1024:.1f} KiB"))
+    rows.append(("Offline pages (/offline + /hjelp HTML)", f"{offline_pages / 1024:.1f} KiB"))
+    rows.append(("CSS + JS sent on first visit", f"{sum((ROOT / p).stat().st_size for p in precache[:3]) / 1024:.1f} KiB"))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\nrph-pwa benchmarks (SQLite, in-process test client, {REPEAT} runs each)\n")
+    for label, value in rows:
+        print(f"  {label:<{width}}  {value}")
+    print()
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
