@@ -1,6 +1,7 @@
 """rph-pwa: a progressive web app for Rask psykisk helsehjelp."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
@@ -12,7 +13,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     """Build the app. No side effects: no migrations, network calls or scheduler here."""
     config = config or config_from_env()
     if hasattr(config, "check_environment"):
-        config.check_environment(__import__("os").environ)
+        config.check_environment(os.environ)
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),

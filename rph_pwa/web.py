@@ -2,10 +2,9 @@
 the signed-in user, the staff idle timeout and error pages."""
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timezone
 
-from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -163,8 +162,3 @@ def unexpected_error(error: Exception):
         raise error
     return render_template("errors/error.html", code=500, title=gettext("Something went wrong"),
                            message=gettext("Please try again later.")), 500
-
-
-def new_nonce() -> str:
-    """A random value for one-off use in templates (kept for future inline needs)."""
-    return secrets.token_urlsafe(16)

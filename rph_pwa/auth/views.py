@@ -11,7 +11,7 @@ from ..db import get_session
 from ..extensions import limiter
 from ..models import User
 from ..services import email_codes, passkeys
-from ..services.accounts import check_staff_password, create_resident, verify_totp
+from ..services.accounts import check_staff_password, create_resident, normalise_email, verify_totp
 from ..services.errors import Conflict, InvalidCode, NotFound, PasskeyError
 from ..services.mail import send_mail
 from ..services.residents import municipality_choices
@@ -183,7 +183,7 @@ def code_request():
         db = get_session()
         found = email_codes.request_signin_code(db, email=form.email.data, crypto=crypto())
         db.commit()
-        session["code_lookup"] = crypto().lookup_hash(form.email.data.strip().lower())
+        session["code_lookup"] = crypto().lookup_hash(normalise_email(form.email.data))
         if found is not None:
             _user, code = found
             send_mail(mail_settings(), to=form.email.data.strip(), subject=_("Your sign-in code"),
@@ -203,11 +203,9 @@ def code_verify():
     form = CodeForm()
     if form.validate_on_submit():
         db = get_session()
-        from sqlalchemy import select
-
-        user_id = db.scalars(select(User.id).where(User.email_lookup == session["code_lookup"])).first()
         try:
-            user = email_codes.verify_signin_code(db, user_id=user_id, code=form.code.data, crypto=crypto())
+            user = email_codes.verify_signin_code(db, email_lookup=session["code_lookup"], code=form.code.data,
+                                                  crypto=crypto())
         except InvalidCode:
             db.commit()
             form.code.errors.append(_("The code is wrong or has expired. Check the e-mail, or ask for a new code."))

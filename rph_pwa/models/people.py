@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, LargeBinary, String, Table, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, LargeBinary, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedText

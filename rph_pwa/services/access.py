@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Role, TeamMembership, User
+from ..models import Role, Team, TeamMembership, User
 from .errors import NotFound
 
 #: Staff roles that work with residents' data (admins manage accounts, not care).
@@ -14,6 +14,14 @@ CLINICAL_ROLES = (Role.THERAPIST.value, Role.TEAM_LEAD.value)
 def staff_team_ids(session: Session, actor: User) -> list[int]:
     """The ids of the teams a staff member belongs to."""
     return list(session.scalars(select(TeamMembership.team_id).where(TeamMembership.user_id == actor.id)))
+
+
+def staff_teams(session: Session, actor: User) -> list[Team]:
+    """The teams a staff member belongs to, by name."""
+    return list(session.scalars(
+        select(Team).join(TeamMembership, TeamMembership.team_id == Team.id)
+        .where(TeamMembership.user_id == actor.id).order_by(Team.name)
+    ))
 
 
 def resident_for_staff(session: Session, *, actor: User, resident_id: int) -> User:

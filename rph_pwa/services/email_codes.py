@@ -71,8 +71,9 @@ def _check(session: Session, *, user_id: int | None, purpose: str, code: str, cr
     return row
 
 
-def verify_signin_code(session: Session, *, user_id: int | None, code: str, crypto: FieldCrypto) -> User:
-    """The user, if `code` is their newest unexpired sign-in code (five tries)."""
+def verify_signin_code(session: Session, *, email_lookup: str, code: str, crypto: FieldCrypto) -> User:
+    """The user with this address hash, if `code` is their newest unexpired sign-in code (five tries)."""
+    user_id = session.scalars(select(User.id).where(User.email_lookup == email_lookup)).first()
     row = _check(session, user_id=user_id, purpose="signin", code=code, crypto=crypto)
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:

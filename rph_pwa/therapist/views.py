@@ -7,11 +7,9 @@ from flask_login import current_user
 from ..db import get_session
 from ..models import Role
 from ..services import audit
-from ..services.access import staff_team_ids
+from ..services.access import staff_teams
 from ..services.errors import NotFound
 from ..services.residents import open_resident, residents_for_staff
-from ..models import Team
-from sqlalchemy import select
 
 bp = Blueprint("therapist", __name__)
 
@@ -30,8 +28,7 @@ def staff_only():
 def index():
     """My teams and the residents they serve."""
     db = get_session()
-    team_ids = staff_team_ids(db, current_user)
-    teams = list(db.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name)))
+    teams = staff_teams(db, current_user)
     residents = residents_for_staff(db, actor=current_user)
     return render_template("therapist/index.html", teams=teams, residents=residents,
                            is_lead=current_user.role in (Role.TEAM_LEAD.value, Role.ADMIN.value))

@@ -58,3 +58,24 @@ def test_password_alone_never_reaches_the_workspace(db, page):
     _first_step(page, therapist.username)
     page.goto("/therapist/")
     page.wait_for_url("**/staff/login")
+
+
+def test_staff_passkey_as_second_factor(db, page, authenticator, assert_accessible):
+    therapist, secret = make_staff(db, teams=[make_team(db)])
+    db.commit()
+    _first_step(page, therapist.username)
+    page.get_by_label(re.compile("kode|code", re.I)).fill(pyotp.TOTP(secret).now())
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/therapist/")
+
+    page.goto("/account/passkeys")
+    page.locator("#passkey-name").fill("Jobb-PC")
+    page.locator("button[data-passkey=register]").click()
+    page.locator("input[id^=name-]").first.wait_for()
+    page.get_by_role("button", name=re.compile("Logg ut|Sign out")).click()
+    page.wait_for_url("**/staff/login")
+
+    _first_step(page, therapist.username)
+    assert_accessible(page)
+    page.locator("button[data-passkey=signin]").click()
+    page.wait_for_url("**/therapist/")
