@@ -19,8 +19,9 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_event"
     __table_args__ = (
-        Index("ix_audit_event_subject_at", "subject_id", "at"),
-        Index("ix_audit_event_team_at", "team_id", "at"),
+        # Listings are newest first by id within a resident or a team: these serve them in order.
+        Index("ix_audit_event_subject_id_order", "subject_id", "id"),
+        Index("ix_audit_event_team_id_order", "team_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

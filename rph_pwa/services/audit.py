@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, selectinload
 
 from ..models import AuditEvent, Role, User
 from .access import staff_team_ids
@@ -51,7 +51,7 @@ def events_for_team_lead(session: Session, *, actor: User, limit: int = 200, bef
     """Audit events for residents of the lead's teams, newest first (admins see all)."""
     if actor.role not in (Role.TEAM_LEAD.value, Role.ADMIN.value):
         raise PermissionError("only team leads browse the audit log")
-    query = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()).limit(limit)
+    query = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc()).limit(limit)
     if actor.role == Role.TEAM_LEAD.value:
         query = query.where(AuditEvent.team_id.in_(staff_team_ids(session, actor)))
     if before_id is not None:
@@ -63,7 +63,7 @@ def events_about(session: Session, *, resident: User, limit: int = 200) -> list[
     """Who has opened this resident's record, newest first (for the resident)."""
     query = (
         select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
+        .options(selectinload(AuditEvent.actor))
         .where(AuditEvent.subject_id == resident.id)
         .order_by(AuditEvent.id.desc())
         .limit(limit)

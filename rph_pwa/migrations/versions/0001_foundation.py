@@ -87,8 +87,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
-        batch_op.create_index('ix_audit_event_subject_at', ['subject_id', 'at'], unique=False)
-        batch_op.create_index('ix_audit_event_team_at', ['team_id', 'at'], unique=False)
+        batch_op.create_index('ix_audit_event_subject_id_order', ['subject_id', 'id'], unique=False)
+        batch_op.create_index('ix_audit_event_team_id_order', ['team_id', 'id'], unique=False)
 
     op.create_table('email_code',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -180,8 +180,8 @@ def downgrade() -> None:
 
     op.drop_table('email_code')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.drop_index('ix_audit_event_team_at')
-        batch_op.drop_index('ix_audit_event_subject_at')
+        batch_op.drop_index('ix_audit_event_team_id_order')
+        batch_op.drop_index('ix_audit_event_subject_id_order')
         batch_op.drop_index(batch_op.f('ix_audit_event_at'))
 
     op.drop_table('audit_event')
