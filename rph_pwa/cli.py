@@ -31,6 +31,9 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Bring the database named by DATABASE_URL to the latest migration."""
+    url = current_app.extensions["rph_db"].engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no instance/
     command.upgrade(alembic_config(), revision)
     click.echo("Database is up to date.")
 
