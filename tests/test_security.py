@@ -84,3 +84,11 @@ def test_language_switch_is_not_an_open_redirect(client):
     token = csrf_token(client.get("/").get_data(as_text=True))
     response = client.post("/language", data={"lang": "nb", "next": "//evil.example/x", "csrf_token": token})
     assert response.headers["Location"] == "/"
+
+
+def test_unknown_environment_name_is_refused(monkeypatch):
+    from rph_pwa.config import config_from_env
+
+    monkeypatch.setenv("RPH_ENV", "prodution")
+    with pytest.raises(RuntimeError, match="RPH_ENV"):
+        config_from_env()
