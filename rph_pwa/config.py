@@ -16,6 +16,10 @@ _DEV_FIELD_KEY = "ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDAwMDA="
 _DEV_SECRET = "development-only-secret-key-never-use-in-production"
 
 
+#: Interface languages, each named in its own language; the first is the default.
+LANGUAGE_NAMES = {"nb": "Norsk bokmål", "nn": "Norsk nynorsk", "en": "English"}
+
+
 def normalise_database_url(url: str) -> str:
     """Map the usual `postgres://` spellings to SQLAlchemy's psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
@@ -76,7 +80,6 @@ class Config:
     BABEL_DEFAULT_LOCALE = "nb"
     BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "rph_pwa" / "translations")
-    LANGUAGES = ("nb", "nn", "en")
 
     MAX_CONTENT_LENGTH = 1024 * 1024
     SHOW_DEV_OUTBOX = True

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Flask, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext, lazy_gettext
+from flask import Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .config import LANGUAGE_NAMES
 from .db import get_session
 from .extensions import babel, csrf, limiter, login_manager
 from .services import login_sessions
 
-LANGUAGE_NAMES = {"nb": "Norsk bokmål", "nn": "Norsk nynorsk", "en": "English"}
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -64,11 +64,10 @@ def load_user(token: str):
 
 def select_locale() -> str:
     """The user's chosen language, else the language cookie, else bokmål."""
-    languages = ("nb", "nn", "en")
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGE_NAMES:
         return current_user.locale
     chosen = request.cookies.get("lang")
-    return chosen if chosen in languages else "nb"
+    return chosen if chosen in LANGUAGE_NAMES else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def enforce_staff_idle_timeout():
@@ -77,8 +76,6 @@ def enforce_staff_idle_timeout():
         return None
     if not (current_user and current_user.is_authenticated and current_user.is_staff):
         return None
-    from flask import current_app
-
     now = datetime.now(timezone.utc).timestamp()
     last = session.get("last_active", now)
     if now - last > current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds():
@@ -103,8 +100,6 @@ def security_headers(response):
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    from flask import current_app
-
     if current_app.config["HSTS"]:
         response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     if current_user and getattr(current_user, "is_authenticated", False):
@@ -115,8 +110,6 @@ def security_headers(response):
 
 def template_globals() -> dict:
     """Values every template may use."""
-    from flask_babel import get_locale
-
     return {
         "current_locale": str(get_locale()),
         "language_names": LANGUAGE_NAMES,
@@ -153,8 +146,6 @@ def http_error(error: HTTPException):
 
 def unexpected_error(error: Exception):
     """Last resort: log without request data (no health information in logs) and apologise."""
-    from flask import current_app
-
     if isinstance(error, HTTPException):
         return http_error(error)
     current_app.logger.exception("Unhandled error (%s) on %s", type(error).__name__, request.endpoint)

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
+from ..config import LANGUAGE_NAMES
+
 CODE_PATTERN = r"^\s*\d{3}\s?\d{3}\s*$"
 
 
@@ -85,5 +87,4 @@ class ProfileForm(FlaskForm):
 class LanguageForm(FlaskForm):
     """Choose the interface language."""
 
-    lang = SelectField(_l("Language"), choices=[SelectChoice("nb", "Norsk bokmål"), SelectChoice("nn", "Norsk nynorsk"),
-                                                      SelectChoice("en", "English")])
+    lang = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])

@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from flask import current_app, session
 from flask_login import current_user, login_user, logout_user
 
-from ..crypto import field_crypto
 from ..db import get_session
 from ..models import User
 from ..services import login_sessions
@@ -46,8 +45,3 @@ def relying_party() -> RelyingParty:
 def mail_settings() -> MailSettings:
     """Mail settings from config."""
     return MailSettings.from_config(current_app.config)
-
-
-def crypto():
-    """Shortcut for the app's FieldCrypto."""
-    return field_crypto()

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from ..crypto import field_crypto as crypto
 from ..db import get_session
 from ..extensions import limiter
 from ..models import User
@@ -16,7 +17,7 @@ from ..services.errors import Conflict, InvalidCode, NotFound, PasskeyError
 from ..services.mail import send_mail
 from ..services.residents import municipality_choices
 from .forms import CodeForm, EmailForm, EmptyForm, PasskeyNameForm, RegisterForm, StaffLoginForm, TotpForm
-from .signin import crypto, mail_settings, relying_party, sign_in, sign_out
+from .signin import mail_settings, relying_party, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
 
