@@ -26,6 +26,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     from . import cli, crypto, db, web
     from .auth import bp as auth_bp
     from .client import bp as client_bp
+    from .client.referral_views import bp as referral_bp
     from .public import bp as public_bp
     from .therapist import bp as therapist_bp
 
@@ -37,5 +38,6 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(client_bp)
+    app.register_blueprint(referral_bp)
     app.register_blueprint(therapist_bp, url_prefix="/therapist")
     return app

@@ -6,6 +6,8 @@ from sqlalchemy.orm import Session
 
 from .crypto import FieldCrypto
 from .models import Municipality, Role, Team, User
+from .models import OnwardService, Referral
+from .services import referrals
 from .services.accounts import create_resident, create_staff, set_email
 
 DEMO_PASSWORD = "demo-passord-2026"
@@ -80,5 +82,61 @@ def load_demo_data(session: Session, *, crypto: FieldCrypto) -> str:
             set_email(user, email, crypto)
         lines.append(f"  {email:<18} lives in {by_number[number].name}")
     session.flush()
-    lines += ["", "New residents can create an account at http://localhost:5000/register", ""]
+    _demo_directory(session, teams)
+    _demo_referrals(session, crypto=crypto, by_number=by_number)
+    lines += ["", "New residents can refer themselves at http://localhost:5000/referral/",
+              "Demo referrals (one urgent) wait in the Lofoten team's triage queue.", ""]
     return "\n".join(lines)
+
+
+ONWARD = [
+    ("Fastlegen", "Ta kontakt med fastlegen din for time.", None, "https://www.helsenorge.no/fastlegen/"),
+    ("Frisklivssentralen", "Hjelp til fysisk aktivitet, kosthold, søvn og røykeslutt.", None, None),
+    ("DPS (distriktspsykiatrisk senter)", "Spesialisthelsetjeneste: krever henvisning fra lege.", None, None),
+    ("Mental Helse hjelpetelefon", "Døgnåpen telefon for alle som trenger noen å snakke med.", "116 123", None),
+]
+
+
+def _demo_directory(session: Session, teams: dict) -> None:
+    existing = {(s.team_id, s.name) for s in session.scalars(select(OnwardService))}
+    for team in teams.values():
+        for name, description, phone, url in ONWARD:
+            if (team.id, name) not in existing:
+                session.add(OnwardService(team_id=team.id, name=name, description=description, phone=phone, url=url))
+    session.flush()
+
+
+DEMO_REFERRALS = [
+    # name, e-mail, municipality, PHQ-9 answers (item 9 last), crisis
+    ("Per", "per@example.no", "1859", [2, 2, 1, 2, 1, 1, 2, 1, 0], "no"),
+    ("Lise", "lise@example.no", "1860", [2, 3, 2, 2, 2, 2, 2, 1, 1], "no"),
+]
+
+
+def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -> None:
+    """Referrals made through the same service code as the app (drafts, then submission)."""
+    if session.scalars(select(Referral.id).limit(1)).first() is not None:
+        return
+    for name, email, number, phq9, crisis in DEMO_REFERRALS:
+        municipality = by_number[number]
+        resident = create_resident(session, municipality_id=municipality.id, display_name=name)
+        set_email(resident, email, crypto)
+        draft, key = referrals.start_draft(session, eligibility={
+            "age": 41, "municipality_id": municipality.id, "crisis": crisis, "complete": True})
+        sections = {
+            "troubles": {"problems": ["low_mood", "sleep"], "own_words": "Alt føles tungt for tiden.",
+                         "duration": "3_12m", "goals": "Få tilbake overskuddet og sove bedre.", "earlier_help": ""},
+            "work": {"work_status": "working", "sick_leave": "graded", "sick_leave_percent": 40,
+                     "return_to_work": "unsure"},
+            "PHQ-9": {"answers": phq9, "functioning": 1},
+            "GAD-7": {"answers": [1, 2, 1, 1, 0, 1, 1], "functioning": 1},
+            "WSAS": {"answers": [4, 3, 3, 2, 4]},
+            "AUDIT-C": {"answers": [1, 0, 0]},
+            "DUDIT-C": {"answers": [0, 0, 0, 0]},
+            "contact": {"name": name, "phone": "412 34 567", "email": email, "contact_times": "Etter kl. 15",
+                        "voicemail_ok": "no", "sms_ok": "yes", "meeting_municipality_id": None, "gp_consent": True,
+                        "gp_name": "", "interpreter": "no", "language_needs": "", "gender": "unspecified"},
+        }
+        for section, values in sections.items():
+            referrals.save_section(session, draft=draft, section=section, values={**values, "complete": True})
+        referrals.submit_referral(session, draft_key=key, resident=resident)

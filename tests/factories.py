@@ -53,3 +53,75 @@ def make_staff(session: Session, *, role: Role = Role.THERAPIST, teams: list[Tea
 
 def email() -> str:
     return f"{unique('person')}@example.no"
+
+
+def _instrument_answers(code: str, value: int) -> list[int]:
+    """Every item of `code` answered `value` (capped at the item's highest option)."""
+    from rph_pwa.measures import get
+
+    instrument = get(code)
+    return [min(value, instrument.options_for(item)[-1].value) for item in instrument.items]
+
+
+def referral_answers(**overrides: dict) -> dict:
+    """Plausible stored referral answers (the shape the self-referral flow saves); sections can be replaced."""
+    answers = {
+        "eligibility": {"age": 34, "crisis": "no", "complete": True},
+        "troubles": {"problems": ["anxiety", "sleep"], "own_words": "Jeg sover dårlig og bekymrer meg.",
+                     "duration": "3_12m", "goals": "Sove bedre og komme tilbake i jobb.", "earlier_help": "",
+                     "complete": True},
+        "work": {"work_status": "working", "sick_leave": "graded", "sick_leave_percent": 50,
+                 "return_to_work": "unsure", "complete": True},
+        "contact": {"name": "Test Testesen", "phone": "412 34 567", "email": "", "contact_times": "Etter 15",
+                    "voicemail_ok": "no", "sms_ok": "yes", "meeting_municipality_id": None, "gp_consent": True,
+                    "gp_name": "Dr. Lege", "interpreter": "yes", "language_needs": "Arabisk",
+                    "gender": "woman", "complete": True},
+    }
+    answers.update(overrides)
+    return answers
+
+
+def make_referral(session: Session, *, team: Team, resident: User | None = None, urgent: bool = False,
+                  item9: int = 0, submitted_days_ago: int = 0, answers: dict | None = None,
+                  age_band: str = "25-34", gender: str = "woman", channel: str = "app",
+                  municipality: Municipality | None = None):
+    """A submitted self-referral with its episode and scored PHQ-9, GAD-7, WSAS, AUDIT-C and DUDIT-C.
+
+    `urgent=True` marks it urgent for "in crisis now"; `item9 > 0` marks it urgent for PHQ-9 item 9.
+    """
+    import json
+    from datetime import timedelta
+
+    from rph_pwa.db import utcnow
+    from rph_pwa.measures import score
+    from rph_pwa.models import Episode, MeasureResponse, Referral
+
+    municipality = municipality or team.municipalities[0]
+    resident = resident or make_resident(session, team=team, municipality=municipality)
+    submitted = utcnow() - timedelta(days=submitted_days_ago)
+    reasons = (["item9"] if item9 > 0 else []) + (["crisis"] if urgent else [])
+    answers = answers if answers is not None else referral_answers()
+    if urgent:
+        answers = {**answers, "eligibility": {**answers.get("eligibility", {}), "crisis": "yes"}}
+    referral = Referral(
+        submission_key=uuid.uuid4().hex, resident_id=resident.id, team_id=team.id, municipality_id=municipality.id,
+        urgent=bool(reasons), urgent_reason=",".join(reasons) or None, channel=channel, age_band=age_band,
+        gender=gender, submitted_at=submitted, answers=json.dumps(answers),
+    )
+    session.add(referral)
+    session.flush()
+    phq9 = _instrument_answers("PHQ-9", 2)  # 16 + item 9: "moderately_severe"
+    phq9[8] = item9
+    item_answers = {"PHQ-9": phq9, "GAD-7": _instrument_answers("GAD-7", 2), "WSAS": _instrument_answers("WSAS", 3),
+                    "AUDIT-C": _instrument_answers("AUDIT-C", 1), "DUDIT-C": _instrument_answers("DUDIT-C", 0)}
+    for code, values in item_answers.items():
+        result = score(code, values)
+        session.add(MeasureResponse(
+            resident_id=resident.id, referral_id=referral.id, instrument_code=code,
+            instrument_version=str(result.version), answers=json.dumps(list(result.answers)),
+            functioning=1 if code in ("PHQ-9", "GAD-7") else None, total=result.total, band=result.band,
+            flags=",".join(sorted(result.flags)), submitted_at=submitted,
+        ))
+    session.add(Episode(referral_id=referral.id, resident_id=resident.id, team_id=team.id, referred_at=submitted))
+    session.flush()
+    return referral

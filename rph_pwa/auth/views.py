@@ -9,21 +9,18 @@ from wtforms import SelectChoice
 
 from ..crypto import field_crypto as crypto
 from ..db import get_session
-from ..extensions import limiter
+from ..extensions import limiter, signin_limit
 from ..models import User
 from ..services import email_codes, passkeys
 from ..services.accounts import check_staff_password, create_resident, normalise_email, verify_totp
 from ..services.errors import Conflict, InvalidCode, NotFound, PasskeyError
 from ..services.mail import send_mail
 from ..services.residents import municipality_choices
+from ..client.referral_submit import DRAFT_SESSION_KEY, complete_referral
 from .forms import CodeForm, EmailForm, EmptyForm, PasskeyNameForm, RegisterForm, StaffLoginForm, TotpForm
 from .signin import mail_settings, relying_party, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
-
-
-def signin_limit() -> str:
-    return current_app.config["SIGNIN_RATE_LIMIT"]
 
 
 def _home_for(user: User) -> str:
@@ -167,10 +164,14 @@ def passkey_register_verify():
         db.rollback()
         return _json_error(_("Choose your municipality again."))
     passkeys.add_passkey(db, user=user, new=new, name=name)
+    draft_key = session.get(DRAFT_SESSION_KEY)
     sign_in(user, method="passkey")
+    if draft_key:
+        session[DRAFT_SESSION_KEY] = draft_key  # sign-in rotates the session; the draft goes along
+    target = complete_referral(user) or url_for("client.home")
     db.commit()
     flash(_("Your account is ready. Next time, sign in with your passkey."), "success")
-    return jsonify({"redirect": url_for("client.home")})
+    return jsonify({"redirect": target})
 
 
 # --- Residents: one-time code by e-mail -------------------------------------------------------

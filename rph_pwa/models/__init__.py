@@ -1,9 +1,21 @@
 """All models, re-exported so Alembic and services can import them from one place."""
 from .audit import AuditEvent
 from .auth import EmailCode, LoginSession, Passkey, WebAuthnChallenge
+from .referrals import (
+    Appointment, ContactAttempt, Episode, IntakeChecklist, MeasureResponse, OnwardService, Referral,
+    ReferralDraft,
+)
 from .people import Municipality, Role, Team, TeamMembership, User, team_municipality
 
 __all__ = [
+    "Appointment",
+    "ContactAttempt",
+    "Episode",
+    "IntakeChecklist",
+    "MeasureResponse",
+    "OnwardService",
+    "Referral",
+    "ReferralDraft",
     "AuditEvent",
     "EmailCode",
     "LoginSession",

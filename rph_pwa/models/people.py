@@ -62,6 +62,8 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     #: Public phone number residents can call instead of using the app.
     phone: Mapped[Optional[str]] = mapped_column(String(20))
+    #: Working days within which the team promises to answer a referral (shown to residents).
+    response_days: Mapped[int] = mapped_column(default=5, server_default="5")
     #: Team inbox for content-free notices.
     inbox_email: Mapped[Optional[str]] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,6 +25,24 @@ def index():
     return render_template("public/index.html")
 
 
+@bp.route("/about")
+def about():
+    """What RPH is and is not, who it is for, the four offerings, how fast the team answers."""
+    return render_template("public/about.html")
+
+
+@bp.route("/find-team")
+def find_team():
+    """The municipality picker: which team serves you, and its phone number (or that none does)."""
+    from ..services.residents import municipality_choices, team_summary
+
+    choices = municipality_choices(get_session())
+    chosen = request.args.get("municipality", type=int)
+    team = team_summary(get_session(), municipality_id=chosen) if chosen else None
+    municipality = next((c for c in choices if c.id == chosen), None)
+    return render_template("public/find_team.html", choices=choices, chosen=municipality, team=team)
+
+
 @bp.route("/hjelp")
 def crisis():
     """Crisis help: public, cached offline by the service worker, never personal."""

@@ -68,6 +68,26 @@ def residents_for_staff(session: Session, *, actor: User) -> list[ResidentListIt
 
 
 @dataclass(frozen=True)
+class TeamSummary:
+    """Public facts about the team serving a municipality."""
+
+    name: str
+    phone: str | None
+    response_days: int
+    municipalities: list[str]
+
+
+def team_summary(session: Session, *, municipality_id: int) -> TeamSummary | None:
+    """The team serving a municipality, with every municipality it serves; None if no team does."""
+    from .accounts import team_for_municipality
+
+    team = team_for_municipality(session, municipality_id)
+    if team is None:
+        return None
+    return TeamSummary(team.name, team.phone, team.response_days, [m.name for m in team.municipalities])
+
+
+@dataclass(frozen=True)
 class MunicipalityChoice:
     """A municipality and whether a team serves it."""
 

@@ -1,0 +1,131 @@
+"""Forms of the self-referral. Validators check shape only; eligibility lives in the service."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (EmailField, IntegerField, RadioField, SelectChoice, SelectField, SelectMultipleField,
+                     StringField, TextAreaField)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
+PHONE_PATTERN = r"^\s*(\+47|0047)?[\s\-]*(\d[\s\-]*){8}$"
+
+
+def _required(message):
+    return InputRequired(message)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes for choosing several options."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class EligibilityForm(FlaskForm):
+    """Step 1: age, municipality, acute crisis."""
+
+    age = IntegerField(_l("How old are you?"), validators=[
+        _required(_l("Write your age in years, for example 34.")),
+        NumberRange(min=0, max=120, message=_l("Write your age in years, for example 34.")),
+    ])
+    municipality = SelectField(_l("Which municipality do you live in?"), coerce=int,
+                               validators=[_required(_l("Choose your municipality."))])
+    crisis = RadioField(_l("Are you in an acute crisis right now, or thinking about ending your life?"),
+                        choices=[SelectChoice("yes", _l("Yes, I need help now")), SelectChoice("no", _l("No"))],
+                        validators=[_required(_l("Choose yes or no."))])
+
+    def validate_municipality(self, field) -> None:
+        if field.data == 0:
+            raise ValidationError(_l("Choose your municipality."))
+
+
+PROBLEMS = [
+    SelectChoice("anxiety", _l("Worry, fear or anxiety")),
+    SelectChoice("low_mood", _l("Low mood or feeling down")),
+    SelectChoice("sleep", _l("Sleep problems")),
+    SelectChoice("substances", _l("Alcohol, drugs or medicines")),
+    SelectChoice("stress", _l("Stress or feeling burnt out")),
+    SelectChoice("other", _l("Something else")),
+]
+
+
+class TroublesForm(FlaskForm):
+    """Step 2: what troubles you, for how long, goals, earlier help."""
+
+    problems = MultiCheckboxField(_l("What troubles you? Choose all that fit."), choices=PROBLEMS,
+                                  validators=[_required(_l("Choose at least one."))])
+    own_words = TextAreaField(_l("In your own words: what is it like for you? (optional)"), validators=[
+        Optional(), Length(max=2000, message=_l("Use at most %(max)d characters. You have written %(length)d."))])
+    duration = RadioField(_l("For how long have you had these troubles?"), choices=[
+        SelectChoice("lt_3m", _l("Less than 3 months")), SelectChoice("3_12m", _l("3 to 12 months")),
+        SelectChoice("gt_1y", _l("More than a year")),
+    ], validators=[_required(_l("Choose how long."))])
+    goals = TextAreaField(_l("What would you like to change? What would be different if things got better?"),
+                          validators=[_required(_l("Write a few words about what you hope to change.")),
+                                      Length(max=1000, message=_l("Use at most %(max)d characters. You have written %(length)d."))])
+    earlier_help = TextAreaField(_l("Have you had help for this before? From whom? (optional)"), validators=[
+        Optional(), Length(max=1000, message=_l("Use at most %(max)d characters. You have written %(length)d."))])
+
+
+class WorkForm(FlaskForm):
+    """Step 3: work, study, sick leave."""
+
+    work_status = RadioField(_l("What do you do most of the day?"), choices=[
+        SelectChoice("working", _l("I work")), SelectChoice("studying", _l("I study or go to school")),
+        SelectChoice("job_seeking", _l("I am looking for work")),
+        SelectChoice("benefits", _l("I receive benefits (for example from NAV)")),
+        SelectChoice("retired", _l("I am retired")), SelectChoice("other", _l("Other")),
+    ], validators=[_required(_l("Choose what fits best."))])
+    sick_leave = RadioField(_l("Are you on sick leave now?"), choices=[
+        SelectChoice("none", _l("No")), SelectChoice("graded", _l("Yes, partly (graded)")),
+        SelectChoice("full", _l("Yes, fully")),
+    ], validators=[_required(_l("Choose no, partly or fully."))])
+    sick_leave_percent = IntegerField(_l("If partly: how many percent are you on sick leave?"), validators=[
+        Optional(), NumberRange(min=1, max=99, message=_l("Write a number from 1 to 99."))])
+    return_to_work = RadioField(
+        _l("Do you think you could go back to work within a few weeks?"),
+        choices=[SelectChoice("yes", _l("Yes")), SelectChoice("unsure", _l("Unsure")), SelectChoice("no", _l("No")),
+                 SelectChoice("not_relevant", _l("Not relevant for me"))],
+        validators=[_required(_l("Choose an answer."))])
+
+    def validate_sick_leave_percent(self, field) -> None:
+        if self.sick_leave.data == "graded" and not field.data:
+            raise ValidationError(_l("Write how many percent you are on sick leave."))
+
+
+class ContactForm(FlaskForm):
+    """Step: how the team reaches you, where to meet, GP, language."""
+
+    name = StringField(_l("Your name"), validators=[_required(_l("Write your name.")),
+                                                   Length(max=80, message=_l("Use at most %(max)d characters."))])
+    phone = StringField(_l("Mobile number"), validators=[
+        _required(_l("Write your mobile number.")),
+        Regexp(PHONE_PATTERN, message=_l("Write an 8-digit Norwegian number, for example 412 34 567."))])
+    email = EmailField(_l("E-mail (optional, used if you lose your phone)"), validators=[
+        Optional(), Length(max=254, message=_l("The address is too long.")),
+        Email(_l("Enter an e-mail address like name@example.no."), check_deliverability=False)])
+    contact_times = TextAreaField(_l("When is it best to contact you? (optional)"), validators=[
+        Optional(), Length(max=500, message=_l("Use at most %(max)d characters. You have written %(length)d."))])
+    voicemail_ok = RadioField(_l("May we leave a voicemail?"), choices=YES_NO,
+                              validators=[_required(_l("Choose yes or no."))])
+    sms_ok = RadioField(_l("May we send you text messages (SMS)?"), choices=YES_NO,
+                        validators=[_required(_l("Choose yes or no."))])
+    meeting_municipality = SelectField(_l("Where would you prefer to meet?"), coerce=int)
+    gp_consent = RadioField(_l("May we tell your GP that you have been in contact with us, after the first conversation?"),
+                            choices=YES_NO, validators=[_required(_l("Choose yes or no."))])
+    gp_name = StringField(_l("Your GP's name (optional)"), validators=[
+        Optional(), Length(max=100, message=_l("Use at most %(max)d characters."))])
+    interpreter = RadioField(_l("Do you need an interpreter?"), choices=YES_NO,
+                             validators=[_required(_l("Choose yes or no."))])
+    language_needs = StringField(_l("Which language? Other needs? (optional)"), validators=[
+        Optional(), Length(max=200, message=_l("Use at most %(max)d characters."))])
+    gender = RadioField(_l("Gender (used only for anonymous statistics)"), choices=[
+        SelectChoice("woman", _l("Woman")), SelectChoice("man", _l("Man")), SelectChoice("other", _l("Other")),
+        SelectChoice("unspecified", _l("I prefer not to say")),
+    ], validators=[_required(_l("Choose an answer, or 'I prefer not to say'."))])
+
+
+class EmptyReferralForm(FlaskForm):
+    """CSRF only (submit, start over)."""

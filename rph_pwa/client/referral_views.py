@@ -1,0 +1,281 @@
+"""The self-referral flow (public, no sign-in until the last step). Each step is saved as a
+server-side draft, also when it has errors, so nothing typed is lost."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+from wtforms import SelectChoice
+
+from ..db import get_session
+from ..extensions import limiter, signin_limit
+from ..models import Municipality, Referral, Team
+from ..services import referrals
+from ..services.errors import Conflict, NotFound
+from ..services.residents import municipality_choices
+from .instrument_forms import instrument_form
+from .referral_forms import ContactForm, EligibilityForm, EmptyReferralForm, TroublesForm, WorkForm
+from .referral_submit import DRAFT_SESSION_KEY, complete_referral
+
+bp = Blueprint("referral", __name__, url_prefix="/referral")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One page of the flow: the draft section it fills and how to build its form."""
+
+    section: str
+    title: object
+
+
+STEPS = [
+    Step("eligibility", _l("About you")),
+    Step("troubles", _l("What troubles you")),
+    Step("work", _l("Work and daily life")),
+    *[Step(code, code) for code in referrals.REFERRAL_INSTRUMENTS],
+    Step("contact", _l("How we can reach you")),
+]
+
+
+def _draft():
+    return referrals.load_draft(get_session(), session.get(DRAFT_SESSION_KEY))
+
+
+def _make(form_class, formdata):
+    """A form bound to `formdata`, or to the request (Flask-WTF's default) when it is None."""
+    return form_class(formdata=formdata) if formdata is not None else form_class()
+
+
+def _build_form(step: Step, formdata=None):
+    db = get_session()
+    lang = str(get_locale())
+    if step.section == "eligibility":
+        form = _make(EligibilityForm, formdata)
+        form.municipality.choices = [SelectChoice(0, _("Choose…"))] + [
+            SelectChoice(c.id, c.name) for c in municipality_choices(db)]
+    elif step.section == "troubles":
+        form = _make(TroublesForm, formdata)
+    elif step.section == "work":
+        form = _make(WorkForm, formdata)
+    elif step.section == "contact":
+        form = _make(ContactForm, formdata)
+        form.meeting_municipality.choices = _meeting_choices()
+    else:
+        form = instrument_form(step.section, lang, formdata=formdata)
+    return form
+
+
+def _meeting_choices() -> list[SelectChoice]:
+    """Home municipality first, then the other municipalities the same team serves."""
+    draft = _draft()
+    data = referrals.draft_data(draft) if draft else {}
+    home_id = int((data.get("eligibility") or {}).get("municipality_id") or 0)
+    home = get_session().get(Municipality, home_id)
+    choices = [SelectChoice(0, _("Where I live") + (f" ({home.name})" if home else ""))]
+    team = home.teams[0] if home and home.teams else None
+    if team is not None:
+        choices += [SelectChoice(m.id, m.name) for m in team.municipalities if m.id != home_id]
+    return choices
+
+
+def _values(step: Step, form) -> dict:
+    """The cleaned answers of a valid step, in the shape the service stores."""
+    if step.section in referrals.REFERRAL_INSTRUMENTS:
+        return form.scored_values()
+    data = {k: v for k, v in form.data.items() if k != "csrf_token"}
+    if step.section == "eligibility":
+        return {"age": data["age"], "municipality_id": data["municipality"], "crisis": data["crisis"]}
+    if step.section == "contact":
+        data["meeting_municipality_id"] = data.pop("meeting_municipality") or None
+        data["gp_consent"] = data["gp_consent"] == "yes"
+        for key in ("name", "phone", "email", "contact_times", "gp_name", "language_needs"):
+            data[key] = (data.get(key) or "").strip()
+    return data
+
+
+def _raw() -> dict[str, list[str]]:
+    return {k: v for k, v in request.form.lists() if k != "csrf_token"}
+
+
+@bp.route("/")
+def start():
+    """What the referral is, that it can be paused, and the way in (or back in)."""
+    return render_template("referral/start.html", draft=_draft(), form=EmptyReferralForm())
+
+
+@bp.post("/restart")
+def restart():
+    """Throw away the draft in this browser and start again."""
+    if EmptyReferralForm().validate_on_submit():
+        referrals.discard_draft(get_session(), session.pop(DRAFT_SESSION_KEY, None))
+        get_session().commit()
+        flash(_("Your answers were deleted. You can start again."), "info")
+    return redirect(url_for(".start"))
+
+
+@bp.route("/step/<int:number>", methods=["GET", "POST"])
+@limiter.limit("120 per minute", methods=["POST"])
+def step(number: int):
+    """One step of the flow."""
+    if not 1 <= number <= len(STEPS):
+        abort(404)
+    current = STEPS[number - 1]
+    db = get_session()
+    draft = _draft()
+    if current.section != "eligibility" and draft is None:
+        return redirect(url_for(".step", number=1))
+    saved = (referrals.draft_data(draft).get(current.section) or {}) if draft else {}
+
+    if request.method == "GET":
+        form = _build_form(current, formdata=MultiDict(
+            [(k, v) for k, values in saved.get("raw", {}).items() for v in values]) if saved.get("raw") else None)
+        if saved.get("raw") and not saved.get("complete"):
+            form.validate()  # show the errors the person left, with their text still there
+        return _render_step(number, current, form, draft)
+
+    form = _build_form(current)
+    if not form.validate_on_submit():
+        if draft is not None and "csrf_token" not in form.errors:
+            referrals.save_section(db, draft=draft, section=current.section,
+                                   values={"raw": _raw(), "complete": False})
+            db.commit()
+        return _render_step(number, current, form, draft), 400
+
+    values = _values(current, form)
+    if current.section == "eligibility":
+        result = referrals.check_eligibility(db, age=values["age"], municipality_id=values["municipality_id"])
+        if result.outcome != "ok":
+            # Not stored as a referral: any draft from this browser is deleted too.
+            referrals.discard_draft(db, session.pop(DRAFT_SESSION_KEY, None))
+            db.commit()
+            template = "referral/under_16.html" if result.outcome == "under_16" else "referral/unserved.html"
+            return render_template(template, municipality=result.municipality)
+        if draft is None:
+            draft, key = referrals.start_draft(db, eligibility={**values, "raw": _raw(), "complete": True})
+            session[DRAFT_SESSION_KEY] = key
+            session.permanent = True  # the draft survives closing the browser
+            db.commit()
+            return redirect(url_for(".step", number=2))
+    referrals.save_section(db, draft=draft, section=current.section, values={**values, "raw": _raw(), "complete": True})
+    db.commit()
+    if number == len(STEPS):
+        return redirect(url_for(".review"))
+    return redirect(url_for(".step", number=number + 1))
+
+
+def _render_step(number: int, current: Step, form, draft):
+    urgent = bool(draft and draft.urgent)
+    return render_template("referral/step.html", number=number, total=len(STEPS), step=current, form=form,
+                           urgent=urgent, instrument=getattr(form, "instrument_view", None))
+
+
+@bp.route("/review", methods=["GET", "POST"])
+def review():
+    """Check the answers, then send (signed in) or create the account (not signed in)."""
+    db = get_session()
+    draft = _draft()
+    if draft is None:
+        if session.get("referral_sent"):
+            return redirect(url_for(".sent"))
+        return redirect(url_for(".start"))
+    data = referrals.draft_data(draft)
+    missing = referrals.missing_sections(data)
+    form = EmptyReferralForm()
+    if request.method == "POST" and form.validate_on_submit() and not missing:
+        if current_user.is_authenticated and current_user.is_resident:
+            target = complete_referral(current_user)
+            db.commit()
+            return redirect(target)
+        if current_user.is_authenticated:
+            abort(403)
+        eligibility = data["eligibility"]
+        session["signup"] = {"municipality_id": int(eligibility["municipality_id"]),
+                             "display_name": (data.get("contact") or {}).get("name", "")}
+        return redirect(url_for(".account"))
+    missing_steps = [(i + 1, s) for i, s in enumerate(STEPS) if s.section in missing]
+    return render_template("referral/review.html", data=data, missing=missing_steps, form=form,
+                           urgent=draft.urgent, steps=list(enumerate(STEPS, start=1))), 400 if request.method == "POST" else 200
+
+
+@bp.route("/account")
+def account():
+    """Create the account that receives the referral: a passkey, or a code by e-mail."""
+    draft = _draft()
+    if draft is None or "signup" not in session:
+        return redirect(url_for(".review"))
+    contact = referrals.draft_data(draft).get("contact") or {}
+    return render_template("referral/account.html", email=contact.get("email", ""), form=EmptyReferralForm(),
+                           urgent=draft.urgent, contact_step=len(STEPS))
+
+
+@bp.post("/account/email")
+@limiter.limit(signin_limit)
+def account_email():
+    """Fallback: send a code to the e-mail address given in the contact step."""
+    from ..auth.signin import mail_settings
+    from ..crypto import field_crypto
+    from ..services.mail import send_mail
+
+    db = get_session()
+    draft = _draft()
+    form = EmptyReferralForm()
+    contact = (referrals.draft_data(draft).get("contact") or {}) if draft else {}
+    if draft is None or not form.validate_on_submit():
+        return redirect(url_for(".review"))
+    if not contact.get("email"):
+        flash(_("Add your e-mail address in the contact step first."), "error")
+        return redirect(url_for(".step", number=len(STEPS)))
+    code = referrals.issue_draft_code(db, draft=draft, crypto=field_crypto())
+    db.commit()
+    send_mail(mail_settings(), to=contact["email"], subject=_("Your sign-in code"),
+              body=_("Your code is %(code)s. It is valid for 10 minutes.\n\n"
+                     "If you did not ask for it, you can ignore this message.", code=code))
+    flash(_("We have sent a code to %(email)s.", email=contact["email"]), "info")
+    return redirect(url_for(".account_code"))
+
+
+@bp.route("/account/code", methods=["GET", "POST"])
+@limiter.limit(signin_limit, methods=["POST"])
+def account_code():
+    """Enter the e-mailed code: the account is created (or found) and the referral is sent."""
+    from ..auth.forms import CodeForm
+    from ..auth.signin import sign_in
+    from ..crypto import field_crypto
+    from ..services.errors import InvalidCode
+
+    db = get_session()
+    draft = _draft()
+    if draft is None or "signup" not in session:
+        return redirect(url_for(".review"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            user = referrals.account_from_draft_code(db, draft=draft, code=form.code.data, crypto=field_crypto(),
+                                                     locale=request.cookies.get("lang"))
+        except InvalidCode:
+            db.commit()
+            form.code.errors.append(_("The code is wrong or has expired. Check the e-mail, or ask for a new code."))
+        else:
+            key = session.get(DRAFT_SESSION_KEY)
+            sign_in(user, method="email_code")
+            session[DRAFT_SESSION_KEY] = key
+            target = complete_referral(user)
+            db.commit()
+            return redirect(target)
+    return render_template("referral/account_code.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/sent")
+def sent():
+    """The receipt: what happens next, and when."""
+    referral_id = session.get("referral_sent")
+    if not referral_id or not current_user.is_authenticated:
+        return redirect(url_for(".start"))
+    referral = get_session().get(Referral, referral_id)
+    if referral is None or referral.resident_id != current_user.id:
+        abort(404)
+    team: Team = referral.team
+    return render_template("referral/sent.html", team=team, urgent=referral.urgent)

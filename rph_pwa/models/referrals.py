@@ -1,0 +1,198 @@
+"""Self-referral, the episode of care it becomes, and the team's work on it."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..crypto import EncryptedText
+from ..db import Base, UTCDateTime, utcnow
+from .people import Municipality, Team, User
+
+REFERRAL_STATUSES = ("new", "in_contact", "assessed", "accepted", "guided_onward", "closed")
+OFFERINGS = ("course", "guided_self_help", "group", "individual")
+CHANNELS = ("app", "phone", "paper")
+
+
+class ReferralDraft(Base):
+    """A self-referral in progress, saved after every step so nothing typed is lost.
+
+    Found by a random key kept in the browser's (persistent) session; only its hash is stored.
+    Everything the person wrote is in `data` (encrypted JSON).
+    """
+
+    __tablename__ = "referral_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The draft's answers so far (encrypted JSON).
+    data: Mapped[str] = mapped_column(EncryptedText, default="{}")
+    #: Set once the person has been shown crisis help in the flow.
+    urgent: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Referral(Base):
+    """A submitted self-referral. Fields used for anonymised reach statistics are in clear;
+    everything the person wrote or answered about their health is encrypted."""
+
+    __tablename__ = "referral"
+    __table_args__ = (
+        CheckConstraint(f"status IN {REFERRAL_STATUSES!r}", name="status_known"),
+        CheckConstraint(f"channel IN {CHANNELS!r}", name="channel_known"),
+        Index("ix_referral_queue", "team_id", "status", "urgent", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Hash of the draft key: a second submit of the same draft finds this row instead.
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
+    #: Where the person lives (owner municipality for reporting).
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"))
+    #: Where they prefer to meet (may be another municipality the team serves, for anonymity).
+    meeting_municipality_id: Mapped[Optional[int]] = mapped_column(ForeignKey("municipality.id"))
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    urgent: Mapped[bool] = mapped_column(default=False)
+    #: Why urgent: "item9", "crisis" or both, comma separated (no other detail).
+    urgent_reason: Mapped[Optional[str]] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(10), default="app")
+    #: Age band and gender for anonymised reach statistics ("16-17", "18-24", ...).
+    age_band: Mapped[str] = mapped_column(String(10))
+    gender: Mapped[str] = mapped_column(String(20))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The full answers of the referral form (encrypted JSON): troubles, own words, goals,
+    #: earlier help, work, contact preferences, GP consent, language needs.
+    answers: Mapped[str] = mapped_column(EncryptedText)
+    #: Kind message sent when guided onward (encrypted).
+    onward_message: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    onward_service_id: Mapped[Optional[int]] = mapped_column(ForeignKey("onward_service.id"))
+
+    resident: Mapped[User] = relationship(foreign_keys=[resident_id])
+    team: Mapped[Team] = relationship()
+    municipality: Mapped[Municipality] = relationship(foreign_keys=[municipality_id])
+    meeting_municipality: Mapped[Optional[Municipality]] = relationship(foreign_keys=[meeting_municipality_id])
+    episode: Mapped[Optional["Episode"]] = relationship(back_populates="referral", uselist=False)
+    responses: Mapped[list["MeasureResponse"]] = relationship(back_populates="referral", order_by="MeasureResponse.id")
+
+
+class MeasureResponse(Base):
+    """One completed questionnaire (PHQ-9, GAD-7, WSAS, AUDIT-C, DUDIT-C)."""
+
+    __tablename__ = "measure_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    referral_id: Mapped[Optional[int]] = mapped_column(ForeignKey("referral.id"), index=True)
+    episode_id: Mapped[Optional[int]] = mapped_column(ForeignKey("episode.id"), index=True)
+    instrument_code: Mapped[str] = mapped_column(String(20))
+    instrument_version: Mapped[str] = mapped_column(String(20))
+    #: Item answers as JSON, in the instrument's order.
+    answers: Mapped[str] = mapped_column(Text)
+    #: The separate functioning question (PHQ-9, GAD-7), not scored.
+    functioning: Mapped[Optional[int]]
+    total: Mapped[int]
+    band: Mapped[str] = mapped_column(String(30))
+    #: Risk flags, comma separated ("item9").
+    flags: Mapped[str] = mapped_column(String(100), default="")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    referral: Mapped[Optional[Referral]] = relationship(back_populates="responses")
+
+
+class Episode(Base):
+    """An episode of care: what a referral becomes, with the dates the service reports on."""
+
+    __tablename__ = "episode"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), unique=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
+    referred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_contact_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    assessed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    first_treatment_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    discharged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    #: Agreed offerings (mixed care), comma separated from OFFERINGS.
+    offerings: Mapped[str] = mapped_column(String(100), default="")
+
+    referral: Mapped[Referral] = relationship(back_populates="episode")
+
+
+class ContactAttempt(Base):
+    """A try to reach the person (phone, SMS, letter), for the drop-out routine."""
+
+    __tablename__ = "contact_attempt"
+    __table_args__ = (
+        CheckConstraint("method IN ('phone', 'sms', 'letter', 'email')", name="method_known"),
+        CheckConstraint("outcome IN ('reached', 'no_answer', 'left_message')", name="outcome_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    method: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[Optional[str]] = mapped_column(EncryptedText)
+
+    staff: Mapped[User] = relationship()
+
+
+class Appointment(Base):
+    """A booked conversation. Here only the information and assessment conversation; the full
+    appointments feature (reminders) builds on this table."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (
+        CheckConstraint("mode IN ('phone', 'office', 'video')", name="mode_known"),
+        CheckConstraint("kind IN ('assessment', 'treatment')", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="assessment")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mode: Mapped[str] = mapped_column(String(10))
+    #: Where (office address or "phone"); never health information.
+    place: Mapped[Optional[str]] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    staff: Mapped[User] = relationship()
+
+
+class IntakeChecklist(Base):
+    """The team's standard intake checklist (handbook ch. 3.1) for one episode."""
+
+    __tablename__ = "intake_checklist"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    goals: Mapped[bool] = mapped_column(default=False)
+    work: Mapped[bool] = mapped_column(default=False)
+    trauma: Mapped[bool] = mapped_column(default=False)
+    substance_use: Mapped[bool] = mapped_column(default=False)
+    suicide_questions: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OnwardService(Base):
+    """An entry in the team's directory of onward services (GP, DPS, frisklivssentral, ...)."""
+
+    __tablename__ = "onward_service"
+    __table_args__ = (UniqueConstraint("team_id", "name", name="uq_onward_service_team_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    phone: Mapped[Optional[str]] = mapped_column(String(30))
+    url: Mapped[Optional[str]] = mapped_column(String(300))

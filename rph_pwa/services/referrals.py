@@ -1,0 +1,622 @@
+"""Self-referral without a GP: eligibility, server-side drafts, submission, and the team's triage.
+
+The person's answers live in an encrypted draft until they submit; a submitted referral becomes an
+episode of care. Every staff read goes through `audit.record`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import measures
+from ..db import utcnow
+from ..models import (AuditEvent, Appointment, ContactAttempt, Episode, IntakeChecklist, MeasureResponse,
+                      Municipality, OnwardService, Referral, ReferralDraft, Team, User)
+from ..models.referrals import OFFERINGS
+from .access import CLINICAL_ROLES, staff_team_ids
+from ..crypto import FieldCrypto
+from .accounts import create_resident, find_by_email, set_email, team_for_municipality
+from .errors import Conflict, InvalidCode, NotFound
+
+DRAFT_LIFETIME = timedelta(days=30)
+MINIMUM_AGE = 16
+#: Instruments in the referral, in the order they are asked.
+REFERRAL_INSTRUMENTS = ("PHQ-9", "GAD-7", "WSAS", "AUDIT-C", "DUDIT-C")
+#: Steps whose answers must be present before a referral can be submitted.
+REQUIRED_SECTIONS = ("eligibility", "troubles", "work", *REFERRAL_INSTRUMENTS, "contact")
+#: Referral statuses that still wait for triage.
+OPEN_STATUSES = ("new", "in_contact")
+#: Dates in notes for the municipal record are local dates.
+LOCAL_ZONE = ZoneInfo("Europe/Oslo")
+AGE_BANDS = ((16, 17, "16-17"), (18, 24, "18-24"), (25, 34, "25-34"), (35, 44, "35-44"),
+             (45, 54, "45-54"), (55, 66, "55-66"), (67, 200, "67+"))
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def age_band(age: int) -> str:
+    """The reporting band of an age (16 and over)."""
+    for low, high, label in AGE_BANDS:
+        if low <= age <= high:
+            return label
+    raise ValueError("age below 16 has no band")
+
+
+# --- Eligibility ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Eligibility:
+    """The answer to step 1. `outcome` is "ok", "under_16" or "unserved"."""
+
+    outcome: str
+    team: Team | None = None
+    municipality: Municipality | None = None
+
+
+def check_eligibility(session: Session, *, age: int, municipality_id: int) -> Eligibility:
+    """Who may refer themselves: 16 or older, living in a municipality a team serves."""
+    municipality = session.get(Municipality, municipality_id)
+    if municipality is None:
+        raise NotFound("municipality")
+    if age < MINIMUM_AGE:
+        return Eligibility("under_16", municipality=municipality)
+    team = team_for_municipality(session, municipality.id)
+    if team is None:
+        return Eligibility("unserved", municipality=municipality)
+    return Eligibility("ok", team=team, municipality=municipality)
+
+
+# --- Drafts -----------------------------------------------------------------------------------
+
+def start_draft(session: Session, *, eligibility: dict[str, Any]) -> tuple[ReferralDraft, str]:
+    """A new draft holding the (already checked) eligibility answers; returns (draft, key)."""
+    key = secrets.token_urlsafe(32)
+    draft = ReferralDraft(key_hash=_hash(key), data=json.dumps({"eligibility": eligibility}),
+                          urgent=eligibility.get("crisis") == "yes", expires_at=utcnow() + DRAFT_LIFETIME)
+    session.add(draft)
+    session.flush()
+    return draft, key
+
+
+def load_draft(session: Session, key: str | None) -> ReferralDraft | None:
+    """The unexpired draft for a key, or None."""
+    if not key:
+        return None
+    draft = session.scalars(select(ReferralDraft).where(ReferralDraft.key_hash == _hash(key))).first()
+    if draft is None or draft.expires_at < utcnow():
+        return None
+    return draft
+
+
+def draft_data(draft: ReferralDraft) -> dict[str, Any]:
+    """The draft's answers as a dict."""
+    return json.loads(draft.data or "{}")
+
+
+def save_section(session: Session, *, draft: ReferralDraft, section: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Store one step's answers (also partial ones, so nothing typed is lost)."""
+    data = draft_data(draft)
+    data[section] = values
+    draft.data = json.dumps(data)
+    draft.urgent = bool(urgent_reasons(data))
+    draft.expires_at = utcnow() + DRAFT_LIFETIME
+    session.flush()
+    return data
+
+
+def discard_draft(session: Session, key: str | None) -> None:
+    """Delete a draft (the person chose to start over, or is not eligible)."""
+    if key:
+        session.execute(delete(ReferralDraft).where(ReferralDraft.key_hash == _hash(key)))
+
+
+def purge_expired_drafts(session: Session) -> int:
+    """Remove drafts nobody came back to (run by the scheduler later; safe to call any time)."""
+    return session.execute(delete(ReferralDraft).where(ReferralDraft.expires_at < utcnow())).rowcount
+
+
+def urgent_reasons(data: dict[str, Any]) -> list[str]:
+    """Why this referral must reach a clinician quickly: PHQ-9 item 9 above 0, or "in crisis now"."""
+    reasons = []
+    phq9 = data.get("PHQ-9") or {}
+    answers = phq9.get("answers") or []
+    if len(answers) >= 9 and isinstance(answers[8], int) and answers[8] > 0:
+        reasons.append("item9")
+    if (data.get("eligibility") or {}).get("crisis") == "yes":
+        reasons.append("crisis")
+    return reasons
+
+
+def missing_sections(data: dict[str, Any]) -> list[str]:
+    """Required steps that are not complete yet."""
+    return [name for name in REQUIRED_SECTIONS if not (data.get(name) or {}).get("complete")]
+
+
+# --- Submission -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Submission:
+    """The stored referral, and whether this call created it (False for a repeated submit)."""
+
+    referral: Referral
+    created: bool
+
+
+def submit_referral(session: Session, *, draft_key: str, resident: User) -> Submission:
+    """Turn a complete draft into a referral, its questionnaire responses and an episode of care.
+
+    Idempotent: submitting the same draft twice returns the first referral.
+    """
+    existing = session.scalars(select(Referral).where(Referral.submission_key == _hash(draft_key))).first()
+    if existing is not None:
+        return Submission(existing, False)
+    draft = load_draft(session, draft_key)
+    if draft is None:
+        raise NotFound("draft")
+    data = draft_data(draft)
+    if missing_sections(data):
+        raise Conflict("incomplete")
+    eligibility = data["eligibility"]
+    municipality_id = int(eligibility["municipality_id"])
+    team = team_for_municipality(session, municipality_id)
+    if team is None or int(eligibility["age"]) < MINIMUM_AGE:
+        raise Conflict("not eligible")
+    contact = data["contact"]
+    reasons = urgent_reasons(data)
+    now = utcnow()
+    referral = Referral(
+        submission_key=_hash(draft_key), resident_id=resident.id, team_id=team.id,
+        municipality_id=municipality_id, meeting_municipality_id=contact.get("meeting_municipality_id") or None,
+        urgent=bool(reasons), urgent_reason=",".join(reasons) or None, channel="app",
+        age_band=age_band(int(eligibility["age"])), gender=contact.get("gender") or "unspecified",
+        submitted_at=now,
+        answers=json.dumps({k: _clean(v) for k, v in data.items() if k not in REFERRAL_INSTRUMENTS}),
+    )
+    session.add(referral)
+    session.flush()
+    for code in REFERRAL_INSTRUMENTS:
+        section = data[code]
+        result = measures.score(code, section["answers"])
+        session.add(MeasureResponse(
+            resident_id=resident.id, referral_id=referral.id, instrument_code=code,
+            instrument_version=str(result.version), answers=json.dumps(list(result.answers)),
+            functioning=section.get("functioning"), total=result.total, band=result.band,
+            flags=",".join(sorted(result.flags)), submitted_at=now,
+        ))
+    session.add(Episode(referral_id=referral.id, resident_id=resident.id, team_id=team.id, referred_at=now))
+    _fill_resident_contact(resident, contact, team)
+    session.delete(draft)
+    session.flush()
+    return Submission(referral, True)
+
+
+def _clean(section: dict[str, Any]) -> dict[str, Any]:
+    """A section without the draft's bookkeeping (raw form text, completeness)."""
+    return {k: v for k, v in section.items() if k not in ("raw", "complete")}
+
+
+def _fill_resident_contact(resident: User, contact: dict[str, Any], team: Team) -> None:
+    if contact.get("name"):
+        resident.display_name = contact["name"]
+    if contact.get("phone"):
+        resident.phone = contact["phone"]
+    resident.team_id = team.id
+
+
+# --- Triage -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Score:
+    """One questionnaire result ready for display (band is a stable key, translated in templates)."""
+
+    code: str
+    total: int
+    band: str
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One referral in the triage queue, with everything the team needs to prioritise."""
+
+    id: int
+    resident_id: int
+    name: str
+    urgent: bool
+    urgent_reason: str
+    days_waited: int
+    status: str
+    municipality: str
+    scores: list[Score]
+    item9: int | None
+    work_status: str
+    sick_leave: str
+    goals: str
+    own_words: str
+    problems: list[str] = field(default_factory=list)
+
+
+def _scores(referral: Referral) -> tuple[list[Score], int | None]:
+    scores, item9 = [], None
+    for response in referral.responses:
+        scores.append(Score(response.instrument_code, response.total, response.band, bool(response.flags)))
+        if response.instrument_code == "PHQ-9":
+            item9 = json.loads(response.answers)[8]
+    return scores, item9
+
+
+def triage_queue(session: Session, *, actor: User, now: datetime | None = None) -> list[QueueItem]:
+    """Open referrals of the actor's teams: urgent first, then longest waiting. Audited per row."""
+    if actor.role not in CLINICAL_ROLES:
+        raise NotFound("queue")
+    now = now or utcnow()
+    referrals = list(session.scalars(
+        select(Referral)
+        .options(selectinload(Referral.responses), selectinload(Referral.resident),
+                 selectinload(Referral.municipality))
+        .where(Referral.team_id.in_(staff_team_ids(session, actor)), Referral.status.in_(OPEN_STATUSES))
+        .order_by(Referral.urgent.desc(), Referral.submitted_at.asc())
+        .limit(300)
+    ))
+    if referrals:
+        session.execute(insert(AuditEvent), [
+            {"actor_id": actor.id, "subject_id": r.resident_id, "team_id": r.team_id, "action": "view_referral",
+             "object_type": "referral_summary", "object_id": r.id, "at": now}
+            for r in referrals
+        ])
+    items = []
+    for r in referrals:
+        answers = json.loads(r.answers)
+        scores, item9 = _scores(r)
+        troubles, work = answers.get("troubles", {}), answers.get("work", {})
+        items.append(QueueItem(
+            id=r.id, resident_id=r.resident_id, name=r.resident.display_name or f"#{r.resident_id}",
+            urgent=r.urgent, urgent_reason=r.urgent_reason or "", days_waited=(now - r.submitted_at).days,
+            status=r.status, municipality=r.municipality.name, scores=scores, item9=item9,
+            work_status=work.get("work_status", ""), sick_leave=work.get("sick_leave", ""),
+            goals=troubles.get("goals", ""), own_words=troubles.get("own_words", ""),
+            problems=list(troubles.get("problems", [])),
+        ))
+    return items
+
+
+def count_urgent(session: Session, *, actor: User) -> int:
+    """How many open referrals of the actor's teams are urgent. A number only, so not audited."""
+    if actor.role not in CLINICAL_ROLES:
+        return 0
+    return session.scalar(
+        select(func.count()).select_from(Referral)
+        .where(Referral.team_id.in_(staff_team_ids(session, actor)), Referral.status.in_(OPEN_STATUSES),
+               Referral.urgent.is_(True))
+    ) or 0
+
+
+def referral_for_staff(session: Session, *, actor: User, referral_id: int) -> Referral:
+    """A referral of one of the actor's teams (NotFound otherwise, for unknown and foreign alike)."""
+    referral = session.get(Referral, referral_id)
+    if (actor.role not in CLINICAL_ROLES or referral is None
+            or referral.team_id not in staff_team_ids(session, actor)):
+        raise NotFound("referral")
+    return referral
+
+
+def open_referral(session: Session, *, actor: User, referral_id: int) -> Referral:
+    """Open one referral: access-checked and written to the audit log."""
+    from . import audit
+
+    referral = referral_for_staff(session, actor=actor, referral_id=referral_id)
+    audit.record(session, actor=actor, subject=referral.resident, action="view_referral",
+                 object_type="referral", object_id=referral.id, team_id=referral.team_id)
+    return referral
+
+
+@dataclass(frozen=True)
+class ReferralDetail:
+    """Everything the referral page shows: the referral, its answers and the episode's history."""
+
+    referral: Referral
+    answers: dict[str, Any]
+    episode: Episode
+    attempts: list[ContactAttempt]
+    appointments: list[Appointment]
+    checklist: IntakeChecklist | None
+    onward_services: list[OnwardService]
+    onward_service: OnwardService | None
+    start_note: str
+
+
+def referral_detail(session: Session, *, actor: User, referral_id: int) -> ReferralDetail:
+    """Open one referral for its page (access-checked and audited, via `open_referral`)."""
+    referral = open_referral(session, actor=actor, referral_id=referral_id)
+    episode = referral.episode
+    attempts = list(session.scalars(
+        select(ContactAttempt).options(selectinload(ContactAttempt.staff))
+        .where(ContactAttempt.referral_id == referral.id)
+        .order_by(ContactAttempt.at.desc(), ContactAttempt.id.desc())
+    ))
+    appointments = list(session.scalars(
+        select(Appointment).options(selectinload(Appointment.staff))
+        .where(Appointment.episode_id == episode.id).order_by(Appointment.starts_at)
+    ))
+    checklist = session.scalars(select(IntakeChecklist).where(IntakeChecklist.episode_id == episode.id)).first()
+    services = onward_services(session, team_ids=[referral.team_id])
+    chosen = next((s for s in services if s.id == referral.onward_service_id), None)
+    return ReferralDetail(referral=referral, answers=referral_answers(referral), episode=episode,
+                          attempts=attempts, appointments=appointments, checklist=checklist,
+                          onward_services=services, onward_service=chosen, start_note=start_note(referral))
+
+
+def referral_answers(referral: Referral) -> dict[str, Any]:
+    """The decrypted form answers of a referral."""
+    return json.loads(referral.answers)
+
+
+def _mark_contact(episode: Episode, when: datetime) -> None:
+    if episode.first_contact_at is None:
+        episode.first_contact_at = when
+
+
+def log_contact_attempt(session: Session, *, actor: User, referral_id: int, method: str, outcome: str,
+                        note: str | None, now: datetime | None = None) -> ContactAttempt:
+    """Record a try to reach the person; a reached person counts as first contact."""
+    referral = referral_for_staff(session, actor=actor, referral_id=referral_id)
+    now = now or utcnow()
+    attempt = ContactAttempt(referral_id=referral.id, staff_id=actor.id, at=now, method=method, outcome=outcome,
+                             note=note or None)
+    session.add(attempt)
+    if outcome == "reached":
+        _mark_contact(referral.episode, now)
+        if referral.status == "new":
+            referral.status = "in_contact"
+    session.flush()
+    return attempt
+
+
+def book_assessment(session: Session, *, actor: User, referral_id: int, starts_at: datetime, mode: str,
+                    place: str | None) -> Appointment:
+    """Book the information and assessment conversation."""
+    referral = referral_for_staff(session, actor=actor, referral_id=referral_id)
+    appointment = Appointment(episode_id=referral.episode.id, staff_id=actor.id, kind="assessment",
+                              starts_at=starts_at, mode=mode, place=place or None)
+    session.add(appointment)
+    if referral.status == "new":
+        referral.status = "in_contact"
+    session.flush()
+    return appointment
+
+
+@dataclass(frozen=True)
+class ChecklistInput:
+    """The intake checklist (handbook ch. 3.1)."""
+
+    goals: bool
+    work: bool
+    trauma: bool
+    substance_use: bool
+    suicide_questions: bool
+    notes: str | None
+
+
+def save_intake_checklist(session: Session, *, actor: User, referral_id: int, data: ChecklistInput,
+                          now: datetime | None = None) -> IntakeChecklist:
+    """Save the checklist; when every point is covered the person counts as assessed."""
+    referral = referral_for_staff(session, actor=actor, referral_id=referral_id)
+    episode = referral.episode
+    checklist = session.scalars(select(IntakeChecklist).where(IntakeChecklist.episode_id == episode.id)).first()
+    if checklist is None:
+        checklist = IntakeChecklist(episode_id=episode.id, staff_id=actor.id)
+        session.add(checklist)
+    for name in ("goals", "work", "trauma", "substance_use", "suicide_questions"):
+        setattr(checklist, name, getattr(data, name))
+    checklist.notes = data.notes or None
+    checklist.staff_id = actor.id
+    now = now or utcnow()
+    if all((data.goals, data.work, data.trauma, data.substance_use, data.suicide_questions)):
+        _mark_contact(episode, now)
+        episode.assessed_at = episode.assessed_at or now
+        if referral.status in ("new", "in_contact"):
+            referral.status = "assessed"
+    session.flush()
+    return checklist
+
+
+def agree_offerings(session: Session, *, actor: User, referral_id: int, offerings: list[str]) -> Episode:
+    """Record the offerings agreed together with the person (mixed care: one or several)."""
+    if not offerings or any(o not in OFFERINGS for o in offerings):
+        raise ValueError("choose at least one known offering")
+    referral = referral_for_staff(session, actor=actor, referral_id=referral_id)
+    referral.episode.offerings = ",".join(o for o in OFFERINGS if o in offerings)
+    referral.status = "accepted"
+    session.flush()
+    return referral.episode
+
+
+def record_first_treatment(session: Session, *, actor: User, referral_id: int, when: datetime) -> Episode:
+    """Date of the first treatment contact (course day, guidance call or session)."""
+    referral = referral_for_staff(session, actor=actor, referral_id=referral_id)
+    referral.episode.first_treatment_at = referral.episode.first_treatment_at or when
+    session.flush()
+    return referral.episode
+
+
+def guide_onward(session: Session, *, actor: User, referral_id: int, service_id: int | None, message: str,
+                 now: datetime | None = None) -> Referral:
+    """Close the referral kindly with where to go instead (the team keeps contact until then)."""
+    referral = referral_for_staff(session, actor=actor, referral_id=referral_id)
+    if service_id is not None:
+        service = session.get(OnwardService, service_id)
+        if service is None or service.team_id != referral.team_id:
+            raise NotFound("onward service")
+    referral.onward_service_id = service_id
+    referral.onward_message = message
+    referral.status = "guided_onward"
+    referral.episode.discharged_at = now or utcnow()
+    session.flush()
+    return referral
+
+
+_NOTE_WORK = {"working": "i arbeid", "studying": "studerer/går på skole", "job_seeking": "arbeidssøkende",
+              "benefits": "mottar ytelser", "retired": "pensjonist", "other": "annet"}
+_NOTE_SICK_LEAVE = {"none": "nei", "graded": "gradert", "full": "full"}
+
+
+def start_note(referral: Referral, *, lang: str = "nb") -> str:
+    """Plain text for the municipal patient record (Gerica, CosDoc): referral date and scores.
+
+    Kept short and factual; the therapist copies it and edits it there.
+    """
+    answers = referral_answers(referral)
+    # The record wants the local date (a referral sent at 00:30 in Oslo is 23:30 UTC the day before).
+    lines = [f"Selvhenvisning via app {referral.submitted_at.astimezone(LOCAL_ZONE):%d.%m.%Y}."]
+    for response in referral.responses:
+        flag = " (spm. 9 > 0)" if "item9" in response.flags else ""
+        lines.append(f"{response.instrument_code}: {response.total}{flag}")
+    goals = (answers.get("troubles") or {}).get("goals")
+    if goals:
+        lines.append(f"Mål: {goals}")
+    work = answers.get("work") or {}
+    if work.get("work_status"):
+        # The answers hold stable keys; the record wants words.
+        status = _NOTE_WORK.get(work["work_status"], work["work_status"])
+        leave = _NOTE_SICK_LEAVE.get(work.get("sick_leave", ""), work.get("sick_leave", ""))
+        lines.append(f"Arbeid: {status}, sykmelding: {leave}"
+                     + (f" {work['sick_leave_percent']} %" if work.get("sick_leave_percent") else ""))
+    consent = (answers.get("contact") or {}).get("gp_consent")
+    lines.append("Samtykke til å informere fastlege: " + ("ja" if consent else "nei"))
+    return "\n".join(lines)
+
+
+# --- Onward directory -------------------------------------------------------------------------
+
+def onward_services(session: Session, *, team_ids: list[int]) -> list[OnwardService]:
+    """The directory entries of the given teams, by name."""
+    return list(session.scalars(select(OnwardService).where(OnwardService.team_id.in_(team_ids))
+                                .order_by(OnwardService.name)))
+
+
+def save_onward_service(session: Session, *, actor: User, team_id: int, name: str, description: str,
+                        phone: str | None, url: str | None, service_id: int | None = None) -> OnwardService:
+    """Add or edit an entry in one of the actor's teams' directories.
+
+    Raises Conflict when the team already has an entry of that name (names are unique per team).
+    """
+    if actor.role not in CLINICAL_ROLES or team_id not in staff_team_ids(session, actor):
+        raise NotFound("team")
+    taken = select(OnwardService.id).where(OnwardService.team_id == team_id,
+                                           func.lower(OnwardService.name) == name.lower())
+    if service_id is not None:
+        taken = taken.where(OnwardService.id != service_id)
+    if session.scalars(taken).first() is not None:
+        raise Conflict("name taken")
+    if service_id is None:
+        service = OnwardService(team_id=team_id)
+        session.add(service)
+    else:
+        service = session.get(OnwardService, service_id)
+        if service is None or service.team_id not in staff_team_ids(session, actor):
+            raise NotFound("onward service")
+        service.team_id = team_id
+    service.name, service.description, service.phone, service.url = name, description, phone or None, url or None
+    session.flush()
+    return service
+
+
+def delete_onward_service(session: Session, *, actor: User, service_id: int) -> None:
+    """Remove an entry from one of the actor's teams' directories.
+
+    Raises Conflict when a referral was guided to it: that history must stay (edit the entry instead).
+    """
+    service = session.get(OnwardService, service_id)
+    if service is None or actor.role not in CLINICAL_ROLES or service.team_id not in staff_team_ids(session, actor):
+        raise NotFound("onward service")
+    if session.scalars(select(Referral.id).where(Referral.onward_service_id == service.id)).first() is not None:
+        raise Conflict("in use")
+    session.delete(service)
+    session.flush()
+
+
+# --- Reach ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reach:
+    """Anonymised counts of referrals by dimension, so the team sees whom it does not reach."""
+
+    total: int
+    by_age_band: list[tuple[str, int]]
+    by_gender: list[tuple[str, int]]
+    by_municipality: list[tuple[str, int]]
+    by_channel: list[tuple[str, int]]
+
+
+def reach(session: Session, *, actor: User, since: datetime, until: datetime) -> Reach:
+    """Counts for the actor's teams in [since, until). Aggregates only: no person is listed."""
+    if actor.role not in CLINICAL_ROLES:
+        raise NotFound("reach")
+    scope = (Referral.team_id.in_(staff_team_ids(session, actor)), Referral.submitted_at >= since,
+             Referral.submitted_at < until)
+
+    def grouped(column) -> list[tuple[str, int]]:
+        return [(str(k), n) for k, n in session.execute(
+            select(column, func.count()).where(*scope).group_by(column).order_by(column))]
+
+    municipality = [(name, n) for name, n in session.execute(
+        select(Municipality.name, func.count()).join(Referral, Referral.municipality_id == Municipality.id)
+        .where(*scope).group_by(Municipality.name).order_by(Municipality.name))]
+    total = session.scalar(select(func.count()).select_from(Referral).where(*scope)) or 0
+    return Reach(total, grouped(Referral.age_band), grouped(Referral.gender), municipality,
+                 grouped(Referral.channel))
+
+
+# --- Account by e-mail code (fallback when a passkey cannot be made) -------------------------
+
+CODE_LIFETIME = timedelta(minutes=10)
+MAX_CODE_ATTEMPTS = 5
+
+
+def issue_draft_code(session: Session, *, draft: ReferralDraft, crypto: FieldCrypto) -> str:
+    """A one-time code for the e-mail address in the draft's contact step (hash kept in the draft)."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    data = draft_data(draft)
+    data["_code"] = {"hash": crypto.lookup_hash(code), "expires": (utcnow() + CODE_LIFETIME).isoformat(),
+                     "attempts": 0}
+    draft.data = json.dumps(data)
+    session.flush()
+    return code
+
+
+def account_from_draft_code(session: Session, *, draft: ReferralDraft, code: str, crypto: FieldCrypto,
+                            locale: str | None = None) -> User:
+    """Check the code; return the resident with that address, or a new one with it confirmed."""
+    data = draft_data(draft)
+    entry = data.get("_code") or {}
+    digits = "".join(ch for ch in code if ch.isdigit())
+    if (not entry or entry["attempts"] >= MAX_CODE_ATTEMPTS
+            or datetime.fromisoformat(entry["expires"]) < utcnow()):
+        raise InvalidCode("expired")
+    if not secrets.compare_digest(entry["hash"], crypto.lookup_hash(digits)):
+        entry["attempts"] += 1
+        draft.data = json.dumps(data)
+        session.flush()
+        raise InvalidCode("wrong")
+    data.pop("_code")
+    draft.data = json.dumps(data)
+    email = (data.get("contact") or {}).get("email") or ""
+    user = find_by_email(session, email, crypto)
+    if user is not None and user.is_resident:
+        return user
+    if user is not None:
+        raise InvalidCode("address belongs to staff")
+    user = create_resident(session, municipality_id=int(data["eligibility"]["municipality_id"]), locale=locale)
+    set_email(user, email, crypto)
+    session.flush()
+    return user

@@ -1,0 +1,145 @@
+"""A new resident on a phone refers themselves, makes a passkey, and the referral reaches the right
+team's triage queue; item 9 shows crisis help before anything is sent."""
+from __future__ import annotations
+
+import re
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from rph_pwa.measures import get
+from rph_pwa.models import Referral
+from tests.factories import PASSWORD, make_staff, make_team
+
+pytestmark = pytest.mark.browser
+
+
+def _answer_instrument(page, code: str, value: int, assert_accessible, overrides: dict | None = None) -> None:
+    instrument = get(code)
+    assert_accessible(page)
+    for item in instrument.items:
+        chosen = (overrides or {}).get(item.key, value)
+        page.locator(f"input[name={item.key}][value='{chosen}']").check()
+    if instrument.functioning_question is not None:
+        page.locator("input[name=functioning]").first.check()
+    page.locator("main form button[type=submit]").click()
+
+
+def _fill(page, municipality: str, assert_accessible, item9: int = 0, name: str = "Ingrid") -> None:
+    page.goto("/")
+    assert_accessible(page)
+    page.locator("main a[href='/referral/']").first.click()
+    assert_accessible(page)
+    page.locator("main a[href='/referral/step/1']").click()
+    assert_accessible(page)
+    page.locator("#age").fill("34")
+    page.locator("#municipality").select_option(label=municipality)
+    page.locator("input[name=crisis][value='no']").check()
+    page.locator("main form button[type=submit]").click()
+
+    page.wait_for_url("**/referral/step/2")
+    assert_accessible(page)
+    page.locator("input[name=problems][value='anxiety']").check()
+    page.locator("#own_words").fill("Jeg er urolig hele tiden.")
+    page.locator("input[name=duration][value='3_12m']").check()
+    page.locator("#goals").fill("Klare å handle uten panikk.")
+    page.locator("main form button[type=submit]").click()
+
+    page.wait_for_url("**/referral/step/3")
+    assert_accessible(page)
+    page.locator("input[name=work_status][value='working']").check()
+    page.locator("input[name=sick_leave][value='none']").check()
+    page.locator("input[name=return_to_work][value='not_relevant']").check()
+    page.locator("main form button[type=submit]").click()
+
+    page.wait_for_url("**/referral/step/4")
+    if item9:
+        assert page.locator("#crisis-panel").is_hidden()
+        page.locator(f"input[name=item9][value='{item9}']").check()
+        assert page.locator("#crisis-panel").is_visible()  # at once, before anything is sent
+    _answer_instrument(page, "PHQ-9", 2, assert_accessible, {"item9": item9})
+    for number, code in ((5, "GAD-7"), (6, "WSAS"), (7, "AUDIT-C"), (8, "DUDIT-C")):
+        page.wait_for_url(f"**/referral/step/{number}")
+        if item9:
+            assert page.locator("#crisis-panel").is_visible()
+        _answer_instrument(page, code, 1, assert_accessible)
+
+    page.wait_for_url("**/referral/step/9")
+    assert_accessible(page)
+    page.locator("#name").fill(name)
+    page.locator("#phone").fill("412 34 567")
+    page.locator("input[name=voicemail_ok][value='no']").check()
+    page.locator("input[name=sms_ok][value='yes']").check()
+    page.locator("input[name=gp_consent][value='yes']").check()
+    page.locator("input[name=interpreter][value='no']").check()
+    page.locator("input[name=gender][value='woman']").check()
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/referral/review")
+    assert_accessible(page)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/referral/account")
+    assert_accessible(page)
+
+
+def _therapist_queue(db, browser, live_server, team):
+    therapist, secret = make_staff(db, teams=[team])
+    db.commit()
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto("/staff/login")
+    page.locator("#username").fill(therapist.username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.locator("#code").fill(pyotp.TOTP(secret).now())
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/therapist/")
+    page.goto("/therapist/triage")
+    return context, page
+
+
+def test_whole_referral_with_passkey_reaches_the_right_queue(db, browser, live_server, page, authenticator,
+                                                            assert_accessible):
+    team, other = make_team(db), make_team(db)
+    municipality = team.municipalities[0].name
+    db.commit()
+    _fill(page, municipality, assert_accessible, name="Ingrid Queue")
+    page.locator("button[data-passkey=register]").click()
+    page.wait_for_url("**/referral/sent")
+    assert_accessible(page)
+
+    referral = db.scalars(select(Referral).where(Referral.team_id == team.id)).one()
+    assert not referral.urgent
+    context, staff_page = _therapist_queue(db, browser, live_server, team)
+    html = staff_page.content()
+    assert "Ingrid Queue" in html
+    assert "PHQ-9: 16" in html  # eight items answered 2, item 9 answered 0 → "moderately severe"
+    assert "GAD-7: 7" in html and "WSAS: 5" in html
+    assert_accessible(staff_page)
+    staff_page.locator(f"a[href='/therapist/referrals/{referral.id}']").first.click()
+    assert_accessible(staff_page)
+    context.close()
+
+    context, outsider = _therapist_queue(db, browser, live_server, other)
+    assert "Ingrid Queue" not in outsider.content()
+    context.close()
+
+
+def test_item9_shows_crisis_help_and_puts_the_referral_first(db, browser, live_server, page, authenticator,
+                                                             mailbox, assert_accessible):
+    team = make_team(db)
+    db.commit()
+    _fill(page, team.municipalities[0].name, assert_accessible, item9=1, name="Urgent Person")
+    assert page.locator("#crisis-panel").is_visible()
+    page.locator("button[data-passkey=register]").click()
+    page.wait_for_url("**/referral/sent")
+    notice = mailbox.to(team.inbox_email)[-1]
+    body = (notice["Subject"] + notice.get_body(("plain",)).get_content()).lower()
+    for word in ("urgent person", "phq", "psyk", "selvmord", "depres"):
+        assert word not in body
+
+    context, staff_page = _therapist_queue(db, browser, live_server, team)
+    first_card = staff_page.locator("main article").first
+    assert "Urgent Person" in first_card.inner_text()
+    assert first_card.locator(".badge--urgent").count() >= 1  # "urgent", and item 9 highlighted
+    context.close()
