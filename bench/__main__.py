@@ -20,6 +20,7 @@ from rph_pwa.models import AuditEvent, Municipality, Role, Team, User
 from rph_pwa.services.accounts import check_staff_password, create_staff
 
 RESIDENTS = 5_000
+REFERRALS = 2_000
 AUDIT_EVENTS = 50_000
 REPEAT = 30
 
@@ -32,6 +33,39 @@ def _timed(fn, repeat: int = REPEAT) -> tuple[float, float]:
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def _referrals(session, *, team_id: int, municipality_ids: list[int]) -> None:
+    """REFERRALS submitted referrals with five scored questionnaires and an episode each."""
+    import json
+    from datetime import timedelta
+
+    from rph_pwa.db import utcnow
+    from rph_pwa.measures import score
+    from rph_pwa.models import Episode, MeasureResponse, Referral
+
+    scored = {code: score(code, values) for code, values in {
+        "PHQ-9": [2, 2, 1, 2, 1, 1, 2, 1, 0], "GAD-7": [1, 2, 1, 1, 0, 1, 1], "WSAS": [4, 3, 3, 2, 4],
+        "AUDIT-C": [1, 0, 0], "DUDIT-C": [0, 0, 0, 0]}.items()}
+    answers = json.dumps({"troubles": {"problems": ["sleep"], "own_words": "Sover dårlig.", "goals": "Sove bedre"},
+                          "work": {"work_status": "working", "sick_leave": "none"},
+                          "contact": {"name": "Bench", "gp_consent": True}})
+    now = utcnow()
+    for i in range(REFERRALS):
+        referral = Referral(submission_key=f"bench-{i}", resident_id=2 + i, team_id=team_id,
+                            municipality_id=municipality_ids[i % len(municipality_ids)], urgent=i % 50 == 0,
+                            urgent_reason="item9" if i % 50 == 0 else None, age_band="25-34",
+                            gender=("woman", "man", "other")[i % 3], submitted_at=now - timedelta(days=i % 300),
+                            answers=answers)
+        referral.responses = [
+            MeasureResponse(resident_id=2 + i, instrument_code=code, instrument_version="1",
+                            answers=json.dumps(list(result.answers)), total=result.total, band=result.band,
+                            flags="", submitted_at=referral.submitted_at)
+            for code, result in scored.items()
+        ]
+        referral.episode = Episode(resident_id=2 + i, team_id=team_id, referred_at=referral.submitted_at)
+        session.add(referral)
+    session.flush()
 
 
 def main() -> None:
@@ -58,6 +92,7 @@ def main() -> None:
              "action": "view_resident", "object_type": "resident_profile"}
             for i in range(AUDIT_EVENTS)
         ])
+        _referrals(session, team_id=team.id, municipality_ids=[m.id for m in municipalities])
         session.commit()
         start = time.perf_counter()
         check_staff_password(session, username="bench-lead", password="bench-password-123")
@@ -81,7 +116,11 @@ def main() -> None:
     for label, path, who in [("GET /healthz", "/healthz", anonymous), ("GET /login (public)", "/login", anonymous),
                         (f"GET /therapist/ ({RESIDENTS} residents, list capped at 500)", "/therapist/", client),
                         (f"GET /therapist/audit ({AUDIT_EVENTS} events, newest 200)", "/therapist/audit", client),
-                        ("GET /therapist/residents/<id> (audited read)", "/therapist/residents/10", client)]:
+                        ("GET /therapist/residents/<id> (audited read)", "/therapist/residents/10", client),
+                        (f"GET /therapist/triage ({REFERRALS} open referrals, first 300 shown)",
+                         "/therapist/triage", client),
+                        ("GET /therapist/referrals/<id> (audited read)", "/therapist/referrals/5", client),
+                        (f"GET /therapist/reach ({REFERRALS} referrals, 365 days)", "/therapist/reach", client)]:
         assert who.get(path).status_code == 200, path
         queries["n"] = 0
         who.get(path)

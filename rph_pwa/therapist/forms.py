@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField,
-                     TimeField, URLField)
+from wtforms import (BooleanField, DateField, SelectChoice, SelectField, SelectMultipleField, StringField,
+                     TextAreaField, TimeField, URLField)
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -27,6 +27,10 @@ KIND_ONWARD_MESSAGE = _l(
     "and we have written down how to reach them. You are welcome to call us if you have questions. "
     "We will keep in touch until you have got help there."
 )
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
 
 
 def _length(maximum: int) -> Length:
@@ -58,7 +62,7 @@ class BookAssessmentForm(FlaskForm):
 
     day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), _sensible_year])
     time = TimeField(_l("Time"), validators=[InputRequired(_l("Enter the time."))])
-    mode = SelectField(_l("How"), choices=list(MEETING_MODES.items()),
+    mode = SelectField(_l("How"), choices=_choices(MEETING_MODES),
                        validators=[InputRequired(_l("Choose how you will meet."))])
     place = StringField(_l("Place (optional)"), validators=[Optional(), _length(200)])
 
@@ -66,9 +70,9 @@ class BookAssessmentForm(FlaskForm):
 class ContactAttemptForm(FlaskForm):
     """One try to reach the person."""
 
-    method = SelectField(_l("How"), choices=list(CONTACT_METHODS.items()),
+    method = SelectField(_l("How"), choices=_choices(CONTACT_METHODS),
                          validators=[InputRequired(_l("Choose how you tried to reach them."))])
-    outcome = SelectField(_l("Result"), choices=list(CONTACT_OUTCOMES.items()),
+    outcome = SelectField(_l("Result"), choices=_choices(CONTACT_OUTCOMES),
                           validators=[InputRequired(_l("Choose the result."))])
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), _length(1000)])
 
@@ -87,7 +91,7 @@ class IntakeChecklistForm(FlaskForm):
 class OfferingsForm(FlaskForm):
     """The offerings agreed together with the person (one or several)."""
 
-    offerings = MultiCheckboxField(_l("Agreed offerings"), choices=list(OFFERING_LABELS.items()),
+    offerings = MultiCheckboxField(_l("Agreed offerings"), choices=_choices(OFFERING_LABELS),
                                    validators=[DataRequired(_l("Choose at least one offering."))])
 
 

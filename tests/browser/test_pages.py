@@ -11,7 +11,8 @@ from tests.factories import email, make_resident, make_team
 pytestmark = pytest.mark.browser
 
 PUBLIC_PAGES = ["/", "/hjelp", "/offline", "/personvern", "/login", "/register", "/login/code",
-                "/staff/login", "/signed-out", "/no-such-page"]
+                "/staff/login", "/signed-out", "/no-such-page", "/about", "/find-team", "/referral/",
+                "/referral/step/1"]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
@@ -95,3 +96,24 @@ def test_installable_service_worker_controls_page_and_offline_reload(browser_typ
         assert re.search("Ingen tilkobling|No connection", page.content())
     finally:
         context.close()
+
+
+def test_find_team_and_the_not_eligible_pages_are_accessible(db, page, assert_accessible):
+    from tests.factories import make_municipality
+
+    team = make_team(db)
+    lonely = make_municipality(db, name="Utenteam")
+    db.commit()
+    for municipality in (team.municipalities[0], lonely):
+        page.goto(f"/find-team?municipality={municipality.id}")
+        assert_accessible(page)
+    assert "Utenteam" in page.content()
+    for age, municipality in ((15, team.municipalities[0]), (40, lonely)):
+        page.goto("/referral/step/1")
+        page.locator("#age").fill(str(age))
+        page.locator("#municipality").select_option(label=municipality.name)
+        page.locator("input[name=crisis][value='no']").check()
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_load_state("load")
+        assert page.locator("h1").count() == 1
+        assert_accessible(page)

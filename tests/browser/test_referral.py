@@ -143,3 +143,17 @@ def test_item9_shows_crisis_help_and_puts_the_referral_first(db, browser, live_s
     assert "Urgent Person" in first_card.inner_text()
     assert first_card.locator(".badge--urgent").count() >= 1  # "urgent", and item 9 highlighted
     context.close()
+
+
+def test_staff_referral_pages_are_accessible(db, browser, live_server, assert_accessible):
+    from tests.factories import make_referral
+
+    team = make_team(db)
+    referral = make_referral(db, team=team, urgent=True, item9=2)
+    db.commit()
+    context, page = _therapist_queue(db, browser, live_server, team)
+    assert_accessible(page)
+    for path in (f"/therapist/referrals/{referral.id}", "/therapist/directory", "/therapist/reach", "/therapist/"):
+        page.goto(path)
+        assert_accessible(page)
+    context.close()

@@ -1,0 +1,224 @@
+"""Presentation for the staff pages: stable keys (bands, statuses, answer options) turned into
+translated labels, and referral data shaped for the templates, so templates decide nothing."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import g
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .. import measures
+from ..services import referrals as svc
+from .forms import CONTACT_METHODS, CONTACT_OUTCOMES, MEETING_MODES, OFFERING_LABELS
+
+
+def reach_tables(counts: svc.Reach) -> list[dict[str, Any]]:
+    return [
+        {"id": "age", "title": _("By age"), "heading": _("Age"), "rows": counts.by_age_band},
+        {"id": "gender", "title": _("By gender"), "heading": _("Gender"),
+         "rows": [(_label(GENDERS, k), n) for k, n in counts.by_gender]},
+        {"id": "municipality", "title": _("By municipality"), "heading": _("Municipality"),
+         "rows": counts.by_municipality},
+        {"id": "channel", "title": _("By channel"), "heading": _("Channel"),
+         "rows": [(_label(CHANNELS, k), n) for k, n in counts.by_channel]},
+    ]
+
+
+# --- Presentation: stable keys to translated labels (templates make no clinical decisions) ------
+
+BANDS = {
+    "minimal": _l("Minimal"), "mild": _l("Mild"), "moderate": _l("Moderate"),
+    "moderately_severe": _l("Moderately severe"), "severe": _l("Severe"),
+    "subclinical": _l("Subclinical"), "significant": _l("Significant impairment"),
+    "low": _l("Below the cut-off"), "elevated": _l("At or above the cut-off"),
+    "none": _l("No drug use"), "some_use": _l("Some drug use"),
+}
+#: Where one band key means something else for one instrument.
+INSTRUMENT_BANDS = {("WSAS", "severe"): _l("Moderately severe impairment or worse")}
+INSTRUMENTS = {"PHQ-9": _l("Depression"), "GAD-7": _l("Anxiety"), "WSAS": _l("Work and social functioning"),
+               "AUDIT-C": _l("Alcohol"), "DUDIT-C": _l("Drugs")}
+STATUSES = {"new": _l("New"), "in_contact": _l("In contact"), "assessed": _l("Assessed"), "accepted": _l("Accepted"),
+            "guided_onward": _l("Guided onward"), "closed": _l("Closed")}
+URGENT_REASONS = {"item9": _l("PHQ-9 item 9 above 0"), "crisis": _l("Said they are in crisis now")}
+GENDERS = {"female": _l("Woman"), "woman": _l("Woman"), "male": _l("Man"), "man": _l("Man"),
+           "other": _l("Other"), "unspecified": _l("Not given")}
+CHANNELS = {"app": _l("App"), "phone": _l("Phone"), "paper": _l("Paper form")}
+YES_NO_UNSURE = {"yes": _l("Yes"), "no": _l("No"), "unsure": _l("Unsure"), "not_relevant": _l("Not relevant")}
+#: Labels of the self-referral's answer options (the same wording the resident saw).
+CHOICES = {
+    "problems": {"anxiety": _l("Worry, fear or anxiety"), "low_mood": _l("Low mood or feeling down"),
+                 "sleep": _l("Sleep problems"), "substances": _l("Alcohol, drugs or medicines"),
+                 "stress": _l("Stress or feeling burnt out"), "other": _l("Something else")},
+    "duration": {"lt_3m": _l("Less than 3 months"), "3_12m": _l("3 to 12 months"), "gt_1y": _l("More than a year")},
+    "work_status": {"working": _l("Working"), "studying": _l("Studying or at school"),
+                    "job_seeking": _l("Looking for work"), "benefits": _l("Receives benefits (for example from NAV)"),
+                    "retired": _l("Retired"), "other": _l("Other")},
+    "sick_leave": {"none": _l("No"), "graded": _l("Partly (graded)"), "full": _l("Fully")},
+    "return_to_work": YES_NO_UNSURE,
+    "crisis": YES_NO_UNSURE,
+    "gender": GENDERS,
+}
+#: The referral form's sections and answers, in the order the page shows them. Answers a resident
+#: gave that are not listed here are still shown (with a plain label), so nothing is hidden.
+SECTIONS = (
+    ("eligibility", _l("Who and where"), (("age", _l("Age")), ("municipality_id", _l("Lives in")),
+                                          ("crisis", _l("In acute crisis or thinking about ending their life")))),
+    ("troubles", _l("What they want help with"), (
+        ("problems", _l("Troubled by")), ("own_words", _l("In their own words")), ("duration", _l("For how long")),
+        ("goals", _l("Goals")), ("earlier_help", _l("Earlier help")))),
+    ("work", _l("Work"), (
+        ("work_status", _l("Work status")), ("sick_leave", _l("Sick leave")),
+        ("sick_leave_percent", _l("Sick leave, per cent")),
+        ("return_to_work", _l("Thinks they can go back to work within a few weeks")))),
+    ("contact", _l("Contact"), (
+        ("name", _l("Name")), ("phone", _l("Mobile number")), ("email", _l("E-mail")),
+        ("contact_times", _l("Best time to call")), ("voicemail_ok", _l("Voicemail allowed")),
+        ("sms_ok", _l("Text messages (SMS) allowed")), ("meeting_municipality_id", _l("Prefers to meet in")),
+        ("gp_consent", _l("Consents to informing their GP")), ("gp_name", _l("GP")),
+        ("interpreter", _l("Needs an interpreter")), ("language_needs", _l("Language and other needs")),
+        ("gender", _l("Gender")))),
+)
+#: Questions shown even when unanswered, because the team acts on them.
+ALWAYS_SHOWN = {"own_words", "goals", "work_status", "sick_leave", "voicemail_ok", "sms_ok",
+                "meeting_municipality_id", "gp_consent", "gp_name", "interpreter", "language_needs"}
+#: Bookkeeping keys of the form steps, not answers.
+SKIP_KEYS = {"complete", "raw", "step", "answers", "functioning"}
+
+
+def _label(mapping: dict[str, Any], key: str | None) -> str:
+    """The translated label of a stable key; an unknown key is shown readably rather than hidden.
+
+    Labels are cached for the request: a queue of hundreds of cards repeats the same few labels.
+    """
+    if key is None or key == "":
+        return _("Not answered")
+    if key not in mapping:
+        return str(key).replace("_", " ").capitalize()
+    cache = g.setdefault("label_cache", {})
+    marker = (id(mapping), key)
+    if marker not in cache:
+        cache[marker] = str(mapping[key])
+    return cache[marker]
+
+
+def _value(key: str, value: Any, referral) -> str:
+    if key == "municipality_id":
+        return referral.municipality.name
+    if key == "meeting_municipality_id":
+        return referral.meeting_municipality.name if referral.meeting_municipality else _("No preference")
+    if value is None or value == "" or value == []:
+        return _("Not answered")
+    if isinstance(value, bool) or value in ("yes", "no"):
+        return _("Yes") if value in (True, "yes") else _("No")
+    if isinstance(value, list):
+        return ", ".join(_label(CHOICES.get(key, {}), str(v)) for v in value)
+    if isinstance(value, str) and key in CHOICES:
+        return _label(CHOICES[key], value)
+    return str(value)
+
+
+def _answer_sections(answers: dict[str, Any], referral) -> list[dict[str, Any]]:
+    """The referral's answers as titled lists of (label, value), known questions first."""
+    known = {name for name, _title, _fields in SECTIONS}
+    sections = []
+    for name, title, fields in SECTIONS:
+        data = answers.get(name) or {}
+        listed = {key for key, _lbl in fields}
+        rows = [(str(lbl), _value(key, data.get(key), referral)) for key, lbl in fields
+                if key in data or key in ALWAYS_SHOWN]
+        rows += [(_label({}, key), _value(key, v, referral)) for key, v in data.items()
+                 if key not in listed and key not in SKIP_KEYS]
+        sections.append({"title": str(title), "rows": rows})
+    for name, data in answers.items():
+        if name not in known and isinstance(data, dict):
+            rows = [(_label({}, k), _value(k, v, referral)) for k, v in data.items() if k not in SKIP_KEYS]
+            if rows:
+                sections.append({"title": _label({}, name), "rows": rows})
+    return sections
+
+
+def _score_view(code: str, total: int, band: str, flagged: bool) -> dict[str, Any]:
+    label = INSTRUMENT_BANDS.get((code, band)) or _label(BANDS, band)
+    return {"code": code, "name": _label(INSTRUMENTS, code), "total": total, "band": str(label), "flagged": flagged}
+
+
+def queue_card(item: svc.QueueItem) -> dict[str, Any]:
+    """A queue item with every stable key turned into a label for the card."""
+    return {
+        "id": item.id, "name": item.name, "urgent": item.urgent, "municipality": item.municipality,
+        "reasons": [_label(URGENT_REASONS, r) for r in item.urgent_reason.split(",") if r],
+        "days_waited": item.days_waited, "status": _label(STATUSES, item.status),
+        "scores": [_score_view(s.code, s.total, s.band, s.flagged) for s in item.scores],
+        "item9": item.item9, "item9_raised": bool(item.item9),
+        "work_status": _label(CHOICES["work_status"], item.work_status),
+        "sick_leave": _label(CHOICES["sick_leave"], item.sick_leave),
+        "problems": [_label(CHOICES["problems"], p) for p in item.problems],
+        "goals": item.goals, "own_words": item.own_words,
+    }
+
+
+def _responses(referral) -> list[dict[str, Any]]:
+    """Each questionnaire: total, band and the answer to every item (PHQ-9 item 9 above 0 marked)."""
+    rows, lang = [], str(get_locale())
+    for response in referral.responses:
+        answers = json.loads(response.answers)
+        flags = set(filter(None, response.flags.split(",")))
+        items = [{"number": n, "value": v, **_item_wording(response, n - 1, v, lang),
+                  "raised": response.instrument_code == "PHQ-9" and n == 9 and bool(v)}
+                 for n, v in enumerate(answers, start=1)]
+        rows.append({**_score_view(response.instrument_code, response.total, response.band, bool(flags)),
+                     "items": items, "functioning": response.functioning, "version": response.instrument_version,
+                     "functioning_answer": _functioning_answer(response, lang)})
+    return rows
+
+
+def _item_wording(response, index: int, value: int, lang: str) -> dict[str, str]:
+    """The validated wording of one item and of the chosen answer, in the version the person
+    answered (empty if the version is unknown, so the number still shows)."""
+    try:
+        instrument = measures.get(response.instrument_code, int(response.instrument_version))
+        item = instrument.items[index]
+        option = next((o for o in instrument.options_for(item) if o.value == value), None)
+        return {"text": measures.text(item.text, lang),
+                "answer": measures.text(option.label, lang) if option else ""}
+    except (KeyError, ValueError, IndexError, LookupError):
+        return {"text": "", "answer": ""}
+
+
+def _functioning_answer(response, lang: str) -> str:
+    """The wording of the answer to the (unscored) functioning question, if there is one."""
+    try:
+        question = measures.get(response.instrument_code, int(response.instrument_version)).functioning_question
+    except (KeyError, ValueError):
+        return ""
+    option = next((o for o in question.options if o.value == response.functioning), None) if question else None
+    return measures.text(option.label, lang) if option else ""
+
+
+def referral_view(detail: svc.ReferralDetail) -> dict[str, Any]:
+    """Everything on the referral page that needs a label or a decision made outside the template."""
+    referral, episode, checklist = detail.referral, detail.episode, detail.checklist
+    return {
+        "name": referral.resident.display_name or f"#{referral.resident_id}",
+        "status": _label(STATUSES, referral.status),
+        "reasons": [_label(URGENT_REASONS, r) for r in (referral.urgent_reason or "").split(",") if r],
+        "channel": _label(CHANNELS, referral.channel),
+        "sections": _answer_sections(detail.answers, referral),
+        "responses": _responses(referral),
+        "dates": [(_("Referred"), episode.referred_at), (_("First contact"), episode.first_contact_at),
+                  (_("Assessed"), episode.assessed_at), (_("First treatment"), episode.first_treatment_at),
+                  (_("Discharged"), episode.discharged_at)],
+        "offerings": [str(OFFERING_LABELS[o]) for o in episode.offerings.split(",") if o in OFFERING_LABELS],
+        "attempts": [{"at": a.at, "staff": a.staff.display_name or a.staff.username,
+                      "method": _label(CONTACT_METHODS, a.method), "outcome": _label(CONTACT_OUTCOMES, a.outcome),
+                      "note": a.note or ""} for a in detail.attempts],
+        "appointments": [{"starts_at": a.starts_at, "mode": _label(MEETING_MODES, a.mode), "place": a.place or "",
+                          "kind": _("Information and assessment conversation") if a.kind == "assessment"
+                          else _("Treatment"), "staff": a.staff.display_name or a.staff.username}
+                         for a in detail.appointments],
+        "checklist_saved": checklist.updated_at if checklist else None,
+        "onward": detail.onward_service.name if detail.onward_service else None,
+    }
