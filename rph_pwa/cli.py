@@ -123,6 +123,18 @@ def rotate_keys_command() -> None:
     click.echo(f"Re-encrypted {changed} values with the newest key.")
 
 
+@click.command("purge-drafts")
+@with_appcontext
+def purge_drafts_command() -> None:
+    """Delete self-referral drafts nobody came back to within 30 days (run daily)."""
+    from .services.referrals import purge_expired_drafts
+
+    session = get_session()
+    removed = purge_expired_drafts(session)
+    session.commit()
+    click.echo(f"Deleted {removed} expired drafts.")
+
+
 @click.command("generate-key")
 @with_appcontext
 def generate_key_command() -> None:
@@ -153,6 +165,6 @@ def totp_code_command(username: str) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     for cmd in (db_group, demo_data_command, create_user_command, rotate_keys_command, generate_key_command,
-                totp_code_command):
+                totp_code_command, purge_drafts_command):
         app.cli.add_command(cmd)
 

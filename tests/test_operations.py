@@ -53,3 +53,22 @@ def test_create_user_prints_a_totp_secret(app, db):
         args=["create-user", "--role", "therapist", "--username", "cli-therapist", "--name", "X",
               "--password", "long-enough-password"])
     assert again.exit_code != 0 and "taken" in again.output
+
+
+def test_purge_drafts_removes_only_expired_ones(app, db):
+    from datetime import timedelta
+
+    from rph_pwa.db import utcnow
+    from rph_pwa.models import ReferralDraft
+    from rph_pwa.services.referrals import start_draft
+
+    old, _ = start_draft(db, eligibility={"age": 30})
+    old.expires_at = utcnow() - timedelta(days=1)
+    fresh, _ = start_draft(db, eligibility={"age": 30})
+    db.commit()
+    ids = (old.id, fresh.id)
+    result = app.test_cli_runner().invoke(args=["purge-drafts"])
+    assert result.exit_code == 0, result.output
+    db.commit()
+    remaining = set(db.scalars(select(ReferralDraft.id).where(ReferralDraft.id.in_(ids))))
+    assert remaining == {ids[1]}
