@@ -7,6 +7,7 @@ from flask_babel import force_locale, gettext as _
 from ..db import get_session
 from ..models import User
 from ..services.mail import MailSettings, send_mail
+from ..services.errors import DomainError
 from ..services.referrals import submit_referral
 
 DRAFT_SESSION_KEY = "referral_draft"
@@ -19,7 +20,12 @@ def complete_referral(user: User) -> str | None:
     if not key:
         return None
     db = get_session()
-    submission = submit_referral(db, draft_key=key, resident=user)
+    try:
+        submission = submit_referral(db, draft_key=key, resident=user)
+    except DomainError:
+        # The draft expired or is no longer complete: the account is kept, the resident can
+        # finish the referral from its start page.
+        return None
     db.flush()
     session.pop(DRAFT_SESSION_KEY, None)
     session["referral_sent"] = submission.referral.id

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from .. import measures
@@ -182,8 +183,13 @@ def submit_referral(session: Session, *, draft_key: str, resident: User) -> Subm
         submitted_at=now,
         answers=json.dumps({k: _clean(v) for k, v in data.items() if k not in REFERRAL_INSTRUMENTS}),
     )
-    session.add(referral)
-    session.flush()
+    try:
+        with session.begin_nested():  # two submits at the same moment: the unique key decides
+            session.add(referral)
+            session.flush()
+    except IntegrityError:
+        winner = session.scalars(select(Referral).where(Referral.submission_key == _hash(draft_key))).one()
+        return Submission(winner, False)
     for code in REFERRAL_INSTRUMENTS:
         section = data[code]
         result = measures.score(code, section["answers"])

@@ -156,3 +156,27 @@ def test_bad_input_never_gives_500(db, client):
     post_step(client, 1, {"age": 30, "municipality": team.municipalities[0].id, "crisis": "no"})
     assert post_step(client, 4, {"item1": "7", "item9": "-1"}).status_code == 400
     assert client.get("/referral/step/99").status_code == 404
+
+
+def test_a_second_submit_in_another_transaction_returns_the_first_referral(db, app):
+    """Submitting the same draft again (another request, another transaction) creates nothing."""
+    from rph_pwa.db import get_session
+    from rph_pwa.services.referrals import submit_referral
+    from tests.factories import make_resident
+
+    team = make_team(db)
+    resident = make_resident(db, team=team)
+    db.commit()
+    client = app.test_client()
+    fill_referral(client, municipality_id=team.municipalities[0].id)
+    with client.session_transaction() as session:
+        key = session["referral_draft"]
+    with app.app_context():
+        first = get_session()
+        submission = submit_referral(first, draft_key=key, resident=first.get(type(resident), resident.id))
+        assert submission.created
+        first.commit()
+    with app.app_context():
+        second = get_session()
+        again = submit_referral(second, draft_key=key, resident=second.get(type(resident), resident.id))
+        assert not again.created and again.referral.id == submission.referral.id
