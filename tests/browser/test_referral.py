@@ -157,3 +157,35 @@ def test_staff_referral_pages_are_accessible(db, browser, live_server, assert_ac
         page.goto(path)
         assert_accessible(page)
     context.close()
+
+
+def test_resume_after_closing_the_browser(db, browser, live_server, assert_accessible, tmp_path):
+    from tests.browser.conftest import PHONE
+
+    team = make_team(db)
+    db.commit()
+    first = browser.new_context(base_url=live_server, **PHONE)
+    page = first.new_page()
+    page.goto("/referral/step/1")
+    page.locator("#age").fill("52")
+    page.locator("#municipality").select_option(label=team.municipalities[0].name)
+    page.locator("input[name=crisis][value='no']").check()
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/referral/step/2")
+    page.locator("#goals").fill("Komme meg ut av sofaen igjen")
+    page.locator("main form button[type=submit]").click()  # incomplete: saved as a draft with errors
+    state = tmp_path / "state.json"
+    saved = first.storage_state()
+    first.close()
+    # Closing a browser drops session cookies: keep only the persistent ones, as a phone would.
+    saved["cookies"] = [c for c in saved["cookies"] if c.get("expires", -1) > 0]
+    assert saved["cookies"], "the draft's cookie must be persistent"
+    state.write_text(__import__("json").dumps(saved))
+
+    second = browser.new_context(base_url=live_server, storage_state=str(state), **PHONE)
+    page = second.new_page()
+    page.goto("/referral/")
+    assert_accessible(page)
+    page.locator("main a[href='/referral/step/2']").click()
+    assert page.locator("#goals").input_value() == "Komme meg ut av sofaen igjen"
+    second.close()
