@@ -20,8 +20,13 @@ def test_catalog_is_complete_with_placeholders(lang):
     for message in catalog:
         if not message.id:
             continue
-        assert message.string and not message.fuzzy, f"{lang}: untranslated {message.id!r}"
-        assert sorted(re.findall(r"%\(\w+\)s", message.id)) == sorted(re.findall(r"%\(\w+\)s", message.string))
+        # Plural messages hold tuples: (singular, plural) ids and one string per plural form.
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings) and not message.fuzzy, f"{lang}: untranslated {message.id!r}"
+        wanted = sorted(set(re.findall(r"%\(\w+\)[sd]", " ".join(ids))))
+        for string in strings:
+            assert sorted(set(re.findall(r"%\(\w+\)[sd]", string))) == wanted, f"{lang}: {message.id!r}"
 
 
 def test_pages_render_in_bokmal_by_default(client):
