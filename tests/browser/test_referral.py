@@ -113,8 +113,9 @@ def test_whole_referral_with_passkey_reaches_the_right_queue(db, browser, live_s
     context, staff_page = _therapist_queue(db, browser, live_server, team)
     html = staff_page.content()
     assert "Ingrid Queue" in html
-    assert "PHQ-9: 16" in html  # eight items answered 2, item 9 answered 0 → "moderately severe"
-    assert "GAD-7: 7" in html and "WSAS: 5" in html
+    # Eight PHQ-9 items answered 2 and item 9 answered 0: 16, "moderately severe"; GAD-7 all 1: 7, mild.
+    assert "PHQ-9: 16 (Moderat alvorlig)" in html
+    assert "GAD-7: 7 (Mild)" in html and "WSAS: 5 (" in html
     assert_accessible(staff_page)
     staff_page.locator(f"a[href='/therapist/referrals/{referral.id}']").first.click()
     assert_accessible(staff_page)
