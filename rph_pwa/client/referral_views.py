@@ -10,11 +10,15 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
+from ..auth.forms import CodeForm
+from ..auth.signin import mail_settings, sign_in
+from ..crypto import field_crypto
 from ..db import get_session
 from ..extensions import limiter, signin_limit
 from ..models import Municipality, Referral, Team
 from ..services import referrals
-from ..services.errors import Conflict, NotFound
+from ..services.errors import InvalidCode
+from ..services.mail import send_mail
 from ..services.residents import municipality_choices
 from .instrument_forms import instrument_form
 from .referral_forms import ContactForm, EligibilityForm, EmptyReferralForm, TroublesForm, WorkForm
@@ -215,10 +219,6 @@ def account():
 @limiter.limit(signin_limit)
 def account_email():
     """Fallback: send a code to the e-mail address given in the contact step."""
-    from ..auth.signin import mail_settings
-    from ..crypto import field_crypto
-    from ..services.mail import send_mail
-
     db = get_session()
     draft = _draft()
     form = EmptyReferralForm()
@@ -241,11 +241,6 @@ def account_email():
 @limiter.limit(signin_limit, methods=["POST"])
 def account_code():
     """Enter the e-mailed code: the account is created (or found) and the referral is sent."""
-    from ..auth.forms import CodeForm
-    from ..auth.signin import sign_in
-    from ..crypto import field_crypto
-    from ..services.errors import InvalidCode
-
     db = get_session()
     draft = _draft()
     if draft is None or "signup" not in session:
