@@ -110,6 +110,9 @@ def make_referral(session: Session, *, team: Team, resident: User | None = None,
     )
     session.add(referral)
     session.flush()
+    episode = Episode(referral_id=referral.id, resident_id=resident.id, team_id=team.id, referred_at=submitted)
+    session.add(episode)
+    session.flush()
     phq9 = _instrument_answers("PHQ-9", 2)  # 16 + item 9: "moderately_severe"
     phq9[8] = item9
     item_answers = {"PHQ-9": phq9, "GAD-7": _instrument_answers("GAD-7", 2), "WSAS": _instrument_answers("WSAS", 3),
@@ -117,11 +120,10 @@ def make_referral(session: Session, *, team: Team, resident: User | None = None,
     for code, values in item_answers.items():
         result = score(code, values)
         session.add(MeasureResponse(
-            resident_id=resident.id, referral_id=referral.id, instrument_code=code,
+            resident_id=resident.id, referral_id=referral.id, episode_id=episode.id, instrument_code=code,
             instrument_version=str(result.version), answers=json.dumps(list(result.answers)),
             functioning=1 if code in ("PHQ-9", "GAD-7") else None, total=result.total, band=result.band,
             flags=",".join(sorted(result.flags)), submitted_at=submitted,
         ))
-    session.add(Episode(referral_id=referral.id, resident_id=resident.id, team_id=team.id, referred_at=submitted))
     session.flush()
     return referral

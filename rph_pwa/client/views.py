@@ -1,14 +1,19 @@
 """Resident views: home, own profile, and who has opened my record."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from ..auth.forms import ProfileForm
 from ..db import get_session
-from ..services import audit
+from ..services import audit, outcomes
+from ..services.errors import NotFound
 from ..services.residents import ProfileInput, update_profile
+from . import progress as progress_view
+from .instrument_forms import instrument_form
+from .referral_submit import notify_team_urgent
 
 bp = Blueprint("client", __name__)
 
@@ -26,7 +31,9 @@ def residents_only():
 @bp.route("/me")
 def home():
     """The resident's start page: their team and what they can do."""
-    return render_template("client/home.html", team=current_user.team, municipality=current_user.home_municipality)
+    forms = outcomes.open_forms(get_session(), resident=current_user)
+    return render_template("client/home.html", team=current_user.team, municipality=current_user.home_municipality,
+                           forms=forms)
 
 
 @bp.route("/me/profile", methods=["GET", "POST"])
@@ -51,3 +58,50 @@ def access_log():
     """Who among the staff has opened your record, and when."""
     rows = audit.events_about(get_session(), resident=current_user)
     return render_template("client/access_log.html", rows=rows)
+
+
+@bp.route("/me/forms/<int:request_id>", methods=["GET", "POST"])
+def form(request_id: int):
+    """A questionnaire before a contact. A partly filled form is kept as a draft."""
+    db = get_session()
+    try:
+        form_request = outcomes.form_for_resident(db, resident=current_user, request_id=request_id)
+    except NotFound:
+        abort(404)
+    if form_request.response_id is not None:
+        flash(_("You have already sent this form. Thank you."), "info")
+        return redirect(url_for(".progress"))
+    lang = str(get_locale())
+    if request.method == "GET":
+        saved = outcomes.form_draft(form_request)
+        formdata = MultiDict([(k, v) for k, values in saved.items() for v in values]) if saved else None
+        questionnaire = instrument_form(form_request.instrument_code, lang, formdata=formdata)
+        return render_template("client/form.html", form=questionnaire, instrument=questionnaire.instrument_view,
+                               contact_at=form_request.appointment.starts_at)
+    questionnaire = instrument_form(form_request.instrument_code, lang)
+    if not questionnaire.validate_on_submit():
+        if "csrf_token" not in questionnaire.errors:
+            outcomes.save_form_draft(db, request=form_request,
+                                     raw={k: v for k, v in request.form.lists() if k != "csrf_token"})
+            db.commit()
+        return render_template("client/form.html", form=questionnaire, instrument=questionnaire.instrument_view,
+                               contact_at=form_request.appointment.starts_at), 400
+    values = questionnaire.scored_values()
+    submission = outcomes.submit_form(db, resident=current_user, request_id=request_id, answers=values["answers"],
+                                      functioning=values["functioning"])
+    inbox = current_user.team.inbox_email if current_user.team else None
+    db.commit()
+    if submission.created and submission.urgent and inbox:
+        notify_team_urgent(inbox)
+    if submission.urgent:
+        return render_template("client/form_sent_urgent.html")
+    flash(_("Thank you. Your answers have been sent to your therapist."), "success")
+    remaining = outcomes.open_forms(db, resident=current_user)
+    return redirect(url_for(".form", request_id=remaining[0].id) if remaining else url_for(".progress"))
+
+
+@bp.route("/me/progress")
+def progress():
+    """Min fremgang: scores over time as charts, tables and plain sentences."""
+    series = outcomes.resident_progress(get_session(), resident=current_user)
+    return render_template("client/progress.html", charts=progress_view.charts(series))

@@ -2,7 +2,7 @@
 from .audit import AuditEvent
 from .auth import EmailCode, LoginSession, Passkey, WebAuthnChallenge
 from .referrals import (
-    Appointment, ContactAttempt, Episode, IntakeChecklist, MeasureResponse, OnwardService, Referral,
+    Appointment, ContactAttempt, Episode, FormRequest, IntakeChecklist, MeasureResponse, OnwardService, Referral,
     ReferralDraft,
 )
 from .people import Municipality, Role, Team, TeamMembership, User, team_municipality
@@ -11,6 +11,7 @@ __all__ = [
     "Appointment",
     "ContactAttempt",
     "Episode",
+    "FormRequest",
     "IntakeChecklist",
     "MeasureResponse",
     "OnwardService",

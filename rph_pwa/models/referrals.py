@@ -84,6 +84,7 @@ class MeasureResponse(Base):
     """One completed questionnaire (PHQ-9, GAD-7, WSAS, AUDIT-C, DUDIT-C)."""
 
     __tablename__ = "measure_response"
+    __table_args__ = (Index("ix_measure_response_episode_code_at", "episode_id", "instrument_code", "submitted_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -120,6 +121,16 @@ class Episode(Base):
     discharged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     #: Agreed offerings (mixed care), comma separated from OFFERINGS.
     offerings: Mapped[str] = mapped_column(String(100), default="")
+    #: Instruments asked before every contact (WSAS is added at start, every fourth and last).
+    instruments: Mapped[str] = mapped_column(String(100), default="PHQ-9,GAD-7", server_default="PHQ-9,GAD-7")
+    #: Set when PHQ-9 item 9 above 0 is answered during the episode (cleared by the team).
+    urgent_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    #: Work and sick leave at start (from the referral) and at the end (at discharge), as coded
+    #: values in clear so statistics need no decryption.
+    work_status_start: Mapped[Optional[str]] = mapped_column(String(20))
+    sick_leave_start: Mapped[Optional[str]] = mapped_column(String(10))
+    work_status_end: Mapped[Optional[str]] = mapped_column(String(20))
+    sick_leave_end: Mapped[Optional[str]] = mapped_column(String(10))
 
     referral: Mapped[Referral] = relationship(back_populates="episode")
 
@@ -144,14 +155,21 @@ class ContactAttempt(Base):
     staff: Mapped[User] = relationship()
 
 
+APPOINTMENT_KINDS = ("assessment", "treatment", "check_in", "course_meeting")
+APPOINTMENT_STATUSES = ("booked", "attended", "cancelled", "no_show")
+
+
 class Appointment(Base):
-    """A booked conversation. Here only the information and assessment conversation; the full
-    appointments feature (reminders) builds on this table."""
+    """A contact in an episode: the assessment conversation, a treatment session, a guided
+    self-help check-in or a course meeting. Forms are asked for before each one (FormRequest);
+    the reminders feature builds on this table."""
 
     __tablename__ = "appointment"
     __table_args__ = (
         CheckConstraint("mode IN ('phone', 'office', 'video')", name="mode_known"),
-        CheckConstraint("kind IN ('assessment', 'treatment')", name="kind_known"),
+        CheckConstraint(f"kind IN {APPOINTMENT_KINDS!r}", name="kind_known"),
+        CheckConstraint(f"status IN {APPOINTMENT_STATUSES!r}", name="status_known"),
+        CheckConstraint("duration_minutes > 0 AND duration_minutes <= 600", name="duration_sane"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,9 +180,39 @@ class Appointment(Base):
     mode: Mapped[str] = mapped_column(String(10))
     #: Where (office address or "phone"); never health information.
     place: Mapped[Optional[str]] = mapped_column(String(200))
+    #: Planned length; attended contacts count towards the 15-hour budget.
+    duration_minutes: Mapped[int] = mapped_column(default=45, server_default="45")
+    status: Mapped[str] = mapped_column(String(20), default="booked", server_default="booked")
+    #: The planned last contact of the episode (WSAS is asked before it).
+    is_last: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     staff: Mapped[User] = relationship()
+    form_requests: Mapped[list["FormRequest"]] = relationship(back_populates="appointment",
+                                                              order_by="FormRequest.id")
+
+
+class FormRequest(Base):
+    """A questionnaire the resident is asked to fill in before a contact (open from 48 hours
+    before). At most one per contact and instrument; its response is linked once given."""
+
+    __tablename__ = "form_request"
+    __table_args__ = (UniqueConstraint("appointment_id", "instrument_code", name="uq_form_request_contact_code"),
+                      Index("ix_form_request_resident_open", "resident_id", "opens_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"))
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    instrument_code: Mapped[str] = mapped_column(String(20))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The answer, once given (unique: a form submitted twice counts once).
+    response_id: Mapped[Optional[int]] = mapped_column(ForeignKey("measure_response.id"), unique=True)
+    #: A partly filled form (encrypted JSON of the raw answers), kept until it is sent.
+    draft: Mapped[Optional[str]] = mapped_column(EncryptedText)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="form_requests")
+    response: Mapped[Optional["MeasureResponse"]] = relationship()
 
 
 class IntakeChecklist(Base):

@@ -26,6 +26,7 @@ from .access import CLINICAL_ROLES, staff_team_ids
 from ..crypto import FieldCrypto
 from .accounts import create_resident, find_by_email, set_email, team_for_municipality
 from .errors import Conflict, InvalidCode, NotFound
+from .outcomes import plan_forms
 
 DRAFT_LIFETIME = timedelta(days=30)
 MINIMUM_AGE = 16
@@ -190,16 +191,20 @@ def submit_referral(session: Session, *, draft_key: str, resident: User) -> Subm
     except IntegrityError:
         winner = session.scalars(select(Referral).where(Referral.submission_key == _hash(draft_key))).one()
         return Submission(winner, False)
+    work = data.get("work") or {}
+    episode = Episode(referral_id=referral.id, resident_id=resident.id, team_id=team.id, referred_at=now,
+                      work_status_start=work.get("work_status"), sick_leave_start=work.get("sick_leave"))
+    session.add(episode)
+    session.flush()
     for code in REFERRAL_INSTRUMENTS:
         section = data[code]
         result = measures.score(code, section["answers"])
         session.add(MeasureResponse(
-            resident_id=resident.id, referral_id=referral.id, instrument_code=code,
+            resident_id=resident.id, referral_id=referral.id, episode_id=episode.id, instrument_code=code,
             instrument_version=str(result.version), answers=json.dumps(list(result.answers)),
             functioning=section.get("functioning"), total=result.total, band=result.band,
             flags=",".join(sorted(result.flags)), submitted_at=now,
         ))
-    session.add(Episode(referral_id=referral.id, resident_id=resident.id, team_id=team.id, referred_at=now))
     _fill_resident_contact(resident, contact, team)
     session.delete(draft)
     session.flush()
@@ -398,6 +403,7 @@ def book_assessment(session: Session, *, actor: User, referral_id: int, starts_a
     if referral.status == "new":
         referral.status = "in_contact"
     session.flush()
+    plan_forms(session, appointment=appointment, episode=referral.episode)  # forms before every contact
     return appointment
 
 

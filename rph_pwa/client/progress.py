@@ -1,0 +1,84 @@
+"""The resident's progress in plain words: friendly names for the scales, a sentence per scale,
+and an accessible chart. No severity labels ("moderately severe") are shown to residents."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from flask_babel import format_date, lazy_gettext as _l
+from markupsafe import Markup
+
+from ..charts import ChartPoint, line_chart
+from ..services.outcomes import Series
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+#: Friendly names: what the scale is about, not a diagnosis.
+NAMES = {
+    "PHQ-9": _l("Low mood score"),
+    "GAD-7": _l("Anxiety score"),
+    "WSAS": _l("Daily life and work score"),
+}
+
+
+@dataclass(frozen=True)
+class ProgressChart:
+    """One scale on the progress page."""
+
+    id: str
+    name: str
+    sentence: str
+    svg: Markup
+    rows: list[tuple[str, int]]
+    max_total: int
+
+
+#: One plain sentence per scale and direction (whole sentences, so each language can word them
+#: naturally, e.g. "Angstskåren din har gått ned fra 14 til 8 siden start").
+SENTENCES = {
+    "PHQ-9": {
+        "down": _l("Your low mood score has gone down from %(first)s to %(last)s since the start."),
+        "up": _l("Your low mood score has gone up from %(first)s to %(last)s since the start."),
+        "same": _l("Your low mood score is %(last)s, the same as at the start."),
+        "one": _l("Your low mood score is %(last)s. Answer again before your next talk to see how it changes."),
+    },
+    "GAD-7": {
+        "down": _l("Your anxiety score has gone down from %(first)s to %(last)s since the start."),
+        "up": _l("Your anxiety score has gone up from %(first)s to %(last)s since the start."),
+        "same": _l("Your anxiety score is %(last)s, the same as at the start."),
+        "one": _l("Your anxiety score is %(last)s. Answer again before your next talk to see how it changes."),
+    },
+    "WSAS": {
+        "down": _l("Your daily life and work score has gone down from %(first)s to %(last)s since the start."),
+        "up": _l("Your daily life and work score has gone up from %(first)s to %(last)s since the start."),
+        "same": _l("Your daily life and work score is %(last)s, the same as at the start."),
+        "one": _l("Your daily life and work score is %(last)s. Answer again to see how it changes."),
+    },
+}
+
+
+def sentence(series: Series) -> str:
+    """A plain-language summary of one scale. Lower is better on every scale shown here."""
+    if len(series.points) < 2:
+        key = "one"
+    elif series.last < series.first:
+        key = "down"
+    elif series.last > series.first:
+        key = "up"
+    else:
+        key = "same"
+    return str(SENTENCES[series.code][key]) % {"first": series.first, "last": series.last}
+
+
+def charts(series_list: list[Series]) -> list[ProgressChart]:
+    """Charts for every scale the resident has answered."""
+    result = []
+    for series in series_list:
+        chart_id = "chart-" + series.code.lower().replace("-", "")
+        points = [ChartPoint(p.at, p.total, format_date(p.at.astimezone(OSLO), "d.M")) for p in series.points]
+        text = sentence(series)
+        svg = line_chart(points, max_value=series.max_total, title=str(NAMES[series.code]), description=text,
+                         chart_id=chart_id)
+        rows = [(format_date(p.at.astimezone(OSLO), "medium"), p.total) for p in series.points]
+        result.append(ProgressChart(chart_id, str(NAMES[series.code]), text, svg, rows, series.max_total))
+    return result

@@ -1,0 +1,66 @@
+"""Forms on the episode page: book a contact, mark attendance, follow up an urgent answer and
+discharge. Validators check shape only; the outcome services check access and the rest."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TimeField
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+
+from .forms import MEETING_MODES, _choices, _length, _sensible_year
+from .presenters import CHOICES
+
+#: Labels of the kinds of contact, keyed by `models.referrals.APPOINTMENT_KINDS`.
+CONTACT_KINDS = {"assessment": _l("Assessment"), "treatment": _l("Treatment"),
+                 "check_in": _l("Guided self-help check-in"), "course_meeting": _l("Course meeting")}
+#: Labels of a contact's status, keyed by `models.referrals.APPOINTMENT_STATUSES`.
+CONTACT_STATUSES = {"booked": _l("Booked"), "attended": _l("Attended"), "no_show": _l("Did not attend"),
+                    "cancelled": _l("Cancelled")}
+#: What the per-contact buttons set (a booked contact is never set back to booked by hand).
+ATTENDANCE_CHOICES = ("attended", "no_show", "cancelled")
+MIN_MINUTES, MAX_MINUTES = 15, 240
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(_form, field) -> None:
+    """No control characters (PostgreSQL refuses NUL in text; nobody types them on purpose)."""
+    if field.data and _CONTROL.search(field.data):
+        raise ValidationError(_l("Remove the special characters."))
+
+
+class BookContactForm(FlaskForm):
+    """Book a contact in the episode (local Norwegian time)."""
+
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), _sensible_year])
+    time = TimeField(_l("Time"), validators=[InputRequired(_l("Enter the time."))])
+    duration = IntegerField(_l("Length in minutes"), default=45, validators=[
+        InputRequired(_l("Enter the length in minutes.")),
+        NumberRange(MIN_MINUTES, MAX_MINUTES, _l("Enter a length from %(min)s to %(max)s minutes."))])
+    kind = SelectField(_l("Kind of contact"), choices=_choices(CONTACT_KINDS), default="treatment",
+                       validators=[InputRequired(_l("Choose the kind of contact."))])
+    mode = SelectField(_l("How"), choices=_choices(MEETING_MODES),
+                       validators=[InputRequired(_l("Choose how you will meet."))])
+    place = StringField(_l("Place (optional)"), validators=[Optional(), _length(200), _printable])
+    is_last = BooleanField(_l("This is the planned last contact"))
+
+
+class AttendanceForm(FlaskForm):
+    """Mark one contact attended, not attended or cancelled (one button per choice)."""
+
+    status = SelectField(_l("Attendance"), choices=[(s, CONTACT_STATUSES[s]) for s in ATTENDANCE_CHOICES],
+                         validators=[InputRequired(_l("Choose attended, did not attend or cancelled."))])
+
+
+class FollowedUpForm(FlaskForm):
+    """The team has followed up an urgent answer (only the CSRF token)."""
+
+
+class DischargeForm(FlaskForm):
+    """End the episode with work and sick leave at the end (the same keys as the referral's work step)."""
+
+    work_status_end = RadioField(_l("Work status at the end"), choices=_choices(CHOICES["work_status"]),
+                                 validators=[InputRequired(_l("Choose the work status at the end."))])
+    sick_leave_end = RadioField(_l("Sick leave at the end"), choices=_choices(CHOICES["sick_leave"]),
+                                validators=[InputRequired(_l("Choose the sick leave at the end."))])
