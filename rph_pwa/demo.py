@@ -1,13 +1,17 @@
 """Demo data for development and screenshots: teams, municipalities, staff and residents."""
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import measures
 from .crypto import FieldCrypto
-from .models import Municipality, Role, Team, User
-from .models import OnwardService, Referral
-from .services import referrals
+from .db import utcnow
+from .models import Episode, FormRequest, MeasureResponse, Municipality, OnwardService, Referral, Role, Team, User
+from .services import outcomes, referrals
 from .services.accounts import create_resident, create_staff, set_email
 
 DEMO_PASSWORD = "demo-passord-2026"
@@ -83,8 +87,10 @@ def load_demo_data(session: Session, *, crypto: FieldCrypto) -> str:
         lines.append(f"  {email:<18} lives in {by_number[number].name}")
     session.flush()
     _demo_directory(session, teams)
-    _demo_referrals(session, crypto=crypto, by_number=by_number)
+    if _demo_referrals(session, crypto=crypto, by_number=by_number):
+        _demo_contacts(session, therapist=users["terapeut"])
     lines += ["", "New residents can refer themselves at http://localhost:5000/referral/",
+              "per@example.no has forms to fill in before tomorrow's check-in, and a progress chart.",
               "Demo referrals (one urgent) wait in the Lofoten team's triage queue.", ""]
     return "\n".join(lines)
 
@@ -116,7 +122,7 @@ DEMO_REFERRALS = [
 def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -> None:
     """Referrals made through the same service code as the app (drafts, then submission)."""
     if session.scalars(select(Referral.id).limit(1)).first() is not None:
-        return
+        return False
     for name, email, number, phq9, crisis in DEMO_REFERRALS:
         municipality = by_number[number]
         resident = create_resident(session, municipality_id=municipality.id, display_name=name)
@@ -140,3 +146,35 @@ def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -
         for section, values in sections.items():
             referrals.save_section(session, draft=draft, section=section, values={**values, "complete": True})
         referrals.submit_referral(session, draft_key=key, resident=resident)
+    return True
+
+
+def _demo_contacts(session: Session, *, therapist: User) -> None:
+    """Per's episode: three attended weekly contacts with improving scores, and one tomorrow whose
+    forms are open now (sign in as per@example.no to fill them in)."""
+    episode = session.scalars(select(Episode).order_by(Episode.id)).first()
+    episode.offerings = "guided_self_help"
+    now = utcnow()
+    for week, (phq, gad) in enumerate(((13, 11), (10, 8), (7, 6)), start=1):
+        when = now - timedelta(days=7 * (4 - week))
+        contact = outcomes.book_contact(session, actor=therapist, episode_id=episode.id, kind="check_in",
+                                        starts_at=when, duration_minutes=20, mode="phone", place=None)
+        outcomes.record_attendance(session, actor=therapist, appointment_id=contact.id, status="attended")
+        for request in session.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id)):
+            total = {"PHQ-9": phq, "GAD-7": gad}.get(request.instrument_code, 12)
+            count = len(measures.get(request.instrument_code).items)
+            answers = [total // count + (1 if i < total % count else 0) for i in range(count)]
+            if request.instrument_code == "PHQ-9":
+                answers[8], answers[0] = 0, answers[0] + answers[8]
+            result = measures.score(request.instrument_code, answers)
+            response = MeasureResponse(resident_id=episode.resident_id, episode_id=episode.id,
+                                       instrument_code=result.code, instrument_version=str(result.version),
+                                       answers=json.dumps(list(result.answers)), functioning=1, total=result.total,
+                                       band=result.band, flags=",".join(sorted(result.flags)),
+                                       submitted_at=when - timedelta(hours=3))
+            session.add(response)
+            session.flush()
+            request.response_id = response.id
+    outcomes.book_contact(session, actor=therapist, episode_id=episode.id, kind="check_in",
+                          starts_at=now + timedelta(days=1), duration_minutes=20, mode="phone", place=None)
+    session.flush()

@@ -10,14 +10,8 @@ from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectFie
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from .forms import MEETING_MODES, _choices, _length, _sensible_year
-from .presenters import CHOICES
+from .presenters import CHOICES, CONTACT_KINDS, CONTACT_STATUSES
 
-#: Labels of the kinds of contact, keyed by `models.referrals.APPOINTMENT_KINDS`.
-CONTACT_KINDS = {"assessment": _l("Assessment"), "treatment": _l("Treatment"),
-                 "check_in": _l("Guided self-help check-in"), "course_meeting": _l("Course meeting")}
-#: Labels of a contact's status, keyed by `models.referrals.APPOINTMENT_STATUSES`.
-CONTACT_STATUSES = {"booked": _l("Booked"), "attended": _l("Attended"), "no_show": _l("Did not attend"),
-                    "cancelled": _l("Cancelled")}
 #: What the per-contact buttons set (a booked contact is never set back to booked by hand).
 ATTENDANCE_CHOICES = ("attended", "no_show", "cancelled")
 MIN_MINUTES, MAX_MINUTES = 15, 240
