@@ -127,3 +127,157 @@ def make_referral(session: Session, *, team: Team, resident: User | None = None,
         ))
     session.flush()
     return referral
+
+
+def _answers_for_total(code: str, total: int) -> list[int]:
+    """Item answers of `code` that add up to `total` (filled from the first item)."""
+    from rph_pwa.measures import get
+
+    instrument = get(code)
+    answers = []
+    for item in instrument.items:
+        value = min(total, instrument.options_for(item)[-1].value)
+        answers.append(value)
+        total -= value
+    if total:
+        raise ValueError(f"{code} cannot reach that total")
+    return answers
+
+
+def make_episode_with_scores(session: Session, *, team: Team, phq9: list[int] = (), gad7: list[int] = (),
+                             wsas: list[int] = (), referred_days_ago: int = 30, first_contact_days: int | None = None,
+                             first_treatment_days: int | None = None, discharged_days_ago: int | None = None,
+                             offerings: str = "", work_start: str | None = None, sick_start: str | None = None,
+                             work_end: str | None = None, sick_end: str | None = None,
+                             attended_minutes: list[int] = (), cancelled_minutes: list[int] = (),
+                             municipality: Municipality | None = None, staff: User | None = None):
+    """A referral and its episode with dates, scored PHQ-9/GAD-7/WSAS responses and appointments.
+
+    Dates are local (Oslo) noons, so day counts never depend on the clock: referred
+    `referred_days_ago` days before today; first contact and first treatment that many days after
+    the referral; discharged `discharged_days_ago` days before today. `phq9`, `gad7` and `wsas` are
+    totals in time order (response i is given i days after the referral; rows are inserted newest
+    first, so ids do not follow time). Appointment i starts i + 1 days after the referral:
+    `attended_minutes` are attended, `cancelled_minutes` cancelled (kind "treatment").
+    Returns the episode.
+    """
+    import json
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from rph_pwa.measures import score
+    from rph_pwa.models import Appointment, Episode, MeasureResponse, Referral
+
+    oslo = ZoneInfo("Europe/Oslo")
+    today = datetime.now(oslo).date()
+
+    def noon(day) -> datetime:
+        return datetime.combine(day, time(12), tzinfo=oslo)
+
+    municipality = municipality or team.municipalities[0]
+    resident = make_resident(session, team=team, municipality=municipality)
+    referred_day = today - timedelta(days=referred_days_ago)
+    referred = noon(referred_day)
+    referral = Referral(submission_key=uuid.uuid4().hex, resident_id=resident.id, team_id=team.id,
+                        municipality_id=municipality.id, status="accepted", channel="app", age_band="25-34",
+                        gender="woman", submitted_at=referred, answers=json.dumps(referral_answers()))
+    session.add(referral)
+    session.flush()
+    episode = Episode(
+        referral_id=referral.id, resident_id=resident.id, team_id=team.id, referred_at=referred,
+        first_contact_at=None if first_contact_days is None else noon(referred_day + timedelta(days=first_contact_days)),
+        first_treatment_at=(None if first_treatment_days is None
+                            else noon(referred_day + timedelta(days=first_treatment_days))),
+        discharged_at=None if discharged_days_ago is None else noon(today - timedelta(days=discharged_days_ago)),
+        offerings=offerings, work_status_start=work_start, sick_leave_start=sick_start, work_status_end=work_end,
+        sick_leave_end=sick_end,
+    )
+    session.add(episode)
+    session.flush()
+    responses = [(code, i, total) for code, totals in (("PHQ-9", phq9), ("GAD-7", gad7), ("WSAS", wsas))
+                 for i, total in enumerate(totals)]
+    for code, i, total in reversed(responses):
+        result = score(code, _answers_for_total(code, total))
+        session.add(MeasureResponse(
+            resident_id=resident.id, referral_id=referral.id, episode_id=episode.id, instrument_code=code,
+            instrument_version=str(result.version), answers=json.dumps(list(result.answers)), total=result.total,
+            band=result.band, flags=",".join(sorted(result.flags)), submitted_at=noon(referred_day + timedelta(days=i)),
+        ))
+    if attended_minutes or cancelled_minutes:
+        staff = staff or make_staff(session, teams=[team])[0]
+        planned = [("attended", m) for m in attended_minutes] + [("cancelled", m) for m in cancelled_minutes]
+        for i, (status, minutes) in enumerate(planned):
+            session.add(Appointment(episode_id=episode.id, staff_id=staff.id, kind="treatment",
+                                    starts_at=noon(referred_day + timedelta(days=i + 1)), mode="office",
+                                    duration_minutes=minutes, status=status))
+    session.flush()
+    return episode
+
+
+# --- Episode of care (routine outcome monitoring) -----------------------------------------------
+
+def _episode_item_answers(code: str, total: int, item9: int = 0) -> list[int]:
+    """Item answers of `code` adding up to `total`; for PHQ-9, item 9 is `item9` (part of the total)."""
+    from rph_pwa.measures import get
+
+    instrument = get(code)
+    answers = [0] * len(instrument.items)
+    if code == "PHQ-9":
+        answers[8] = item9
+    left = total - sum(answers)
+    for i, item in enumerate(instrument.items):
+        if code == "PHQ-9" and i == 8:
+            continue
+        answers[i] = min(left, instrument.options_for(item)[-1].value)
+        left -= answers[i]
+    if left or min(answers) < 0:
+        raise ValueError(f"{code} cannot reach {total} with item 9 = {item9}")
+    return answers
+
+
+def make_monitored_episode(session: Session, *, team: Team, resident: User | None = None,
+                           offerings: str = "individual"):
+    """A referral and its ongoing episode, with no episode responses or contacts yet (the
+    referral's own scores are kept out of the episode, so tests control its whole history)."""
+    from sqlalchemy import update
+
+    from rph_pwa.models import MeasureResponse
+
+    referral = make_referral(session, team=team, resident=resident)
+    episode = referral.episode
+    session.execute(update(MeasureResponse).where(MeasureResponse.referral_id == referral.id)
+                    .values(episode_id=None))
+    episode.offerings = offerings
+    episode.work_status_start, episode.sick_leave_start = "working", "graded"
+    session.flush()
+    return episode
+
+
+def add_episode_response(session: Session, *, episode, code: str, total: int, at, item9: int = 0):
+    """A scored response of `code` in the episode, submitted `at` (aware datetime)."""
+    import json
+
+    from rph_pwa.measures import score
+    from rph_pwa.models import MeasureResponse
+
+    result = score(code, _episode_item_answers(code, total, item9))
+    response = MeasureResponse(
+        resident_id=episode.resident_id, episode_id=episode.id, instrument_code=code,
+        instrument_version=str(result.version), answers=json.dumps(list(result.answers)),
+        functioning=1 if code in ("PHQ-9", "GAD-7") else None, total=result.total, band=result.band,
+        flags=",".join(sorted(result.flags)), submitted_at=at)
+    session.add(response)
+    session.flush()
+    return response
+
+
+def add_episode_contact(session: Session, *, episode, staff: User, starts_at, status: str = "booked",
+                        minutes: int = 45, kind: str = "treatment", mode: str = "office"):
+    """A contact in the episode (no forms planned: use services.outcomes.book_contact for that)."""
+    from rph_pwa.models import Appointment
+
+    appointment = Appointment(episode_id=episode.id, staff_id=staff.id, kind=kind, starts_at=starts_at, mode=mode,
+                              duration_minutes=minutes, status=status)
+    session.add(appointment)
+    session.flush()
+    return appointment

@@ -20,7 +20,7 @@ from .. import measures
 from ..db import utcnow
 from ..models import Appointment, Episode, FormRequest, MeasureResponse, Referral, User
 from ..models.referrals import APPOINTMENT_KINDS
-from . import audit
+from . import audit, record_text
 from .access import CLINICAL_ROLES, staff_team_ids
 from .errors import Conflict, NotFound
 
@@ -353,7 +353,8 @@ def closure_note(overview: EpisodeOverview) -> str:
     if goals:
         lines.append(f"Mål: {goals}")
     if episode.offerings:
-        lines.append("Tilbud: " + ", ".join(episode.offerings.split(",")) + ".")
+        lines.append("Tilbud: " + ", ".join(record_text.label(record_text.OFFERINGS, o)
+                                            for o in episode.offerings.split(",")) + ".")
     attended = sum(1 for a in overview.appointments if a.status == "attended")
     lines.append(f"Gjennomførte kontakter: {attended}, {overview.flags.hours_used} timer.")
     for series in overview.series:
@@ -362,6 +363,28 @@ def closure_note(overview: EpisodeOverview) -> str:
         else:
             lines.append(f"{series.code}: {series.first} (kun én måling).")
     if episode.work_status_end:
-        lines.append(f"Arbeid ved slutt: {episode.work_status_end}, sykmelding: {episode.sick_leave_end or ''}.")
+        lines.append(f"Arbeid ved slutt: {record_text.label(record_text.WORK, episode.work_status_end)}, "
+                     f"sykmelding: {record_text.label(record_text.SICK_LEAVE, episode.sick_leave_end)}.")
     lines.append("Videre behov: ")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class UrgentEpisode:
+    """An ongoing episode where PHQ-9 item 9 was answered above 0: shown first to the team."""
+
+    episode_id: int
+    since: datetime
+
+
+def urgent_episodes(session: Session, *, actor: User) -> list[UrgentEpisode]:
+    """Episodes of the actor's teams with an open item-9 flag, oldest flag first. No names here:
+    opening the episode (audited) shows who it is."""
+    if actor.role not in CLINICAL_ROLES:
+        raise NotFound("episodes")
+    rows = session.execute(
+        select(Episode.id, Episode.urgent_since)
+        .where(Episode.team_id.in_(staff_team_ids(session, actor)), Episode.urgent_since.is_not(None))
+        .order_by(Episode.urgent_since)
+    ).all()
+    return [UrgentEpisode(episode_id, since) for episode_id, since in rows]

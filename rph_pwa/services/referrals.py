@@ -26,6 +26,7 @@ from .access import CLINICAL_ROLES, staff_team_ids
 from ..crypto import FieldCrypto
 from .accounts import create_resident, find_by_email, set_email, team_for_municipality
 from .errors import Conflict, InvalidCode, NotFound
+from . import record_text
 from .outcomes import plan_forms
 
 DRAFT_LIFETIME = timedelta(days=30)
@@ -477,9 +478,6 @@ def guide_onward(session: Session, *, actor: User, referral_id: int, service_id:
     return referral
 
 
-_NOTE_WORK = {"working": "i arbeid", "studying": "studerer/går på skole", "job_seeking": "arbeidssøkende",
-              "benefits": "mottar ytelser", "retired": "pensjonist", "other": "annet"}
-_NOTE_SICK_LEAVE = {"none": "nei", "graded": "gradert", "full": "full"}
 
 
 def start_note(referral: Referral, *, lang: str = "nb") -> str:
@@ -499,8 +497,8 @@ def start_note(referral: Referral, *, lang: str = "nb") -> str:
     work = answers.get("work") or {}
     if work.get("work_status"):
         # The answers hold stable keys; the record wants words.
-        status = _NOTE_WORK.get(work["work_status"], work["work_status"])
-        leave = _NOTE_SICK_LEAVE.get(work.get("sick_leave", ""), work.get("sick_leave", ""))
+        status = record_text.label(record_text.WORK, work["work_status"])
+        leave = record_text.label(record_text.SICK_LEAVE, work.get("sick_leave"))
         lines.append(f"Arbeid: {status}, sykmelding: {leave}"
                      + (f" {work['sick_leave_percent']} %" if work.get("sick_leave_percent") else ""))
     consent = (answers.get("contact") or {}).get("gp_consent")

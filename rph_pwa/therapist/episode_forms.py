@@ -43,7 +43,7 @@ class BookContactForm(FlaskForm):
 class AttendanceForm(FlaskForm):
     """Mark one contact attended, not attended or cancelled (one button per choice)."""
 
-    status = SelectField(_l("Attendance"), choices=[(s, CONTACT_STATUSES[s]) for s in ATTENDANCE_CHOICES],
+    status = SelectField(_l("Attendance"), choices=_choices({s: CONTACT_STATUSES[s] for s in ATTENDANCE_CHOICES}),
                          validators=[InputRequired(_l("Choose attended, did not attend or cancelled."))])
 
 

@@ -222,3 +222,144 @@ def referral_view(detail: svc.ReferralDetail) -> dict[str, Any]:
         "checklist_saved": checklist.updated_at if checklist else None,
         "onward": detail.onward_service.name if detail.onward_service else None,
     }
+
+
+# --- The episode of care: flags, trends, item answers and contacts ------------------------------
+# Imported here, not at the top: this section was appended while others edited the module.
+from datetime import datetime  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+from flask_babel import format_datetime, format_decimal  # noqa: E402
+
+from .. import charts  # noqa: E402
+from ..services import outcomes  # noqa: E402
+
+#: Charts label their points with Norwegian calendar dates (the database keeps UTC).
+LOCAL_ZONE = ZoneInfo("Europe/Oslo")
+#: Labels of the kinds of contact, keyed by `models.referrals.APPOINTMENT_KINDS`.
+CONTACT_KINDS = {"assessment": _l("Assessment"), "treatment": _l("Treatment"),
+                 "check_in": _l("Guided self-help check-in"), "course_meeting": _l("Course meeting")}
+#: Labels of a contact's status, keyed by `models.referrals.APPOINTMENT_STATUSES`.
+CONTACT_STATUSES = {"booked": _l("Booked"), "attended": _l("Attended"), "no_show": _l("Did not attend"),
+                    "cancelled": _l("Cancelled")}
+#: The per-contact buttons, in the order shown.
+ATTENDANCE_BUTTONS = (("attended", _l("Attended")), ("no_show", _l("Did not attend")),
+                      ("cancelled", _l("Cancelled")))
+
+
+def _local(moment: datetime, pattern: str) -> str:
+    return moment.astimezone(LOCAL_ZONE).strftime(pattern)
+
+
+def _trend(series: outcomes.Series, responses: list) -> dict[str, Any]:
+    """One instrument's chart and table; the chart's description says first → last in words."""
+    code, points = series.code, series.points
+    first, last = points[0], points[-1]
+    if len(points) > 1:
+        description = _("%(code)s went from %(first)s on %(first_at)s to %(last)s on %(last_at)s "
+                        "(%(count)s measurements).", code=code, first=first.total,
+                        first_at=_local(first.at, "%d.%m.%Y"), last=last.total,
+                        last_at=_local(last.at, "%d.%m.%Y"), count=len(points))
+    else:
+        description = _("%(code)s was %(total)s on %(at)s (one measurement).", code=code, total=first.total,
+                        at=_local(first.at, "%d.%m.%Y"))
+    chart_points = [charts.ChartPoint(p.at, p.total, _local(p.at, "%d.%m")) for p in points]
+    name = _label(INSTRUMENTS, code)
+    return {
+        "code": code, "name": name, "id": "trend-" + code.lower().replace("-", ""), "description": description,
+        "chart": charts.line_chart(chart_points, max_value=series.max_total,
+                                   title=_("%(code)s (%(name)s) over time", code=code, name=name),
+                                   description=description, chart_id="chart-" + code.lower().replace("-", "")),
+        "rows": [{"at": r.submitted_at, "total": r.total,
+                  "band": _score_view(r.instrument_code, r.total, r.band, False)["band"]}
+                 for r in responses if r.instrument_code == code],
+    }
+
+
+def _answered_form(response, lang: str) -> dict[str, Any]:
+    """One response with every item's validated wording and the chosen answer (item 9 above 0 marked)."""
+    answers = json.loads(response.answers)
+    items = [{"number": n, "value": v, **_item_wording(response, n - 1, v, lang),
+              "raised": response.instrument_code == "PHQ-9" and n == 9 and bool(v)}
+             for n, v in enumerate(answers, start=1)]
+    return {**_score_view(response.instrument_code, response.total, response.band, False),
+            "id": response.id, "at": response.submitted_at, "items": items,
+            "raised": any(item["raised"] for item in items), "functioning": response.functioning,
+            "functioning_answer": _functioning_answer(response, lang)}
+
+
+def _form_state(request, appointment, responses_by_id: dict, now: datetime) -> dict[str, Any]:
+    """Whether a form asked before a contact is answered (with its total), open, coming or missed."""
+    response = responses_by_id.get(request.response_id) if request.response_id else None
+    if request.response_id:
+        state = (_("answered, total %(total)s", total=response.total) if response is not None
+                 else _("answered"))
+    elif appointment.status == "cancelled":
+        state = _("not needed (contact cancelled)")
+    elif now < request.opens_at:
+        state = _("open from %(when)s", when=format_datetime(request.opens_at, "short"))
+    elif now <= appointment.starts_at + outcomes.CLOSES_AFTER:
+        state = _("not yet answered")
+    else:
+        state = _("not answered")
+    return {"code": request.instrument_code, "state": state, "answered": bool(request.response_id)}
+
+
+def _episode_flags(overview: outcomes.EpisodeOverview) -> list[dict[str, Any]]:
+    """Each flag as a sentence; `serious` ones get the urgent badge, `action` names a button."""
+    flags, episode, found = overview.flags, overview.episode, []
+    if flags.urgent:
+        found.append({"id": "urgent", "badge": _("Urgent"), "serious": True, "action": "followed_up",
+                      "text": _("PHQ-9 item 9 (thoughts of being better off dead or of hurting oneself) was "
+                                "answered above 0 on %(when)s. Contact the person, then mark it followed up.",
+                                when=format_datetime(episode.urgent_since, "short"))})
+    if flags.reliable_deterioration:
+        changes = ", ".join(f"{s.code} {s.first} → {s.last}" for s in overview.series
+                            if s.code in ("PHQ-9", "GAD-7"))
+        found.append({"id": "deterioration", "badge": _("Reliable deterioration"), "serious": True,
+                      "text": _("Scores are reliably worse than at the first measurement (%(changes)s). "
+                                "Review the plan with the person.", changes=changes)})
+    if flags.not_on_track:
+        found.append({"id": "not-on-track", "badge": _("Not on track"), "serious": False,
+                      "text": _("No reliable improvement after %(count)s scored contacts. Consider changing "
+                                "the plan or guiding the person onward.", count=flags.scored_contacts)})
+    found.append({"id": "budget", "badge": _("Over budget") if flags.over_budget else None,
+                  "serious": flags.over_budget,
+                  "text": _("%(used)s of %(budget)s hours used (attended contacts).",
+                            used=format_decimal(flags.hours_used), budget=outcomes.BUDGET_HOURS)})
+    return found
+
+
+def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[str, Any]:
+    """Everything on the episode page that needs a label or a decision made outside the template.
+
+    Uses only rows the overview already loaded, so the page's queries do not grow with the history.
+    """
+    episode, referral, lang = overview.episode, overview.referral, str(get_locale())
+    responses_by_id = {r.id: r for r in overview.responses}
+    progress = [r for r in overview.responses if r.instrument_code in outcomes.PROGRESS_INSTRUMENTS]
+    return {
+        "name": overview.resident.display_name or f"#{overview.resident.id}",
+        "status": _label(STATUSES, referral.status),
+        "offerings": [str(OFFERING_LABELS[o]) for o in episode.offerings.split(",") if o in OFFERING_LABELS],
+        "dates": [(_("Referred"), episode.referred_at), (_("First contact"), episode.first_contact_at),
+                  (_("Assessed"), episode.assessed_at), (_("First treatment"), episode.first_treatment_at),
+                  (_("Discharged"), episode.discharged_at)],
+        "work_start": (_label(CHOICES["work_status"], episode.work_status_start),
+                       _label(CHOICES["sick_leave"], episode.sick_leave_start)),
+        "work_end": (_label(CHOICES["work_status"], episode.work_status_end),
+                     _label(CHOICES["sick_leave"], episode.sick_leave_end)) if episode.work_status_end else None,
+        "referral_item9": "item9" in (referral.urgent_reason or "").split(","),
+        "flags": _episode_flags(overview),
+        "trends": [_trend(s, progress) for s in overview.series],
+        "forms": [_answered_form(r, lang) for r in overview.responses],
+        "contacts": [{
+            "id": a.id, "starts_at": a.starts_at, "kind": _label(CONTACT_KINDS, a.kind),
+            "mode": _label(MEETING_MODES, a.mode), "place": a.place or "", "duration": a.duration_minutes,
+            "status": _label(CONTACT_STATUSES, a.status), "is_last": a.is_last,
+            "staff": a.staff.display_name or a.staff.username,
+            "forms": [_form_state(r, a, responses_by_id, now) for r in a.form_requests],
+            "buttons": [(value, str(label)) for value, label in ATTENDANCE_BUTTONS if value != a.status],
+        } for a in overview.appointments],
+        "discharged": episode.discharged_at is not None,
+    }

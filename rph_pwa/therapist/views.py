@@ -15,12 +15,12 @@ from wtforms import SelectChoice
 
 from ..db import get_session
 from ..models import Role
-from ..services import audit
+from ..services import audit, outcomes
 from ..services import referrals as svc
 from ..services.access import CLINICAL_ROLES, staff_teams
 from ..services.errors import Conflict, NotFound
 from ..services.residents import open_resident, residents_for_staff
-from . import presenters
+from . import episode_views, presenters
 from .forms import (BookAssessmentForm,
                     ContactAttemptForm, FirstTreatmentForm, GuideOnwardForm, IntakeChecklistForm, OfferingsForm,
                     OnwardServiceForm, ReachForm)
@@ -84,10 +84,12 @@ def triage():
     db = get_session()
     try:
         items = svc.triage_queue(db, actor=current_user)
+        urgent = outcomes.urgent_episodes(db, actor=current_user)
     except NotFound:
         abort(404)
     db.commit()
-    return render_template("therapist/triage.html", items=[presenters.queue_card(item) for item in items])
+    return render_template("therapist/triage.html", items=[presenters.queue_card(item) for item in items],
+                           urgent_episodes=urgent)
 
 
 @bp.route("/referrals/<int:referral_id>")
@@ -328,3 +330,7 @@ def _reach_period(form: ReachForm) -> tuple[date, date] | None:
         return None
     form.since.data, form.until.data = since, until
     return since, until
+
+
+episode_views.register(bp)
+from . import statistics_views; statistics_views.register(bp)  # noqa: E402,E702 - adds the statistics routes to bp

@@ -1,0 +1,494 @@
+"""Team statistics for reporting: referrals, waiting times, episodes, treatment hours, offerings,
+outcomes (PHQ-9, GAD-7, WSAS) and work status, counted without listing anyone.
+
+The figures are what teams report today from home-made spreadsheets (docs/domain.md §8):
+"antall henvendelser, inntakstid, pasienter inn, pasienter ut, behandlingstid, bedring/effekt,
+sykemeldinger, arbeidsstatus". Outcomes follow the NHS Talking Therapies conventions in
+docs/domain.md §3 through `measures.outcome`.
+
+Everything is computed with a handful of aggregate queries, whatever the number of episodes: the
+first and last scores come from one window-function query that returns only first and last rows.
+"""
+from __future__ import annotations
+
+import statistics as pystats
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import Any, Optional
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from .. import measures
+from ..models import Appointment, Episode, MeasureResponse, Municipality, Referral, Team, User, team_municipality
+from ..models.referrals import APPOINTMENT_KINDS, OFFERINGS
+from .access import CLINICAL_ROLES, staff_team_ids
+from .errors import NotFound
+
+#: Periods are whole local days in Norway; the database keeps UTC.
+LOCAL_ZONE = ZoneInfo("Europe/Oslo")
+#: Instruments whose first and last scores are reported.
+SCORED_CODES = ("PHQ-9", "GAD-7", "WSAS")
+#: Coded answers of the referral's work step (the keys the self-referral form stores), so the
+#: CSV has the same rows every period. Unknown codes found in the data are added after these.
+WORK_STATUSES = ("working", "studying", "job_seeking", "benefits", "retired", "other")
+SICK_LEAVES = ("none", "graded", "full")
+#: The key for an episode without a recorded value.
+NOT_RECORDED = "not_recorded"
+#: Offering key for episodes with no agreed offering (yet).
+NO_OFFERING = "none"
+#: An episode needs this many PHQ-9 and GAD-7 responses to have an outcome.
+MIN_SCORED_CONTACTS = 2
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Days from referral to a later date, in whole local calendar days.
+
+    Denominator of `mean_days` and `median_days`: `episodes`, the episodes referred in the period
+    that have the later date. Both are None when `episodes` is 0.
+    """
+
+    mean_days: Optional[float]
+    median_days: Optional[float]
+    episodes: int
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Outcomes of the episodes ended in the period with at least two scored contacts.
+
+    - `eligible`: episodes ended (discharged) in the period with ≥ 2 PHQ-9 and ≥ 2 GAD-7 responses.
+      Denominator of the PHQ-9/GAD-7 means and of the improvement, reliable recovery and
+      deterioration percentages.
+    - `caseness_start`: eligible episodes that were a case at the first measurement (PHQ-9 ≥ 10 or
+      GAD-7 ≥ 8). Denominator of `recovery_pct`, as NHS Talking Therapies counts recovery.
+    - `wsas_episodes`: eligible episodes that also have ≥ 2 WSAS responses (WSAS is asked at start,
+      every fourth contact and last). Denominator of the WSAS means.
+    - `recovered`, `reliably_improved`, `reliably_recovered`, `reliably_deteriorated`: counts behind
+      the percentages (from `measures.outcome`).
+    - Means are of the first and of the last total per episode, one decimal; percentages have one
+      decimal. Each is None when its denominator is 0.
+    """
+
+    eligible: int
+    caseness_start: int
+    wsas_episodes: int
+    phq9_first_mean: Optional[float]
+    phq9_last_mean: Optional[float]
+    gad7_first_mean: Optional[float]
+    gad7_last_mean: Optional[float]
+    wsas_first_mean: Optional[float]
+    wsas_last_mean: Optional[float]
+    recovered: int
+    reliably_improved: int
+    reliably_recovered: int
+    reliably_deteriorated: int
+    recovery_pct: Optional[float]
+    reliable_improvement_pct: Optional[float]
+    reliable_recovery_pct: Optional[float]
+    reliable_deterioration_pct: Optional[float]
+
+
+@dataclass(frozen=True)
+class TeamStatistics:
+    """Aggregate figures for the actor's teams (or one of them), optionally for the residents of
+    one municipality (Referral.municipality_id, the owner municipality for reporting), in the
+    period [since, until) of local dates.
+
+    - `referrals_received`: referrals submitted in the period.
+    - `episodes_referred`: episodes referred in the period; the set (and total) behind `offerings`,
+      `work_status_start` and `sick_leave_start`, and the base of `first_contact`/`first_treatment`.
+    - `first_contact`, `first_treatment`: waiting days, see `Waiting` (denominator: episodes
+      referred in the period that have the date).
+    - `episodes_started`: episodes whose first treatment is in the period.
+    - `episodes_ended`: episodes discharged in the period (including those guided onward); the set
+      behind `work_status_end`, `sick_leave_end` and `outcomes`.
+    - `treatment_hours`: attended appointments (status "attended") starting in the period, sum of
+      their planned minutes in hours with one decimal; `hours_by_kind` splits it by appointment kind.
+      A sum, so 0.0 (not None) when there were none.
+    - `offerings`: (offering key, episodes) for every key in OFFERINGS and "none" (no offering
+      agreed); an episode with several offerings counts once under each.
+    - `work_status_*`, `sick_leave_*`: (coded value, episodes), the known codes first and
+      "not_recorded" last.
+    - `outcomes`: see `Outcomes`.
+    """
+
+    since: date
+    until: date
+    team_ids: tuple[int, ...]
+    team_names: tuple[str, ...]
+    municipality_id: Optional[int]
+    municipality_number: Optional[str]
+    municipality_name: Optional[str]
+    referrals_received: int
+    episodes_referred: int
+    first_contact: Waiting
+    first_treatment: Waiting
+    episodes_started: int
+    episodes_ended: int
+    treatment_hours: float
+    hours_by_kind: tuple[tuple[str, float], ...]
+    offerings: tuple[tuple[str, int], ...]
+    outcomes: Outcomes
+    work_status_start: tuple[tuple[str, int], ...]
+    sick_leave_start: tuple[tuple[str, int], ...]
+    work_status_end: tuple[tuple[str, int], ...]
+    sick_leave_end: tuple[tuple[str, int], ...]
+
+
+# --- Arithmetic -----------------------------------------------------------------------------------
+
+def _one_decimal(numerator: float | int | Decimal, denominator: int) -> Optional[float]:
+    """numerator / denominator rounded half up to one decimal (exact), None for no denominator."""
+    if not denominator:
+        return None
+    value = Decimal(numerator) / Decimal(denominator)
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _percent(count: int, denominator: int) -> Optional[float]:
+    return _one_decimal(100 * count, denominator)
+
+
+def _local_midnight(day: date) -> datetime:
+    """The start of a local (Norwegian) day as an aware datetime (compared in UTC by the column type)."""
+    return datetime.combine(day, time(0), tzinfo=LOCAL_ZONE)
+
+
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_ZONE).date()
+
+
+# --- Scope ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Scope:
+    team_ids: tuple[int, ...]
+    municipality_id: Optional[int]
+    start: datetime
+    end: datetime
+
+    def within(self, column) -> Any:
+        return and_(column >= self.start, column < self.end)
+
+    def episodes(self, statement: Select) -> Select:
+        """Limit a statement that already selects from (or joins) Episode to the scope."""
+        statement = statement.where(Episode.team_id.in_(self.team_ids))
+        if self.municipality_id is not None:
+            statement = statement.join(Referral, Referral.id == Episode.referral_id).where(
+                Referral.municipality_id == self.municipality_id)
+        return statement
+
+
+def _resolve_scope(session: Session, *, actor: User, team_id: Optional[int], municipality_id: Optional[int]
+                   ) -> tuple[list[tuple[int, str]], Optional[Municipality]]:
+    """The teams (id, name) and municipality in scope; NotFound for anything outside the actor's teams."""
+    if actor.role not in CLINICAL_ROLES:
+        raise NotFound("statistics")
+    allowed = staff_team_ids(session, actor)
+    if team_id is not None and team_id not in allowed:
+        raise NotFound("team")
+    wanted = [team_id] if team_id is not None else allowed
+    municipality = None
+    if municipality_id is not None:
+        municipality = session.get(Municipality, municipality_id)
+        if municipality is None:
+            raise NotFound("municipality")
+        # Only the teams that serve this municipality: that is what makes it "theirs".
+        wanted = list(session.scalars(select(team_municipality.c.team_id).where(
+            team_municipality.c.municipality_id == municipality_id, team_municipality.c.team_id.in_(wanted))))
+        if not wanted:
+            raise NotFound("municipality")
+    teams = [(tid, name) for tid, name in session.execute(
+        select(Team.id, Team.name).where(Team.id.in_(wanted)).order_by(Team.name))]
+    return teams, municipality
+
+
+# --- Figures --------------------------------------------------------------------------------------
+
+def _referrals_received(session: Session, scope: _Scope) -> int:
+    query = select(func.count()).select_from(Referral).where(
+        Referral.team_id.in_(scope.team_ids), scope.within(Referral.submitted_at))
+    if scope.municipality_id is not None:
+        query = query.where(Referral.municipality_id == scope.municipality_id)
+    return session.scalar(query) or 0
+
+
+def _contains_offering(key: str):
+    # Offerings are stored comma separated; wrap in commas so "group" never matches a longer key.
+    return (literal(",") + Episode.offerings + literal(",")).like(f"%,{key},%")
+
+
+def _referred_episodes(session: Session, scope: _Scope) -> tuple[int, list[tuple[str, int]]]:
+    """Episodes referred in the period, and their offering mix (one aggregate row)."""
+    columns = [func.count()]
+    columns += [func.coalesce(func.sum(case((_contains_offering(key), 1), else_=0)), 0) for key in OFFERINGS]
+    columns.append(func.coalesce(func.sum(case((func.coalesce(Episode.offerings, "") == "", 1), else_=0)), 0))
+    row = session.execute(scope.episodes(select(*columns).select_from(Episode)
+                                         .where(scope.within(Episode.referred_at)))).one()
+    total, *counts = (int(v or 0) for v in row)
+    return total, list(zip((*OFFERINGS, NO_OFFERING), counts))
+
+
+def _waiting(session: Session, scope: _Scope) -> tuple[Waiting, Waiting]:
+    """Waiting days to first contact and to first treatment for episodes referred in the period.
+
+    Only the three dates of episodes that have a later date are read; the median needs the values.
+    """
+    rows = session.execute(scope.episodes(
+        select(Episode.referred_at, Episode.first_contact_at, Episode.first_treatment_at).select_from(Episode)
+        .where(scope.within(Episode.referred_at),
+               or_(Episode.first_contact_at.is_not(None), Episode.first_treatment_at.is_not(None)))))
+    contact: list[int] = []
+    treatment: list[int] = []
+    for referred, first_contact, first_treatment in rows:
+        referred_day = _local_day(referred)
+        if first_contact is not None:
+            contact.append((_local_day(first_contact) - referred_day).days)
+        if first_treatment is not None:
+            treatment.append((_local_day(first_treatment) - referred_day).days)
+
+    def summary(days: list[int]) -> Waiting:
+        if not days:
+            return Waiting(None, None, 0)
+        median = Decimal(str(pystats.median(days)))
+        return Waiting(_one_decimal(sum(days), len(days)), _one_decimal(median, 1), len(days))
+
+    return summary(contact), summary(treatment)
+
+
+def _started_and_ended(session: Session, scope: _Scope) -> tuple[int, int]:
+    started, ended = session.execute(scope.episodes(
+        select(func.coalesce(func.sum(case((scope.within(Episode.first_treatment_at), 1), else_=0)), 0),
+               func.coalesce(func.sum(case((scope.within(Episode.discharged_at), 1), else_=0)), 0))
+        .select_from(Episode)
+        .where(or_(scope.within(Episode.first_treatment_at), scope.within(Episode.discharged_at))))).one()
+    return int(started), int(ended)
+
+
+def _hours(session: Session, scope: _Scope) -> tuple[float, list[tuple[str, float]]]:
+    """Attended appointment minutes starting in the period, in hours (total and by kind)."""
+    minutes = dict(session.execute(scope.episodes(
+        select(Appointment.kind, func.sum(Appointment.duration_minutes)).select_from(Appointment)
+        .join(Episode, Episode.id == Appointment.episode_id)
+        .where(Appointment.status == "attended", scope.within(Appointment.starts_at))
+        .group_by(Appointment.kind))).all())
+    kinds = [*APPOINTMENT_KINDS, *sorted(k for k in minutes if k not in APPOINTMENT_KINDS)]
+    by_kind = [(kind, _one_decimal(int(minutes.get(kind) or 0), 60) or 0.0) for kind in kinds]
+    return _one_decimal(sum(int(v or 0) for v in minutes.values()), 60) or 0.0, by_kind
+
+
+def _coded_counts(counter: Counter, known: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """Counts for every known code (0 if absent), then unknown codes found, then not recorded."""
+    extra = sorted(k for k in counter if k not in known and k != NOT_RECORDED)
+    return tuple((key, counter.get(key, 0)) for key in (*known, *extra, NOT_RECORDED))
+
+
+def _work(session: Session, scope: _Scope, *, at_start: bool) -> tuple[tuple[tuple[str, int], ...], ...]:
+    """Work status and sick leave counts: at start for episodes referred in the period, at the end
+    for episodes ended in the period (one grouped query each)."""
+    work, sick, when = ((Episode.work_status_start, Episode.sick_leave_start, Episode.referred_at) if at_start
+                        else (Episode.work_status_end, Episode.sick_leave_end, Episode.discharged_at))
+    work_counts: Counter = Counter()
+    sick_counts: Counter = Counter()
+    for work_value, sick_value, n in session.execute(scope.episodes(
+            select(work, sick, func.count()).select_from(Episode).where(scope.within(when)).group_by(work, sick))):
+        work_counts[work_value or NOT_RECORDED] += n
+        sick_counts[sick_value or NOT_RECORDED] += n
+    return _coded_counts(work_counts, WORK_STATUSES), _coded_counts(sick_counts, SICK_LEAVES)
+
+
+def _first_and_last_scores(session: Session, scope: _Scope) -> dict[int, dict[str, list]]:
+    """{episode_id: {code: [count, first total, last total]}} for episodes ended in the period.
+
+    One query: window functions number each episode's responses per instrument in time order and
+    count them, and only the first and last rows leave the database. Both functions share one
+    window (the frame is ignored by row_number), so the database sorts once; filtering by episode
+    id with IN lets SQLite walk ix_measure_response_episode_code_at in that order and skip the sort.
+    """
+    ended = scope.episodes(select(Episode.id).where(scope.within(Episode.discharged_at)))
+    window = {"partition_by": (MeasureResponse.episode_id, MeasureResponse.instrument_code),
+              "order_by": (MeasureResponse.submitted_at.asc(), MeasureResponse.id.asc()), "rows": (None, None)}
+    ranked = (
+        select(MeasureResponse.episode_id.label("episode_id"), MeasureResponse.instrument_code.label("code"),
+               MeasureResponse.total.label("total"), func.row_number().over(**window).label("position"),
+               func.count().over(**window).label("n"))
+        .where(MeasureResponse.episode_id.in_(ended), MeasureResponse.instrument_code.in_(SCORED_CODES))
+    ).subquery()
+    found: dict[int, dict[str, list]] = {}
+    for episode_id, code, total, position, n in session.execute(
+            select(ranked.c.episode_id, ranked.c.code, ranked.c.total, ranked.c.position, ranked.c.n)
+            .where(or_(ranked.c.position == 1, ranked.c.position == ranked.c.n))):
+        entry = found.setdefault(episode_id, {}).setdefault(code, [n, None, None])
+        if position == 1:
+            entry[1] = total
+        if position == n:
+            entry[2] = total
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _outcome(phq9_first: int, gad7_first: int, phq9_last: int, gad7_last: int) -> measures.Outcome:
+    """`measures.outcome` for four totals; cached because thousands of episodes share a few
+    hundred combinations and the pure function re-validates its input on every call."""
+    return measures.outcome({"PHQ-9": phq9_first, "GAD-7": gad7_first}, {"PHQ-9": phq9_last, "GAD-7": gad7_last})
+
+
+def _outcomes(session: Session, scope: _Scope) -> Outcomes:
+    """First and last means and NHS Talking Therapies outcomes of eligible ended episodes."""
+    sums = Counter()
+    counts = Counter()
+    wsas_episodes = 0
+    eligible = 0
+    for scores in _first_and_last_scores(session, scope).values():
+        if any(scores.get(code, (0,))[0] < MIN_SCORED_CONTACTS for code in ("PHQ-9", "GAD-7")):
+            continue
+        eligible += 1
+        first = {code: scores[code][1] for code in ("PHQ-9", "GAD-7")}
+        last = {code: scores[code][2] for code in ("PHQ-9", "GAD-7")}
+        for code in ("PHQ-9", "GAD-7"):
+            sums[(code, "first")] += first[code]
+            sums[(code, "last")] += last[code]
+        wsas = scores.get("WSAS")
+        if wsas is not None and wsas[0] >= MIN_SCORED_CONTACTS:
+            wsas_episodes += 1
+            sums[("WSAS", "first")] += wsas[1]
+            sums[("WSAS", "last")] += wsas[2]
+        result = _outcome(first["PHQ-9"], first["GAD-7"], last["PHQ-9"], last["GAD-7"])
+        counts["caseness_start"] += result.caseness_start
+        counts["recovered"] += result.recovered
+        counts["improved"] += result.reliable_improvement
+        counts["reliably_recovered"] += result.reliable_recovery
+        counts["deteriorated"] += result.reliable_deterioration
+    return Outcomes(
+        eligible=eligible, caseness_start=counts["caseness_start"], wsas_episodes=wsas_episodes,
+        phq9_first_mean=_one_decimal(sums[("PHQ-9", "first")], eligible),
+        phq9_last_mean=_one_decimal(sums[("PHQ-9", "last")], eligible),
+        gad7_first_mean=_one_decimal(sums[("GAD-7", "first")], eligible),
+        gad7_last_mean=_one_decimal(sums[("GAD-7", "last")], eligible),
+        wsas_first_mean=_one_decimal(sums[("WSAS", "first")], wsas_episodes),
+        wsas_last_mean=_one_decimal(sums[("WSAS", "last")], wsas_episodes),
+        recovered=counts["recovered"], reliably_improved=counts["improved"],
+        reliably_recovered=counts["reliably_recovered"], reliably_deteriorated=counts["deteriorated"],
+        recovery_pct=_percent(counts["recovered"], counts["caseness_start"]),
+        reliable_improvement_pct=_percent(counts["improved"], eligible),
+        reliable_recovery_pct=_percent(counts["reliably_recovered"], eligible),
+        reliable_deterioration_pct=_percent(counts["deteriorated"], eligible),
+    )
+
+
+def team_statistics(session: Session, *, actor: User, since: date, until: date, team_id: Optional[int] = None,
+                    municipality_id: Optional[int] = None) -> TeamStatistics:
+    """Aggregate figures for [since, until) (local dates; `until` is the day after the last day).
+
+    Only clinical staff, and only for their own teams: a team or municipality outside the actor's
+    teams (or a non-clinical actor) raises NotFound. With `municipality_id`, only referrals of
+    residents living there count, for the actor's (or the chosen) teams that serve it.
+    Aggregates only: no person is listed, so no audit event is recorded.
+    """
+    if until <= since:
+        raise ValueError("the period must end after it starts")
+    teams, municipality = _resolve_scope(session, actor=actor, team_id=team_id, municipality_id=municipality_id)
+    scope = _Scope(team_ids=tuple(tid for tid, _name in teams),
+                   municipality_id=municipality.id if municipality else None,
+                   start=_local_midnight(since), end=_local_midnight(until))
+    episodes_referred, offerings = _referred_episodes(session, scope)
+    first_contact, first_treatment = _waiting(session, scope)
+    started, ended = _started_and_ended(session, scope)
+    hours, hours_by_kind = _hours(session, scope)
+    work_start, sick_start = _work(session, scope, at_start=True)
+    work_end, sick_end = _work(session, scope, at_start=False)
+    return TeamStatistics(
+        since=since, until=until, team_ids=scope.team_ids, team_names=tuple(name for _tid, name in teams),
+        municipality_id=scope.municipality_id,
+        municipality_number=municipality.number if municipality else None,
+        municipality_name=municipality.name if municipality else None,
+        referrals_received=_referrals_received(session, scope), episodes_referred=episodes_referred,
+        first_contact=first_contact, first_treatment=first_treatment,
+        episodes_started=started, episodes_ended=ended,
+        treatment_hours=hours, hours_by_kind=tuple(hours_by_kind), offerings=tuple(offerings),
+        outcomes=_outcomes(session, scope),
+        work_status_start=work_start, sick_leave_start=sick_start, work_status_end=work_end, sick_leave_end=sick_end,
+    )
+
+
+# --- Export ---------------------------------------------------------------------------------------
+
+def statistics_sections(stats: TeamStatistics) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """(section, [(metric key, value)]) in a fixed order, values as numbers (None = no data).
+
+    The single source of the CSV rows and the JSON keys; README.md "Statistics CSV columns"
+    defines every key.
+    """
+    o = stats.outcomes
+    return [
+        ("scope", [("first_day", stats.since.isoformat()),
+                   ("last_day", (stats.until - timedelta(days=1)).isoformat()),
+                   ("team_ids", " ".join(str(t) for t in stats.team_ids)),
+                   ("municipality_number", stats.municipality_number)]),
+        ("referrals", [("received", stats.referrals_received)]),
+        ("waiting", [("first_contact_days_mean", stats.first_contact.mean_days),
+                     ("first_contact_days_median", stats.first_contact.median_days),
+                     ("first_contact_episodes", stats.first_contact.episodes),
+                     ("first_treatment_days_mean", stats.first_treatment.mean_days),
+                     ("first_treatment_days_median", stats.first_treatment.median_days),
+                     ("first_treatment_episodes", stats.first_treatment.episodes)]),
+        ("episodes", [("referred", stats.episodes_referred), ("started", stats.episodes_started),
+                      ("ended", stats.episodes_ended)]),
+        ("treatment", [("hours", stats.treatment_hours),
+                       *((f"hours_{kind}", hours) for kind, hours in stats.hours_by_kind)]),
+        ("offerings", list(stats.offerings)),
+        ("outcomes", [("eligible_episodes", o.eligible), ("caseness_start_episodes", o.caseness_start),
+                      ("phq9_first_mean", o.phq9_first_mean), ("phq9_last_mean", o.phq9_last_mean),
+                      ("gad7_first_mean", o.gad7_first_mean), ("gad7_last_mean", o.gad7_last_mean),
+                      ("wsas_episodes", o.wsas_episodes),
+                      ("wsas_first_mean", o.wsas_first_mean), ("wsas_last_mean", o.wsas_last_mean),
+                      ("recovered", o.recovered), ("reliably_improved", o.reliably_improved),
+                      ("reliably_recovered", o.reliably_recovered),
+                      ("reliably_deteriorated", o.reliably_deteriorated),
+                      ("recovery_pct", o.recovery_pct), ("reliable_improvement_pct", o.reliable_improvement_pct),
+                      ("reliable_recovery_pct", o.reliable_recovery_pct),
+                      ("reliable_deterioration_pct", o.reliable_deterioration_pct)]),
+        ("work_status_start", list(stats.work_status_start)),
+        ("sick_leave_start", list(stats.sick_leave_start)),
+        ("work_status_end", list(stats.work_status_end)),
+        ("sick_leave_end", list(stats.sick_leave_end)),
+    ]
+
+
+def _csv_value(value: Any) -> str:
+    """Numbers as plain text with a decimal point; no data as an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def statistics_rows(stats: TeamStatistics) -> list[tuple[str, str, str]]:
+    """(section, metric, value) rows for the CSV download; no data is an empty value."""
+    return [(section, key, _csv_value(value)) for section, metrics in statistics_sections(stats)
+            for key, value in metrics]
+
+
+def statistics_dict(stats: TeamStatistics) -> dict[str, dict[str, Any]]:
+    """{section: {metric: value}} for the JSON download; no data is null."""
+    return {section: dict(metrics) for section, metrics in statistics_sections(stats)}
+
+
+def reporting_scopes(session: Session, *, actor: User) -> tuple[list[Team], list[Municipality]]:
+    """The teams and the municipalities they serve that the actor may report on, by name
+    (empty for non-clinical staff). Two queries, for the choices of the statistics page."""
+    if actor.role not in CLINICAL_ROLES:
+        return [], []
+    team_ids = staff_team_ids(session, actor)
+    teams = list(session.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name)))
+    municipalities = list(session.scalars(
+        select(Municipality).join(team_municipality, team_municipality.c.municipality_id == Municipality.id)
+        .where(team_municipality.c.team_id.in_(team_ids)).distinct().order_by(Municipality.name)))
+    return teams, municipalities

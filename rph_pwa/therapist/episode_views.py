@@ -1,0 +1,132 @@
+"""The therapist's episode page for routine outcome monitoring: flags, trends, item answers,
+contacts with the forms asked before them, discharge and the closure note.
+
+`register(bp)` adds the routes to the therapist blueprint, whose `before_request` already keeps
+everyone but signed-in staff out; the outcome services check the team and audit every read.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ..db import get_session, utcnow
+from ..services import outcomes
+from ..services.errors import Conflict, NotFound
+from . import presenters
+from .episode_forms import AttendanceForm, BookContactForm, DischargeForm, FollowedUpForm
+
+#: Times typed by staff are Norwegian local time; the database keeps UTC.
+LOCAL_ZONE = ZoneInfo("Europe/Oslo")
+#: Larger ids are unknown anyway, and SQLite cannot even look them up (its integers are 64-bit).
+_ID = "int(max=9223372036854775807)"
+#: What the page says after each attendance button.
+ATTENDANCE_DONE = {"attended": _l("The contact is marked attended."),
+                   "no_show": _l("The contact is marked as not attended."),
+                   "cancelled": _l("The contact is marked cancelled.")}
+
+
+def register(bp: Blueprint) -> None:
+    """Add the episode page and its actions to the therapist blueprint."""
+    base = f"/episodes/<{_ID}:episode_id>"
+    bp.add_url_rule(base, view_func=episode)
+    bp.add_url_rule(f"{base}/contacts", view_func=book_contact, methods=["POST"])
+    bp.add_url_rule(f"{base}/contacts/<{_ID}:appointment_id>/attendance", view_func=contact_attendance,
+                    methods=["POST"])
+    bp.add_url_rule(f"{base}/followed-up", view_func=urgent_followed_up, methods=["POST"])
+    bp.add_url_rule(f"{base}/discharge", view_func=discharge_episode, methods=["POST"])
+
+
+def episode(episode_id: int):
+    """One episode of care: flags, progress, answers, contacts and the closure note (audited)."""
+    return _episode_page(episode_id)
+
+
+def book_contact(episode_id: int):
+    """Book a contact; the forms asked before it are planned by the service."""
+    form = BookContactForm(prefix="book")
+    return _act(episode_id, "book", form, lambda db: outcomes.book_contact(
+        db, actor=current_user, episode_id=episode_id, kind=form.kind.data,
+        starts_at=_local_to_utc(form.day.data, form.time.data), duration_minutes=form.duration.data,
+        mode=form.mode.data, place=(form.place.data or "").strip() or None, is_last=form.is_last.data,
+    ), _l("The contact is booked, and the forms before it are planned."))
+
+
+def contact_attendance(episode_id: int, appointment_id: int):
+    """Mark one contact of this episode attended, not attended or cancelled."""
+    form = AttendanceForm(prefix="attendance")
+
+    def action(db) -> None:
+        appointment = outcomes.record_attendance(db, actor=current_user, appointment_id=appointment_id,
+                                                 status=form.status.data)
+        if appointment.episode_id != episode_id:  # a contact of another episode: change nothing
+            raise NotFound("contact")
+
+    return _act(episode_id, "attendance", form, action, ATTENDANCE_DONE.get(form.status.data, ""))
+
+
+def urgent_followed_up(episode_id: int):
+    """The team has followed up the item-9 answer: the urgent flag goes down."""
+    return _act(episode_id, "urgent", FollowedUpForm(prefix="urgent"), lambda db: outcomes.clear_urgent(
+        db, actor=current_user, episode_id=episode_id), _l("The urgent answer is marked followed up."))
+
+
+def discharge_episode(episode_id: int):
+    """End the episode with work and sick leave at the end."""
+    form = DischargeForm(prefix="discharge")
+    return _act(episode_id, "discharge", form, lambda db: outcomes.discharge(
+        db, actor=current_user, episode_id=episode_id, work_status_end=form.work_status_end.data,
+        sick_leave_end=form.sick_leave_end.data,
+    ), _l("The episode is ended. Copy the closure note into the patient record."))
+
+
+def _act(episode_id: int, name: str, form: FlaskForm, action: Callable, done: str):
+    """Run one episode action: re-show the page with the errors (400), or save, flash and go back."""
+    if not form.validate():
+        return _episode_page(episode_id, bound=(name, form), status=400)
+    db = get_session()
+    try:
+        action(db)
+    except NotFound:
+        db.rollback()
+        abort(404)
+    except Conflict:
+        db.rollback()
+        flash(_("The episode has ended, so no more contacts can be booked."), "error")
+        return redirect(url_for(".episode", episode_id=episode_id))
+    db.commit()
+    flash(str(done), "success")
+    return redirect(url_for(".episode", episode_id=episode_id))
+
+
+def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None, status: int = 200):
+    db = get_session()
+    try:
+        overview = outcomes.episode_overview(db, actor=current_user, episode_id=episode_id)
+    except NotFound:
+        abort(404)
+    db.commit()  # the audit event of this read
+    forms: dict[str, FlaskForm] = {
+        "book": BookContactForm(formdata=None, prefix="book"),
+        "attendance": AttendanceForm(formdata=None, prefix="attendance"),
+        "urgent": FollowedUpForm(formdata=None, prefix="urgent"),
+        "discharge": DischargeForm(formdata=None, prefix="discharge",
+                                   work_status_end=overview.episode.work_status_end,
+                                   sick_leave_end=overview.episode.sick_leave_end),
+    }
+    if bound is not None:
+        forms[bound[0]] = bound[1]
+    return render_template("therapist/episode.html", o=overview, forms=forms,
+                           view=presenters.episode_view(overview, now=utcnow()),
+                           closure_note=outcomes.closure_note(overview)), status
+
+
+def _local_to_utc(day: date, at: time) -> datetime:
+    """A date and wall-clock time in Norway as an aware UTC datetime."""
+    return datetime.combine(day, at, tzinfo=LOCAL_ZONE).astimezone(timezone.utc)

@@ -1,0 +1,84 @@
+"""Forms before a contact on a phone, the progress chart updating, and the therapist's view."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pyotp
+import pytest
+from playwright.sync_api import expect
+
+from rph_pwa.db import utcnow
+from rph_pwa.measures import get
+from rph_pwa.services import outcomes
+from tests.factories import PASSWORD, email, make_referral, make_resident, make_staff, make_team
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in_by_code(page, mailbox, address: str) -> None:
+    page.goto("/login/code")
+    page.locator("#email").fill(address)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url("**/login/code/verify")
+    page.locator("#code").fill(mailbox.last_code(address))
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url("**/account/passkeys")
+
+
+def _fill(page, code: str, value: int) -> None:
+    instrument = get(code)
+    for item in instrument.items:
+        chosen = 0 if item.key in instrument.flag_items else min(value, instrument.options_for(item)[-1].value)
+        page.locator(f"input[name={item.key}][value='{chosen}']").check()
+    if instrument.functioning_question is not None:
+        page.locator("input[name=functioning]").first.check()
+    page.locator("main form button[type=submit]").click()
+
+
+def test_resident_fills_forms_before_a_contact_and_the_therapist_sees_them(db, browser, live_server, page, mailbox,
+                                                                        assert_accessible):
+    team = make_team(db)
+    therapist, secret = make_staff(db, teams=[team])
+    address = email()
+    resident = make_resident(db, team=team, email=address)
+    referral = make_referral(db, team=team, resident=resident)  # start: PHQ-9 16, GAD-7 14
+    episode_id = referral.episode.id
+    outcomes.book_contact(db, actor=therapist, episode_id=episode_id, kind="treatment",
+                          starts_at=utcnow() + timedelta(hours=20), duration_minutes=45, mode="office", place="Leknes")
+    db.commit()
+
+    _sign_in_by_code(page, mailbox, address)
+    page.goto("/me/progress")
+    assert_accessible(page)
+    assert page.locator("svg.chart circle").count() == 3  # one start point each for PHQ-9, GAD-7, WSAS
+
+    page.goto("/me")
+    assert_accessible(page)
+    page.locator("main a[href^='/me/forms/']").first.click()
+    page.wait_for_url(re.compile(r".*/me/forms/\d+"))
+    assert_accessible(page)
+    for code, value in (("PHQ-9", 1), ("GAD-7", 1), ("WSAS", 2)):  # totals 8 (item 9 = 0), 7 and 10
+        expect(page.locator("h1")).to_contain_text(code)
+        _fill(page, code, value)
+    expect(page).to_have_url(re.compile(r".*/me/progress$"))
+    assert_accessible(page)
+    assert page.locator("svg.chart circle").count() == 6  # each chart gained a point
+    text = page.locator("main").inner_text()
+    assert re.search(r"16 til 8|16 to 8", text) and re.search(r"14 til 7|14 to 7", text)
+
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    staff = context.new_page()
+    staff.goto("/staff/login")
+    staff.locator("#username").fill(therapist.username)
+    staff.locator("#password").fill(PASSWORD)
+    staff.locator("main button[type=submit]").click()
+    staff.locator("#code").fill(pyotp.TOTP(secret).now())
+    staff.locator("main form button[type=submit]").click()
+    staff.wait_for_url("**/therapist/")
+    staff.goto(f"/therapist/episodes/{episode_id}")
+    assert_accessible(staff)
+    html = staff.content()
+    assert "svg" in html and ">8<" in html and ">7<" in html  # the new totals in the trend tables
+    assert re.search(r"\b0 (av|of) 15\b", staff.locator("main").inner_text())  # budget: 0 of 15 hours used
+    context.close()
