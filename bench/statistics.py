@@ -23,7 +23,7 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import bindparam, event, insert, select
+from sqlalchemy import bindparam, event, insert, select, text
 from sqlalchemy.types import Text
 
 from rph_pwa import create_app
@@ -126,13 +126,13 @@ def build(session, rng: random.Random) -> tuple[User, list[Municipality]]:
     responses, appointments = [], []
     for i, episode_id in enumerate(episodes):
         start, phq9, gad7 = plans[i]
-        wsas = rng.randint(10, 30)
+        wsas, trend = rng.randint(10, 30), rng.choice((-1, 0, 1, 1, 2, 2))  # most get better, some worse
         for contact in range(CONTACTS):
             at = start + timedelta(days=7 * contact)
-            drop = contact * rng.randint(0, 2)
-            totals = [("PHQ-9", max(0, phq9 - drop)), ("GAD-7", max(0, gad7 - drop))]
+            drop = contact * trend
+            totals = [("PHQ-9", min(27, max(0, phq9 - drop))), ("GAD-7", min(21, max(0, gad7 - drop)))]
             if contact in (0, CONTACTS - 1):
-                totals.append(("WSAS", max(0, wsas - 2 * drop)))
+                totals.append(("WSAS", min(40, max(0, wsas - 2 * drop))))
             for code, total in totals:
                 result = scored[(code, total)]
                 responses.append({
@@ -149,6 +149,10 @@ def build(session, rng: random.Random) -> tuple[User, list[Municipality]]:
     _insert(session, MeasureResponse, responses)
     _insert(session, Appointment, appointments)
     session.commit()
+    if session.bind.dialect.name == "postgresql":
+        # Autovacuum would gather planner statistics soon after a load like this; do it now.
+        session.execute(text("ANALYZE"))
+        session.commit()
     return staff, municipalities
 
 

@@ -7,7 +7,7 @@ sykemeldinger, arbeidsstatus". Outcomes follow the NHS Talking Therapies convent
 docs/domain.md §3 through `measures.outcome`.
 
 Everything is computed with a handful of aggregate queries, whatever the number of episodes: the
-first and last scores come from one window-function query that returns only first and last rows.
+first and last scores come from one query that returns only each episode's first and last rows.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from .. import measures
 from ..models import Appointment, Episode, MeasureResponse, Municipality, Referral, Team, User, team_municipality
@@ -303,32 +303,48 @@ def _work(session: Session, scope: _Scope, *, at_start: bool) -> tuple[tuple[tup
     return _coded_counts(work_counts, WORK_STATUSES), _coded_counts(sick_counts, SICK_LEAVES)
 
 
-def _first_and_last_scores(session: Session, scope: _Scope) -> dict[int, dict[str, list]]:
-    """{episode_id: {code: [count, first total, last total]}} for episodes ended in the period.
+def _first_and_last_scores(session: Session, scope: _Scope) -> dict[int, dict[str, tuple[int, int]]]:
+    """{episode_id: {code: (first total, last total)}} for episodes ended in the period, for the
+    instruments answered at least MIN_SCORED_CONTACTS times in the episode.
 
-    One query: window functions number each episode's responses per instrument in time order and
-    count them, and only the first and last rows leave the database. Both functions share one
-    window (the frame is ignored by row_number), so the database sorts once; filtering by episode
-    id with IN lets SQLite walk ix_measure_response_episode_code_at in that order and skip the sort.
+    One query, and only first and last rows leave the database: an aggregate over the covering
+    index (episode_id, instrument_code, submitted_at) finds each episode's count and first and last
+    time per instrument, and two index look-ups fetch the totals at those times. Responses given at
+    the same moment are ordered by id, as a window ordered by (submitted_at, id) would; that
+    tie-break is done here. (Window functions — row_number() and count() over the same partition —
+    give the same rows but cost SQLite about three times as much: it buffers every response of
+    every partition, ~0.45 s for 125,000 responses against ~0.15 s for this.)
     """
     ended = scope.episodes(select(Episode.id).where(scope.within(Episode.discharged_at)))
-    window = {"partition_by": (MeasureResponse.episode_id, MeasureResponse.instrument_code),
-              "order_by": (MeasureResponse.submitted_at.asc(), MeasureResponse.id.asc()), "rows": (None, None)}
-    ranked = (
+    groups = (
         select(MeasureResponse.episode_id.label("episode_id"), MeasureResponse.instrument_code.label("code"),
-               MeasureResponse.total.label("total"), func.row_number().over(**window).label("position"),
-               func.count().over(**window).label("n"))
+               func.min(MeasureResponse.submitted_at).label("first_at"),
+               func.max(MeasureResponse.submitted_at).label("last_at"))
         .where(MeasureResponse.episode_id.in_(ended), MeasureResponse.instrument_code.in_(SCORED_CODES))
+        .group_by(MeasureResponse.episode_id, MeasureResponse.instrument_code)
+        .having(func.count() >= MIN_SCORED_CONTACTS)
     ).subquery()
-    found: dict[int, dict[str, list]] = {}
-    for episode_id, code, total, position, n in session.execute(
-            select(ranked.c.episode_id, ranked.c.code, ranked.c.total, ranked.c.position, ranked.c.n)
-            .where(or_(ranked.c.position == 1, ranked.c.position == ranked.c.n))):
-        entry = found.setdefault(episode_id, {}).setdefault(code, [n, None, None])
-        if position == 1:
-            entry[1] = total
-        if position == n:
-            entry[2] = total
+    first, last = aliased(MeasureResponse), aliased(MeasureResponse)
+    rows = session.execute(
+        select(groups.c.episode_id, groups.c.code, first.id, first.total, last.id, last.total)
+        .join(first, and_(first.episode_id == groups.c.episode_id, first.instrument_code == groups.c.code,
+                          first.submitted_at == groups.c.first_at))
+        .join(last, and_(last.episode_id == groups.c.episode_id, last.instrument_code == groups.c.code,
+                         last.submitted_at == groups.c.last_at)))
+    # (first id, first total, last id, last total); ties at the same moment: lowest id first, highest last.
+    picked: dict[tuple[int, str], list[int]] = {}
+    for episode_id, code, first_id, first_total, last_id, last_total in rows:
+        entry = picked.get((episode_id, code))
+        if entry is None:
+            picked[(episode_id, code)] = [first_id, first_total, last_id, last_total]
+            continue
+        if first_id < entry[0]:
+            entry[0:2] = [first_id, first_total]
+        if last_id > entry[2]:
+            entry[2:4] = [last_id, last_total]
+    found: dict[int, dict[str, tuple[int, int]]] = {}
+    for (episode_id, code), (_fid, first_total, _lid, last_total) in picked.items():
+        found.setdefault(episode_id, {})[code] = (first_total, last_total)
     return found
 
 
@@ -346,19 +362,19 @@ def _outcomes(session: Session, scope: _Scope) -> Outcomes:
     wsas_episodes = 0
     eligible = 0
     for scores in _first_and_last_scores(session, scope).values():
-        if any(scores.get(code, (0,))[0] < MIN_SCORED_CONTACTS for code in ("PHQ-9", "GAD-7")):
+        if "PHQ-9" not in scores or "GAD-7" not in scores:  # fewer than two of either
             continue
         eligible += 1
-        first = {code: scores[code][1] for code in ("PHQ-9", "GAD-7")}
-        last = {code: scores[code][2] for code in ("PHQ-9", "GAD-7")}
+        first = {code: scores[code][0] for code in ("PHQ-9", "GAD-7")}
+        last = {code: scores[code][1] for code in ("PHQ-9", "GAD-7")}
         for code in ("PHQ-9", "GAD-7"):
             sums[(code, "first")] += first[code]
             sums[(code, "last")] += last[code]
         wsas = scores.get("WSAS")
-        if wsas is not None and wsas[0] >= MIN_SCORED_CONTACTS:
+        if wsas is not None:
             wsas_episodes += 1
-            sums[("WSAS", "first")] += wsas[1]
-            sums[("WSAS", "last")] += wsas[2]
+            sums[("WSAS", "first")] += wsas[0]
+            sums[("WSAS", "last")] += wsas[1]
         result = _outcome(first["PHQ-9"], first["GAD-7"], last["PHQ-9"], last["GAD-7"])
         counts["caseness_start"] += result.caseness_start
         counts["recovered"] += result.recovered
@@ -415,6 +431,19 @@ def team_statistics(session: Session, *, actor: User, since: date, until: date, 
         outcomes=_outcomes(session, scope),
         work_status_start=work_start, sick_leave_start=sick_start, work_status_end=work_end, sick_leave_end=sick_end,
     )
+
+
+def reporting_scopes(session: Session, *, actor: User) -> tuple[list[Team], list[Municipality]]:
+    """The teams and the municipalities they serve that the actor may report on, by name
+    (empty for non-clinical staff). Two queries, for the choices of the statistics page."""
+    if actor.role not in CLINICAL_ROLES:
+        return [], []
+    team_ids = staff_team_ids(session, actor)
+    teams = list(session.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name)))
+    municipalities = list(session.scalars(
+        select(Municipality).join(team_municipality, team_municipality.c.municipality_id == Municipality.id)
+        .where(team_municipality.c.team_id.in_(team_ids)).distinct().order_by(Municipality.name)))
+    return teams, municipalities
 
 
 # --- Export ---------------------------------------------------------------------------------------
@@ -480,15 +509,3 @@ def statistics_dict(stats: TeamStatistics) -> dict[str, dict[str, Any]]:
     """{section: {metric: value}} for the JSON download; no data is null."""
     return {section: dict(metrics) for section, metrics in statistics_sections(stats)}
 
-
-def reporting_scopes(session: Session, *, actor: User) -> tuple[list[Team], list[Municipality]]:
-    """The teams and the municipalities they serve that the actor may report on, by name
-    (empty for non-clinical staff). Two queries, for the choices of the statistics page."""
-    if actor.role not in CLINICAL_ROLES:
-        return [], []
-    team_ids = staff_team_ids(session, actor)
-    teams = list(session.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name)))
-    municipalities = list(session.scalars(
-        select(Municipality).join(team_municipality, team_municipality.c.municipality_id == Municipality.id)
-        .where(team_municipality.c.team_id.in_(team_ids)).distinct().order_by(Municipality.name)))
-    return teams, municipalities

@@ -283,3 +283,27 @@ def test_bad_report_parameters_give_a_message(db, actions, client, query, messag
     _login(db, actions, make_staff(db, teams=[make_team(db)]))
     response = client.get(f"/therapist/statistics/report?{query}")
     assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
+def test_answers_given_at_the_same_moment_are_ordered_by_id(db):
+    """First is the earliest answer (lowest id on a tie), last the latest (highest id on a tie)."""
+    from sqlalchemy import select
+
+    from rph_pwa.models import MeasureResponse
+
+    team = make_team(db)
+    staff, _secret = make_staff(db, teams=[team])
+    episode = make_episode_with_scores(db, team=team, staff=staff, referred_days_ago=20, discharged_days_ago=1,
+                                       phq9=[15, 6], gad7=[12, 5])
+    last = db.scalars(select(MeasureResponse).where(MeasureResponse.episode_id == episode.id,
+                                                    MeasureResponse.instrument_code == "PHQ-9")
+                      .order_by(MeasureResponse.submitted_at.desc())).first()
+    tied = MeasureResponse(resident_id=last.resident_id, referral_id=last.referral_id, episode_id=episode.id,
+                           instrument_code="PHQ-9", instrument_version=last.instrument_version, answers=last.answers,
+                           total=21, band="severe", flags="", submitted_at=last.submitted_at)
+    db.add(tied)
+    db.flush()
+    since, until = _period()
+    o = team_statistics(db, actor=staff, since=since, until=until).outcomes
+    assert (o.eligible, o.phq9_first_mean, o.phq9_last_mean) == (1, 15.0, 21.0)
+    assert (o.reliably_deteriorated, o.recovered) == (1, 0)
