@@ -38,6 +38,7 @@ chromium:
 
 bench: setup
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.statistics
 
 ## Print the current TOTP code of a demo staff user: make totp USER=terapeut
 totp: setup
