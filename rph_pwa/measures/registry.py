@@ -14,9 +14,10 @@ from .instruments.auditc import AUDITC_V1
 from .instruments.duditc import DUDITC_V1
 from .instruments.gad7 import GAD7_V1
 from .instruments.phq9 import PHQ9_V1
+from .instruments.session_feedback import SESSION_FEEDBACK_V1
 from .instruments.wsas import WSAS_V1
 
-_ALL: tuple[Instrument, ...] = (PHQ9_V1, GAD7_V1, WSAS_V1, AUDITC_V1, DUDITC_V1)
+_ALL: tuple[Instrument, ...] = (PHQ9_V1, GAD7_V1, WSAS_V1, AUDITC_V1, DUDITC_V1, SESSION_FEEDBACK_V1)
 
 
 def _by_version(instruments: tuple[Instrument, ...]) -> dict[tuple[str, int], Instrument]:

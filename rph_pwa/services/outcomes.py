@@ -33,6 +33,8 @@ BUDGET_HOURS = 15
 #: "Not on track": no reliable improvement after this many scored contacts.
 NOT_ON_TRACK_AFTER = 4
 PROGRESS_INSTRUMENTS = ("PHQ-9", "GAD-7", "WSAS")
+#: Our own short session-feedback form, asked before every contact that follows an attended one.
+FEEDBACK = "SESSION-FEEDBACK"
 MEETING_MODES = ("phone", "office", "video")
 #: Dates in the closure note are Norwegian calendar dates (the database keeps UTC).
 NOTE_ZONE = ZoneInfo("Europe/Oslo")
@@ -50,6 +52,13 @@ def plan_forms(session: Session, *, appointment: Appointment, episode: Episode) 
     codes = [c for c in episode.instruments.split(",") if c]
     if contacts == 1 or contacts % WSAS_EVERY == 0 or appointment.is_last:
         codes.append("WSAS")
+    attended_before = session.scalar(
+        select(func.count()).select_from(Appointment)
+        .where(Appointment.episode_id == episode.id, Appointment.status == "attended",
+               Appointment.starts_at < appointment.starts_at)
+    )
+    if attended_before:
+        codes.append(FEEDBACK)  # about the last talk (alliance and usefulness)
     existing = {r.instrument_code for r in appointment.form_requests}
     created = []
     for code in dict.fromkeys(codes):

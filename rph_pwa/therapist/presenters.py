@@ -35,11 +35,12 @@ BANDS = {
     "subclinical": _l("Subclinical"), "significant": _l("Significant impairment"),
     "low": _l("Below the cut-off"), "elevated": _l("At or above the cut-off"),
     "none": _l("No drug use"), "some_use": _l("Some drug use"),
+    "concern": _l("Worth talking about together"), "good": _l("Good"),
 }
 #: Where one band key means something else for one instrument.
 INSTRUMENT_BANDS = {("WSAS", "severe"): _l("Moderately severe impairment or worse")}
 INSTRUMENTS = {"PHQ-9": _l("Depression"), "GAD-7": _l("Anxiety"), "WSAS": _l("Work and social functioning"),
-               "AUDIT-C": _l("Alcohol"), "DUDIT-C": _l("Drugs")}
+               "AUDIT-C": _l("Alcohol"), "DUDIT-C": _l("Drugs"), "SESSION-FEEDBACK": _l("Session feedback")}
 STATUSES = {"new": _l("New"), "in_contact": _l("In contact"), "assessed": _l("Assessed"), "accepted": _l("Accepted"),
             "guided_onward": _l("Guided onward"), "closed": _l("Closed")}
 URGENT_REASONS = {"item9": _l("PHQ-9 item 9 above 0"), "crisis": _l("Said they are in crisis now")}

@@ -135,3 +135,20 @@ def test_progress_page_uses_the_same_number_of_queries_for_any_history(app, db, 
     assert db.scalar(select(func.count()).select_from(MeasureResponse)
                      .where(MeasureResponse.resident_id == resident.id)) > 30
     assert queries() == short
+
+
+def test_session_feedback_is_asked_about_the_last_attended_talk(db):
+    from rph_pwa.measures import score
+
+    _team, therapist, _resident, _address, episode, first = _episode_with_contact(db)
+    outcomes.record_attendance(db, actor=therapist, appointment_id=first.id, status="attended")
+    second = outcomes.book_contact(db, actor=therapist, episode_id=episode.id, kind="treatment",
+                                   starts_at=first.starts_at + timedelta(days=7), duration_minutes=45,
+                                   mode="phone", place=None)
+    db.commit()
+    codes = lambda contact: {r.instrument_code for r in db.scalars(  # noqa: E731
+        select(FormRequest).where(FormRequest.appointment_id == contact.id))}
+    assert "SESSION-FEEDBACK" not in codes(first)
+    assert codes(second) == {"PHQ-9", "GAD-7", "SESSION-FEEDBACK"}
+    assert (score("SESSION-FEEDBACK", [2, 2, 2, 3]).band, score("SESSION-FEEDBACK", [2, 2, 2, 4]).band) == \
+        ("concern", "good")
