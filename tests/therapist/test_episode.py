@@ -522,4 +522,4 @@ def test_page_renders_in_bokmal(db, actions, client):
     actions.staff_login(staff.username, PASSWORD, secret)
     response = client.get(f"/therapist/episodes/{episode.id}")
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and 'lang="nb"' in page and "1,5 of 15 hours" in page
+    assert response.status_code == 200 and 'lang="nb"' in page and "1,5 av 15 timer" in page
