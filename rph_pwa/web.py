@@ -10,9 +10,10 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .config import LANGUAGE_NAMES
-from .db import get_session
+from .db import MAX_ID, get_session
 from .extensions import babel, csrf, limiter, login_manager
 from .services import login_sessions
 
@@ -35,6 +36,8 @@ CSP = "; ".join([
 
 def init_app(app: Flask) -> None:
     """Bind extensions and request hooks to the app."""
+    # Every <int:...> in a URL is bounded to what can be an id (see db.MAX_ID): no 500 on huge ids.
+    app.url_map.converters["int"] = BoundedIntConverter
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
@@ -52,6 +55,15 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """Werkzeug's int converter with the database's id range as its default bounds."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max,
+                         signed=signed)
 
 
 def load_user(token: str):

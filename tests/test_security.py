@@ -92,3 +92,13 @@ def test_unknown_environment_name_is_refused(monkeypatch):
     monkeypatch.setenv("RPH_ENV", "prodution")
     with pytest.raises(RuntimeError, match="RPH_ENV"):
         config_from_env()
+
+
+@pytest.mark.parametrize("path", [
+    "/therapist/residents/99999999999999999999", "/therapist/referrals/2147483648", "/me/forms/9223372036854775807",
+    "/find-team?municipality=99999999999999999999", "/therapist/audit?before=99999999999999999999",
+    "/therapist/episodes/2147483648", "/referral/step/99999999999999999999",
+])
+def test_ids_beyond_the_database_range_are_not_found_not_500(client, path):
+    # PostgreSQL ids are 32-bit: asking the database for a larger one would be an error there.
+    assert client.get(path).status_code in (200, 302, 404)

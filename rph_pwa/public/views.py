@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from ..auth.forms import LanguageForm
 from ..config import ROOT
-from ..db import get_session
+from ..db import get_session, parse_id
 from ..services.mail import MailSettings, read_outbox
 
 bp = Blueprint("public", __name__)
@@ -37,7 +37,7 @@ def find_team():
     from ..services.residents import municipality_choices, team_summary
 
     choices = municipality_choices(get_session())
-    chosen = request.args.get("municipality", type=int)
+    chosen = parse_id(request.args.get("municipality"))
     team = team_summary(get_session(), municipality_id=chosen) if chosen else None
     municipality = next((c for c in choices if c.id == chosen), None)
     return render_template("public/find_team.html", choices=choices, chosen=municipality, team=team)

@@ -24,8 +24,8 @@ from .episode_forms import AttendanceForm, BookContactForm, DischargeForm, Follo
 
 #: Times typed by staff are Norwegian local time; the database keeps UTC.
 LOCAL_ZONE = ZoneInfo("Europe/Oslo")
-#: Larger ids are unknown anyway, and SQLite cannot even look them up (its integers are 64-bit).
-_ID = "int(max=9223372036854775807)"
+#: URL ids use the app's bounded int converter (web.BoundedIntConverter).
+_ID = "int"
 #: What the page says after each attendance button.
 ATTENDANCE_DONE = {"attended": _l("The contact is marked attended."),
                    "no_show": _l("The contact is marked as not attended."),

@@ -22,7 +22,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, Optional as OptionalValue, ValidationError
 
-from ..db import get_session
+from ..db import get_session, parse_id
 from ..services import statistics as svc
 from ..services.access import CLINICAL_ROLES
 from ..services.errors import NotFound
@@ -46,7 +46,10 @@ def _optional_int(value: Any) -> Optional[int]:
     """'' or a missing value means "all"; anything else must be a whole number."""
     if value is None or value == "":
         return None
-    return int(value)
+    number = parse_id(value)
+    if number is None:
+        raise ValueError("not an id")  # WTForms turns this into "Not a valid choice"
+    return number
 
 
 class StatisticsForm(ReachForm):

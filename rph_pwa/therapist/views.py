@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
-from ..db import get_session
+from ..db import get_session, parse_id
 from ..models import Role
 from ..services import audit, outcomes
 from ..services import referrals as svc
@@ -71,7 +71,7 @@ def audit_log():
     """Team leads browse who opened which resident's record."""
     if current_user.role not in (Role.TEAM_LEAD.value, Role.ADMIN.value):
         abort(403)
-    before = request.args.get("before", type=int)
+    before = parse_id(request.args.get("before"))
     rows = audit.events_for_team_lead(get_session(), actor=current_user, before_id=before)
     return render_template("therapist/audit.html", rows=rows)
 
