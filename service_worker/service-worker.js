@@ -27,9 +27,13 @@ const VERSION = "__VERSION__";
 const STATIC_CACHE = `rph-static-${VERSION}`;
 const PAGES_CACHE = `rph-pages-${VERSION}`;
 
-// Prefix reserved for future per-user offline data. Such caches are wiped
-// when the user signs out (see the "message" handler below).
+// Per-user offline data. The only personal page kept on the device is the
+// resident's own safety plan (it must work with no signal). These caches are
+// wiped when the user signs out (see the "message" handler below), and kept
+// across worker updates (a new app version must not take the plan away).
 const USER_CACHE_PREFIX = "rph-user-";
+const PLAN_CACHE = `${USER_CACHE_PREFIX}safety-plan`;
+const PLAN_URL = "/me/safety-plan";
 
 const OFFLINE_URL = "/offline";
 const HELP_URL = "/hjelp";
@@ -91,7 +95,12 @@ self.addEventListener("activate", (event) => {
       .then((names) =>
         Promise.all(
           names
-            .filter((name) => name.startsWith("rph-") && !keep.has(name))
+            .filter(
+              (name) =>
+                name.startsWith("rph-") &&
+                !name.startsWith(USER_CACHE_PREFIX) &&
+                !keep.has(name)
+            )
             .map((name) => caches.delete(name))
         )
       )
@@ -129,6 +138,31 @@ async function handleStatic(request, url) {
  *   - /hjelp and /offline: serve their (anonymous) precached copy;
  *   - anything else: serve the generic offline page.
  */
+/*
+ * The safety plan: network first, so a newer version always replaces the
+ * offline copy; the copy is served only when there is no network. A redirect
+ * (signed out) removes the copy, so a signed-out device never shows a plan.
+ */
+async function handlePlan(request) {
+  const cache = await caches.open(PLAN_CACHE);
+  try {
+    const response = await fetch(request);
+    const finalPath = new URL(response.url).pathname;
+    if (response.ok && !response.redirected && finalPath === PLAN_URL) {
+      await cache.put(PLAN_URL, response.clone());
+    } else {
+      await caches.delete(PLAN_CACHE);
+    }
+    return response;
+  } catch (error) {
+    const copy = await cache.match(PLAN_URL);
+    if (copy) {
+      return copy;
+    }
+    return handleNavigation(request, new URL(request.url));
+  }
+}
+
 async function handleNavigation(request, url) {
   try {
     return await fetch(request);
@@ -165,6 +199,10 @@ self.addEventListener("fetch", (event) => {
     return;
   }
 
+  if (request.mode === "navigate" && url.pathname === PLAN_URL) {
+    event.respondWith(handlePlan(request));
+    return;
+  }
   if (request.mode === "navigate") {
     event.respondWith(handleNavigation(request, url));
     return;

@@ -281,3 +281,13 @@ def add_episode_contact(session: Session, *, episode, staff: User, starts_at, st
     session.add(appointment)
     session.flush()
     return appointment
+
+
+# --- Safety plan ---------------------------------------------------------------------------------
+
+def make_safety_plan(session: Session, *, resident: User, author: User | None = None, **parts):
+    """A saved safety-plan version for `resident` (authored by `author`, default the resident);
+    `parts` are PlanContent fields, e.g. warning_signs="...", people_to_ask=(("Kari", "412 34 567"),)."""
+    from rph_pwa.services.safety_plans import PlanContent, save_plan
+
+    return save_plan(session, actor=author or resident, resident_id=resident.id, content=PlanContent(**parts))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -57,7 +57,19 @@ def profile():
 def access_log():
     """Who among the staff has opened your record, and when."""
     rows = audit.events_about(get_session(), resident=current_user)
-    return render_template("client/access_log.html", rows=rows)
+    return render_template("client/access_log.html", rows=rows,
+                           actions={key: str(label) for key, label in ACCESS_ACTIONS.items()})
+
+
+#: What each audited action means, in the resident's words.
+ACCESS_ACTIONS = {
+    "view_resident": _l("Opened your contact details"),
+    "view_referral": _l("Read your referral"),
+    "view_episode": _l("Opened your course of care and your answers"),
+    "view_safety_plan": _l("Read your safety plan"),
+    "edit_safety_plan": _l("Added to your safety plan"),
+    "view_urgent_flag": _l("Followed up that you needed quick contact"),
+}
 
 
 @bp.route("/me/forms/<int:request_id>", methods=["GET", "POST"])
@@ -105,3 +117,6 @@ def progress():
     """Min fremgang: scores over time as charts, tables and plain sentences."""
     series = outcomes.resident_progress(get_session(), resident=current_user)
     return render_template("client/progress.html", charts=progress_view.charts(series))
+
+
+from . import safety_views; safety_views.register(bp)  # noqa: E402,E702 - adds the safety plan routes to bp

@@ -5,6 +5,7 @@ from .referrals import (
     Appointment, ContactAttempt, Episode, FormRequest, IntakeChecklist, MeasureResponse, OnwardService, Referral,
     ReferralDraft,
 )
+from .safety import SafetyPlan, SafetyPlanVersion, UrgentFlag, UrgentFlagAction
 from .people import Municipality, Role, Team, TeamMembership, User, team_municipality
 
 __all__ = [
@@ -23,6 +24,10 @@ __all__ = [
     "Municipality",
     "Passkey",
     "Role",
+    "SafetyPlan",
+    "SafetyPlanVersion",
+    "UrgentFlag",
+    "UrgentFlagAction",
     "Team",
     "TeamMembership",
     "User",

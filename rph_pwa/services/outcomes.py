@@ -12,15 +12,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from .. import measures
 from ..db import utcnow
-from ..models import Appointment, Episode, FormRequest, MeasureResponse, Referral, User
+from ..models import Appointment, Episode, FormRequest, MeasureResponse, Referral, UrgentFlag, User
 from ..models.referrals import APPOINTMENT_KINDS
-from . import audit, record_text
+from . import audit, record_text, urgent_flags
 from .access import CLINICAL_ROLES, staff_team_ids
 from .errors import Conflict, NotFound
 
@@ -201,10 +201,10 @@ def submit_form(session: Session, *, resident: User, request_id: int, answers: l
         session.refresh(request)
         return FormSubmission(request.response, False, "item9" in request.response.flags)
     urgent = "item9" in result.flags
-    if urgent:
+    if urgent:  # the flag marks the episode urgent (urgent_since) until it is closed with a note
         episode = session.get(Episode, request.episode_id)
-        episode.urgent_since = episode.urgent_since or now
-        session.flush()
+        urgent_flags.raise_flag(session, resident_id=resident.id, team_id=episode.team_id, reason="item9",
+                                episode_id=episode.id, now=now)
     return FormSubmission(response, True, urgent)
 
 
@@ -329,11 +329,18 @@ def episode_overview(session: Session, *, actor: User, episode_id: int) -> Episo
                            flags, result)
 
 
-def clear_urgent(session: Session, *, actor: User, episode_id: int) -> Episode:
-    """The team has followed up the item-9 answer."""
+def clear_urgent(session: Session, *, actor: User, episode_id: int, note: str | None = None) -> Episode:
+    """Close the episode's open urgent flags with a note; the urgent mark ends with the last one.
+
+    The note is required (ValueError without one): following up is recorded, never a silent
+    click. The episode page links to the flag page, where the note is written.
+    """
     episode = _episode_for_staff(session, actor=actor, episode_id=episode_id)
-    episode.urgent_since = None
-    session.flush()
+    if not (note or "").strip():
+        raise ValueError("a note is required to close an urgent flag")
+    urgent_flags.flag_id_for_episode(session, actor=actor, episode_id=episode.id)  # an older mark gets its flag
+    for flag_id in urgent_flags.open_flag_ids_for_episode(session, episode_id=episode.id):
+        urgent_flags.close_flag(session, actor=actor, flag_id=flag_id, note=note)
     return episode
 
 
@@ -380,20 +387,33 @@ def closure_note(overview: EpisodeOverview) -> str:
 
 @dataclass(frozen=True)
 class UrgentEpisode:
-    """An ongoing episode where PHQ-9 item 9 was answered above 0: shown first to the team."""
+    """An ongoing episode where PHQ-9 item 9 was answered above 0: shown first to the team.
+
+    `flag_id` is its oldest open urgent flag (None only for a mark made before flags existed;
+    the episode page's link raises that flag)."""
 
     episode_id: int
     since: datetime
+    flag_id: int | None = None
 
 
 def urgent_episodes(session: Session, *, actor: User) -> list[UrgentEpisode]:
-    """Episodes of the actor's teams with an open item-9 flag, oldest flag first. No names here:
-    opening the episode (audited) shows who it is."""
+    """Episodes of the actor's teams that are marked urgent or have an open flag, oldest first.
+    No names here: opening the episode or the flag (both audited) shows who it is."""
     if actor.role not in CLINICAL_ROLES:
         raise NotFound("episodes")
+    open_flags = (
+        select(UrgentFlag.episode_id, func.min(UrgentFlag.raised_at).label("raised"),
+               func.min(UrgentFlag.id).label("flag_id"))
+        .where(UrgentFlag.episode_id.is_not(None), UrgentFlag.closed_at.is_(None))
+        .group_by(UrgentFlag.episode_id).subquery()
+    )
+    since = func.coalesce(Episode.urgent_since, open_flags.c.raised)
     rows = session.execute(
-        select(Episode.id, Episode.urgent_since)
-        .where(Episode.team_id.in_(staff_team_ids(session, actor)), Episode.urgent_since.is_not(None))
-        .order_by(Episode.urgent_since)
+        select(Episode.id, since, open_flags.c.flag_id)
+        .outerjoin(open_flags, open_flags.c.episode_id == Episode.id)
+        .where(Episode.team_id.in_(staff_team_ids(session, actor)),
+               or_(Episode.urgent_since.is_not(None), open_flags.c.episode_id.is_not(None)))
+        .order_by(since, Episode.id)
     ).all()
-    return [UrgentEpisode(episode_id, since) for episode_id, since in rows]
+    return [UrgentEpisode(episode_id, when, flag_id) for episode_id, when, flag_id in rows]

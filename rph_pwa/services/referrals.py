@@ -26,7 +26,7 @@ from .access import CLINICAL_ROLES, staff_team_ids
 from ..crypto import FieldCrypto
 from .accounts import create_resident, find_by_email, set_email, team_for_municipality
 from .errors import Conflict, InvalidCode, NotFound
-from . import record_text
+from . import record_text, urgent_flags
 from .outcomes import plan_forms
 
 DRAFT_LIFETIME = timedelta(days=30)
@@ -197,6 +197,9 @@ def submit_referral(session: Session, *, draft_key: str, resident: User) -> Subm
                       work_status_start=work.get("work_status"), sick_leave_start=work.get("sick_leave"))
     session.add(episode)
     session.flush()
+    for reason in reasons:  # each reason is followed up and closed with a note by the team
+        urgent_flags.raise_flag(session, resident_id=resident.id, team_id=team.id, reason=reason,
+                                referral_id=referral.id, now=now)
     for code in REFERRAL_INSTRUMENTS:
         section = data[code]
         result = measures.score(code, section["answers"])

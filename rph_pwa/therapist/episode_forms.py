@@ -47,10 +47,6 @@ class AttendanceForm(FlaskForm):
                          validators=[InputRequired(_l("Choose attended, did not attend or cancelled."))])
 
 
-class FollowedUpForm(FlaskForm):
-    """The team has followed up an urgent answer (only the CSRF token)."""
-
-
 class DischargeForm(FlaskForm):
     """End the episode with work and sick leave at the end (the same keys as the referral's work step)."""
 

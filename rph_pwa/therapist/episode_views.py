@@ -20,7 +20,7 @@ from ..db import get_session, utcnow
 from ..services import outcomes
 from ..services.errors import Conflict, NotFound
 from . import presenters
-from .episode_forms import AttendanceForm, BookContactForm, DischargeForm, FollowedUpForm
+from .episode_forms import AttendanceForm, BookContactForm, DischargeForm
 
 #: Times typed by staff are Norwegian local time; the database keeps UTC.
 LOCAL_ZONE = ZoneInfo("Europe/Oslo")
@@ -39,7 +39,6 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule(f"{base}/contacts", view_func=book_contact, methods=["POST"])
     bp.add_url_rule(f"{base}/contacts/<{_ID}:appointment_id>/attendance", view_func=contact_attendance,
                     methods=["POST"])
-    bp.add_url_rule(f"{base}/followed-up", view_func=urgent_followed_up, methods=["POST"])
     bp.add_url_rule(f"{base}/discharge", view_func=discharge_episode, methods=["POST"])
 
 
@@ -69,12 +68,6 @@ def contact_attendance(episode_id: int, appointment_id: int):
             raise NotFound("contact")
 
     return _act(episode_id, "attendance", form, action, ATTENDANCE_DONE.get(form.status.data, ""))
-
-
-def urgent_followed_up(episode_id: int):
-    """The team has followed up the item-9 answer: the urgent flag goes down."""
-    return _act(episode_id, "urgent", FollowedUpForm(prefix="urgent"), lambda db: outcomes.clear_urgent(
-        db, actor=current_user, episode_id=episode_id), _l("The urgent answer is marked followed up."))
 
 
 def discharge_episode(episode_id: int):
@@ -115,7 +108,6 @@ def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None
     forms: dict[str, FlaskForm] = {
         "book": BookContactForm(formdata=None, prefix="book"),
         "attendance": AttendanceForm(formdata=None, prefix="attendance"),
-        "urgent": FollowedUpForm(formdata=None, prefix="urgent"),
         "discharge": DischargeForm(formdata=None, prefix="discharge",
                                    work_status_end=overview.episode.work_status_end,
                                    sick_leave_end=overview.episode.sick_leave_end),

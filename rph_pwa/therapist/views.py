@@ -334,3 +334,5 @@ def _reach_period(form: ReachForm) -> tuple[date, date] | None:
 
 episode_views.register(bp)
 from . import statistics_views; statistics_views.register(bp)  # noqa: E402,E702 - adds the statistics routes to bp
+from . import urgent_views; urgent_views.register(bp)  # noqa: E402,E702 - adds the urgent-flag routes to bp
+from . import safety_views; safety_views.register(bp)  # noqa: E402,E702 - adds the safety plan routes to bp

@@ -164,4 +164,13 @@
       );
     });
   });
+
+  // ---------------------------------------------------------------------
+  // Print buttons: <button type="button" data-print> (the safety plan).
+  // ---------------------------------------------------------------------
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      window.print();
+    });
+  });
 })();

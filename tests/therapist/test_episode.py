@@ -156,7 +156,7 @@ def test_urgent_follows_the_episode_mark_and_is_cleared_by_following_up():
     assert outcomes.episode_flags(Episode(urgent_since=None), item9, [])[0].urgent is False
 
 
-def test_flags_on_the_page_and_followed_up_clears_urgent(db, actions, client):
+def test_flags_on_the_page_and_closing_the_flag_with_a_note_clears_urgent(db, actions, client):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
     staff = make_staff(db, teams=[team])[0]
@@ -177,14 +177,20 @@ def test_flags_on_the_page_and_followed_up_clears_urgent(db, actions, client):
                      r'first measurement \(PHQ-9 10 → 17, GAD-7 8 → 12\)', flags)
     assert re.search(r'class="badge">Not on track</span>\s*No reliable improvement after 4 scored contacts', flags)
     assert "6.5 of 15 hours used" in flags and "Over budget" not in flags
-    assert ">Followed up</button>" in flags
     url = f"/therapist/episodes/{episode.id}"
-    response = _post(client, f"{url}/followed-up", "urgent", {}, url)
-    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    assert f'href="{url}/urgent-flag"' in flags and ">Follow up and close with a note</a>" in flags
+    # "Followed up" leads to the flag (a mark made before flags existed gets one), closed only with a note.
+    response = client.get(f"{url}/urgent-flag")
+    assert response.status_code == 302 and "/therapist/urgent/" in response.headers["Location"]
+    flag_url = response.headers["Location"]
+    assert _post(client, f"{flag_url}/close", "close", {"note": "  "}, flag_url).status_code == 400
+    _refresh(db)
+    assert db.get(Episode, episode.id).urgent_since is not None
+    response = _post(client, f"{flag_url}/close", "close", {"note": "Called; no plans, safety plan made."}, flag_url)
+    assert response.status_code == 302
     _refresh(db)
     assert db.get(Episode, episode.id).urgent_since is None
     page = _page(client, episode.id)
-    assert "The urgent answer is marked followed up." in page
     assert ">Urgent</span>" not in page[page.index('id="flags"'):page.index("</section>")]
 
 
@@ -500,7 +506,7 @@ def test_unknown_ids_and_missing_csrf_are_not_500(db, actions, client):
                  {"status": "attended"}, url).status_code == 404
     assert _post(client, f"{url}/contacts/2147483647/attendance", "attendance",
                  {"status": "attended"}, url).status_code == 404
-    assert client.post(f"{url}/followed-up", data={}).status_code == 400
+    assert client.post(f"{url}/followed-up", data={}).status_code == 404  # the old "Followed up" button is gone: closing needs a note
     assert client.post(f"{url}/discharge", data={"discharge-work_status_end": "working",
                                                  "discharge-sick_leave_end": "none"}).status_code == 400
     _refresh(db)
