@@ -16,6 +16,13 @@ from tests.factories import PASSWORD, email, make_resident, make_safety_plan, ma
 TEXT_PARTS = ("warning_signs", "coping_alone", "distractions", "safer_surroundings", "reasons_for_living")
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """These tests read the English interface text (the catalogs translate it for real users)."""
+    client.set_cookie("lang", "en")
+
+
+
 def plan_form(**values) -> dict:
     """The edit form as a browser posts it: every text area and all 8 + 8 rows (blank unless given).
 
@@ -57,6 +64,7 @@ def versions(db, resident_id: int) -> list[SafetyPlanVersion]:
 def staff_client(app, mailbox):
     """A second browser, for a staff member working while the resident is signed in elsewhere."""
     client = app.test_client()
+    client.set_cookie("lang", "en")
     return client, Actions(client, mailbox)
 
 
