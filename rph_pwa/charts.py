@@ -53,7 +53,9 @@ def line_chart(points: Sequence[ChartPoint], *, max_value: int, title: str, desc
     for i, point in enumerate(points):
         parts.append(f'<circle class="chart-dot" cx="{x(i):.1f}" cy="{y(point.value):.1f}" r="4"/>')
         if i % step == 0 or i == n - 1:
-            parts.append(f'<text class="chart-axis" x="{x(i):.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+            # The first and last labels are anchored inwards so they are not cut at the edges.
+            anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
+            parts.append(f'<text class="chart-axis" x="{x(i):.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
                          f'{escape(point.label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -153,6 +153,12 @@ def _demo_contacts(session: Session, *, therapist: User) -> None:
     """Per's episode: three attended weekly contacts with improving scores, and one tomorrow whose
     forms are open now (sign in as per@example.no to fill them in)."""
     episode = session.scalars(select(Episode).order_by(Episode.id)).first()
+    # The referral came a month ago: its answers are the start of the progress chart.
+    referred = utcnow() - timedelta(days=28)
+    episode.referred_at = referred
+    session.get(Referral, episode.referral_id).submitted_at = referred
+    for response in session.scalars(select(MeasureResponse).where(MeasureResponse.episode_id == episode.id)):
+        response.submitted_at = referred
     episode.offerings = "guided_self_help"
     now = utcnow()
     for week, (phq, gad) in enumerate(((13, 11), (10, 8), (7, 6)), start=1):
