@@ -81,3 +81,33 @@ def assert_accessible():
         violations = axe_violations(page)
         assert violations == [], f"{page.url}: {violations}"
     return check
+
+
+def staff_page(browser, live_server, user, secret: str):
+    """A new phone-sized browser context with a staff member signed in (password + TOTP);
+    returns (context, page) on the workspace."""
+    import pyotp
+
+    from tests.factories import PASSWORD
+
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto("/staff/login")
+    page.locator("#username").fill(user.username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.locator("#code").fill(pyotp.TOTP(secret).now())
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/therapist/")
+    return context, page
+
+
+def sign_in_by_code(page, mailbox, address: str) -> None:
+    """Sign a resident in with the e-mail code fallback (mail read from the loopback SMTP server)."""
+    page.goto("/login/code")
+    page.locator("#email").fill(address)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url("**/login/code/verify")
+    page.locator("#code").fill(mailbox.last_code(address))
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url("**/account/passkeys")

@@ -4,26 +4,18 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
 from rph_pwa.db import utcnow
 from rph_pwa.measures import get
 from rph_pwa.services import outcomes
-from tests.factories import PASSWORD, email, make_referral, make_resident, make_staff, make_team
+from tests.browser.conftest import staff_page, sign_in_by_code
+from tests.factories import email, make_referral, make_resident, make_staff, make_team
 
 pytestmark = pytest.mark.browser
 
 
-def _sign_in_by_code(page, mailbox, address: str) -> None:
-    page.goto("/login/code")
-    page.locator("#email").fill(address)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/login/code/verify")
-    page.locator("#code").fill(mailbox.last_code(address))
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/account/passkeys")
 
 
 def _fill(page, code: str, value: int) -> None:
@@ -48,7 +40,7 @@ def test_resident_fills_forms_before_a_contact_and_the_therapist_sees_them(db, b
                           starts_at=utcnow() + timedelta(hours=20), duration_minutes=45, mode="office", place="Leknes")
     db.commit()
 
-    _sign_in_by_code(page, mailbox, address)
+    sign_in_by_code(page, mailbox, address)
     page.goto("/me/progress")
     assert_accessible(page)
     assert page.locator("svg.chart circle").count() == 3  # one start point each for PHQ-9, GAD-7, WSAS
@@ -67,15 +59,7 @@ def test_resident_fills_forms_before_a_contact_and_the_therapist_sees_them(db, b
     text = page.locator("main").inner_text()
     assert re.search(r"16 til 8|16 to 8", text) and re.search(r"14 til 7|14 to 7", text)
 
-    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
-    staff = context.new_page()
-    staff.goto("/staff/login")
-    staff.locator("#username").fill(therapist.username)
-    staff.locator("#password").fill(PASSWORD)
-    staff.locator("main button[type=submit]").click()
-    staff.locator("#code").fill(pyotp.TOTP(secret).now())
-    staff.locator("main form button[type=submit]").click()
-    staff.wait_for_url("**/therapist/")
+    context, staff = staff_page(browser, live_server, therapist, secret)
     staff.goto(f"/therapist/episodes/{episode_id}")
     assert_accessible(staff)
     html = staff.content()

@@ -2,15 +2,13 @@
 team's triage queue; item 9 shows crisis help before anything is sent."""
 from __future__ import annotations
 
-import re
-
-import pyotp
 import pytest
 from sqlalchemy import select
 
 from rph_pwa.measures import get
 from rph_pwa.models import Referral
-from tests.factories import PASSWORD, make_staff, make_team
+from tests.browser.conftest import staff_page
+from tests.factories import make_staff, make_team
 
 pytestmark = pytest.mark.browser
 
@@ -85,15 +83,7 @@ def _fill(page, municipality: str, assert_accessible, item9: int = 0, name: str 
 def _therapist_queue(db, browser, live_server, team):
     therapist, secret = make_staff(db, teams=[team])
     db.commit()
-    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.goto("/staff/login")
-    page.locator("#username").fill(therapist.username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.locator("#code").fill(pyotp.TOTP(secret).now())
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url("**/therapist/")
+    context, page = staff_page(browser, live_server, therapist, secret)
     page.goto("/therapist/triage")
     return context, page
 
@@ -110,15 +100,15 @@ def test_whole_referral_with_passkey_reaches_the_right_queue(db, browser, live_s
 
     referral = db.scalars(select(Referral).where(Referral.team_id == team.id)).one()
     assert not referral.urgent
-    context, staff_page = _therapist_queue(db, browser, live_server, team)
-    html = staff_page.content()
+    context, staff = _therapist_queue(db, browser, live_server, team)
+    html = staff.content()
     assert "Ingrid Queue" in html
     # Eight PHQ-9 items answered 2 and item 9 answered 0: 16, "moderately severe"; GAD-7 all 1: 7, mild.
     assert "PHQ-9: 16 (Moderat alvorlig)" in html
     assert "GAD-7: 7 (Mild)" in html and "WSAS: 5 (" in html
-    assert_accessible(staff_page)
-    staff_page.locator(f"a[href='/therapist/referrals/{referral.id}']").first.click()
-    assert_accessible(staff_page)
+    assert_accessible(staff)
+    staff.locator(f"a[href='/therapist/referrals/{referral.id}']").first.click()
+    assert_accessible(staff)
     context.close()
 
     context, outsider = _therapist_queue(db, browser, live_server, other)
@@ -139,8 +129,8 @@ def test_item9_shows_crisis_help_and_puts_the_referral_first(db, browser, live_s
     for word in ("urgent person", "phq", "psyk", "selvmord", "depres"):
         assert word not in body
 
-    context, staff_page = _therapist_queue(db, browser, live_server, team)
-    first_card = staff_page.locator("main article").first
+    context, staff = _therapist_queue(db, browser, live_server, team)
+    first_card = staff.locator("main article").first
     assert "Urgent Person" in first_card.inner_text()
     assert first_card.locator(".badge--urgent").count() >= 1  # "urgent", and item 9 highlighted
     context.close()

@@ -3,23 +3,14 @@ one-tap tel: link, and after sign-out it is no longer readable offline. Therapis
 both edit; both authors' entries and the version history show."""
 from __future__ import annotations
 
-import pyotp
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.factories import PASSWORD, email, make_resident, make_staff, make_team
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, sign_in_by_code, staff_page
+from tests.factories import email, make_resident, make_staff, make_team
 
 pytestmark = pytest.mark.browser
 
 
-def _sign_in(page, mailbox, address: str) -> None:
-    page.goto("/login/code")
-    page.locator("#email").fill(address)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/login/code/verify")
-    page.locator("#code").fill(mailbox.last_code(address))
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/account/passkeys")
 
 
 def _write_plan(page) -> None:
@@ -45,7 +36,7 @@ def test_plan_works_offline_after_restart_and_is_gone_after_sign_out(db, browser
 
     context = launch()
     page = context.new_page()
-    _sign_in(page, mailbox, address)
+    sign_in_by_code(page, mailbox, address)
     page.goto("/")
     page.evaluate("async () => { await navigator.serviceWorker.ready; }")
     _write_plan(page)
@@ -88,22 +79,14 @@ def test_therapist_adds_to_the_plan_and_both_authors_show(db, browser, live_serv
     address = email()
     resident = make_resident(db, team=team, email=address)
     db.commit()
-    _sign_in(page, mailbox, address)
+    sign_in_by_code(page, mailbox, address)
     page.goto("/me/safety-plan")
     assert_accessible(page)  # no plan yet: the prefilled numbers
     page.goto("/me/safety-plan/edit")
     assert_accessible(page)
     _write_plan(page)
 
-    staff_context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
-    staff = staff_context.new_page()
-    staff.goto("/staff/login")
-    staff.locator("#username").fill(therapist.username)
-    staff.locator("#password").fill(PASSWORD)
-    staff.locator("main button[type=submit]").click()
-    staff.locator("#code").fill(pyotp.TOTP(secret).now())
-    staff.locator("main form button[type=submit]").click()
-    staff.wait_for_url("**/therapist/")
+    staff_context, staff = staff_page(browser, live_server, therapist, secret)
     staff.goto(f"/therapist/residents/{resident.id}/safety-plan/edit")
     assert_accessible(staff)
     staff.locator("#coping_alone").fill("Gå en tur langs sjøen.")
@@ -130,15 +113,7 @@ def test_urgent_flag_pages_are_accessible_and_closing_needs_a_note(db, browser, 
     flag = raise_flag(db, resident_id=referral.resident_id, team_id=team.id, reason="item9",
                       referral_id=referral.id)
     db.commit()
-    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
-    staff = context.new_page()
-    staff.goto("/staff/login")
-    staff.locator("#username").fill(therapist.username)
-    staff.locator("#password").fill(PASSWORD)
-    staff.locator("main button[type=submit]").click()
-    staff.locator("#code").fill(pyotp.TOTP(secret).now())
-    staff.locator("main form button[type=submit]").click()
-    staff.wait_for_url("**/therapist/")
+    context, staff = staff_page(browser, live_server, therapist, secret)
     for path in ("/therapist/urgent", f"/therapist/urgent/{flag.id}"):
         staff.goto(path)
         assert_accessible(staff)
