@@ -1,0 +1,29 @@
+"""A 15-year-old in crisis on a phone: the red panel with one-tap calls comes first."""
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import make_team
+
+pytestmark = pytest.mark.browser
+
+
+def test_young_person_in_crisis_sees_call_buttons_first(db, page, assert_accessible):
+    team = make_team(db)
+    db.commit()
+    page.goto("/referral/step/1")
+    page.locator("#age").fill("15")
+    page.locator("#municipality").select_option(label=team.municipalities[0].name)
+    page.locator("input[name=crisis][value='yes']").check()
+    page.locator("main form button[type=submit]").click()
+    panel = page.locator("#crisis-panel")
+    panel.wait_for()
+    assert panel.is_visible()
+    # Nothing above the panel but the page chrome: it is the first thing in the main content.
+    first = page.locator("main > *").first
+    assert first.get_attribute("id") == "crisis-panel"
+    for number in ("113", "116111", "80033321"):
+        assert panel.locator(f"a[href='tel:{number}']").is_visible()
+    box = panel.locator("a[href='tel:113']").bounding_box()
+    assert box["height"] >= 44 and box["y"] < 844  # a real tap target, on the first screen
+    assert_accessible(page)
