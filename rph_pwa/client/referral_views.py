@@ -141,12 +141,19 @@ def step(number: int):
         return _render_step(number, current, form, draft)
 
     form = _build_form(current)
+    crisis_now = current.section == "eligibility" and request.form.get("crisis") == "yes"
+    if crisis_now and _under_16(request.form.get("age")):
+        # A young person in crisis gets age-adapted crisis help before anything else, even if the
+        # rest of the step is unfinished; nothing they typed is stored.
+        referrals.discard_draft(db, session.pop(DRAFT_SESSION_KEY, None))
+        db.commit()
+        return render_template("referral/under_16.html", crisis=True)
     if not form.validate_on_submit():
         if draft is not None and "csrf_token" not in form.errors:
             referrals.save_section(db, draft=draft, section=current.section,
                                    values={"raw": _raw(), "complete": False})
             db.commit()
-        return _render_step(number, current, form, draft), 400
+        return _render_step(number, current, form, draft, crisis_now=crisis_now), 400
 
     values = _values(current, form)
     if current.section == "eligibility":
@@ -156,7 +163,7 @@ def step(number: int):
             referrals.discard_draft(db, session.pop(DRAFT_SESSION_KEY, None))
             db.commit()
             template = "referral/under_16.html" if result.outcome == "under_16" else "referral/unserved.html"
-            return render_template(template, municipality=result.municipality)
+            return render_template(template, municipality=result.municipality, crisis=values["crisis"] == "yes")
         if draft is None:
             draft, key = referrals.start_draft(db, eligibility={**values, "raw": _raw(), "complete": True})
             session[DRAFT_SESSION_KEY] = key
@@ -170,8 +177,16 @@ def step(number: int):
     return redirect(url_for(".step", number=number + 1))
 
 
-def _render_step(number: int, current: Step, form, draft):
-    urgent = bool(draft and draft.urgent)
+def _under_16(age: str | None) -> bool:
+    """Whether a typed age (maybe not yet valid) is a whole number below 16."""
+    try:
+        return 0 <= int((age or "").strip()) < referrals.MINIMUM_AGE
+    except ValueError:
+        return False
+
+
+def _render_step(number: int, current: Step, form, draft, crisis_now: bool = False):
+    urgent = bool(draft and draft.urgent) or crisis_now
     return render_template("referral/step.html", number=number, total=len(STEPS), step=current, form=form,
                            urgent=urgent, instrument=getattr(form, "instrument_view", None))
 
