@@ -1,0 +1,560 @@
+"""Access control over every route × role × owner, generated from one expectation table.
+
+The world: team A serves residents A1 and A2, team B serves resident B1. Each resident has a
+referral with its episode, a booked contact with open forms, a safety plan, an open urgent flag, two
+passkeys and an entry in their team's onward directory. The roles: anonymous, residents A1 and A2,
+a therapist of team A, a therapist of team B, team A's lead and an admin (member of team A, which
+gives an admin no access to residents).
+
+`ROUTES` below is the single source of truth: for every endpoint in `app.url_map`, which object each
+URL parameter is filled from, and the expected status for each role and owner, for GET and (for
+POST routes) a POST with a valid CSRF token and data that would succeed for a role that is allowed.
+A rule missing from the table fails `test_every_rule_is_in_the_table` with the entry to add.
+
+A refused request (403, 404, 405, a redirect to sign-in, or an expectation marked "=") must change
+nothing: every table's row count and a hash of all its rows (ordered by primary key) are compared
+before and after. No table is excluded: a refused request writes no audit event, no login session
+and no draft (rate-limit state is kept in memory, not in the database).
+
+Each request starts from the role's signed-in session as it was right after sign-in (the session
+cookie is put back), so the cases do not depend on each other's session state. Allowed POSTs change
+the database, so all GETs run first, then every refused POST, then the allowed ones; actions that
+remove something get a fresh object each time.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Callable
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from rph_pwa.db import get_session, utcnow
+from rph_pwa.measures import get as get_instrument
+from rph_pwa.models import FormRequest, Passkey, Role
+from rph_pwa.services import outcomes, urgent_flags
+from rph_pwa.services.referrals import save_onward_service
+from tests.conftest import Actions, csrf_token
+from tests.factories import (PASSWORD, email, make_referral, make_resident, make_safety_plan, make_staff,
+                             make_team, unique)
+
+ROLES = ("anonymous", "resident_a1", "resident_a2", "therapist_a", "therapist_b", "lead_a", "admin")
+RESIDENT_ROLES = {"resident_a1": "a1", "resident_a2": "a2"}
+#: The team of each clinical role and of each owner (admins are in team A too, and see no residents).
+STAFF_TEAM = {"therapist_a": "A", "therapist_b": "B", "lead_a": "A"}
+OWNER_TEAM = {"a1": "A", "a2": "A", "b1": "B"}
+OWNERS = ("a1", "a2", "b1")
+
+#: What a URL parameter can be filled from (World.objects[owner]).
+OBJECT_KINDS = {"resident", "referral", "episode", "flag", "appointment", "form_request", "passkey",
+                "spare_passkey", "service"}
+
+#: Expected outcomes. A number is that status; "signin" is a redirect to the resident sign-in,
+#: "staff_signin" to the staff sign-in. A trailing "=" asks that nothing in the database changes.
+REFUSED = {"403", "404", "405", "signin", "staff_signin"}
+SIGNIN_PATHS = {"signin": "/login", "staff_signin": "/staff/login"}
+
+Expect = Callable[[str, "str | None"], str]
+
+
+# --- Policies: who may do what -------------------------------------------------------------------
+
+def everyone(code: str) -> Expect:
+    return lambda role, owner: code
+
+
+def anonymous_else(anon: str, signed_in: str) -> Expect:
+    return lambda role, owner: anon if role == "anonymous" else signed_in
+
+
+def by_role(default: str, **codes: str) -> Expect:
+    return lambda role, owner: codes.get(role, default)
+
+
+def signed_in(ok: str) -> Expect:
+    """Any signed-in user (flask-login's login_required)."""
+    return anonymous_else("signin", ok)
+
+
+def resident_only(ok: str) -> Expect:
+    """The resident blueprint: residents only; staff get 403."""
+    return lambda role, owner: ("signin" if role == "anonymous" else ok if role in RESIDENT_ROLES else "403")
+
+
+def own_resident_object(ok: str, *, staff: str = "403") -> Expect:
+    """A resident's own object: other residents' objects are 404."""
+    def expect(role: str, owner: str | None) -> str:
+        if role == "anonymous":
+            return "signin"
+        if role in RESIDENT_ROLES:
+            return ok if RESIDENT_ROLES[role] == owner else "404"
+        return staff
+    return expect
+
+
+def staff_only(ok: str, **codes: str) -> Expect:
+    """The staff blueprint: staff only (residents 403, anonymous to the staff sign-in)."""
+    def expect(role: str, owner: str | None) -> str:
+        if role == "anonymous":
+            return "staff_signin"
+        if role in RESIDENT_ROLES:
+            return "403"
+        return codes.get(role, ok)
+    return expect
+
+
+def clinical(ok: str) -> Expect:
+    """Clinical staff pages without an object (admins get 404, as for residents)."""
+    return staff_only(ok, admin="404")
+
+
+def team_field(ok: str) -> Expect:
+    """A form that names one of the user's teams: another team is not a valid choice (400)."""
+    def expect(role: str, owner: str | None) -> str:
+        if role == "admin":
+            return "404"
+        return team_object(ok)(role, owner).replace("404", "400=")
+    return expect
+
+
+def team_object(ok: str) -> Expect:
+    """An object of one team: only that team's clinical staff; everyone else on staff gets 404."""
+    def expect(role: str, owner: str | None) -> str:
+        if role == "anonymous":
+            return "staff_signin"
+        if role in RESIDENT_ROLES:
+            return "403"
+        return ok if STAFF_TEAM.get(role) == OWNER_TEAM[owner] else "404"
+    return expect
+
+
+# --- The table ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Route:
+    """What the matrix does with one endpoint."""
+
+    #: URL parameter -> the kind of object it is filled from (a key of World.objects[owner]), or a
+    #: constant, or a callable (world, owner) -> value.
+    params: dict[str, Any] = field(default_factory=dict)
+    get: Expect | None = None
+    post: Expect | None = None
+    #: Form data of a POST that succeeds for an allowed role: a dict or a callable (world, owner) -> dict.
+    data: Any = None
+    #: The form prefix (its CSRF field is "<prefix>-csrf_token").
+    prefix: str | None = None
+    #: Send the body as JSON (passkey ceremonies).
+    json_body: bool = False
+    #: Owners for a route whose form (not URL) names an object, e.g. the team of a new entry.
+    owners: tuple[str, ...] = ()
+
+
+def _day(days: int) -> str:
+    return (utcnow() + timedelta(days=days)).date().isoformat()
+
+
+def _form_answers(world, owner):
+    instrument = get_instrument(world.objects[owner]["form_code"])
+    data = {item.key: "0" for item in instrument.items}
+    if instrument.functioning_question is not None:
+        data["functioning"] = "0"
+    return data
+
+
+def _fresh_service(world, owner):
+    return world.new_service(owner)
+
+
+def _service_data(world, owner):
+    return {"service-team": str(world.teams[OWNER_TEAM[owner]].id), "service-name": unique("Tjeneste"),
+            "service-description": "", "service-phone": "", "service-url": ""}
+
+
+def _service_edit_data(world, owner):
+    return {**_service_data(world, owner), "service-name": unique("Endret")}
+
+
+PLAN = {"warning_signs": "Jeg trekker meg unna."}
+RESIDENT_PARAMS = {"resident_id": "resident"}
+REFERRAL_PARAMS = {"referral_id": "referral"}
+EPISODE_PARAMS = {"episode_id": "episode"}
+FLAG_PARAMS = {"flag_id": "flag"}
+
+ROUTES: dict[str, Route] = {
+    # Public pages.
+    "public.index": Route(get=everyone("200")),
+    "public.about": Route(get=everyone("200")),
+    "public.find_team": Route(get=everyone("200")),
+    "public.crisis": Route(get=everyone("200")),
+    "public.offline": Route(get=everyone("200")),
+    "public.privacy": Route(get=everyone("200")),
+    "public.manifest": Route(get=everyone("200")),
+    "public.service_worker": Route(get=everyone("200")),
+    "public.healthz": Route(get=everyone("200")),
+    "public.dev_outbox": Route(get=everyone("404")),  # development only
+    "static": Route(params={"filename": "css/app.css"}, get=everyone("200")),
+    "public.set_language": Route(get=everyone("405"), post=everyone("302"), data={"lang": "en", "next": "/"}),
+    # Sign-in.
+    "auth.login": Route(get=anonymous_else("200", "302=")),
+    "auth.signed_out": Route(get=everyone("200")),
+    "auth.register": Route(get=anonymous_else("200", "302="), post=anonymous_else("302=", "302="),
+                           data=lambda w, o: {"municipality": str(w.municipality_a), "display_name": "",
+                                              "consent": "y"}),
+    "auth.register_passkey": Route(get=everyone("302=")),
+    "auth.passkey_authenticate_options": Route(get=everyone("405"), post=everyone("200"), json_body=True),
+    "auth.passkey_authenticate_verify": Route(get=everyone("405"), post=everyone("400="), json_body=True),
+    "auth.passkey_register_options": Route(get=everyone("405"), post=anonymous_else("403", "200"), json_body=True),
+    "auth.passkey_register_verify": Route(get=everyone("405"), post=everyone("400="), json_body=True),
+    "auth.code_request": Route(get=everyone("200"), post=everyone("302"),
+                               data=lambda w, o: {"email": email()}),
+    "auth.code_verify": Route(get=everyone("302="), post=everyone("302="), data={"code": "000000"}),
+    "auth.staff_login": Route(get=by_role("200", therapist_a="302=", therapist_b="302=", lead_a="302=",
+                                          admin="302="),
+                              post=by_role("400", therapist_a="302=", therapist_b="302=", lead_a="302=",
+                                           admin="302="),
+                              data=lambda w, o: {"username": unique("nobody"), "password": "not-the-password"}),
+    "auth.staff_second_factor": Route(get=everyone("staff_signin"), post=everyone("staff_signin"),
+                                       data={"code": "000000"}),  # nobody has a password step pending
+    "auth.logout": Route(get=everyone("405")),  # POST: test_sign_out_last, as it ends the session
+    # Account: passkeys and fallback e-mail (every signed-in user, their own passkeys only).
+    "auth.passkey_list": Route(get=signed_in("200")),
+    "auth.passkey_rename": Route(params={"passkey_id": "passkey"}, get=everyone("405"),
+                                 post=own_resident_object("302", staff="404"), data={"name": "Ny telefon"}),
+    "auth.passkey_remove": Route(params={"passkey_id": "spare_passkey"}, get=everyone("405"),
+                                 post=own_resident_object("302", staff="404"), data={}),
+    "auth.email_add": Route(get=signed_in("200"), post=signed_in("302"), data=lambda w, o: {"email": email()}),
+    "auth.email_confirm": Route(get=signed_in("200"), post=signed_in("400"), data={"code": "000000"}),
+    # The resident's own pages.
+    "client.home": Route(get=resident_only("200")),
+    "client.access_log": Route(get=resident_only("200")),
+    "client.progress": Route(get=resident_only("200")),
+    "client.safety_plan": Route(get=resident_only("200")),
+    "client.safety_plan_edit": Route(get=resident_only("200"), post=resident_only("302"), data=PLAN),
+    "client.profile": Route(get=resident_only("200"), post=resident_only("302"),
+                            data={"display_name": "Nytt Navn", "phone": "412 34 567", "contact_note": ""}),
+    "client.form": Route(params={"request_id": "form_request"}, get=own_resident_object("200"),
+                         post=own_resident_object("302"), data=_form_answers),
+    # The self-referral (public; without a draft in the session every step leads back to the start).
+    "referral.start": Route(get=everyone("200")),
+    "referral.restart": Route(get=everyone("405"), post=everyone("302=")),
+    "referral.step": Route(params={"number": 1}, get=everyone("200"), post=everyone("302"),
+                           data=lambda w, o: {"age": "30", "municipality": str(w.municipality_a), "crisis": "no"}),
+    "referral.review": Route(get=everyone("302="), post=everyone("302=")),
+    "referral.account": Route(get=everyone("302=")),
+    "referral.account_email": Route(get=everyone("405"), post=everyone("302=")),
+    "referral.account_code": Route(get=everyone("302="), post=everyone("302="), data={"code": "000000"}),
+    "referral.details": Route(get=everyone("302="), post=everyone("302="), data={"choice": "update"}),
+    "referral.sent": Route(get=everyone("302=")),
+    # Staff: workspace, audit log, triage, reach, statistics.
+    "therapist.index": Route(get=staff_only("200")),
+    "therapist.audit_log": Route(get=staff_only("403", lead_a="200", admin="200")),
+    "therapist.triage": Route(get=clinical("200")),
+    "therapist.reach": Route(get=clinical("200")),
+    "therapist.statistics": Route(get=clinical("200")),
+    "therapist.statistics_csv": Route(get=clinical("200")),
+    "therapist.statistics_json": Route(get=clinical("200")),
+    "therapist.statistics_report": Route(get=clinical("400")),  # no municipality chosen
+    "therapist.urgent": Route(get=clinical("200")),
+    # Staff: one resident's record and safety plan.
+    "therapist.resident": Route(params=RESIDENT_PARAMS, get=team_object("200")),
+    "therapist.safety_plan": Route(params=RESIDENT_PARAMS, get=team_object("200")),
+    "therapist.safety_plan_edit": Route(params=RESIDENT_PARAMS, get=team_object("200"), post=team_object("302"),
+                                        data=PLAN),
+    # Staff: a referral and its actions.
+    "therapist.referral": Route(params=REFERRAL_PARAMS, get=team_object("200")),
+    "therapist.book_assessment": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
+                                       prefix="book", data=lambda w, o: {
+                                           "book-day": _day(3), "book-time": "10:00", "book-mode": "phone",
+                                           "book-place": ""}),
+    "therapist.contact_attempt": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
+                                       prefix="contact", data={"contact-method": "phone",
+                                                               "contact-outcome": "no_answer", "contact-note": ""}),
+    "therapist.intake_checklist": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
+                                        prefix="checklist", data={"checklist-goals": "y", "checklist-notes": ""}),
+    "therapist.offerings": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
+                                 prefix="offerings", data={"offerings-offerings": "course"}),
+    "therapist.first_treatment": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
+                                       prefix="treatment", data=lambda w, o: {"treatment-day": _day(0)}),
+    "therapist.guide_onward": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
+                                    prefix="onward", data={"onward-service": "0",
+                                                           "onward-message": "Ta kontakt med fastlegen."}),
+    # Staff: the onward directory (entries belong to a team).
+    "therapist.directory": Route(get=clinical("200"), post=team_field("302"), prefix="service",
+                                 data=_service_data, owners=("a1", "b1")),
+    "therapist.directory_edit": Route(params={"service_id": "service"}, get=team_object("200"),
+                                      post=team_object("302"), prefix="service", data=_service_edit_data),
+    "therapist.directory_delete": Route(params={"service_id": _fresh_service}, get=everyone("405"),
+                                        post=team_object("302"), data={}),
+    # Staff: an episode of care and its contacts.
+    "therapist.episode": Route(params=EPISODE_PARAMS, get=team_object("200")),
+    "therapist.episode_urgent_flag": Route(params=EPISODE_PARAMS, get=team_object("302")),
+    "therapist.book_contact": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
+                                    prefix="book", data=lambda w, o: {
+                                        "book-day": _day(5), "book-time": "11:00", "book-duration": "45",
+                                        "book-kind": "treatment", "book-mode": "phone", "book-place": ""}),
+    "therapist.contact_attendance": Route(params={"episode_id": "episode", "appointment_id": "appointment"},
+                                          get=everyone("405"), post=team_object("302"), prefix="attendance",
+                                          data={"attendance-status": "attended"}),
+    "therapist.discharge_episode": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
+                                         prefix="discharge", data={"discharge-work_status_end": "working",
+                                                                   "discharge-sick_leave_end": "none"}),
+    # Staff: urgent flags.
+    "therapist.urgent_flag": Route(params=FLAG_PARAMS, get=team_object("200")),
+    "therapist.add_flag_action": Route(params=FLAG_PARAMS, get=everyone("405"), post=team_object("302"),
+                                       prefix="action", data={"action-kind": "called", "action-note": ""}),
+    "therapist.close_flag": Route(params=FLAG_PARAMS, get=everyone("405"), post=team_object("302"),
+                                  prefix="close", data={"close-note": "Snakket med personen, trygg nå."}),
+}
+
+#: POSTs that remove or end something run after the other allowed POSTs.
+LAST = ("therapist.guide_onward", "therapist.discharge_episode", "therapist.close_flag", "auth.passkey_remove")
+
+
+# --- The world ---------------------------------------------------------------------------------
+
+class World:
+    """The teams, residents, staff and objects, and a signed-in client per role."""
+
+    def __init__(self, app, data_app, mailbox) -> None:
+        self.app, self.data_app = app, data_app
+        self.objects: dict[str, dict[str, int | str]] = {}
+        self.queries: dict[str, Any] | None = None
+        with data_app.app_context():
+            db = get_session()
+            self.teams = {"A": make_team(db), "B": make_team(db)}
+            self.municipality_a = self.teams["A"].municipalities[0].id
+            self.staff = {
+                "therapist_a": make_staff(db, teams=[self.teams["A"]]),
+                "therapist_b": make_staff(db, teams=[self.teams["B"]]),
+                "lead_a": make_staff(db, role=Role.TEAM_LEAD, teams=[self.teams["A"]]),
+                "admin": make_staff(db, role=Role.ADMIN, teams=[self.teams["A"]]),
+            }
+            self.emails = {owner: email() for owner in OWNERS}
+            for owner in OWNERS:
+                team = self.teams[OWNER_TEAM[owner]]
+                staff = self.staff["therapist_a" if OWNER_TEAM[owner] == "A" else "therapist_b"][0]
+                self.objects[owner] = self._resident_objects(db, owner, team, staff)
+            db.commit()
+            self.staff_ids = {role: user.id for role, (user, _secret) in self.staff.items()}
+        self.clients: dict[str, Any] = {}
+        self.cookies: dict[str, str | None] = {}
+        self.tokens: dict[str, str] = {}
+        for role in ROLES:
+            client = app.test_client()
+            actions = Actions(client, mailbox)
+            if role in RESIDENT_ROLES:
+                actions.resident_login(self.emails[RESIDENT_ROLES[role]])
+            elif role != "anonymous":
+                user, secret = self.staff[role]
+                actions.staff_login(user.username, PASSWORD, secret)
+            page = client.get("/hjelp")
+            assert page.status_code == 200
+            self.tokens[role] = csrf_token(page.get_data(as_text=True))
+            cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+            self.cookies[role] = cookie.value if cookie else None
+            self.clients[role] = client
+
+    def _resident_objects(self, db, owner: str, team, staff) -> dict[str, int | str]:
+        resident = make_resident(db, team=team, email=self.emails[owner], name=f"Beboer {owner.upper()}")
+        referral = make_referral(db, team=team, resident=resident, urgent=True)
+        episode = referral.episode
+        flag = urgent_flags.raise_flag(db, resident_id=resident.id, team_id=team.id, reason="crisis",
+                                       referral_id=referral.id, episode_id=episode.id)
+        contact = outcomes.book_contact(db, actor=staff, episode_id=episode.id, kind="treatment",
+                                        starts_at=utcnow() + timedelta(hours=24), duration_minutes=45,
+                                        mode="phone", place=None)
+        form_request = db.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id)
+                                  .order_by(FormRequest.id)).first()
+        make_safety_plan(db, resident=resident, warning_signs=f"Tegn {owner}")
+        passkeys = [Passkey(user_id=resident.id, credential_id=unique(f"cred-{owner}").encode(),
+                            public_key=b"not-a-real-key", name=f"Telefon {i}") for i in range(2)]
+        db.add_all(passkeys)
+        service = save_onward_service(db, actor=staff, team_id=team.id, name=unique("Tjeneste"), description="",
+                                      phone=None, url=None)
+        db.flush()
+        return {"resident": resident.id, "referral": referral.id, "episode": episode.id, "flag": flag.id,
+                "appointment": contact.id, "form_request": form_request.id, "form_code": form_request.instrument_code,
+                "passkey": passkeys[0].id, "spare_passkey": passkeys[1].id, "service": service.id}
+
+    def new_service(self, owner: str) -> int:
+        """A fresh directory entry of the owner's team (for the delete action)."""
+        with self.data_app.app_context():
+            db = get_session()
+            team = self.teams[OWNER_TEAM[owner]]
+            staff = self.staff["therapist_a" if OWNER_TEAM[owner] == "A" else "therapist_b"][0]
+            service = save_onward_service(db, actor=db.merge(staff), team_id=team.id, name=unique("Ny"),
+                                          description="", phone=None, url=None)
+            db.commit()
+            return service.id
+
+    def url(self, endpoint: str, route: Route, owner: str | None) -> str:
+        values = {}
+        for name, source in route.params.items():
+            if callable(source):
+                values[name] = source(self, owner)
+            elif isinstance(source, str) and owner is not None and source in self.objects[owner]:
+                values[name] = self.objects[owner][source]
+            else:
+                values[name] = source
+        with self.app.test_request_context():
+            from flask import url_for
+
+            return url_for(endpoint, **values)
+
+    def request(self, role: str, method: str, url: str, *, route: Route, owner: str | None):
+        """One request from the role's session as it was after sign-in."""
+        client = self.clients[role]
+        name = self.app.config["SESSION_COOKIE_NAME"]
+        if self.cookies[role] is None:
+            client.delete_cookie(name)
+        else:
+            client.set_cookie(name, self.cookies[role])
+        client.delete_cookie("lang")
+        if method == "GET":
+            return client.get(url)
+        token = self.tokens[role]
+        data = route.data(self, owner) if callable(route.data) else dict(route.data or {})
+        headers = {"X-CSRFToken": token}
+        if route.json_body:
+            return client.post(url, data=json.dumps(data), headers={**headers, "Content-Type": "application/json"})
+        data["csrf_token"] = token
+        if route.prefix:
+            data[f"{route.prefix}-csrf_token"] = token
+        return client.post(url, data=data, headers=headers)
+
+    def snapshot(self) -> dict[str, tuple[int, str]]:
+        """Row count and a hash of every row of every table, ordered by primary key."""
+        engine = self.data_app.extensions["rph_db"].engine
+        if self.queries is None:
+            inspector = inspect(engine)
+            self.queries = {}
+            for table in inspector.get_table_names():
+                keys = inspector.get_pk_constraint(table).get("constrained_columns") or [
+                    c["name"] for c in inspector.get_columns(table)]
+                order = ", ".join(f'"{k}"' for k in keys)
+                self.queries[table] = text(f'SELECT * FROM "{table}" ORDER BY {order}')
+        found = {}
+        with engine.connect() as conn:
+            for table, query in self.queries.items():
+                rows = conn.execute(query).all()
+                found[table] = (len(rows), hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest())
+        return found
+
+
+@pytest.fixture(scope="module")
+def world(app, data_app, smtp_server):
+    return World(app, data_app, smtp_server[1])
+
+
+# --- Checking one case -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Case:
+    endpoint: str
+    method: str
+    role: str
+    owner: str | None
+    expected: str
+
+    @property
+    def unchanged(self) -> bool:
+        return self.expected.endswith("=") or self.expected in REFUSED
+
+
+def _cases(method: str) -> list[Case]:
+    cases = []
+    for endpoint, route in ROUTES.items():
+        policy = route.get if method == "GET" else route.post
+        if policy is None:
+            continue
+        if route.owners:
+            owners = route.owners
+        elif any(callable(s) or s in OBJECT_KINDS for s in route.params.values()):
+            owners = OWNERS
+        else:
+            owners = (None,)
+        for role in ROLES:
+            for owner in owners:
+                cases.append(Case(endpoint, method, role, owner, policy(role, owner)))
+    return cases
+
+
+def _status(response) -> str:
+    if response.status_code in (301, 302, 303):
+        location = response.headers.get("Location", "")
+        path = location.split("?")[0].replace("http://localhost", "")
+        for name, sign_in in SIGNIN_PATHS.items():
+            if path == sign_in:
+                return name
+    return str(response.status_code)
+
+
+def _run(world: World, case: Case) -> str | None:
+    """The case's mismatch, or None."""
+    route = ROUTES[case.endpoint]
+    url = world.url(case.endpoint, route, case.owner)
+    before = world.snapshot() if case.unchanged else None
+    response = world.request(case.role, case.method, url, route=route, owner=case.owner)
+    got = _status(response)
+    where = f"{case.method} {url} ({case.endpoint}) as {case.role}" + (f" on {case.owner}'s" if case.owner else "")
+    if got != case.expected.rstrip("="):
+        return f"{where}: expected {case.expected.rstrip('=')}, got {got}"
+    if before is not None:
+        after = world.snapshot()
+        changed = sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
+        if changed:
+            return f"{where}: refused with {got} but changed {', '.join(changed)}"
+    return None
+
+
+# --- The tests ---------------------------------------------------------------------------------
+
+def _suggestion(rule) -> str:
+    params = ", ".join(f'"{a}": "<object kind>"' for a in sorted(rule.arguments))
+    methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+    parts = [f"params={{{params}}}"] if params else []
+    parts.append('get=<policy>' if "GET" in methods else 'get=everyone("405")')
+    if "POST" in methods:
+        parts += ["post=<policy>", "data={...}"]
+    return f'    "{rule.endpoint}": Route({", ".join(parts)}),  # {rule.rule} {methods}'
+
+
+def test_every_rule_is_in_the_table(app):
+    rules = list(app.url_map.iter_rules())
+    missing = [_suggestion(r) for r in rules if r.endpoint not in ROUTES]
+    assert not missing, ("Routes not in tests/test_access_matrix.py ROUTES; add who may use them:\n"
+                         + "\n".join(missing))
+    stale = sorted(set(ROUTES) - {r.endpoint for r in rules})
+    assert not stale, f"ROUTES has endpoints the app no longer has: {stale}"
+    for rule in rules:
+        route = ROUTES[rule.endpoint]
+        assert set(route.params) == set(rule.arguments), f"{rule.endpoint}: params should be {sorted(rule.arguments)}"
+        if "POST" in rule.methods and rule.endpoint != "auth.logout":
+            assert route.post is not None, f"{rule.endpoint} takes POST: give it a post= policy and data"
+
+
+def test_get_matrix(world):
+    failures = [f for case in _cases("GET") if (f := _run(world, case))]
+    assert not failures, f"{len(failures)} GET case(s) wrong:\n" + "\n".join(failures)
+
+
+def test_post_matrix(world):
+    cases = _cases("POST")
+    refused = [c for c in cases if c.unchanged]
+    allowed = sorted((c for c in cases if not c.unchanged), key=lambda c: c.endpoint in LAST)
+    failures = [f for case in refused + allowed if (f := _run(world, case))]
+    assert not failures, f"{len(failures)} POST case(s) wrong:\n" + "\n".join(failures)
+
+
+def test_sign_out_last(world):
+    """Signing out is allowed for everyone; it ends the session, so it runs after the rest."""
+    route = Route(post=anonymous_else("302=", "302"), data={})
+    for role in ROLES:
+        response = world.request(role, "POST", "/logout", route=route, owner=None)
+        assert response.status_code == 302, role
+        # The old session cookie no longer signs anyone in: the login session is revoked.
+        again = world.request(role, "GET", "/me", route=route, owner=None)
+        assert _status(again) == "signin", f"{role} still signed in after signing out"
