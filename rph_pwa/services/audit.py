@@ -1,13 +1,20 @@
-"""The audit log: record every staff read of a resident's data; let people browse it."""
+"""The audit log: record every staff read of a resident's data; let people browse it.
+
+Who sees what: a team lead sees the events of their teams' residents (who opened whose record, and
+what); a resident sees who opened their own record. An admin manages accounts, not care, so an admin
+sees no resident at all: per staff member, how many reads of how many residents (to spot an account
+that reads far more than its work needs), and the staff sign-ins. Neither names a resident nor the
+kind of record read, so an admin cannot tell who has an urgent flag or who is in care.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from ..models import AuditEvent, Role, User
+from ..models import AuditEvent, LoginSession, Role, User
 from .access import staff_team_ids
 
 
@@ -48,12 +55,12 @@ def _rows(events: list[AuditEvent]) -> list[AuditRow]:
 
 
 def events_for_team_lead(session: Session, *, actor: User, limit: int = 200, before_id: int | None = None) -> list[AuditRow]:
-    """Audit events for residents of the lead's teams, newest first (admins see all)."""
-    if actor.role not in (Role.TEAM_LEAD.value, Role.ADMIN.value):
+    """Audit events for residents of the lead's teams, newest first (admins: see `staff_activity`)."""
+    if actor.role != Role.TEAM_LEAD.value:
         raise PermissionError("only team leads browse the audit log")
-    query = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc()).limit(limit)
-    if actor.role == Role.TEAM_LEAD.value:
-        query = query.where(AuditEvent.team_id.in_(staff_team_ids(session, actor)))
+    query = (select(AuditEvent).options(selectinload(AuditEvent.actor))
+             .where(AuditEvent.team_id.in_(staff_team_ids(session, actor)))
+             .order_by(AuditEvent.id.desc()).limit(limit))
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
     return _rows(list(session.scalars(query)))
@@ -69,3 +76,55 @@ def events_about(session: Session, *, resident: User, limit: int = 200) -> list[
         .limit(limit)
     )
     return _rows(list(session.scalars(query)))
+
+
+@dataclass(frozen=True)
+class StaffActivity:
+    """How much one staff member read in a period: counts only, no resident and no kind of record."""
+
+    staff_id: int
+    name: str
+    role: str
+    reads: int
+    residents: int
+    last_at: datetime
+
+
+def staff_activity(session: Session, *, actor: User, since: datetime) -> list[StaffActivity]:
+    """Per staff member, audited reads and distinct residents since `since`, most reads first (admins)."""
+    if actor.role != Role.ADMIN.value:
+        raise PermissionError("only admins see the staff overview")
+    rows = session.execute(
+        select(User, func.count(AuditEvent.id), func.count(distinct(AuditEvent.subject_id)), func.max(AuditEvent.at))
+        .join(AuditEvent, AuditEvent.actor_id == User.id)
+        .where(AuditEvent.at >= since)
+        .group_by(User.id)
+    ).all()
+    found = [StaffActivity(staff_id=user.id, name=user.display_name or user.username or "?", role=user.role,
+                           reads=reads, residents=residents, last_at=last_at)
+             for user, reads, residents, last_at in rows]
+    return sorted(found, key=lambda a: (-a.reads, a.name))
+
+
+@dataclass(frozen=True)
+class StaffSignIn:
+    """One staff sign-in (residents' sign-ins are not shown: they would name residents)."""
+
+    name: str
+    role: str
+    method: str
+    at: datetime
+    ended_at: datetime | None
+
+
+def staff_sign_ins(session: Session, *, actor: User, limit: int = 100) -> list[StaffSignIn]:
+    """The newest staff sign-ins, newest first (admins)."""
+    if actor.role != Role.ADMIN.value:
+        raise PermissionError("only admins see the staff sign-ins")
+    sessions = session.scalars(
+        select(LoginSession).join(LoginSession.user).options(contains_eager(LoginSession.user))
+        .where(User.role != Role.RESIDENT.value)
+        .order_by(LoginSession.id.desc()).limit(limit)
+    )
+    return [StaffSignIn(name=s.user.display_name or s.user.username or "?", role=s.user.role, method=s.method,
+                        at=s.created_at, ended_at=s.revoked_at) for s in sessions]

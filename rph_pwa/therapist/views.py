@@ -66,13 +66,30 @@ def resident(resident_id: int):
     return render_template("therapist/resident.html", person=person)
 
 
+#: The period of the admin's staff overview.
+AUDIT_ADMIN_DAYS = 30
+#: How staff signed in, in words (residents' sign-ins are not listed to admins).
+SIGN_IN_METHODS = {"password_totp": _l("Password and code from the app"),
+                   "password_passkey": _l("Password and passkey")}
+ROLE_LABELS = {Role.THERAPIST.value: _l("Therapist"), Role.TEAM_LEAD.value: _l("Team lead"),
+               Role.ADMIN.value: _l("Administrator")}
+
+
 @bp.route("/audit")
 def audit_log():
-    """Team leads browse who opened which resident's record."""
-    if current_user.role not in (Role.TEAM_LEAD.value, Role.ADMIN.value):
+    """Team leads browse who opened which resident's record; admins see per staff member how much
+    was read, and the staff sign-ins, but no resident (see services.audit)."""
+    db = get_session()
+    if current_user.role == Role.ADMIN.value:
+        since = datetime.now(timezone.utc) - timedelta(days=AUDIT_ADMIN_DAYS)
+        return render_template("therapist/audit_admin.html", days=AUDIT_ADMIN_DAYS,
+                               activity=audit.staff_activity(db, actor=current_user, since=since),
+                               sign_ins=audit.staff_sign_ins(db, actor=current_user),
+                               methods=SIGN_IN_METHODS, roles=ROLE_LABELS)
+    if current_user.role != Role.TEAM_LEAD.value:
         abort(403)
     before = parse_id(request.args.get("before"))
-    rows = audit.events_for_team_lead(get_session(), actor=current_user, before_id=before)
+    rows = audit.events_for_team_lead(db, actor=current_user, before_id=before)
     return render_template("therapist/audit.html", rows=rows)
 
 
