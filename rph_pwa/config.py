@@ -58,6 +58,18 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "no-reply@localhost")
     MAIL_OUTBOX = os.environ.get("MAIL_OUTBOX", str(ROOT / "instance" / "outbox"))
+    #: The scheduler process delivers queued mail this often (seconds).
+    SCHEDULER_OUTBOX_SECONDS = float(os.environ.get("SCHEDULER_OUTBOX_SECONDS", "5"))
+    #: /healthz answers 503 when a message has waited longer than this (sign-in codes and urgent
+    #: notices depend on the scheduler process).
+    MAIL_OUTBOX_MAX_AGE_SECONDS = int(os.environ.get("MAIL_OUTBOX_MAX_AGE_SECONDS", "300"))
+
+    #: Where residents and staff reach the app: every link in an e-mail is built from this,
+    #: never from a request's Host or X-Forwarded-Host header.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000")
+    #: Production only: host names accepted besides PUBLIC_BASE_URL's (e.g. an internal name
+    #: a load balancer's health check uses). Flask's TRUSTED_HOSTS is set from both.
+    EXTRA_TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS")
 
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -94,7 +106,12 @@ class ProductionConfig(Config):
     HSTS = True
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     SHOW_DEV_OUTBOX = False
-    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "FIELD_KEYS", "LOOKUP_KEY", "WEBAUTHN_RP_ID", "WEBAUTHN_ORIGIN")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    #: Set from PUBLIC_BASE_URL's host (and EXTRA_TRUSTED_HOSTS) when the app is made: a forged
+    #: Host header gets 400.
+    TRUSTED_HOSTS: list[str] | None = None
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "FIELD_KEYS", "LOOKUP_KEY", "WEBAUTHN_RP_ID", "WEBAUTHN_ORIGIN",
+                "PUBLIC_BASE_URL")
 
     @classmethod
     def check_environment(cls, environ: dict[str, str] | os._Environ) -> None:

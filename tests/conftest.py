@@ -25,21 +25,47 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def deliver_queued_mail(app) -> None:
+    """Run the real outbox delivery for `app`'s database now, as the scheduler process would."""
+    from rph_pwa.db import utcnow
+    from rph_pwa.services.mail import MailSettings, deliver_outbox
+
+    with app.app_context():
+        session = get_session()
+        settings = MailSettings.from_config(app.config)
+        while deliver_outbox(session, settings, now=utcnow(), limit=200).sent:
+            pass
+
+
 class Mailbox:
-    """Messages received by the loopback SMTP server."""
+    """Messages received by the loopback SMTP server.
+
+    Requests only queue mail; reading it with `to` or `last_code` first delivers what the test
+    app has queued (the real `deliver_outbox`), so a test reads mail as a person would once the
+    scheduler has run. `received_to` reads without delivering.
+    """
 
     def __init__(self) -> None:
         self.messages: list = []
         self.lock = threading.Lock()
+        #: The app whose outbox `to` delivers first (set by the `app` fixture).
+        self.app = None
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
-    def to(self, address: str) -> list:
+    def received_to(self, address: str) -> list:
+        """Messages to `address` the server has received so far (nothing is delivered first)."""
         with self.lock:
             return [m for m in self.messages if m["To"] == address]
+
+    def to(self, address: str) -> list:
+        """Messages to `address`, after delivering everything queued in the test app's outbox."""
+        if self.app is not None:
+            deliver_queued_mail(self.app)
+        return self.received_to(address)
 
     def last_code(self, address: str) -> str:
         """The six-digit code in the newest message to `address`."""
@@ -97,11 +123,13 @@ def app_settings(tmp_path_factory, smtp_server, live_port) -> dict:
 
 
 @pytest.fixture(scope="session")
-def app(app_settings):
+def app(app_settings, smtp_server):
     app = create_app(TestConfig, **app_settings)
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
+    smtp_server[1].app = app  # reading the mailbox delivers this app's outbox first
     yield app
+    smtp_server[1].app = None
     app.extensions["rph_db"].engine.dispose()
 
 

@@ -1,14 +1,15 @@
 """Finishing a self-referral: submit the draft for a signed-in resident and notify the team."""
 from __future__ import annotations
 
-from flask import current_app, session, url_for
+from flask import session, url_for
 from flask_babel import force_locale, gettext as _
 
 from ..db import get_session
 from ..models import User
-from ..services.mail import MailSettings, send_mail
+from ..services.mail import queue_mail
 from ..services.errors import DomainError
 from ..services.referrals import submit_referral
+from ..urls import external_url
 
 DRAFT_SESSION_KEY = "referral_draft"
 
@@ -39,5 +40,5 @@ def notify_team_urgent(inbox: str) -> None:
     with force_locale("nb"):
         subject = _("New enquiry needs follow-up")
         body = _("A new enquiry needs follow-up soon. Sign in to the workspace to see it:\n%(url)s",
-                 url=url_for("therapist.triage", _external=True))
-    send_mail(MailSettings.from_config(current_app.config), to=inbox, subject=subject, body=body)
+                 url=external_url("therapist.triage"))
+    queue_mail(get_session(), to=inbox, subject=subject, body=body)

@@ -11,14 +11,14 @@ from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
 from ..auth.forms import CodeForm
-from ..auth.signin import mail_settings, sign_in
+from ..auth.signin import sign_in
 from ..crypto import field_crypto
 from ..db import get_session
 from ..extensions import limiter, signin_limit
 from ..models import Municipality, Referral, Team
 from ..services import referrals
 from ..services.errors import InvalidCode
-from ..services.mail import send_mail
+from ..services.mail import queue_mail
 from ..services.residents import municipality_choices
 from .instrument_forms import instrument_form
 from .referral_forms import ContactForm, EligibilityForm, EmptyReferralForm, TroublesForm, WorkForm
@@ -244,10 +244,10 @@ def account_email():
         flash(_("Add your e-mail address in the contact step first."), "error")
         return redirect(url_for(".step", number=len(STEPS)))
     code = referrals.issue_draft_code(db, draft=draft, crypto=field_crypto())
+    queue_mail(db, to=contact["email"], subject=_("Your sign-in code"),
+               body=_("Your code is %(code)s. It is valid for 10 minutes.\n\n"
+                      "If you did not ask for it, you can ignore this message.", code=code))
     db.commit()
-    send_mail(mail_settings(), to=contact["email"], subject=_("Your sign-in code"),
-              body=_("Your code is %(code)s. It is valid for 10 minutes.\n\n"
-                     "If you did not ask for it, you can ignore this message.", code=code))
     flash(_("We have sent a code to %(email)s.", email=contact["email"]), "info")
     return redirect(url_for(".account_code"))
 

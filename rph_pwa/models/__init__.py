@@ -1,6 +1,7 @@
 """All models, re-exported so Alembic and services can import them from one place."""
 from .audit import AuditEvent
 from .auth import EmailCode, LoginSession, Passkey, WebAuthnChallenge
+from .mail import OutboxMessage
 from .referrals import (
     Appointment, ContactAttempt, Episode, FormRequest, IntakeChecklist, MeasureResponse, OnwardService, Referral,
     ReferralDraft,
@@ -16,6 +17,7 @@ __all__ = [
     "IntakeChecklist",
     "MeasureResponse",
     "OnwardService",
+    "OutboxMessage",
     "Referral",
     "ReferralDraft",
     "AuditEvent",
