@@ -322,6 +322,8 @@ class World:
         self.app, self.data_app = app, data_app
         self.objects: dict[str, dict[str, int | str]] = {}
         self.queries: dict[str, Any] | None = None
+        #: The database as the last refused request left it (None once anything else ran).
+        self.last_snapshot: dict[str, tuple[int, str]] | None = None
         with data_app.app_context():
             db = get_session()
             self.teams = {"A": make_team(db), "B": make_team(db)}
@@ -388,6 +390,7 @@ class World:
             service = save_onward_service(db, actor=db.merge(staff), team_id=team.id, name=unique("Ny"),
                                           description="", phone=None, url=None)
             db.commit()
+            self.last_snapshot = None
             return service.id
 
     def url(self, endpoint: str, route: Route, owner: str | None) -> str:
@@ -426,22 +429,32 @@ class World:
         return client.post(url, data=data, headers=headers)
 
     def snapshot(self) -> dict[str, tuple[int, str]]:
-        """Row count and a hash of every row of every table, ordered by primary key."""
+        """Row count and a hash of every row of every table, ordered by primary key.
+
+        PostgreSQL hashes each table's rows (as text) in one statement; SQLite hashes them here.
+        """
         engine = self.data_app.extensions["rph_db"].engine
+        postgres = engine.dialect.name == "postgresql"
         if self.queries is None:
             inspector = inspect(engine)
             self.queries = {}
             for table in inspector.get_table_names():
                 keys = inspector.get_pk_constraint(table).get("constrained_columns") or [
                     c["name"] for c in inspector.get_columns(table)]
-                order = ", ".join(f'"{k}"' for k in keys)
-                self.queries[table] = text(f'SELECT * FROM "{table}" ORDER BY {order}')
-        found = {}
+                order = ", ".join(f't."{k}"' for k in keys)
+                self.queries[table] = (
+                    f"SELECT '{table}', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY {order}), '')) "
+                    f'FROM "{table}" t' if postgres else text(f'SELECT * FROM "{table}" t ORDER BY {order}'))
+            if postgres:
+                self.queries = {"*": text(" UNION ALL ".join(self.queries.values()))}
         with engine.connect() as conn:
+            if postgres:
+                return {table: (count, digest) for table, count, digest in conn.execute(self.queries["*"])}
+            found = {}
             for table, query in self.queries.items():
                 rows = conn.execute(query).all()
                 found[table] = (len(rows), hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest())
-        return found
+            return found
 
 
 @pytest.fixture(scope="module")
@@ -496,18 +509,26 @@ def _run(world: World, case: Case) -> str | None:
     """The case's mismatch, or None."""
     route = ROUTES[case.endpoint]
     url = world.url(case.endpoint, route, case.owner)
-    before = world.snapshot() if case.unchanged else None
+    before = (world.last_snapshot or world.snapshot()) if case.unchanged else None
+    world.last_snapshot = None
     response = world.request(case.role, case.method, url, route=route, owner=case.owner)
     got = _status(response)
     where = f"{case.method} {url} ({case.endpoint}) as {case.role}" + (f" on {case.owner}'s" if case.owner else "")
     if got != case.expected.rstrip("="):
         return f"{where}: expected {case.expected.rstrip('=')}, got {got}"
     if before is not None:
-        after = world.snapshot()
+        after = world.last_snapshot = world.snapshot()  # also the next refused case's "before"
         changed = sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
         if changed:
-            return f"{where}: refused with {got} but changed {', '.join(changed)}"
+            return f"{where}: answered {got} but changed {', '.join(changed)}"
     return None
+
+
+def _in_order(cases: list[Case]) -> list[Case]:
+    """Refused cases first (one snapshot serves as the next one's "before"), then the allowed ones,
+    those that remove or end something last."""
+    return [c for c in cases if c.unchanged] + sorted((c for c in cases if not c.unchanged),
+                                                       key=lambda c: c.endpoint in LAST)
 
 
 # --- The tests ---------------------------------------------------------------------------------
@@ -537,16 +558,29 @@ def test_every_rule_is_in_the_table(app):
 
 
 def test_get_matrix(world):
-    failures = [f for case in _cases("GET") if (f := _run(world, case))]
+    failures = [f for case in _in_order(_cases("GET")) if (f := _run(world, case))]
     assert not failures, f"{len(failures)} GET case(s) wrong:\n" + "\n".join(failures)
 
 
 def test_post_matrix(world):
-    cases = _cases("POST")
-    refused = [c for c in cases if c.unchanged]
-    allowed = sorted((c for c in cases if not c.unchanged), key=lambda c: c.endpoint in LAST)
-    failures = [f for case in refused + allowed if (f := _run(world, case))]
+    failures = [f for case in _in_order(_cases("POST")) if (f := _run(world, case))]
     assert not failures, f"{len(failures)} POST case(s) wrong:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("contact_of", ["a2", "b1"])
+def test_attendance_on_another_episodes_contact_changes_nothing(world, contact_of):
+    """An episode the therapist may use, with a contact of another episode in the URL: 404, no change."""
+    route = ROUTES["therapist.contact_attendance"]
+    with world.app.test_request_context():
+        from flask import url_for
+
+        url = url_for("therapist.contact_attendance", episode_id=world.objects["a1"]["episode"],
+                      appointment_id=world.objects[contact_of]["appointment"])
+    before = world.snapshot()
+    response = world.request("therapist_a", "POST", url, route=route, owner="a1")
+    assert _status(response) == "404"
+    assert world.snapshot() == before
+    world.last_snapshot = None
 
 
 def test_sign_out_last(world):
