@@ -14,15 +14,16 @@ from ..urls import external_url
 DRAFT_SESSION_KEY = "referral_draft"
 
 
-def complete_referral(user: User) -> str | None:
+def complete_referral(user: User, *, update_details: bool = False) -> str | None:
     """Submit the draft in this browser's session for `user`; returns the receipt URL, or None
-    when there is no draft. The caller commits."""
+    when there is no draft. `update_details`: the resident said yes to changing their name, phone
+    and team to the referral's (see `referrals.detail_changes`). The caller commits."""
     key = session.get(DRAFT_SESSION_KEY)
     if not key:
         return None
     db = get_session()
     try:
-        submission = submit_referral(db, draft_key=key, resident=user)
+        submission = submit_referral(db, draft_key=key, resident=user, update_details=update_details)
     except DomainError:
         # The draft expired or is no longer complete: the account is kept, the resident can
         # finish the referral from its start page.

@@ -205,9 +205,7 @@ def review():
     form = EmptyReferralForm()
     if request.method == "POST" and form.validate_on_submit() and not missing:
         if current_user.is_authenticated and current_user.is_resident:
-            target = complete_referral(current_user)
-            db.commit()
-            return redirect(target)
+            return _send_or_ask(current_user, draft)
         if current_user.is_authenticated:
             abort(403)
         eligibility = data["eligibility"]
@@ -244,9 +242,10 @@ def account_email():
         flash(_("Add your e-mail address in the contact step first."), "error")
         return redirect(url_for(".step", number=len(STEPS)))
     code = referrals.issue_draft_code(db, draft=draft, crypto=field_crypto())
-    queue_mail(db, to=contact["email"], subject=_("Your sign-in code"),
-               body=_("Your code is %(code)s. It is valid for 10 minutes.\n\n"
-                      "If you did not ask for it, you can ignore this message.", code=code))
+    if code is not None:  # None: the address has had its codes for this hour; the answer is the same
+        queue_mail(db, to=contact["email"], subject=_("Your sign-in code"),
+                   body=_("Your code is %(code)s. It is valid for 10 minutes.\n\n"
+                          "If you did not ask for it, you can ignore this message.", code=code))
     db.commit()
     flash(_("We have sent a code to %(email)s.", email=contact["email"]), "info")
     return redirect(url_for(".account_code"))
@@ -272,10 +271,47 @@ def account_code():
             key = session.get(DRAFT_SESSION_KEY)
             sign_in(user, method="email_code")
             session[DRAFT_SESSION_KEY] = key
-            target = complete_referral(user)
-            db.commit()
-            return redirect(target)
+            return _send_or_ask(user, draft)
     return render_template("referral/account_code.html", form=form), 400 if form.errors else 200
+
+
+def _send_or_ask(user, draft):
+    """Send the referral, unless it would change the resident's details: then ask first."""
+    db = get_session()
+    if referrals.detail_changes(db, resident=user, draft=draft):
+        db.commit()
+        return redirect(url_for(".details"))
+    target = complete_referral(user)
+    db.commit()
+    return redirect(target or url_for(".review"))
+
+
+@bp.route("/details", methods=["GET", "POST"])
+def details():
+    """A signed-in resident whose referral has other details than their account: update them, or
+    keep the current ones. Nothing changes, and nothing is sent, without an answer."""
+    db = get_session()
+    draft = _draft()
+    if draft is None or not current_user.is_authenticated or not current_user.is_resident:
+        return redirect(url_for(".review"))
+    if referrals.missing_sections(referrals.draft_data(draft)):
+        return redirect(url_for(".review"))
+    form = EmptyReferralForm()
+    choice = request.form.get("choice")
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        if choice in ("update", "keep"):
+            target = complete_referral(current_user, update_details=choice == "update")
+            db.commit()
+            return redirect(target or url_for(".review"))
+        error = _("Choose whether to update your details or keep them.")
+    changes = referrals.detail_changes(db, resident=current_user, draft=draft)
+    if not changes and request.method == "GET":
+        return redirect(url_for(".review"))
+    labels = {"name": _("Name"), "phone": _("Phone number"), "municipality": _("Municipality"),
+              "team": _("Team")}
+    return render_template("referral/details.html", changes=changes, labels=labels, form=form, error=error,
+                           urgent=draft.urgent), 400 if request.method == "POST" else 200
 
 
 @bp.route("/sent")

@@ -56,18 +56,31 @@ class WebAuthnChallenge(Base):
 
 
 class EmailCode(Base):
-    """A one-time code sent by e-mail: to sign in without a passkey, or to confirm an address."""
+    """A one-time code sent by e-mail: to sign in without a passkey, to confirm an address, or to
+    make (or find) the account of a self-referral ("draft" codes).
+
+    Every code records the keyed hash of the address it was sent to: a code proves that address and
+    nothing else, and codes per address are counted from it.
+    """
 
     __tablename__ = "email_code"
-    __table_args__ = (CheckConstraint("purpose IN ('signin', 'confirm_email')", name="purpose_known"),)
+    __table_args__ = (CheckConstraint("purpose IN ('signin', 'confirm_email', 'draft')", name="purpose_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: The account the code is for (None for a draft code: the account may not exist yet).
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: draft only: the self-referral draft asking for it (None once the draft is gone; the row is
+    #: kept until it expires, so codes per address are still counted).
+    draft_id: Mapped[Optional[int]] = mapped_column(ForeignKey("referral_draft.id", ondelete="SET NULL"),
+                                                    index=True)
     purpose: Mapped[str] = mapped_column(String(20))
     #: Keyed hash of the code; the code itself is never stored.
     code_hash: Mapped[str] = mapped_column(String(64))
-    #: confirm_email only: the address being confirmed (encrypted).
+    #: Keyed hash of the normalised address the code was sent to.
+    email_lookup: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    #: confirm_email and draft: the address the code was sent to (encrypted).
     new_email: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    #: Tries so far, counted in the database before each comparison (at most MAX_ATTEMPTS).
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -129,6 +129,10 @@ class User(Base):
     totp_secret: Mapped[Optional[str]] = mapped_column(EncryptedText)
     #: Staff: last accepted TOTP time step, so a code cannot be replayed.
     totp_last_step: Mapped[Optional[int]]
+    #: Staff: TOTP tries since the last right code, counted in the database before each comparison.
+    totp_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Staff: TOTP codes are refused until then (set by too many wrong codes).
+    totp_locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     #: Staff: username for sign-in (staff sign in with a username, residents never do).
     username: Mapped[Optional[str]] = mapped_column(String(80), unique=True)
     is_active: Mapped[bool] = mapped_column(default=True)

@@ -24,9 +24,9 @@ from ..models import (AuditEvent, Appointment, ContactAttempt, Episode, IntakeCh
 from ..models.referrals import OFFERINGS
 from .access import CLINICAL_ROLES, staff_team_ids
 from ..crypto import FieldCrypto
-from .accounts import create_resident, find_by_email, set_email, team_for_municipality
+from .accounts import create_resident, find_by_email, normalise_email, set_email, team_for_municipality
 from .errors import Conflict, InvalidCode, NotFound
-from . import record_text, urgent_flags
+from . import email_codes, record_text, urgent_flags
 from .outcomes import plan_forms
 
 DRAFT_LIFETIME = timedelta(days=30)
@@ -109,12 +109,21 @@ def draft_data(draft: ReferralDraft) -> dict[str, Any]:
 def save_section(session: Session, *, draft: ReferralDraft, section: str, values: dict[str, Any]) -> dict[str, Any]:
     """Store one step's answers (also partial ones, so nothing typed is lost)."""
     data = draft_data(draft)
+    if section == "contact" and _contact_email(data.get(section)) != _contact_email(values):
+        email_codes.void_draft_codes(session, draft_id=draft.id)  # a code proves only the address it went to
     data[section] = values
     draft.data = json.dumps(data)
     draft.urgent = bool(urgent_reasons(data))
     draft.expires_at = utcnow() + DRAFT_LIFETIME
     session.flush()
     return data
+
+
+def _contact_email(section: dict[str, Any] | None) -> str:
+    """The address in a contact step's answers (also a failed step's raw text), normalised."""
+    section = section or {}
+    raw = (section.get("raw") or {}).get("email") or [""]
+    return normalise_email(str(section.get("email") or raw[0] or ""))
 
 
 def discard_draft(session: Session, key: str | None) -> None:
@@ -155,10 +164,13 @@ class Submission:
     created: bool
 
 
-def submit_referral(session: Session, *, draft_key: str, resident: User) -> Submission:
+def submit_referral(session: Session, *, draft_key: str, resident: User, update_details: bool = False) -> Submission:
     """Turn a complete draft into a referral, its questionnaire responses and an episode of care.
 
-    Idempotent: submitting the same draft twice returns the first referral.
+    Idempotent: submitting the same draft twice returns the first referral. The resident's name,
+    phone, municipality and team are only filled where empty, unless `update_details` (the resident
+    said yes to the changes `detail_changes` listed). The referral goes to the team serving the
+    chosen municipality either way.
     """
     existing = session.scalars(select(Referral).where(Referral.submission_key == _hash(draft_key))).first()
     if existing is not None:
@@ -209,7 +221,7 @@ def submit_referral(session: Session, *, draft_key: str, resident: User) -> Subm
             functioning=section.get("functioning"), total=result.total, band=result.band,
             flags=",".join(sorted(result.flags)), submitted_at=now,
         ))
-    _fill_resident_contact(resident, contact, team)
+    _fill_resident_contact(resident, contact, team=team, municipality_id=municipality_id, update=update_details)
     session.delete(draft)
     session.flush()
     return Submission(referral, True)
@@ -220,12 +232,57 @@ def _clean(section: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in section.items() if k not in ("raw", "complete")}
 
 
-def _fill_resident_contact(resident: User, contact: dict[str, Any], team: Team) -> None:
-    if contact.get("name"):
+def _fill_resident_contact(resident: User, contact: dict[str, Any], *, team: Team, municipality_id: int,
+                           update: bool) -> None:
+    """Fill the resident's empty details from the referral; overwrite only when they said yes."""
+    if contact.get("name") and (update or not resident.display_name):
         resident.display_name = contact["name"]
-    if contact.get("phone"):
+    if contact.get("phone") and (update or not resident.phone):
         resident.phone = contact["phone"]
-    resident.team_id = team.id
+    if update or resident.team_id is None:
+        resident.team_id = team.id
+    if update or resident.home_municipality_id is None:
+        resident.home_municipality_id = municipality_id
+
+
+@dataclass(frozen=True)
+class DetailChange:
+    """One of a resident's details that a referral would change: a stable key ("name", "phone",
+    "municipality", "team"), the current value and the value from the referral."""
+
+    field: str
+    old: str
+    new: str
+
+
+def _digits_of(phone: str | None) -> str:
+    return "".join(ch for ch in phone or "" if ch.isdigit())
+
+
+def detail_changes(session: Session, *, resident: User, draft: ReferralDraft) -> list[DetailChange]:
+    """What submitting this draft would change about an existing resident, if they say yes.
+
+    Only values that are set on both sides and differ are listed: an empty detail is simply filled.
+    """
+    data = draft_data(draft)
+    contact = data.get("contact") or {}
+    changes = []
+    name = (contact.get("name") or "").strip()
+    if name and resident.display_name and name != resident.display_name:
+        changes.append(DetailChange("name", resident.display_name, name))
+    phone = (contact.get("phone") or "").strip()
+    if phone and resident.phone and _digits_of(phone) != _digits_of(resident.phone):
+        changes.append(DetailChange("phone", resident.phone, phone))
+    municipality_id = int((data.get("eligibility") or {}).get("municipality_id") or 0)
+    municipality = session.get(Municipality, municipality_id) if municipality_id else None
+    if municipality is not None and resident.home_municipality_id not in (None, municipality.id):
+        old = session.get(Municipality, resident.home_municipality_id)
+        changes.append(DetailChange("municipality", old.name if old else "", municipality.name))
+    team = team_for_municipality(session, municipality_id) if municipality is not None else None
+    if team is not None and resident.team_id not in (None, team.id):
+        old_team = session.get(Team, resident.team_id)
+        changes.append(DetailChange("team", old_team.name if old_team else "", team.name))
+    return changes
 
 
 # --- Triage -----------------------------------------------------------------------------------
@@ -592,44 +649,34 @@ def reach(session: Session, *, actor: User, since: datetime, until: datetime) ->
 
 # --- Account by e-mail code (fallback when a passkey cannot be made) -------------------------
 
-CODE_LIFETIME = timedelta(minutes=10)
-MAX_CODE_ATTEMPTS = 5
+def issue_draft_code(session: Session, *, draft: ReferralDraft, crypto: FieldCrypto) -> str | None:
+    """A one-time code for the address in the draft's contact step, bound to that address.
 
-
-def issue_draft_code(session: Session, *, draft: ReferralDraft, crypto: FieldCrypto) -> str:
-    """A one-time code for the e-mail address in the draft's contact step (hash kept in the draft)."""
-    code = f"{secrets.randbelow(10**6):06d}"
-    data = draft_data(draft)
-    data["_code"] = {"hash": crypto.lookup_hash(code), "expires": (utcnow() + CODE_LIFETIME).isoformat(),
-                     "attempts": 0}
-    draft.data = json.dumps(data)
-    session.flush()
-    return code
+    None when there is no address, or the address has had its codes for this hour (the caller
+    answers the same way, so nobody learns anything about the address).
+    """
+    email = (draft_data(draft).get("contact") or {}).get("email") or ""
+    if not email:
+        return None
+    return email_codes.request_draft_code(session, draft_id=draft.id, email=email, crypto=crypto)
 
 
 def account_from_draft_code(session: Session, *, draft: ReferralDraft, code: str, crypto: FieldCrypto,
                             locale: str | None = None) -> User:
-    """Check the code; return the resident with that address, or a new one with it confirmed."""
+    """Check the code; return the resident with the address it was sent to, or a new one with it.
+
+    The code proves only the address it was sent to: it is refused when the draft's address has
+    changed since (changing it also closes the code).
+    """
     data = draft_data(draft)
-    entry = data.get("_code") or {}
-    digits = "".join(ch for ch in code if ch.isdigit())
-    if (not entry or entry["attempts"] >= MAX_CODE_ATTEMPTS
-            or datetime.fromisoformat(entry["expires"]) < utcnow()):
-        raise InvalidCode("expired")
-    if not secrets.compare_digest(entry["hash"], crypto.lookup_hash(digits)):
-        entry["attempts"] += 1
-        draft.data = json.dumps(data)
-        session.flush()
-        raise InvalidCode("wrong")
-    data.pop("_code")
-    draft.data = json.dumps(data)
     email = (data.get("contact") or {}).get("email") or ""
-    user = find_by_email(session, email, crypto)
+    address = email_codes.verify_draft_code(session, draft_id=draft.id, email=email, code=code, crypto=crypto)
+    user = find_by_email(session, address, crypto)
     if user is not None and user.is_resident:
         return user
     if user is not None:
         raise InvalidCode("address belongs to staff")
     user = create_resident(session, municipality_id=int(data["eligibility"]["municipality_id"]), locale=locale)
-    set_email(user, email, crypto)
+    set_email(user, address, crypto)
     session.flush()
     return user

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..models import Municipality, Team, User, team_municipality
 from . import audit
-from .access import resident_for_staff, staff_team_ids
+from .access import resident_for_staff, served_by, staff_team_ids
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class ResidentListItem:
 
 
 def residents_for_staff(session: Session, *, actor: User) -> list[ResidentListItem]:
-    """Residents served by the actor's teams, newest first.
+    """Residents served by the actor's teams (their own team, or an open episode), newest first.
 
     Names are not decrypted here on purpose: opening a record (audited) shows them.
     """
@@ -56,7 +56,7 @@ def residents_for_staff(session: Session, *, actor: User) -> list[ResidentListIt
     rows = session.scalars(
         select(User)
         .options(joinedload(User.home_municipality), joinedload(User.team))
-        .where(User.role == "resident", User.team_id.in_(team_ids))
+        .where(User.role == "resident", served_by(team_ids))
         .order_by(User.id.desc())
         .limit(500)
     )

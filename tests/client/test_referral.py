@@ -111,10 +111,10 @@ def test_signed_in_resident_submits_twice_and_gets_one_referral(db, actions, cli
 
     team = make_team(db)
     address = email()
-    make_resident(db, team=team, email=address)
+    make_resident(db, team=team, email=address, name="Test Person")
     db.commit()
     actions.resident_login(address)
-    fill_referral(client, municipality_id=team.municipalities[0].id)
+    fill_referral(client, municipality_id=team.municipalities[0].id)  # the same name: nothing to ask
     before = _count(db, Referral)
     token = csrf_token(client.get("/referral/review").get_data(as_text=True))
     first = client.post("/referral/review", data={"csrf_token": token})

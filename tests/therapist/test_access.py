@@ -109,3 +109,78 @@ def test_resident_sees_who_opened_their_record(db, actions, client):
     actions.resident_login(address)
     page = client.get("/me/access-log").get_data(as_text=True)
     assert therapist.display_name in page
+
+
+# --- A team with an open episode keeps access (issue 8, blocker 1) -----------------------------
+
+def _moved_resident(db):
+    """A resident of `old` with an open episode there, who has since moved to `new`."""
+    from tests.factories import make_referral
+
+    old, new, stranger = make_team(db), make_team(db), make_team(db)
+    resident = make_resident(db, team=old)
+    episode = make_referral(db, team=old, resident=resident).episode
+    resident.team_id = new.id
+    db.flush()
+    return resident, episode, old, new, stranger
+
+
+def test_team_with_an_open_episode_keeps_access_after_the_resident_moves(db):
+    from rph_pwa.db import utcnow
+    from rph_pwa.services.access import resident_for_staff
+    from rph_pwa.services.errors import NotFound
+    from rph_pwa.services.residents import residents_for_staff
+
+    resident, episode, old, new, stranger = _moved_resident(db)
+    old_therapist, _ = make_staff(db, teams=[old])
+    new_therapist, _ = make_staff(db, teams=[new])
+    outsider, _ = make_staff(db, teams=[stranger])
+    db.flush()
+    for staff in (old_therapist, new_therapist):
+        assert resident_for_staff(db, actor=staff, resident_id=resident.id).id == resident.id
+        assert resident.id in {item.id for item in residents_for_staff(db, actor=staff)}
+    try:
+        resident_for_staff(db, actor=outsider, resident_id=resident.id)
+        raise AssertionError("a team without an episode or the resident must not reach them")
+    except NotFound:
+        pass
+    episode.discharged_at = utcnow()
+    db.flush()
+    try:
+        resident_for_staff(db, actor=old_therapist, resident_id=resident.id)
+        raise AssertionError("a discharged episode no longer gives access")
+    except NotFound:
+        pass
+    assert resident.id not in {item.id for item in residents_for_staff(db, actor=old_therapist)}
+
+
+def test_team_with_an_open_episode_can_open_the_safety_plan(db, actions, client):
+    resident, _episode, old, _new, _stranger = _moved_resident(db)
+    old_therapist, secret = make_staff(db, teams=[old])
+    db.commit()
+    actions.staff_login(old_therapist.username, PASSWORD, secret)
+    assert client.get(f"/therapist/residents/{resident.id}").status_code == 200
+    assert client.get(f"/therapist/residents/{resident.id}/safety-plan").status_code == 200
+
+
+def test_resident_access_check_is_one_query(db, app):
+    from sqlalchemy import event
+
+    from rph_pwa.services.access import resident_for_staff
+
+    resident, _episode, old, _new, _stranger = _moved_resident(db)
+    therapist, _ = make_staff(db, teams=[old])
+    db.flush()
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    role = therapist.role  # loaded before counting
+    try:
+        assert resident_for_staff(db, actor=therapist, resident_id=resident.id).id == resident.id
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert role == "therapist" and len(statements) == 1, statements
