@@ -11,6 +11,7 @@ URL parameter is filled from, and the expected status for each role and owner, f
 POST routes) a POST with a valid CSRF token and data that would succeed for a role that is allowed.
 A rule missing from the table fails `test_every_rule_is_in_the_table` with the entry to add.
 
+No answer to a role names a resident that role may not see (another resident, another team's).
 A refused request (403, 404, 405, a redirect to sign-in, or an expectation marked "=") must change
 nothing: every table's row count and a hash of all its rows (ordered by primary key) are compared
 before and after. No table is excluded: a refused request writes no audit event, no login session
@@ -335,6 +336,7 @@ class World:
                 "admin": make_staff(db, role=Role.ADMIN, teams=[self.teams["A"]]),
             }
             self.emails = {owner: email() for owner in OWNERS}
+            self.names = {owner: unique(f"Beboer{owner.upper()}") for owner in OWNERS}
             for owner in OWNERS:
                 team = self.teams[OWNER_TEAM[owner]]
                 staff = self.staff["therapist_a" if OWNER_TEAM[owner] == "A" else "therapist_b"][0]
@@ -360,7 +362,7 @@ class World:
             self.clients[role] = client
 
     def _resident_objects(self, db, owner: str, team, staff) -> dict[str, int | str]:
-        resident = make_resident(db, team=team, email=self.emails[owner], name=f"Beboer {owner.upper()}")
+        resident = make_resident(db, team=team, email=self.emails[owner], name=self.names[owner])
         referral = make_referral(db, team=team, resident=resident, urgent=True)
         episode = referral.episode
         flag = urgent_flags.raise_flag(db, resident_id=resident.id, team_id=team.id, reason="crisis",
@@ -516,12 +518,21 @@ def _run(world: World, case: Case) -> str | None:
     where = f"{case.method} {url} ({case.endpoint}) as {case.role}" + (f" on {case.owner}'s" if case.owner else "")
     if got != case.expected.rstrip("="):
         return f"{where}: expected {case.expected.rstrip('=')}, got {got}"
+    body = response.get_data(as_text=True)
+    shown = [o for o in OWNERS if world.names[o] in body and not _may_see(case.role, o)]
+    if shown:
+        return f"{where}: answered {got} naming {', '.join(shown)}, whom {case.role} may not see"
     if before is not None:
         after = world.last_snapshot = world.snapshot()  # also the next refused case's "before"
         changed = sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
         if changed:
             return f"{where}: answered {got} but changed {', '.join(changed)}"
     return None
+
+
+def _may_see(role: str, owner: str) -> bool:
+    """Whose name may appear on any page this role gets: their own, or their team's residents."""
+    return RESIDENT_ROLES.get(role) == owner or STAFF_TEAM.get(role) == OWNER_TEAM[owner]
 
 
 def _in_order(cases: list[Case]) -> list[Case]:
