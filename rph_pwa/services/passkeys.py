@@ -21,7 +21,8 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     AuthenticatorTransport,
@@ -37,6 +38,14 @@ from .errors import NotFound, PasskeyError
 
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 MAX_NAME_LENGTH = 60
+#: A credential (or a registration body holding one) is a few kilobytes and a few levels deep;
+#: anything larger or deeper is refused before it is parsed further.
+MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 10
+#: What py_webauthn and the parsers under it raise on malformed input (a browser's bug or an
+#: attacker's body): every one of them is a failed ceremony, never a server error.
+MALFORMED = (WebAuthnException, ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError,
+             RecursionError, InvalidSignature, UnsupportedAlgorithm)
 
 
 @dataclass(frozen=True)
@@ -141,11 +150,14 @@ def finish_registration(session: Session, *, rp: RelyingParty, key: str | None,
             expected_origin=rp.origin,
             require_user_verification=True,
         )
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
+    except MALFORMED as exc:
         raise PasskeyError("registration could not be verified") from exc
     if session.scalars(select(Passkey.id).where(Passkey.credential_id == verified.credential_id)).first():
         raise PasskeyError("credential already registered")
-    transports = credential.get("response", {}).get("transports") or []
+    response = credential.get("response")
+    transports = (response.get("transports") if isinstance(response, dict) else None) or []
+    if not isinstance(transports, list):
+        transports = []
     return NewPasskey(
         credential_id=verified.credential_id,
         public_key=verified.credential_public_key,
@@ -211,7 +223,7 @@ def finish_authentication(session: Session, *, rp: RelyingParty, key: str | None
             credential_current_sign_count=passkey.sign_count,
             require_user_verification=True,
         )
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
+    except MALFORMED as exc:
         raise PasskeyError("assertion could not be verified") from exc
     passkey.sign_count = verified.new_sign_count
     passkey.backed_up = verified.credential_backed_up
@@ -257,12 +269,27 @@ def remove_passkey(session: Session, *, user: User, passkey_id: int) -> None:
     session.flush()
 
 
+def _too_deep(value: Any) -> bool:
+    """Whether parsed JSON nests deeper than MAX_JSON_DEPTH (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
 def parse_credential(body: bytes | str) -> dict[str, Any]:
-    """Parse a credential JSON body, raising PasskeyError for anything that is not an object."""
+    """Parse a credential JSON body, raising PasskeyError for anything that is not a small,
+    shallow object (JSON nested thousands deep would otherwise exhaust the recursion limit)."""
+    if len(body) > MAX_BODY_BYTES:
+        raise PasskeyError("body too large")
     try:
         data = json.loads(body)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise PasskeyError("malformed JSON") from exc
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or _too_deep(data):
         raise PasskeyError("malformed credential")
     return data
