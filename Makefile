@@ -25,8 +25,12 @@ migrate: setup
 demo: migrate
 	$(FLASK) demo-data
 
-## Set up everything and serve the app with demo data on http://localhost:5000
+## Set up everything and serve the app with demo data on http://localhost:5000, with the
+## scheduler (mail delivery, clean-up) beside it; Ctrl-C stops both
 run: demo
+	@$(FLASK) scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(FLASK) run --host localhost --port 5000
 
 ## Set up everything and run the whole test suite (browser tests in Debian's Chromium)

@@ -135,6 +135,20 @@ def purge_drafts_command() -> None:
     click.echo(f"Deleted {removed} expired drafts.")
 
 
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the background jobs (mail delivery every few seconds, draft clean-up daily) until
+    stopped. Run exactly one, beside the web server: sign-in codes depend on it."""
+    import logging
+
+    from .scheduling.runner import run_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)  # one line per run
+    run_scheduler(current_app._get_current_object())
+
+
 @click.command("generate-key")
 @with_appcontext
 def generate_key_command() -> None:
@@ -165,6 +179,6 @@ def totp_code_command(username: str) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     for cmd in (db_group, demo_data_command, create_user_command, rotate_keys_command, generate_key_command,
-                totp_code_command, purge_drafts_command):
+                totp_code_command, purge_drafts_command, scheduler_command):
         app.cli.add_command(cmd)
 

@@ -11,7 +11,8 @@ from rph_pwa.models import Team, User
 def test_healthz_reports_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    health = response.get_json()
+    assert health["status"] == "ok" and health["database"] == "ok" and health["mail_outbox"]["status"] == "ok"
 
 
 def test_manifest_is_installable_shape(client):

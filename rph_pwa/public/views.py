@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from ..auth.forms import LanguageForm
 from ..config import ROOT
-from ..db import get_session, parse_id
-from ..services.mail import MailSettings, read_outbox
+from ..db import get_session, parse_id, utcnow
+from ..services.mail import MailSettings, outbox_status, read_outbox
 
 bp = Blueprint("public", __name__)
 
@@ -86,13 +86,27 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/healthz")
 def healthz():
-    """Liveness and database status for load balancers and monitoring."""
+    """Liveness, database and mail status for load balancers and monitoring.
+
+    Sign-in codes and urgent notices leave through the outbox, so a message waiting longer than
+    MAIL_OUTBOX_MAX_AGE_SECONDS (the scheduler process is down, or the mail server) is unhealthy.
+    Only the oldest message's age is shown: nothing about who or what it is.
+    """
     try:
-        get_session().execute(text("SELECT 1"))
-        return {"status": "ok", "database": "ok"}, 200
+        db = get_session()
+        db.execute(text("SELECT 1"))
+        age = outbox_status(db, now=utcnow()).oldest_age_seconds
     except Exception:  # noqa: BLE001 - any database failure is reported, not raised
         current_app.logger.warning("health check: database unavailable")
         return {"status": "error", "database": "unavailable"}, 503
+    limit = current_app.config["MAIL_OUTBOX_MAX_AGE_SECONDS"]
+    mail_ok = age is None or age <= limit
+    body = {"status": "ok" if mail_ok else "error", "database": "ok",
+            "mail_outbox": {"status": "ok" if mail_ok else "delayed", "oldest_age_seconds": age,
+                            "max_age_seconds": limit}}
+    if not mail_ok:
+        current_app.logger.warning("health check: a message has waited %s s in the mail outbox", age)
+    return body, 200 if mail_ok else 503
 
 
 @bp.route("/manifest.webmanifest")

@@ -102,16 +102,13 @@ def queue_mail(session: Session, *, to: str, subject: str, body: str) -> OutboxM
 
 
 def queue_no_mail(session: Session, *, subject: str, body: str) -> None:
-    """Do the database work of `queue_mail` for a request that sends nothing.
+    """Queue a message to nobody: the database work of `queue_mail`, and nothing is sent.
 
-    A sign-in code asked for an address without an account must take as long to answer as one
-    for an address with one, or the timing tells who has an account. The row is born sent, has
-    no recipient, and is purged with the sent messages.
+    A sign-in code asked for an address without an account must look the same as one for an
+    address with one: the answer takes as long, and the outbox (its waiting count and ages, as
+    /healthz and the admin see them) changes the same way until the deliverer drops it.
     """
-    now = utcnow()
-    session.add(OutboxMessage(recipient="", subject=subject, body=body, created_at=now,
-                              next_attempt_at=now, attempts=0, sent_at=now))
-    session.flush()
+    queue_mail(session, to="", subject=subject, body=body)
 
 
 @dataclass(frozen=True)
@@ -181,7 +178,8 @@ def deliver_outbox(session: Session, settings: MailSettings, *, now: datetime, l
     sent = retrying = refused = 0
     for message_id, recipient, subject, body, attempts in claimed:
         try:
-            send_mail(settings, to=recipient, subject=subject, body=body)
+            if recipient:  # no recipient: a message to nobody (see queue_no_mail)
+                send_mail(settings, to=recipient, subject=subject, body=body)
         except (OSError, smtplib.SMTPException, ValueError, UnicodeError) as exc:
             kind = type(exc).__name__[:60]
             if _is_permanent(exc):
@@ -217,6 +215,10 @@ class OutboxStatus:
     oldest_age_seconds: int | None
     #: Messages the mail server refused for good in the last KEEP_DONE.
     refused: int
+
+    @property
+    def oldest_age(self) -> timedelta | None:
+        return None if self.oldest_age_seconds is None else timedelta(seconds=self.oldest_age_seconds)
 
 
 def outbox_status(session: Session, *, now: datetime) -> OutboxStatus:

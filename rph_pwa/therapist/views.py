@@ -6,19 +6,20 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
-from ..db import get_session, parse_id
+from ..db import get_session, parse_id, utcnow
 from ..models import Role
 from ..services import audit, outcomes
 from ..services import referrals as svc
 from ..services.access import CLINICAL_ROLES, staff_teams
 from ..services.errors import Conflict, NotFound
+from ..services.mail import outbox_status
 from ..services.residents import open_resident, residents_for_staff
 from . import episode_views, presenters
 from .forms import (BookAssessmentForm,
@@ -48,10 +49,14 @@ def index():
     db = get_session()
     teams = staff_teams(db, current_user)
     residents = residents_for_staff(db, actor=current_user)
+    # The admin sees whether mail leaves: sign-in codes and urgent notices depend on it.
+    mail = outbox_status(db, now=utcnow()) if current_user.role == Role.ADMIN.value else None
+    mail_delayed = mail is not None and (mail.oldest_age_seconds or 0) > current_app.config["MAIL_OUTBOX_MAX_AGE_SECONDS"]
     return render_template("therapist/index.html", teams=teams, residents=residents,
                            is_lead=current_user.role in (Role.TEAM_LEAD.value, Role.ADMIN.value),
                            is_clinical=current_user.role in CLINICAL_ROLES,
-                           urgent_count=svc.count_urgent(db, actor=current_user))
+                           urgent_count=svc.count_urgent(db, actor=current_user),
+                           mail=mail, mail_delayed=mail_delayed)
 
 
 @bp.route("/residents/<int:resident_id>")
