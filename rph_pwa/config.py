@@ -40,6 +40,10 @@ class Config:
     SQLALCHEMY_DATABASE_URL = normalise_database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'rph.sqlite3'}")
     )
+    #: How SQLite transactions begin (the web app, CLI commands and the scheduler alike): IMMEDIATE
+    #: takes the write lock at BEGIN, so parallel requests queue instead of failing with
+    #: "database is locked". Ignored on PostgreSQL. See docs/architecture.md.
+    SQLITE_BEGIN = os.environ.get("SQLITE_BEGIN", "IMMEDIATE")
     #: Fernet keys for field encryption, newest first (comma separated in FIELD_KEYS).
     FIELD_KEYS = _env_list("FIELD_KEYS", _DEV_FIELD_KEY)
     #: Key for keyed hashes used to look up e-mail addresses without storing them in clear.

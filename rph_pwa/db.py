@@ -66,14 +66,26 @@ class UTCDateTime(TypeDecorator):
 class Database:
     """The engine and session factory of one app, kept in `app.extensions["rph_db"]`."""
 
-    def __init__(self, url: str) -> None:
-        self.engine: Engine = make_engine(url)
+    def __init__(self, url: str, *, sqlite_begin: str = "IMMEDIATE") -> None:
+        self.engine: Engine = make_engine(url, sqlite_begin=sqlite_begin)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets foreign keys on and real transactions (for savepoints)."""
+#: How an SQLite transaction starts (`SQLITE_BEGIN`). A DEFERRED transaction reads first and
+#: asks for the write lock at its first write, which fails at once ("database is locked", no
+#: waiting) when another connection wrote since the read began. IMMEDIATE takes the write lock at
+#: BEGIN and waits its turn (up to the 30 s busy timeout): writers queue instead of failing.
+#: WAL readers never block it.
+SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
+
+
+def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
+    """Create an engine; SQLite gets foreign keys on and real transactions (for savepoints),
+    begun as `sqlite_begin` (one of SQLITE_BEGIN_MODES)."""
     if url.startswith("sqlite"):
+        begin = sqlite_begin.upper()
+        if begin not in SQLITE_BEGIN_MODES:
+            raise ValueError(f"SQLITE_BEGIN must be one of {', '.join(SQLITE_BEGIN_MODES)}, not {sqlite_begin!r}")
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -86,7 +98,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql(f"BEGIN {begin}")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -94,7 +106,8 @@ def make_engine(url: str) -> Engine:
 
 def init_app(app: Flask) -> None:
     """Bind the database to the app and close the session at the end of each app context."""
-    app.extensions["rph_db"] = Database(app.config["SQLALCHEMY_DATABASE_URL"])
+    app.extensions["rph_db"] = Database(app.config["SQLALCHEMY_DATABASE_URL"],
+                                        sqlite_begin=app.config.get("SQLITE_BEGIN", "IMMEDIATE"))
     app.teardown_appcontext(_close_session)
 
 

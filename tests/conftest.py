@@ -137,7 +137,9 @@ def app(app_settings, smtp_server):
 def data_app(app, app_settings):
     """A second app on the same database for test set-up. Requests to `app` then push their own
     app context (Flask reuses an already pushed context of the same app, which would share `g`)."""
-    other = create_app(TestConfig, **app_settings)
+    # DEFERRED: a test keeps this session's transaction open while requests run. A deferred
+    # reader holds no lock (WAL), so requests (BEGIN IMMEDIATE) are never kept waiting by it.
+    other = create_app(TestConfig, **{**app_settings, "SQLITE_BEGIN": "DEFERRED"})
     yield other
     other.extensions["rph_db"].engine.dispose()
 

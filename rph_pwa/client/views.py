@@ -81,6 +81,9 @@ def form(request_id: int):
     except NotFound:
         abort(404)
     if form_request.response_id is not None:
+        if request.method == "POST" and "item9" in form_request.response.flags:
+            # A repeated post (a double tap, a second tab) gets the first post's page: crisis help.
+            return render_template("client/form_sent_urgent.html")
         flash(_("You have already sent this form. Thank you."), "info")
         return redirect(url_for(".progress"))
     lang = str(get_locale())

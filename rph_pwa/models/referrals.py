@@ -101,6 +101,11 @@ class MeasureResponse(Base):
     #: Risk flags, comma separated ("item9").
     flags: Mapped[str] = mapped_column(String(100), default="")
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The form request this answers (None for a referral's responses). Unique: however many posts
+    #: of one form arrive at once, the database stores one response. (`use_alter`: form_request
+    #: also points here, through its response_id.)
+    form_request_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("form_request.id", use_alter=True), unique=True, index=True)
 
     referral: Mapped[Optional[Referral]] = relationship(back_populates="responses")
 
@@ -212,7 +217,7 @@ class FormRequest(Base):
     draft: Mapped[Optional[str]] = mapped_column(EncryptedText)
 
     appointment: Mapped[Appointment] = relationship(back_populates="form_requests")
-    response: Mapped[Optional["MeasureResponse"]] = relationship()
+    response: Mapped[Optional["MeasureResponse"]] = relationship(foreign_keys=[response_id])
 
 
 class IntakeChecklist(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedText
@@ -59,6 +59,9 @@ class UrgentFlag(Base):
         CheckConstraint(f"reason IN {FLAG_REASONS!r}", name="reason_known"),
         CheckConstraint("(closed_at IS NULL) = (closing_note IS NULL)", name="closed_with_note"),
         Index("ix_urgent_flag_team_open", "team_id", "closed_at"),
+        # One open flag per resident and reason: parallel raises reuse it (see raise_flag).
+        Index("uq_urgent_flag_open_reason", "resident_id", "reason", unique=True,
+              sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

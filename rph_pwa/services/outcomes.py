@@ -180,26 +180,32 @@ class FormSubmission:
 
 def submit_form(session: Session, *, resident: User, request_id: int, answers: list[int],
                 functioning: int | None, now: datetime | None = None) -> FormSubmission:
-    """Score and store a completed form once; a second submit returns the first response."""
+    """Score and store a completed form once; a second submit returns the first response.
+
+    Posts of one form at the same moment (a double tap, two tabs) are decided by the database:
+    `measure_response.form_request_id` is unique, so every post but one fails its insert and
+    gets the stored response instead (on PostgreSQL the insert waits until the first one commits).
+    """
     request = form_for_resident(session, resident=resident, request_id=request_id, now=now)
     if request.response_id is not None:
         return FormSubmission(request.response, False, "item9" in request.response.flags)
     result = measures.score(request.instrument_code, answers)  # ValueError on anything off-scale
     now = now or utcnow()
     response = MeasureResponse(
-        resident_id=resident.id, episode_id=request.episode_id, instrument_code=result.code,
-        instrument_version=str(result.version), answers=json.dumps(list(result.answers)), functioning=functioning,
-        total=result.total, band=result.band, flags=",".join(sorted(result.flags)), submitted_at=now)
+        resident_id=resident.id, episode_id=request.episode_id, form_request_id=request.id,
+        instrument_code=result.code, instrument_version=str(result.version),
+        answers=json.dumps(list(result.answers)), functioning=functioning, total=result.total, band=result.band,
+        flags=",".join(sorted(result.flags)), submitted_at=now)
     try:
         with session.begin_nested():
             session.add(response)
             session.flush()
-            request.response_id = response.id
-            request.draft = None
-            session.flush()
     except IntegrityError:
-        session.refresh(request)
-        return FormSubmission(request.response, False, "item9" in request.response.flags)
+        first = session.scalars(select(MeasureResponse).where(MeasureResponse.form_request_id == request.id)).one()
+        return FormSubmission(first, False, "item9" in first.flags)
+    request.response_id = response.id
+    request.draft = None
+    session.flush()
     urgent = "item9" in result.flags
     if urgent:  # the flag marks the episode urgent (urgent_since) until it is closed with a note
         episode = session.get(Episode, request.episode_id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from ..db import utcnow
@@ -112,26 +113,38 @@ def raise_flag(session: Session, *, resident_id: int, team_id: int, reason: str,
     if reason not in FLAG_REASONS:
         raise ValueError("unknown reason")
     now = now or utcnow()
-    # No partial unique index holds "one open flag per resident and reason", so raises for one
-    # resident are serialised on the resident's row (a no-op on SQLite, which has one writer).
-    session.execute(select(User.id).where(User.id == resident_id).with_for_update())
-    flag = session.scalars(
-        select(UrgentFlag)
-        .where(UrgentFlag.resident_id == resident_id, UrgentFlag.reason == reason, UrgentFlag.closed_at.is_(None))
-        .order_by(UrgentFlag.id).limit(1)
-    ).first()
+    flag = _open_flag(session, resident_id=resident_id, reason=reason)
     if flag is None:
-        flag = UrgentFlag(resident_id=resident_id, team_id=team_id, reason=reason, referral_id=referral_id,
-                          episode_id=episode_id, raised_at=now)
-        session.add(flag)
-    else:
-        flag.referral_id = flag.referral_id or referral_id
-        flag.episode_id = flag.episode_id or episode_id
+        # No lock on the resident's row (two raises that both held a foreign-key share lock on it
+        # and then asked for the row deadlocked): the partial unique index `uq_urgent_flag_open_reason`
+        # lets one insert win; a parallel raise waits for it, fails, and reuses the winner's flag.
+        new = UrgentFlag(resident_id=resident_id, team_id=team_id, reason=reason, referral_id=referral_id,
+                         episode_id=episode_id, raised_at=now)
+        try:
+            with session.begin_nested():
+                session.add(new)
+                session.flush()
+            flag = new
+        except IntegrityError:
+            flag = _open_flag(session, resident_id=resident_id, reason=reason)
+            if flag is None:  # not the unique index: some other constraint refused the row
+                raise
+    # A reused flag gains what it was missing (no UPDATE when nothing changes).
+    flag.referral_id = flag.referral_id or referral_id
+    flag.episode_id = flag.episode_id or episode_id
     if episode_id is not None:
         episode = session.get(Episode, episode_id)
         episode.urgent_since = episode.urgent_since or now
     session.flush()
     return flag
+
+
+def _open_flag(session: Session, *, resident_id: int, reason: str) -> UrgentFlag | None:
+    return session.scalars(
+        select(UrgentFlag)
+        .where(UrgentFlag.resident_id == resident_id, UrgentFlag.reason == reason, UrgentFlag.closed_at.is_(None))
+        .order_by(UrgentFlag.id).limit(1)
+    ).first()
 
 
 def flag_id_for_episode(session: Session, *, actor: User, episode_id: int) -> int | None:

@@ -1,0 +1,76 @@
+"""Many posts of one before-session form at the same moment (a double-click, several tabs):
+the database keeps one response, every post gets an answer page, and item 9 above 0 raises one
+urgent flag. Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from rph_pwa.db import utcnow
+from rph_pwa.measures import get
+from rph_pwa.models import Episode, FormRequest, MeasureResponse, UrgentFlag
+from rph_pwa.services import outcomes
+from tests.concurrency.conftest import PARALLEL, run_together, same_browser
+from tests.conftest import csrf_token
+from tests.factories import email, make_referral, make_resident, make_staff, make_team
+
+
+def _answers(code: str, value: int, **overrides) -> dict:
+    instrument = get(code)
+    data = {item.key: str(value) for item in instrument.items}
+    if instrument.functioning_question is not None:
+        data["functioning"] = "0"
+    data.update({k: str(v) for k, v in overrides.items()})
+    return data
+
+
+def _phq9_request(db) -> tuple[FormRequest, str, int]:
+    """A resident with a contact tomorrow and its open PHQ-9 form; returns (request, address, episode id)."""
+    team = make_team(db)
+    team.inbox_email = email()
+    therapist, _ = make_staff(db, teams=[team])
+    address = email()
+    resident = make_resident(db, team=team, email=address)
+    referral = make_referral(db, team=team, resident=resident)
+    contact = outcomes.book_contact(db, actor=therapist, episode_id=referral.episode.id, kind="treatment",
+                                    starts_at=utcnow() + timedelta(hours=24), duration_minutes=45, mode="phone",
+                                    place=None)
+    request = db.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id,
+                                                   FormRequest.instrument_code == "PHQ-9")).one()
+    db.commit()
+    return request, address, referral.episode.id
+
+
+@pytest.mark.parametrize("item9", [0, 2], ids=["calm", "item9"])
+def test_parallel_posts_of_one_form_store_one_response(app, db, actions, client, item9):
+    request, address, episode_id = _phq9_request(db)
+    actions.resident_login(address)
+    url = f"/me/forms/{request.id}"
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    data = {**_answers("PHQ-9", 1, item9=item9), "csrf_token": token}
+    tabs = [same_browser(app, client) for _ in range(PARALLEL)]
+
+    def post(tab):
+        return lambda: tab.post(url, data=data)
+
+    results = run_together([post(tab) for tab in tabs])
+
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors[:3]
+    statuses = sorted(r.status_code for r in results)
+    assert set(statuses) <= {200, 302}, statuses
+    if item9:  # every post shows the crisis help, whichever of them stored the answers
+        assert statuses == [200] * PARALLEL
+        assert all("crisis-panel" in r.get_data(as_text=True) for r in results)
+    db.commit()
+    db.expire_all()
+    stored = db.scalars(select(MeasureResponse).where(MeasureResponse.episode_id == episode_id,
+                                                      MeasureResponse.referral_id.is_(None))).all()
+    assert len(stored) == 1  # the form's one response (the referral's own responses have a referral id)
+    assert db.get(FormRequest, request.id).response_id == stored[0].id
+    flags = db.scalars(select(UrgentFlag).where(UrgentFlag.resident_id == stored[0].resident_id,
+                                                UrgentFlag.closed_at.is_(None))).all()
+    assert len(flags) == (1 if item9 else 0)
+    assert (db.get(Episode, episode_id).urgent_since is not None) == bool(item9)
