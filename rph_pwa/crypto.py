@@ -79,6 +79,24 @@ class EncryptedText(TypeDecorator):
         return field_crypto().decrypt(value)
 
 
+class EncryptedInt(EncryptedText):
+    """A whole number stored encrypted (an item answer): plain `int` in Python. SQL cannot compare
+    or sum it, so only values nobody counts in SQL belong here."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("EncryptedInt takes an int")
+        return super().process_bind_param(str(value), dialect)
+
+    def process_result_value(self, value: str | None, dialect) -> int | None:
+        text = super().process_result_value(value, dialect)
+        return None if text is None else int(text)
+
+
 def encrypted_columns(tables: Sequence[Table]) -> list[tuple[Table, list[str]]]:
     """Every table with EncryptedText columns, and the names of those columns."""
     found = []

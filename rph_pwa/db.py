@@ -86,7 +86,8 @@ def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
         begin = sqlite_begin.upper()
         if begin not in SQLITE_BEGIN_MODES:
             raise ValueError(f"SQLITE_BEGIN must be one of {', '.join(SQLITE_BEGIN_MODES)}, not {sqlite_begin!r}")
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # hide_parameters: a failed statement's values (answers, names) never reach a log message.
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
@@ -94,6 +95,7 @@ def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA secure_delete=ON")  # deleted or rewritten rows leave no old text behind
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -101,7 +103,7 @@ def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
             conn.exec_driver_sql(f"BEGIN {begin}")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def init_app(app: Flask) -> None:

@@ -2,6 +2,7 @@
 the signed-in user, the staff idle timeout and error pages."""
 from __future__ import annotations
 
+import traceback
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, flash, redirect, render_template, request, session, url_for
@@ -156,11 +157,30 @@ def http_error(error: HTTPException):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def error_report(error: BaseException) -> str:
+    """Types, database error codes, SQL statements and stack frames of an error and the errors
+    behind it, but no messages: they can hold what was sent (PostgreSQL's DETAIL holds the failing
+    row, a parse error its input). Statements carry placeholders, never values."""
+    parts, seen = [], set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        orig = getattr(error, "orig", None)
+        code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+        head = f"{type(error).__module__}.{type(error).__qualname__}" + (f" [{code}]" if code else "")
+        statement = getattr(error, "statement", None)
+        if isinstance(statement, str):
+            head += f"\n  SQL: {' '.join(statement.split())[:500]}"
+        parts.append(head + "\n" + "".join(traceback.format_tb(error.__traceback__)))
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return "\n... while handling:\n".join(parts)
+
+
 def unexpected_error(error: Exception):
     """Last resort: log without request data (no health information in logs) and apologise."""
     if isinstance(error, HTTPException):
         return http_error(error)
-    current_app.logger.exception("Unhandled error (%s) on %s", type(error).__name__, request.endpoint)
+    current_app.logger.error("Unhandled error (%s) on %s\n%s", type(error).__name__, request.endpoint,
+                             error_report(error))
     if current_app.config.get("TESTING") and current_app.config.get("PROPAGATE_TEST_ERRORS", True):
         raise error
     return render_template("errors/error.html", code=500, title=gettext("Something went wrong"),

@@ -8,7 +8,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
-from wtforms import SelectChoice
+from wtforms import SelectChoice, SelectMultipleField
+from wtforms.validators import Length
 
 from ..auth.forms import CodeForm
 from ..auth.signin import sign_in
@@ -42,6 +43,13 @@ STEPS = [
     *[Step(code, code) for code in referrals.REFERRAL_INSTRUMENTS],
     Step("contact", _l("How we can reach you")),
 ]
+
+
+@bp.after_request
+def _no_store(response):
+    """These pages show what the person answered, before any sign-in: never keep them in a cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _draft():
@@ -100,8 +108,27 @@ def _values(step: Step, form) -> dict:
     return data
 
 
-def _raw() -> dict[str, list[str]]:
-    return {k: v for k, v in request.form.lists() if k != "csrf_token"}
+#: Raw text kept of a field without a Length limit (choices, numbers): longer is never valid.
+CHOICE_LIMIT = 50
+
+
+def _field_limit(field) -> int:
+    """The most characters kept of one value of `field`: its Length validator's maximum."""
+    limits = [v.max for v in field.validators if isinstance(v, Length) and v.max is not None and v.max >= 0]
+    return min(limits) if limits else CHOICE_LIMIT
+
+
+def _raw(form) -> dict[str, list[str]]:
+    """What was posted to the step's own fields, as typed, so a failed step loses nothing: other
+    keys are dropped, a field keeps as many values as it has choices (one if it has none), and
+    each value is cut to the field's limit (its Length validator tells the person what is over)."""
+    raw = {}
+    for field in form:
+        if field.type == "CSRFTokenField" or field.name not in request.form:
+            continue
+        most = len(field.choices or ()) if isinstance(field, SelectMultipleField) else 1
+        raw[field.name] = [value[:_field_limit(field)] for value in request.form.getlist(field.name)[:most]]
+    return raw
 
 
 @bp.route("/")
@@ -150,9 +177,7 @@ def step(number: int):
         return render_template("referral/under_16.html", crisis=True)
     if not form.validate_on_submit():
         if draft is not None and "csrf_token" not in form.errors:
-            referrals.save_section(db, draft=draft, section=current.section,
-                                   values={"raw": _raw(), "complete": False})
-            db.commit()
+            _save_section(draft, current.section, {"raw": _raw(form), "complete": False})
         return _render_step(number, current, form, draft, crisis_now=crisis_now), 400
 
     values = _values(current, form)
@@ -165,13 +190,13 @@ def step(number: int):
             template = "referral/under_16.html" if result.outcome == "under_16" else "referral/unserved.html"
             return render_template(template, municipality=result.municipality, crisis=values["crisis"] == "yes")
         if draft is None:
-            draft, key = referrals.start_draft(db, eligibility={**values, "raw": _raw(), "complete": True})
+            draft, key = referrals.start_draft(db, eligibility={**values, "raw": _raw(form), "complete": True})
             session[DRAFT_SESSION_KEY] = key
             session.permanent = True  # the draft survives closing the browser
             db.commit()
             return redirect(url_for(".step", number=2))
-    referrals.save_section(db, draft=draft, section=current.section, values={**values, "raw": _raw(), "complete": True})
-    db.commit()
+    if not _save_section(draft, current.section, {**values, "raw": _raw(form), "complete": True}):
+        return _render_step(number, current, form, draft), 400
     if number == len(STEPS):
         return redirect(url_for(".review"))
     return redirect(url_for(".step", number=number + 1))
@@ -183,6 +208,20 @@ def _under_16(age: str | None) -> bool:
         return 0 <= int((age or "").strip()) < referrals.MINIMUM_AGE
     except ValueError:
         return False
+
+
+def _save_section(draft, section: str, values: dict) -> bool:
+    """Save one step into the draft and commit; False, with a message, if the draft would grow
+    beyond its limit (then nothing changes)."""
+    db = get_session()
+    try:
+        referrals.save_section(db, draft=draft, section=section, values=values)
+    except referrals.DraftTooLarge:
+        db.rollback()
+        flash(_("What you sent was too large. Please shorten it and try again."), "error")
+        return False
+    db.commit()
+    return True
 
 
 def _render_step(number: int, current: Step, form, draft, crisis_now: bool = False):

@@ -29,8 +29,8 @@ class Passkey(Base):
     transports: Mapped[str] = mapped_column(String(200), default="")
     #: Whether the credential is synced (backed up) by the platform.
     backed_up: Mapped[bool] = mapped_column(default=False)
-    #: Name the user gave it ("Min telefon").
-    name: Mapped[str] = mapped_column(String(60))
+    #: Name the user gave it ("Min telefon"): their own words (encrypted; at most MAX_NAME_LENGTH).
+    name: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 

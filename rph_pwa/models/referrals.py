@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..crypto import EncryptedText
+from ..crypto import EncryptedInt, EncryptedText
 from ..db import Base, UTCDateTime, utcnow
 from .people import Municipality, Team, User
 
@@ -58,8 +58,8 @@ class Referral(Base):
     meeting_municipality_id: Mapped[Optional[int]] = mapped_column(ForeignKey("municipality.id"))
     status: Mapped[str] = mapped_column(String(20), default="new")
     urgent: Mapped[bool] = mapped_column(default=False)
-    #: Why urgent: "item9", "crisis" or both, comma separated (no other detail).
-    urgent_reason: Mapped[Optional[str]] = mapped_column(String(30))
+    #: Why urgent: "item9", "crisis" or both, comma separated (encrypted; `urgent` orders the queue).
+    urgent_reason: Mapped[Optional[str]] = mapped_column(EncryptedText)
     channel: Mapped[str] = mapped_column(String(10), default="app")
     #: Age band and gender for anonymised reach statistics ("16-17", "18-24", ...).
     age_band: Mapped[str] = mapped_column(String(10))
@@ -92,14 +92,14 @@ class MeasureResponse(Base):
     episode_id: Mapped[Optional[int]] = mapped_column(ForeignKey("episode.id"), index=True)
     instrument_code: Mapped[str] = mapped_column(String(20))
     instrument_version: Mapped[str] = mapped_column(String(20))
-    #: Item answers as JSON, in the instrument's order.
-    answers: Mapped[str] = mapped_column(Text)
-    #: The separate functioning question (PHQ-9, GAD-7), not scored.
-    functioning: Mapped[Optional[int]]
+    #: Item answers as JSON, in the instrument's order (encrypted: statistics use total and band).
+    answers: Mapped[str] = mapped_column(EncryptedText)
+    #: The answer to the separate functioning question (PHQ-9, GAD-7), not scored (encrypted).
+    functioning: Mapped[Optional[int]] = mapped_column(EncryptedInt)
     total: Mapped[int]
     band: Mapped[str] = mapped_column(String(30))
-    #: Risk flags, comma separated ("item9").
-    flags: Mapped[str] = mapped_column(String(100), default="")
+    #: Risk flags, comma separated ("item9"; encrypted).
+    flags: Mapped[str] = mapped_column(EncryptedText, default="")
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: The form request this answers (None for a referral's responses). Unique: however many posts
     #: of one form arrive at once, the database stores one response. (`use_alter`: form_request
@@ -183,8 +183,8 @@ class Appointment(Base):
     kind: Mapped[str] = mapped_column(String(20), default="assessment")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     mode: Mapped[str] = mapped_column(String(10))
-    #: Where (office address or "phone"); never health information.
-    place: Mapped[Optional[str]] = mapped_column(String(200))
+    #: Where (office address, a room, a video link): staff free text (encrypted).
+    place: Mapped[Optional[str]] = mapped_column(EncryptedText)
     #: Planned length; attended contacts count towards the 15-hour budget.
     duration_minutes: Mapped[int] = mapped_column(default=45, server_default="45")
     status: Mapped[str] = mapped_column(String(20), default="booked", server_default="booked")

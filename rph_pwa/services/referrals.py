@@ -30,6 +30,9 @@ from . import email_codes, record_text, urgent_flags
 from .outcomes import plan_forms
 
 DRAFT_LIFETIME = timedelta(days=30)
+#: The most a draft may hold (its JSON, in characters). The steps' own field limits keep a draft
+#: far below it; this bounds what an anonymous visitor can make the database keep.
+MAX_DRAFT_CHARS = 64 * 1024
 MINIMUM_AGE = 16
 #: Instruments in the referral, in the order they are asked.
 REFERRAL_INSTRUMENTS = ("PHQ-9", "GAD-7", "WSAS", "AUDIT-C", "DUDIT-C")
@@ -81,10 +84,22 @@ def check_eligibility(session: Session, *, age: int, municipality_id: int) -> El
 
 # --- Drafts -----------------------------------------------------------------------------------
 
+class DraftTooLarge(Conflict):
+    """The draft would hold more than MAX_DRAFT_CHARS."""
+
+
+def _dump_draft(data: dict[str, Any]) -> str:
+    text = json.dumps(data)
+    if len(text) > MAX_DRAFT_CHARS:
+        raise DraftTooLarge("draft too large")
+    return text
+
+
+
 def start_draft(session: Session, *, eligibility: dict[str, Any]) -> tuple[ReferralDraft, str]:
     """A new draft holding the (already checked) eligibility answers; returns (draft, key)."""
     key = secrets.token_urlsafe(32)
-    draft = ReferralDraft(key_hash=_hash(key), data=json.dumps({"eligibility": eligibility}),
+    draft = ReferralDraft(key_hash=_hash(key), data=_dump_draft({"eligibility": eligibility}),
                           urgent=eligibility.get("crisis") == "yes", expires_at=utcnow() + DRAFT_LIFETIME)
     session.add(draft)
     session.flush()
@@ -107,12 +122,13 @@ def draft_data(draft: ReferralDraft) -> dict[str, Any]:
 
 
 def save_section(session: Session, *, draft: ReferralDraft, section: str, values: dict[str, Any]) -> dict[str, Any]:
-    """Store one step's answers (also partial ones, so nothing typed is lost)."""
+    """Store one step's answers (also partial ones, so nothing typed is lost); DraftTooLarge
+    when the draft would hold more than MAX_DRAFT_CHARS."""
     data = draft_data(draft)
     if section == "contact" and _contact_email(data.get(section)) != _contact_email(values):
         email_codes.void_draft_codes(session, draft_id=draft.id)  # a code proves only the address it went to
     data[section] = values
-    draft.data = json.dumps(data)
+    draft.data = _dump_draft(data)
     draft.urgent = bool(urgent_reasons(data))
     draft.expires_at = utcnow() + DRAFT_LIFETIME
     session.flush()
