@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import secrets
+import time
+from datetime import timedelta
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request,
                    session, url_for)
@@ -14,8 +16,8 @@ from ..db import get_session
 from ..extensions import limiter, signin_limit
 from ..models import User
 from ..services import email_codes, passkeys
-from ..services.accounts import check_staff_password, create_resident, normalise_email, verify_totp
-from ..services.errors import Conflict, InvalidCode, NotFound, PasskeyError
+from ..services.accounts import TOTP_LOCK, check_staff_password, check_totp, create_resident, normalise_email
+from ..services.errors import Conflict, InvalidCode, NotFound, PasskeyError, SecondFactorLocked
 from ..services.mail import queue_mail, queue_no_mail
 from ..services.residents import municipality_choices
 from ..client.referral_submit import DRAFT_SESSION_KEY, complete_referral
@@ -23,6 +25,9 @@ from .forms import CodeForm, EmailForm, EmptyForm, PasskeyNameForm, RegisterForm
 from .signin import relying_party, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
+
+#: How long a right staff password counts: the second factor must follow within this time.
+STAFF_PENDING_LIFETIME = timedelta(minutes=5)
 
 
 def _home_for(user: User) -> str:
@@ -48,7 +53,7 @@ def login():
 def passkey_authenticate_options():
     """Options for a usernameless passkey sign-in (or the staff second factor)."""
     user = None
-    pending = session.get("staff_pending")
+    pending = _pending_staff_id()
     if request.args.get("purpose") == "staff" and pending:
         user = get_session().get(User, pending)
     ceremony = passkeys.begin_authentication(get_session(), rp=relying_party(), user=user)
@@ -70,7 +75,7 @@ def passkey_authenticate_verify():
         db.commit()  # the challenge is used up either way
         return _json_error(_("Sign-in with the passkey did not work. Try again, or use a code by e-mail."))
     user = passkey.user
-    pending = session.get("staff_pending")
+    pending = _pending_staff_id()
     if user.is_staff:
         if pending != user.id:
             db.commit()
@@ -244,6 +249,7 @@ def staff_login():
         if user is not None:
             session.clear()
             session["staff_pending"] = user.id
+            session["staff_pending_at"] = time.time()
             return redirect(url_for(".staff_second_factor"))
         form.password.errors.append(_("The username or password is wrong."))
     return render_template("auth/staff_login.html", form=form), 400 if form.errors else 200
@@ -254,15 +260,24 @@ def staff_login():
 def staff_second_factor():
     """Staff step 2: a TOTP code (or a passkey, through the passkey endpoints)."""
     db = get_session()
-    pending = session.get("staff_pending")
+    expired = "staff_pending" in session and _pending_staff_id() is None
+    pending = _pending_staff_id()
     user = db.get(User, pending) if pending else None
     if user is None:
+        if expired:
+            flash(_("The sign-in took too long. Enter your username and password again."), "info")
         return redirect(url_for(".staff_login"))
     form = TotpForm()
     if form.validate_on_submit():
         try:
-            verify_totp(user, form.code.data)
+            check_totp(db, user=user, code=form.code.data)
+        except SecondFactorLocked:
+            db.commit()
+            form.code.errors.append(_("Too many wrong codes. Codes are refused for %(minutes)s minutes: wait, then "
+                                      "try again, or sign in with your passkey.",
+                                      minutes=int(TOTP_LOCK.total_seconds() // 60)))
         except InvalidCode:
+            db.commit()
             form.code.errors.append(_("The code is wrong or has already been used. Wait for a new code and try again."))
         else:
             sign_in(user, method="password_totp")
@@ -270,6 +285,19 @@ def staff_second_factor():
             return redirect(url_for("therapist.index"))
     has_passkey = bool(passkeys.list_passkeys(db, user=user))
     return render_template("auth/staff_second_factor.html", form=form, has_passkey=has_passkey), 400 if form.errors else 200
+
+
+def _pending_staff_id() -> int | None:
+    """The staff user who gave a right password in this browser less than STAFF_PENDING_LIFETIME
+    ago, or None (an older password step is forgotten, so it must be given again)."""
+    pending, started = session.get("staff_pending"), session.get("staff_pending_at")
+    if pending is None:
+        return None
+    if not isinstance(started, (int, float)) or time.time() - started > STAFF_PENDING_LIFETIME.total_seconds():
+        session.pop("staff_pending", None)
+        session.pop("staff_pending_at", None)
+        return None
+    return pending
 
 
 @bp.post("/logout")

@@ -1,17 +1,22 @@
 """Accounts: creating residents and staff, passwords, TOTP and e-mail look-ups."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import case, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..crypto import FieldCrypto
+from ..db import utcnow
 from ..models import Municipality, Role, Team, TeamMembership, User, team_municipality
-from .errors import Conflict, InvalidCode, NotFound
+from .errors import Conflict, InvalidCode, NotFound, SecondFactorLocked
+
+#: Wrong TOTP codes in a row before the code check locks, and for how long it stays locked.
+TOTP_MAX_FAILURES = 5
+TOTP_LOCK = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both paths cost the same (no enumeration).
@@ -143,3 +148,36 @@ def verify_totp(user: User, code: str) -> None:
             return
     raise InvalidCode("wrong code")
 
+
+def check_totp(session: Session, *, user: User, code: str, now: datetime | None = None) -> None:
+    """The staff second factor with a lock: accept a right, unused TOTP code; after
+    TOTP_MAX_FAILURES wrong codes refuse every code (right ones too) for TOTP_LOCK.
+
+    Each try is counted by one conditional UPDATE before the code is compared, so parallel guesses
+    cannot get more than TOTP_MAX_FAILURES comparisons. Raises SecondFactorLocked while locked (and
+    for the try that locks it), InvalidCode for a wrong or replayed code. The caller commits either way.
+    """
+    now = now or utcnow()
+    expired = User.totp_locked_until <= now
+    tries = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_failures < TOTP_MAX_FAILURES, expired))
+        .values(totp_failures=case((expired, 1), else_=User.totp_failures + 1),
+                totp_locked_until=case((expired, null()), else_=User.totp_locked_until))
+        .returning(User.totp_failures)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    session.expire(user, ["totp_failures", "totp_locked_until"])
+    if tries is None:
+        raise SecondFactorLocked("locked")
+    try:
+        verify_totp(user, code)
+    except InvalidCode:
+        if tries >= TOTP_MAX_FAILURES:
+            session.execute(update(User).where(User.id == user.id).values(totp_locked_until=now + TOTP_LOCK)
+                            .execution_options(synchronize_session=False))
+            raise SecondFactorLocked("locked now") from None
+        raise
+    session.execute(update(User).where(User.id == user.id).values(totp_failures=0, totp_locked_until=None)
+                    .execution_options(synchronize_session=False))
+    session.flush()

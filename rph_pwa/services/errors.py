@@ -17,6 +17,10 @@ class InvalidCode(DomainError):
     """A one-time or TOTP code was wrong, used or expired."""
 
 
+class SecondFactorLocked(InvalidCode):
+    """Too many wrong TOTP codes: the staff account's code check is locked for a while."""
+
+
 class PasskeyError(DomainError):
     """A WebAuthn ceremony failed verification or expired."""
 

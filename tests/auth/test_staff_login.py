@@ -90,3 +90,84 @@ def _main(response) -> str:
     import re
 
     return re.sub(r'value="[^"]*"', "", html)
+
+
+# --- The password step expires; wrong TOTP codes lock the code check (issue 8) -----------------
+
+def _wrong_totp(secret: str) -> str:
+    totp = pyotp.TOTP(secret)
+    right = {totp.at(__import__("time").time() + drift) for drift in (-30, 0, 30)}
+    return next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in right)
+
+
+def test_password_step_expires_after_five_minutes(db, actions, client):
+    user, secret = _staff(db)
+    actions.post_form("/staff/login", {"username": user.username, "password": PASSWORD})
+    token = _token(client)
+    with client.session_transaction() as session:
+        session["staff_pending_at"] -= 5 * 60 + 1
+    response = client.post("/staff/login/second-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/staff/login")
+    assert client.get("/therapist/").status_code == 302
+    page = client.get("/staff/login").get_data(as_text=True)
+    assert "took too long" in page or "tok for lang tid" in page
+    with client.session_transaction() as session:
+        assert "staff_pending" not in session  # forgotten, for the passkey route too
+
+
+def test_password_step_within_five_minutes_still_works(db, actions, client):
+    user, secret = _staff(db)
+    actions.post_form("/staff/login", {"username": user.username, "password": PASSWORD})
+    with client.session_transaction() as session:
+        session["staff_pending_at"] -= 4 * 60
+    response = actions.post_form("/staff/login/second-factor", {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/therapist/")
+
+
+def test_five_wrong_codes_lock_the_code_check_then_the_lock_ends(db, actions, client):
+    from rph_pwa.db import utcnow
+    from rph_pwa.models import User
+
+    user, secret = _staff(db)
+    actions.post_form("/staff/login", {"username": user.username, "password": PASSWORD})
+    wrong = _wrong_totp(secret)
+    for _ in range(4):
+        response = actions.post_form("/staff/login/second-factor", {"code": wrong})
+        assert response.status_code == 400 and "Too many" not in response.get_data(as_text=True)
+    client.set_cookie("lang", "en")
+    fifth = actions.post_form("/staff/login/second-factor", {"code": wrong})
+    assert fifth.status_code == 400 and "Too many wrong codes" in fifth.get_data(as_text=True)
+    # Locked: even the right code is refused, with the same clear message.
+    right = actions.post_form("/staff/login/second-factor", {"code": pyotp.TOTP(secret).now()})
+    assert right.status_code == 400 and "Too many wrong codes" in right.get_data(as_text=True)
+    assert client.get("/therapist/").status_code == 302
+    db.commit()
+    stored = db.get(User, user.id)
+    db.refresh(stored)
+    assert stored.totp_failures == 5 and stored.totp_locked_until > utcnow()
+    # Fifteen minutes later (moved back in the database) the lock has ended by itself.
+    stored.totp_locked_until = utcnow() - __import__("datetime").timedelta(seconds=1)
+    db.commit()
+    response = actions.post_form("/staff/login/second-factor", {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/therapist/")
+    db.refresh(stored)
+    assert stored.totp_failures == 0 and stored.totp_locked_until is None
+
+
+def test_a_right_code_resets_the_count(db):
+    from rph_pwa.services.accounts import check_totp
+    from rph_pwa.services.errors import InvalidCode, SecondFactorLocked
+
+    user, secret = _staff(db)
+    wrong = _wrong_totp(secret)
+    for _ in range(4):
+        try:
+            check_totp(db, user=user, code=wrong)
+        except SecondFactorLocked:
+            raise AssertionError("four wrong codes must not lock")
+        except InvalidCode:
+            pass
+    check_totp(db, user=user, code=pyotp.TOTP(secret).now())
+    db.refresh(user)
+    assert user.totp_failures == 0
+    db.rollback()

@@ -92,3 +92,32 @@ def test_parallel_guesses_at_a_referral_code_count_at_most_five(app, db, client,
     browser, token = browsers[0]
     assert browser.post("/referral/account/code", data={"code": code, "csrf_token": token}).status_code == 400
     assert browser.get("/me").status_code == 302
+
+
+def test_parallel_wrong_totp_codes_count_at_most_five_and_lock(app, db):
+    import time
+
+    import pyotp
+
+    from rph_pwa.db import utcnow
+    from rph_pwa.models import User
+    from rph_pwa.services.accounts import TOTP_MAX_FAILURES
+    from tests.factories import make_staff
+
+    staff, secret = make_staff(db, teams=[make_team(db)])
+    db.commit()
+    totp = pyotp.TOTP(secret)
+    right = {totp.at(time.time() + drift) for drift in (-30, 0, 30)}
+    wrong = next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in right)
+    url = "/staff/login/second-factor"
+    browsers = _browsers(app, url, {"staff_pending": staff.id, "staff_pending_at": time.time()})
+
+    _guess_together(browsers, url, wrong)
+
+    db.commit()
+    stored = db.get(User, staff.id)
+    db.refresh(stored)
+    assert stored.totp_failures == TOTP_MAX_FAILURES and stored.totp_locked_until > utcnow()
+    browser, token = browsers[0]
+    assert browser.post(url, data={"code": totp.now(), "csrf_token": token}).status_code == 400
+    assert browser.get("/therapist/").status_code == 302
