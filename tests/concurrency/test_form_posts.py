@@ -74,3 +74,41 @@ def test_parallel_posts_of_one_form_store_one_response(app, db, actions, client,
                                                 UrgentFlag.closed_at.is_(None))).all()
     assert len(flags) == (1 if item9 else 0)
     assert (db.get(Episode, episode_id).urgent_since is not None) == bool(item9)
+
+
+def test_item9_on_several_forms_at_once_raises_one_flag(app, db, actions, client):
+    """Four contacts in the next two days, each with its PHQ-9 open, all sent with item 9 above 0
+    at the same moment (five posts each): four responses, one open flag, and no request fails
+    (raising flags used to lock the resident's row after a foreign-key share lock: deadlock)."""
+    request, address, episode_id = _phq9_request(db)
+    episode = db.get(Episode, episode_id)
+    therapist = request.appointment.staff
+    for hours in (30, 36, 42):
+        outcomes.book_contact(db, actor=therapist, episode_id=episode.id, kind="treatment",
+                              starts_at=utcnow() + timedelta(hours=hours), duration_minutes=45, mode="phone",
+                              place=None)
+    db.commit()
+    requests = db.scalars(select(FormRequest).where(FormRequest.episode_id == episode_id,
+                                                    FormRequest.instrument_code == "PHQ-9")).all()
+    assert len(requests) == 4
+    actions.resident_login(address)
+    token = csrf_token(client.get("/me").get_data(as_text=True))
+    data = {**_answers("PHQ-9", 1, item9=1), "csrf_token": token}
+
+    def post(tab, url):
+        return lambda: tab.post(url, data=data)
+
+    calls = [post(same_browser(app, client), f"/me/forms/{r.id}") for r in requests for _ in range(PARALLEL // 4)]
+    results = run_together(calls)
+
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors[:3]
+    assert [r.status_code for r in results] == [200] * len(calls)
+    db.commit()
+    db.expire_all()
+    stored = db.scalars(select(MeasureResponse).where(MeasureResponse.episode_id == episode_id,
+                                                      MeasureResponse.referral_id.is_(None))).all()
+    assert sorted(r.form_request_id for r in stored) == sorted(r.id for r in requests)
+    flags = db.scalars(select(UrgentFlag).where(UrgentFlag.resident_id == stored[0].resident_id,
+                                                UrgentFlag.closed_at.is_(None))).all()
+    assert [(f.reason, f.episode_id) for f in flags] == [("item9", episode_id)]
