@@ -2,6 +2,7 @@
 the signed-in user, the staff idle timeout and error pages."""
 from __future__ import annotations
 
+import re
 import traceback
 from datetime import datetime, timezone
 
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_user)
+    app.before_request(refuse_nul_bytes)
     app.before_request(enforce_staff_idle_timeout)
     app.after_request(security_headers)
     app.context_processor(template_globals)
@@ -81,6 +83,35 @@ def select_locale() -> str:
         return current_user.locale
     chosen = request.cookies.get("lang")
     return chosen if chosen in LANGUAGE_NAMES else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
+def refuse_nul_bytes():
+    """Last line of defence: a NUL byte in the URL path, the query string, a form field or a JSON
+    body answers a clear 400 before any view runs (PostgreSQL cannot store NUL; nobody types it).
+
+    A form post of our own pages (it carries a CSRF token) is left to its form: `forms.BaseForm`
+    refuses every control character with a field error and keeps the rest of what was typed.
+    """
+    form = request.form
+    found = ("\x00" in request.path
+             or any("\x00" in key or any("\x00" in v for v in values) for key, values in request.args.lists())
+             or any("\x00" in key for key in form))
+    if not found and not any(key == "csrf_token" or key.endswith("-csrf_token") for key in form):
+        found = any("\x00" in v for values in form.listvalues() for v in values)
+    if not found and request.is_json:
+        body = request.get_data(cache=True)
+        found = b"\x00" in body or _JSON_NUL.search(body) is not None
+    if not found:
+        return None
+    message = gettext("What was sent holds an invisible control character (NUL), which cannot be stored. "
+                      "Go back, remove it (it may have come with copied text) and try again.")
+    if request.is_json or request.path.startswith("/auth/passkey/"):
+        return {"error": message}, 400
+    return render_template("errors/error.html", code=400, title=gettext("Something in the request was wrong"),
+                           message=message), 400
 
 
 def enforce_staff_idle_timeout():

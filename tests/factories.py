@@ -26,7 +26,7 @@ def make_municipality(session: Session, *, name: str | None = None) -> Municipal
 
 
 def make_team(session: Session, *, municipalities: list[Municipality] | None = None, name: str | None = None) -> Team:
-    team = Team(name=name or unique("Team"), phone="12 34 56 78", inbox_email=f"{unique('inbox')}@example.no",
+    team = Team(name=name or unique("Team"), phone="22 33 44 55", inbox_email=f"{unique('inbox')}@example.no",
                 municipalities=municipalities if municipalities is not None else [make_municipality(session)])
     session.add(team)
     session.flush()

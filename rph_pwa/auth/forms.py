@@ -2,27 +2,27 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
 from ..config import LANGUAGE_NAMES
+from ..forms import BaseForm, PhoneNumber, name_filter
 
 CODE_PATTERN = r"^\s*\d{3}\s?\d{3}\s*$"
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(BaseForm):
     """Create a resident account: where you live, what we may call you, consent."""
 
     municipality = SelectField(_l("Which municipality do you live in?"), coerce=int,
                                validators=[InputRequired(_l("Choose your municipality."))])
-    display_name = StringField(_l("What would you like us to call you? (optional)"),
+    display_name = StringField(_l("What would you like us to call you? (optional)"), filters=[name_filter],
                                validators=[Optional(), Length(max=80, message=_l("Use at most 80 characters."))])
     consent = BooleanField(_l("I have read how my information is stored and protected."),
                            validators=[DataRequired(_l("Please confirm that you have read this."))])
 
 
-class EmailForm(FlaskForm):
+class EmailForm(BaseForm):
     """An e-mail address, for a sign-in code or to add as a fallback."""
 
     email = EmailField(_l("E-mail address"), validators=[
@@ -32,7 +32,7 @@ class EmailForm(FlaskForm):
     ])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(BaseForm):
     """A six-digit code from an e-mail."""
 
     code = StringField(_l("Code from the e-mail"), validators=[
@@ -41,7 +41,7 @@ class CodeForm(FlaskForm):
     ])
 
 
-class StaffLoginForm(FlaskForm):
+class StaffLoginForm(BaseForm):
     """Staff username and password (the first factor)."""
 
     username = StringField(_l("Username"), validators=[DataRequired(_l("Enter your username.")),
@@ -50,7 +50,7 @@ class StaffLoginForm(FlaskForm):
                                                         Length(max=200, message=_l("The password is too long."))])
 
 
-class TotpForm(FlaskForm):
+class TotpForm(BaseForm):
     """A six-digit code from the authenticator app (the second factor)."""
 
     code = StringField(_l("Code from your authenticator app"), validators=[
@@ -59,32 +59,31 @@ class TotpForm(FlaskForm):
     ])
 
 
-class PasskeyNameForm(FlaskForm):
+class PasskeyNameForm(BaseForm):
     """Rename a passkey."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the passkey a name.")),
+    name = StringField(_l("Name"), filters=[name_filter],
+                       validators=[DataRequired(_l("Give the passkey a name.")),
                                               Length(max=60, message=_l("Use at most 60 characters."))])
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(BaseForm):
     """A form with only the CSRF token, for buttons that change something."""
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(BaseForm):
     """The resident's own contact details."""
 
-    display_name = StringField(_l("What would you like us to call you?"),
+    display_name = StringField(_l("What would you like us to call you?"), filters=[name_filter],
                                validators=[Optional(), Length(max=80, message=_l("Use at most 80 characters."))])
     phone = StringField(_l("Phone number"), validators=[
-        Optional(),
-        Regexp(r"^\s*(\+|00)?[\d\s\-]{8,16}\s*$", message=_l("Enter a phone number like 412 34 567 or +47 412 34 567.")),
-    ])
+        Optional(), Length(max=40, message=_l("Use at most %(max)d characters.")), PhoneNumber()])
     contact_note = TextAreaField(_l("How and when may the team contact you?"), validators=[
         Optional(), Length(max=1000, message=_l("Use at most 1000 characters. You have written %(length)s.")),
     ])
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(BaseForm):
     """Choose the interface language."""
 
     lang = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
+from ..forms import BaseForm
 from ..measures.definitions import Instrument, text
 from ..measures.registry import get
 
@@ -24,7 +24,7 @@ class InstrumentView:
     risk_fields: tuple[str, ...]
 
 
-class InstrumentForm(FlaskForm):
+class InstrumentForm(BaseForm):
     """Base class: one radio group per item, plus the functioning question if there is one."""
 
     instrument: Instrument

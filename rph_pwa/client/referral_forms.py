@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (EmailField, IntegerField, RadioField, SelectChoice, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import BaseForm, PhoneNumber, name_filter
+
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
-PHONE_PATTERN = r"^\s*(\+47|0047)?[\s\-]*(\d[\s\-]*){8}$"
 
 
 def _required(message):
@@ -23,7 +23,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class EligibilityForm(FlaskForm):
+class EligibilityForm(BaseForm):
     """Step 1: age, municipality, acute crisis."""
 
     age = IntegerField(_l("How old are you?"), validators=[
@@ -51,7 +51,7 @@ PROBLEMS = [
 ]
 
 
-class TroublesForm(FlaskForm):
+class TroublesForm(BaseForm):
     """Step 2: what troubles you, for how long, goals, earlier help."""
 
     problems = MultiCheckboxField(_l("What troubles you? Choose all that fit."), choices=PROBLEMS,
@@ -69,7 +69,7 @@ class TroublesForm(FlaskForm):
         Optional(), Length(max=1000, message=_l("Use at most %(max)d characters. You have written %(length)d."))])
 
 
-class WorkForm(FlaskForm):
+class WorkForm(BaseForm):
     """Step 3: work, study, sick leave."""
 
     work_status = RadioField(_l("What do you do most of the day?"), choices=[
@@ -95,14 +95,14 @@ class WorkForm(FlaskForm):
             raise ValidationError(_l("Write how many percent you are on sick leave."))
 
 
-class ContactForm(FlaskForm):
+class ContactForm(BaseForm):
     """Step: how the team reaches you, where to meet, GP, language."""
 
-    name = StringField(_l("Your name"), validators=[_required(_l("Write your name.")),
+    name = StringField(_l("Your name"), filters=[name_filter], validators=[_required(_l("Write your name.")),
                                                    Length(max=80, message=_l("Use at most %(max)d characters."))])
     phone = StringField(_l("Mobile number"), validators=[
         _required(_l("Write your mobile number.")),
-        Regexp(PHONE_PATTERN, message=_l("Write an 8-digit Norwegian number, for example 412 34 567."))])
+        Length(max=40, message=_l("Use at most %(max)d characters.")), PhoneNumber()])
     email = EmailField(_l("E-mail (optional, used if you lose your phone)"), validators=[
         Optional(), Length(max=254, message=_l("The address is too long.")),
         Email(_l("Enter an e-mail address like name@example.no."), check_deliverability=False)])
@@ -115,7 +115,7 @@ class ContactForm(FlaskForm):
     meeting_municipality = SelectField(_l("Where would you prefer to meet?"), coerce=int)
     gp_consent = RadioField(_l("May we tell your GP that you have been in contact with us, after the first conversation?"),
                             choices=YES_NO, validators=[_required(_l("Choose yes or no."))])
-    gp_name = StringField(_l("Your GP's name (optional)"), validators=[
+    gp_name = StringField(_l("Your GP's name (optional)"), filters=[name_filter], validators=[
         Optional(), Length(max=100, message=_l("Use at most %(max)d characters."))])
     interpreter = RadioField(_l("Do you need an interpreter?"), choices=YES_NO,
                              validators=[_required(_l("Choose yes or no."))])
@@ -127,5 +127,5 @@ class ContactForm(FlaskForm):
     ], validators=[_required(_l("Choose an answer, or 'I prefer not to say'."))])
 
 
-class EmptyReferralForm(FlaskForm):
+class EmptyReferralForm(BaseForm):
     """CSRF only (submit, start over)."""

@@ -9,12 +9,12 @@ from typing import Any
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, StringField, TelField, TextAreaField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms import FieldList, FormField, StringField, TelField, TextAreaField
+from wtforms.validators import Length, Optional
 
+from ..forms import BaseForm, BaseSubForm, PhoneNumber, name_filter
 from ..services.safety_plans import (CONTACT_PARTS, MAX_NAME, MAX_ROWS, MAX_TEXT, PART_ORDER, TEXT_PARTS,
-                                     PlanContent, PlanView, normalise_phone, tel_href)
+                                     PlanContent, PlanView, tel_href)
 
 #: Heading and hint of each part (the same words on the plan, the form and the printout).
 PARTS: dict[str, tuple[Any, Any]] = {
@@ -63,22 +63,13 @@ class BoundedFieldList(FieldList):
                     yield int(index)
 
 
-class ContactRowForm(Form):
+class ContactRowForm(BaseSubForm):
     """One name and phone number. A blank row is ignored; a number needs a name."""
 
-    name = StringField(_l("Name"), filters=[_clean],
+    name = StringField(_l("Name"), filters=[_clean, name_filter],
                        validators=[Optional(), Length(max=MAX_NAME, message=_TOO_LONG)])
-    phone = TelField(_l("Phone"), filters=[_clean], validators=[Optional()])
-
-    def validate_phone(self, field: TelField) -> None:
-        """Accept Norwegian forms and store the display form; anything else is explained."""
-        if not field.data:
-            return
-        try:
-            field.data = normalise_phone(field.data)
-        except ValueError:
-            raise ValidationError(_l("Write the number with digits only, like 412 34 567, +47 412 34 567 "
-                                     "or a service number like 113.")) from None
+    #: Norwegian numbers, numbers abroad with +CC and service numbers (113, 116 117), in display form.
+    phone = TelField(_l("Phone"), filters=[_clean], validators=[Optional(), PhoneNumber(service_numbers=True)])
 
     def validate(self, extra_validators=None) -> bool:
         """A number needs a name (checked here: `Optional()` ends the name's own checks when empty)."""
@@ -101,7 +92,7 @@ def _contact_part(name: str) -> BoundedFieldList:
                             max_entries=MAX_ROWS)
 
 
-class SafetyPlanForm(FlaskForm):
+class SafetyPlanForm(BaseForm):
     """Every part of the plan: a text area per text part, 8 name + phone rows per contact list."""
 
     warning_signs = _text_part("warning_signs")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import unquote
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -78,10 +79,18 @@ def set_language():
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths, so the language switch cannot be an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for(".index")
+    """Only a same-site path, so the language switch cannot be an open redirect (or a 500).
+
+    The path must start with one "/" (not "//" or "/\\", which browsers read as another host)
+    and hold no backslash, control character or whitespace, also once percent-decoded: browsers
+    drop tabs and newlines from URLs, so "/\\t/evil.example" would become "//evil.example".
+    """
+    if not target or not target.startswith("/") or len(target) > 2000:
+        return url_for(".index")
+    for text in (target, unquote(target)):
+        if text.startswith(("//", "/\\")) or "\\" in text or any(c.isspace() or not c.isprintable() for c in text):
+            return url_for(".index")
+    return target
 
 
 @bp.route("/healthz")

@@ -13,6 +13,7 @@ from ..crypto import FieldCrypto
 from ..db import utcnow
 from ..models import Municipality, Role, Team, TeamMembership, User, team_municipality
 from .errors import Conflict, InvalidCode, NotFound, SecondFactorLocked
+from .text_input import clean_name
 
 #: Wrong TOTP codes in a row before the code check locks, and for how long it stays locked.
 TOTP_MAX_FAILURES = 5
@@ -61,7 +62,7 @@ def create_resident(
         role=Role.RESIDENT.value,
         home_municipality_id=municipality.id,
         team_id=team.id if team else None,
-        display_name=display_name or None,
+        display_name=clean_name(display_name) or None,
         locale=locale,
     )
     if user_handle is not None:
@@ -93,7 +94,7 @@ def create_staff(
         username=username,
         password_hash=hash_password(password),
         totp_secret=secret,
-        display_name=display_name,
+        display_name=clean_name(display_name),
     )
     if email and crypto is not None:
         set_email(user, email, crypto)

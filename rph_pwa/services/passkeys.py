@@ -34,6 +34,7 @@ from webauthn.helpers.structs import (
 from ..db import utcnow
 from ..models import Passkey, User, WebAuthnChallenge
 from ..models.people import new_user_handle
+from . import text_input
 from .errors import NotFound, PasskeyError
 
 CHALLENGE_LIFETIME = timedelta(minutes=5)
@@ -238,8 +239,9 @@ def list_passkeys(session: Session, *, user: User) -> list[Passkey]:
 
 
 def clean_name(name: str) -> str:
-    """A trimmed, bounded passkey name; empty becomes a neutral default."""
-    name = " ".join((name or "").split())[:MAX_NAME_LENGTH]
+    """A trimmed, bounded passkey name without control, bidi or zero-width characters; empty becomes
+    a neutral default (the name arrives as JSON, outside a form)."""
+    name = text_input.clean_name(text_input.without_control_characters(name or ""))[:MAX_NAME_LENGTH]
     return name or "Passkey"
 
 

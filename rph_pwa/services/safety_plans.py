@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import SafetyPlan, SafetyPlanVersion, Team, User
-from . import audit
+from . import audit, phones
 from .access import resident_for_staff
 from .errors import NotFound
 
@@ -128,44 +128,29 @@ _SEPARATORS = re.compile(r"[\s\-.()\u00a0]")
 
 
 def normalise_phone(text: str) -> str:
-    """A phone number in display form, or ValueError.
+    """A phone number in display form, or ValueError (`services.phones.PhoneNumberError`).
 
     Accepts Norwegian numbers with or without +47/0047 (`+47 412 34 567`, `41234567`,
-    `412 34 567`), short service numbers (`113`, `116 117`, `1881`, `02800`) and, for family
-    abroad, other international numbers (`+46 70 123 45 67`). Returns `412 34 567` for mobile
-    and 8xx numbers, `22 40 00 40` for other 8-digit numbers, `116 117` for six-digit service
-    numbers, shorter service numbers as digits, and `+<digits>` for other countries.
+    `412 34 567`), short service numbers (`113`, `116 117`, `1881`) and, for family abroad,
+    numbers with their country code (`+46 70 123 45 67`). Returns `412 34 567` for mobile and
+    8xx numbers, `22 40 00 40` for other 8-digit numbers, `116 117` for six-digit service
+    numbers, shorter service numbers as digits, and `+46701234567` for other countries.
     """
-    compact = _SEPARATORS.sub("", text or "")
-    if not compact:
-        raise ValueError("The phone number is empty.")
-    international = compact.startswith("+") or compact.startswith("00")
-    digits = compact[1:] if compact.startswith("+") else compact[2:] if compact.startswith("00") else compact
-    if not (digits.isascii() and digits.isdigit()):
-        raise ValueError("A phone number may hold only digits, spaces and a leading +.")
-    if international:
-        if digits.startswith("47"):
-            digits = digits[2:]
-            if len(digits) != 8:
-                raise ValueError("A Norwegian number after +47 has 8 digits.")
-        elif 8 <= len(digits) <= 15:
-            return "+" + digits
-        else:
-            raise ValueError("An international number has 8 to 15 digits after the +.")
-    if len(digits) == 8 and digits[0] != "0":
-        if digits[0] in "489":  # mobile and 8xx service numbers: 412 34 567, 800 12 345
-            return f"{digits[:3]} {digits[3:5]} {digits[5:]}"
-        return f"{digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}"
-    if len(digits) == 6 and digits.startswith("1"):  # 116 117, 116 123, 116 111
-        return f"{digits[:3]} {digits[3:]}"
-    if 3 <= len(digits) <= 5 and digits[0] in "01":  # 113, 1881, 02800
-        return digits
-    raise ValueError("Use a Norwegian number with 8 digits, such as 412 34 567, or a service number such as 113.")
+    return phones.normalise_phone(text, service_numbers=True)
 
 
 def tel_href(number: str) -> str:
-    """A `tel:` link for a number: `tel:+4741234567` for 8-digit numbers, `tel:113` for short ones."""
-    display = normalise_phone(number)
+    """A `tel:` link for a number: `tel:+4741234567` for 8-digit numbers, `tel:113` for short ones.
+
+    A number saved before numbers were checked against the numbering plan (8 digits not in use)
+    still gets its link, so a saved plan never loses one; new input is checked strictly.
+    """
+    try:
+        display = normalise_phone(number)
+    except ValueError:
+        display = _SEPARATORS.sub("", number or "")
+        if not (display.isascii() and display.isdigit() and len(display) == 8 and display[0] != "0"):
+            raise
     digits = display.replace(" ", "")
     if digits.startswith("+"):
         return "tel:" + digits

@@ -2,29 +2,20 @@
 discharge. Validators check shape only; the outcome services check access and the rest."""
 from __future__ import annotations
 
-import re
-
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TimeField
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional
 
+from ..forms import BaseForm
 from .forms import MEETING_MODES, _choices, _length, _sensible_year
 from .presenters import CHOICES, CONTACT_KINDS, CONTACT_STATUSES
 
 #: What the per-contact buttons set (a booked contact is never set back to booked by hand).
 ATTENDANCE_CHOICES = ("attended", "no_show", "cancelled")
 MIN_MINUTES, MAX_MINUTES = 15, 240
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _printable(_form, field) -> None:
-    """No control characters (PostgreSQL refuses NUL in text; nobody types them on purpose)."""
-    if field.data and _CONTROL.search(field.data):
-        raise ValidationError(_l("Remove the special characters."))
-
-
-class BookContactForm(FlaskForm):
+class BookContactForm(BaseForm):
     """Book a contact in the episode (local Norwegian time)."""
 
     day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), _sensible_year])
@@ -36,18 +27,18 @@ class BookContactForm(FlaskForm):
                        validators=[InputRequired(_l("Choose the kind of contact."))])
     mode = SelectField(_l("How"), choices=_choices(MEETING_MODES),
                        validators=[InputRequired(_l("Choose how you will meet."))])
-    place = StringField(_l("Place (optional)"), validators=[Optional(), _length(200), _printable])
+    place = StringField(_l("Place (optional)"), validators=[Optional(), _length(200)])
     is_last = BooleanField(_l("This is the planned last contact"))
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(BaseForm):
     """Mark one contact attended, not attended or cancelled (one button per choice)."""
 
     status = SelectField(_l("Attendance"), choices=_choices({s: CONTACT_STATUSES[s] for s in ATTENDANCE_CHOICES}),
                          validators=[InputRequired(_l("Choose attended, did not attend or cancelled."))])
 
 
-class DischargeForm(FlaskForm):
+class DischargeForm(BaseForm):
     """End the episode with work and sick leave at the end (the same keys as the referral's work step)."""
 
     work_status_end = RadioField(_l("Work status at the end"), choices=_choices(CHOICES["work_status"]),

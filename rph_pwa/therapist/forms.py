@@ -7,11 +7,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, SelectChoice, SelectField, SelectMultipleField, StringField,
                      TextAreaField, TimeField, URLField)
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import BaseForm, PhoneNumber, name_filter
 
 #: Choice labels, keyed by the stable values the services store.
 CONTACT_METHODS = {"phone": _l("Phone"), "sms": _l("Text message (SMS)"), "letter": _l("Letter"),
@@ -57,7 +58,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class BookAssessmentForm(FlaskForm):
+class BookAssessmentForm(BaseForm):
     """Book the information and assessment conversation (local Norwegian time)."""
 
     day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), _sensible_year])
@@ -67,7 +68,7 @@ class BookAssessmentForm(FlaskForm):
     place = StringField(_l("Place (optional)"), validators=[Optional(), _length(200)])
 
 
-class ContactAttemptForm(FlaskForm):
+class ContactAttemptForm(BaseForm):
     """One try to reach the person."""
 
     method = SelectField(_l("How"), choices=_choices(CONTACT_METHODS),
@@ -77,7 +78,7 @@ class ContactAttemptForm(FlaskForm):
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), _length(1000)])
 
 
-class IntakeChecklistForm(FlaskForm):
+class IntakeChecklistForm(BaseForm):
     """The team's intake checklist (handbook ch. 3.1)."""
 
     goals = BooleanField(_l("Goals"))
@@ -88,14 +89,14 @@ class IntakeChecklistForm(FlaskForm):
     notes = TextAreaField(_l("Notes (optional)"), validators=[Optional(), _length(4000)])
 
 
-class OfferingsForm(FlaskForm):
+class OfferingsForm(BaseForm):
     """The offerings agreed together with the person (one or several)."""
 
     offerings = MultiCheckboxField(_l("Agreed offerings"), choices=_choices(OFFERING_LABELS),
                                    validators=[DataRequired(_l("Choose at least one offering."))])
 
 
-class FirstTreatmentForm(FlaskForm):
+class FirstTreatmentForm(BaseForm):
     """The date of the first treatment contact."""
 
     day = DateField(_l("Date of first treatment"),
@@ -107,7 +108,7 @@ class FirstTreatmentForm(FlaskForm):
             raise ValidationError(_l("The date cannot be in the future."))
 
 
-class GuideOnwardForm(FlaskForm):
+class GuideOnwardForm(BaseForm):
     """Close the referral kindly, with where to go instead."""
 
     service = SelectField(_l("Where to go instead"), coerce=int, validate_choice=True)
@@ -115,20 +116,21 @@ class GuideOnwardForm(FlaskForm):
                             validators=[DataRequired(_l("Write a message to the person.")), _length(3000)])
 
 
-class OnwardServiceForm(FlaskForm):
+class OnwardServiceForm(BaseForm):
     """An entry in the team's directory of onward services."""
 
     team = SelectField(_l("Team"), coerce=int, validate_choice=True)
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the name of the service.")), _length(120)])
+    name = StringField(_l("Name"), filters=[name_filter],
+                       validators=[DataRequired(_l("Enter the name of the service.")), _length(120)])
     description = TextAreaField(_l("What they offer and who they are for (optional)"),
                                 validators=[Optional(), _length(500)])
-    phone = StringField(_l("Phone (optional)"), validators=[Optional(), _length(30)])
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), _length(30), PhoneNumber(service_numbers=True)])
     url = URLField(_l("Web address (optional)"), validators=[
         Optional(), _length(300),
         _web_link, URL(message=_l("Enter a web address like https://example.no."))])
 
 
-class ReachForm(FlaskForm):
+class ReachForm(BaseForm):
     """The period of the reach statistics (read from the query string, so no CSRF token)."""
 
     class Meta:

@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, Optional as OptionalValue, ValidationError
 
 from ..db import get_session, parse_id
+from ..forms import BaseForm
 from ..services import statistics as svc
 from ..services.access import CLINICAL_ROLES
 from ..services.errors import NotFound
@@ -65,7 +65,7 @@ def _sensible_year_number(_form, field) -> None:
         raise ValidationError(_l("Enter a year between 2000 and 2100."))
 
 
-class ReportForm(FlaskForm):
+class ReportForm(BaseForm):
     """The year and municipality of the printable yearly report (query string)."""
 
     class Meta:

@@ -16,9 +16,9 @@ from wtforms import RadioField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
 from ..db import get_session
+from ..forms import BaseForm
 from ..services import urgent_flags
 from ..services.errors import Conflict, NotFound
-from .episode_forms import _printable
 from .forms import _choices, _length
 from .presenters import URGENT_REASONS
 
@@ -35,19 +35,19 @@ ACTION_LABELS = {
 COUNTED_ENDPOINTS = ("therapist.index", "therapist.triage")
 
 
-class FlagActionForm(FlaskForm):
+class FlagActionForm(BaseForm):
     """One thing done about an urgent flag, with an optional note."""
 
     kind = RadioField(_l("What was done"), choices=_choices(ACTION_LABELS),
                       validators=[InputRequired(_l("Choose what was done."))])
-    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), _length(1000), _printable])
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), _length(1000)])
 
 
-class CloseFlagForm(FlaskForm):
+class CloseFlagForm(BaseForm):
     """Close an urgent flag: the note is required, so a flag never goes down silently."""
 
     note = TextAreaField(_l("Why the flag can be closed"), validators=[
-        DataRequired(_l("Write what was done and why the flag can be closed.")), _length(2000), _printable])
+        DataRequired(_l("Write what was done and why the flag can be closed.")), _length(2000)])
 
 
 def register(bp: Blueprint) -> None:

@@ -118,7 +118,7 @@ def test_a_new_plan_starts_with_the_team_and_crisis_numbers_as_one_tap_links(db,
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     professionals = section(page, "part-professionals")
-    for href in ("tel:+4712345678", "tel:116117", "tel:113", "tel:116123", "tel:+4722400040"):
+    for href in ("tel:+4722334455", "tel:116117", "tel:113", "tel:116123", "tel:+4722400040"):
         assert f'href="{href}"' in professionals
     assert 'href="tel:113"' in section(page, "part-danger")  # always on the plan, whatever was written
     assert team.name in page and "Fastlege" in page

@@ -452,7 +452,7 @@ def test_episode_page_query_count_does_not_grow_with_the_history(db, actions, cl
     ({"day": "2027-01-10", "time": "10:00", "duration": "45", "kind": "treatment", "mode": "carrier-pigeon",
       "place": "Taket"}, "Not a valid choice", "Taket"),
     ({"day": "2027-01-10", "time": "10:00", "duration": "45", "kind": "treatment", "mode": "office",
-      "place": "Rom\x001"}, "Remove the special characters.", None),
+      "place": "Rom\x001"}, "invisible control character", "Rom\ufffd1"),
     ({"day": "2027-01-10", "time": "10:00", "duration": "45", "kind": "treatment", "mode": "office",
       "place": "x" * 201}, "Use at most 200 characters.", "x" * 201),
     ({}, "Enter the date.", None),

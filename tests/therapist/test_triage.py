@@ -334,10 +334,10 @@ def test_directory_add_edit_delete(db, actions, client):
     _login(db, actions, team)
     response = _post(client, "/therapist/directory", "service",
                      {"team": str(team.id), "name": "Frisklivssentralen", "description": "Fysisk aktivitet",
-                      "phone": "12 34 56 78", "url": "https://frisklivssentralen.example.no"})
+                      "phone": "22 33 44 55", "url": "https://frisklivssentralen.example.no"})
     assert response.status_code == 302
     [entry] = _entries(db, team)
-    assert (entry.name, entry.phone) == ("Frisklivssentralen", "12 34 56 78")
+    assert (entry.name, entry.phone) == ("Frisklivssentralen", "22 33 44 55")
     assert "Frisklivssentralen" in client.get("/therapist/directory").get_data(as_text=True)
 
     edit = f"/therapist/directory/{entry.id}"

@@ -1,0 +1,137 @@
+"""What every form of the app shares: control characters are refused once, for every field; name
+and phone fields are cleaned the same way everywhere.
+
+Every form subclasses `BaseForm` (nested row forms subclass `BaseSubForm`), so a field holding
+NUL, ESC, DEL or any other control character gets a clear error instead of reaching the database
+(PostgreSQL cannot store NUL), and the rest of what was typed stays on the page.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, Form, FormField
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.validators import ValidationError
+from wtforms.widgets import TextArea
+
+from .services.phones import PhoneNumberError, normalise_phone
+from .services.text_input import clean_name, has_control_characters, mark_control_characters
+
+CONTROL_CHARACTER_MESSAGE = _l("This field holds an invisible control character (shown as \ufffd). "
+                               "Remove it and send again.")
+
+PHONE_MESSAGES = {
+    "characters": _l("Write the number with digits only, like 412 34 567."),
+    "country_code": _l("Write the country code straight after +, without 00: for example +47 412 34 567."),
+    "invalid": _l("This is not a phone number in use. Write a Norwegian number like 412 34 567, or a number "
+                  "abroad with its country code, like +46 70 123 45 67."),
+}
+SERVICE_PHONE_MESSAGES = {
+    **PHONE_MESSAGES,
+    "invalid": _l("This is not a phone number in use. Write a number like 412 34 567, a number abroad with its "
+                  "country code, like +46 70 123 45 67, or a service number like 113."),
+}
+
+
+def name_filter(value):
+    """WTForms filter for names: no bidi overrides or zero-width characters, blanks trimmed."""
+    return clean_name(value) if isinstance(value, str) else value
+
+
+class PhoneNumber:
+    """Validator: a phone number (Norwegian, or abroad with +CC), stored in one form (`services.phones`).
+
+    Use after `Optional()` or a required check. With `service_numbers`, short numbers such as
+    113 and 116 117 are valid too (the safety plan, the onward directory).
+    """
+
+    def __init__(self, *, service_numbers: bool = False) -> None:
+        self.service_numbers = service_numbers
+        self.messages = SERVICE_PHONE_MESSAGES if service_numbers else PHONE_MESSAGES
+
+    def __call__(self, form, field) -> None:
+        if not field.data:
+            return
+        try:
+            field.data = normalise_phone(field.data, service_numbers=self.service_numbers)
+        except PhoneNumberError as error:
+            raise ValidationError(self.messages.get(error.reason, self.messages["invalid"])) from None
+
+
+def _leaf_fields(form: Form) -> Iterator[Field]:
+    """Every field that holds typed values, also inside FormField and FieldList."""
+    for field in form:
+        yield from _leaves(field)
+
+
+def _leaves(field: Field) -> Iterator[Field]:
+    if isinstance(field, CSRFTokenField):
+        return  # a bad token is the CSRF check's business
+    if isinstance(field, FormField):
+        yield from _leaf_fields(field.form)
+    elif isinstance(field, FieldList):
+        for entry in field.entries:
+            yield from _leaves(entry)
+    else:
+        yield field
+
+
+def _holds_control_characters(field: Field) -> bool:
+    multiline = isinstance(field.widget, TextArea)
+    values = field.raw_data if field.raw_data else [field.data]
+    return any(isinstance(v, str) and has_control_characters(v, multiline=multiline) for v in values)
+
+
+def _mark(field: Field) -> None:
+    """Show each control character as U+FFFD and keep everything else that was typed."""
+    multiline = isinstance(field.widget, TextArea)
+    if field.raw_data:
+        field.raw_data = [mark_control_characters(v, multiline=multiline) if isinstance(v, str) else v
+                          for v in field.raw_data]
+    if isinstance(field.data, str):
+        # As typed, not as filtered: a filter may have trimmed the character away (NEL is a blank).
+        typed = field.raw_data[0] if len(field.raw_data or ()) == 1 and isinstance(field.raw_data[0], str) else None
+        field.data = typed if typed is not None else mark_control_characters(field.data, multiline=multiline)
+
+
+def refuse_control_characters(form: Form, validate) -> bool:
+    """Run `validate()` and give every field holding a control character that one error instead."""
+    flagged = [field for field in _leaf_fields(form) if _holds_control_characters(field)]
+    for field in flagged:
+        _mark(field)  # before validation: no validator or filter sees the control character
+    valid = validate()
+    for field in flagged:
+        field.errors = list(field.errors)
+        field.errors[:] = [CONTROL_CHARACTER_MESSAGE]
+    if flagged:
+        _refresh_list_errors(form)
+    return valid and not flagged
+
+
+def _refresh_list_errors(form: Form) -> None:
+    """FieldList keeps a copy of its rows' errors from validation: bring it up to date."""
+    for field in form:
+        if isinstance(field, FormField):
+            _refresh_list_errors(field.form)
+        elif isinstance(field, FieldList):
+            for entry in field.entries:
+                if isinstance(entry, FormField):
+                    _refresh_list_errors(entry.form)
+            rows = [entry.errors for entry in field.entries]
+            field.errors = rows if any(rows) else []
+
+
+class BaseForm(FlaskForm):
+    """The base of every form in the app (see the module docstring)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        return refuse_control_characters(self, lambda: super(BaseForm, self).validate(extra_validators))
+
+
+class BaseSubForm(Form):
+    """The base of forms nested with FormField (no CSRF token of their own)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        return refuse_control_characters(self, lambda: super(BaseSubForm, self).validate(extra_validators))
