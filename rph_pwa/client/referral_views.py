@@ -311,7 +311,8 @@ def account_code():
             sign_in(user, method="email_code")
             session[DRAFT_SESSION_KEY] = key
             return _send_or_ask(user, draft)
-    return render_template("referral/account_code.html", form=form), 400 if form.errors else 200
+    return render_template("referral/account_code.html", form=form,
+                           contact_step=len(STEPS)), 400 if form.errors else 200
 
 
 def _send_or_ask(user, draft):

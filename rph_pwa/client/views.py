@@ -105,9 +105,9 @@ def form(request_id: int):
     submission = outcomes.submit_form(db, resident=current_user, request_id=request_id, answers=values["answers"],
                                       functioning=values["functioning"])
     inbox = current_user.team.inbox_email if current_user.team else None
-    db.commit()
     if submission.created and submission.urgent and inbox:
-        notify_team_urgent(inbox)
+        notify_team_urgent(inbox)  # queued in this transaction: the notice and the answers commit together
+    db.commit()
     if submission.urgent:
         return render_template("client/form_sent_urgent.html")
     flash(_("Thank you. Your answers have been sent to your therapist."), "success")

@@ -26,8 +26,9 @@ def _answers(code: str, value: int, **overrides) -> dict:
     return data
 
 
-def _phq9_request(db) -> tuple[FormRequest, str, int]:
-    """A resident with a contact tomorrow and its open PHQ-9 form; returns (request, address, episode id)."""
+def _phq9_request(db) -> tuple[FormRequest, str, int, str]:
+    """A resident with a contact tomorrow and its open PHQ-9 form; returns (request, the resident's
+    address, episode id, the team's inbox for urgent notices)."""
     team = make_team(db)
     team.inbox_email = email()
     therapist, _ = make_staff(db, teams=[team])
@@ -40,12 +41,12 @@ def _phq9_request(db) -> tuple[FormRequest, str, int]:
     request = db.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id,
                                                    FormRequest.instrument_code == "PHQ-9")).one()
     db.commit()
-    return request, address, referral.episode.id
+    return request, address, referral.episode.id, team.inbox_email
 
 
 @pytest.mark.parametrize("item9", [0, 2], ids=["calm", "item9"])
-def test_parallel_posts_of_one_form_store_one_response(app, db, actions, client, item9):
-    request, address, episode_id = _phq9_request(db)
+def test_parallel_posts_of_one_form_store_one_response(app, db, actions, client, mailbox, item9):
+    request, address, episode_id, inbox = _phq9_request(db)
     actions.resident_login(address)
     url = f"/me/forms/{request.id}"
     token = csrf_token(client.get(url).get_data(as_text=True))
@@ -74,13 +75,14 @@ def test_parallel_posts_of_one_form_store_one_response(app, db, actions, client,
                                                 UrgentFlag.closed_at.is_(None))).all()
     assert len(flags) == (1 if item9 else 0)
     assert (db.get(Episode, episode_id).urgent_since is not None) == bool(item9)
+    assert len(mailbox.to(inbox)) == (1 if item9 else 0)  # one content-free notice to the team
 
 
 def test_item9_on_several_forms_at_once_raises_one_flag(app, db, actions, client):
     """Four contacts in the next two days, each with its PHQ-9 open, all sent with item 9 above 0
     at the same moment (five posts each): four responses, one open flag, and no request fails
     (raising flags used to lock the resident's row after a foreign-key share lock: deadlock)."""
-    request, address, episode_id = _phq9_request(db)
+    request, address, episode_id, _inbox = _phq9_request(db)
     episode = db.get(Episode, episode_id)
     therapist = request.appointment.staff
     for hours in (30, 36, 42):
