@@ -174,7 +174,8 @@ def _demo_contacts(session: Session, *, therapist: User) -> None:
                 answers[8], answers[0] = 0, answers[0] + answers[8]
             result = measures.score(request.instrument_code, answers)
             response = MeasureResponse(resident_id=episode.resident_id, episode_id=episode.id,
-                                       form_request_id=request.id, instrument_code=result.code, instrument_version=str(result.version),
+                                       form_request_id=request.id, instrument_code=result.code,
+                                       instrument_version=str(result.version),
                                        answers=json.dumps(list(result.answers)), functioning=1, total=result.total,
                                        band=result.band, flags=",".join(sorted(result.flags)),
                                        submitted_at=when - timedelta(hours=3))
