@@ -90,6 +90,8 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "rph_session"
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; avoids losing typed text to a stale token
+    #: Flask-WTF's HTTPS check wants a Referer; web.check_request_origin checks Origin (or Referer).
+    WTF_CSRF_SSL_STRICT = False
     HSTS = False
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 

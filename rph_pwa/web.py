@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from flask import Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user, logout_user
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, same_origin
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_user)
+    app.before_request(check_request_origin)
     app.before_request(refuse_nul_bytes)
     app.before_request(enforce_staff_idle_timeout)
     app.after_request(security_headers)
@@ -83,6 +84,28 @@ def select_locale() -> str:
         return current_user.locale
     chosen = request.cookies.get("lang")
     return chosen if chosen in LANGUAGE_NAMES else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+#: Methods that change nothing, so need no origin check.
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
+
+def check_request_origin():
+    """Over HTTPS, a request that changes something must come from our own pages.
+
+    Browsers send `Origin` with every POST, so it is checked first; `Referer` (sent to our own
+    pages under `Referrer-Policy: same-origin`) is the fallback. This replaces Flask-WTF's strict
+    HTTPS check (WTF_CSRF_SSL_STRICT), which wants a Referer and refused every form when none was
+    sent. The CSRF token is checked as well, by CSRFProtect.
+    """
+    if request.method in SAFE_METHODS or not request.is_secure:
+        return None
+    own = f"https://{request.host}/"
+    origin = request.headers.get("Origin")
+    source = origin if origin and origin != "null" else request.referrer
+    if not source or not same_origin(source, own):
+        raise CSRFError("The request did not come from this site.")
+    return None
 
 
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
@@ -139,7 +162,8 @@ def enforce_staff_idle_timeout():
 def security_headers(response):
     """Strict headers on every answer."""
     response.headers["Content-Security-Policy"] = CSP
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Our own pages get the referrer (the HTTPS origin check may use it); other sites get nothing.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
