@@ -80,6 +80,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     #: Limit applied to every sign-in and code endpoint, per client address.
     SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute;60 per hour")
+    #: Limit on posting self-referral steps, per client address (anonymous visitors).
+    REFERRAL_STEP_RATE_LIMIT = os.environ.get("REFERRAL_STEP_RATE_LIMIT", "120 per minute")
 
     STAFF_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("STAFF_IDLE_MINUTES", "30")))
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)

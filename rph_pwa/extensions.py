@@ -43,3 +43,8 @@ limiter = Limiter(key_func=remote_client_key, default_limits=[])
 def signin_limit() -> str:
     """The rate limit for every sign-in and code endpoint (from config, read per request)."""
     return current_app.config["SIGNIN_RATE_LIMIT"]
+
+
+def referral_step_limit() -> str:
+    """The rate limit for posting self-referral steps (from config, read per request)."""
+    return current_app.config["REFERRAL_STEP_RATE_LIMIT"]

@@ -118,6 +118,7 @@ def app_settings(tmp_path_factory, smtp_server, live_port) -> dict:
         WEBAUTHN_RP_ID="localhost",
         WEBAUTHN_ORIGIN=f"http://localhost:{live_port}",
         SIGNIN_RATE_LIMIT="1000 per minute",
+        REFERRAL_STEP_RATE_LIMIT="100000 per minute",
         MAIL_OUTBOX=str(tmp_dir / "outbox"),
     )
 

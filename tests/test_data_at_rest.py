@@ -319,7 +319,7 @@ def test_the_migration_encrypts_existing_rows_and_the_downgrade_decrypts_them(ap
             assert session.scalar(select(Passkey.name).where(Passkey.id == 1)) == "Telefonen til mamma"
             session.close()
 
-            result = runner.invoke(args=["db", "downgrade", "0004_safety"])
+            result = runner.invoke(args=["db", "downgrade", "0005_signin"])
             assert result.exit_code == 0, result.output
             with engine.connect() as connection:
                 back = values(connection)

@@ -15,7 +15,7 @@ from ..auth.forms import CodeForm
 from ..auth.signin import sign_in
 from ..crypto import field_crypto
 from ..db import get_session
-from ..extensions import limiter, signin_limit
+from ..extensions import limiter, referral_step_limit, signin_limit
 from ..models import Municipality, Referral, Team
 from ..services import referrals
 from ..services.errors import InvalidCode
@@ -148,7 +148,7 @@ def restart():
 
 
 @bp.route("/step/<int:number>", methods=["GET", "POST"])
-@limiter.limit("120 per minute", methods=["POST"])
+@limiter.limit(referral_step_limit, methods=["POST"])
 def step(number: int):
     """One step of the flow."""
     if not 1 <= number <= len(STEPS):

@@ -95,7 +95,6 @@ def _dump_draft(data: dict[str, Any]) -> str:
     return text
 
 
-
 def start_draft(session: Session, *, eligibility: dict[str, Any]) -> tuple[ReferralDraft, str]:
     """A new draft holding the (already checked) eligibility answers; returns (draft, key)."""
     key = secrets.token_urlsafe(32)

@@ -3,7 +3,7 @@ reasons, passkey names and appointment places become EncryptedText; existing row
 with the app's field keys (and decrypted again on downgrade)
 
 Revision ID: 0006_health_encrypted
-Revises: 0004_safety
+Revises: 0005_signin
 Create Date: 2026-12-01 12:30:00.000000
 """
 from alembic import op
@@ -12,7 +12,7 @@ from flask import current_app
 
 
 revision = '0006_health_encrypted'
-down_revision = '0004_safety'
+down_revision = '0005_signin'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """mail outbox: requests queue mail, the scheduler process delivers it
 
 Revision ID: 0007_mail_outbox
-Revises: 0004_safety
+Revises: 0006_health_encrypted
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0007_mail_outbox'
-down_revision = '0004_safety'
+down_revision = '0006_health_encrypted'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """one response per form request, one open urgent flag per resident and reason
 
 Revision ID: 0008_form_once
-Revises: 0004_safety
+Revises: 0007_mail_outbox
 Create Date: 2026-12-01 12:30:00.000000
 
 `measure_response.form_request_id` (unique) lets the database refuse a second response to one
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = '0008_form_once'
-down_revision = '0004_safety'
+down_revision = '0007_mail_outbox'
 branch_labels = None
 depends_on = None
 
