@@ -691,7 +691,14 @@ def account_from_draft_code(session: Session, *, draft: ReferralDraft, code: str
         return user
     if user is not None:
         raise InvalidCode("address belongs to staff")
-    user = create_resident(session, municipality_id=int(data["eligibility"]["municipality_id"]), locale=locale)
-    set_email(user, address, crypto)
-    session.flush()
+    try:
+        with session.begin_nested():  # two referrals for one new address at once: the unique hash decides
+            user = create_resident(session, municipality_id=int(data["eligibility"]["municipality_id"]),
+                                   locale=locale)
+            set_email(user, address, crypto)
+            session.flush()
+    except IntegrityError:
+        user = find_by_email(session, address, crypto)
+        if user is None or not user.is_resident:
+            raise InvalidCode("address taken") from None
     return user
