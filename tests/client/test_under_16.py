@@ -68,3 +68,14 @@ def test_adult_in_crisis_with_an_unfinished_first_step_sees_crisis_help(db, clie
     html = response.get_data(as_text=True)
     assert 'id="crisis-panel"' in html and re.search(r'href="tel:113"', html)
     assert 'id="crisis-panel" role="alert" aria-labelledby="crisis-panel-title" hidden' not in html
+
+
+def test_adult_in_crisis_in_an_unserved_municipality_sees_crisis_help_first(db, client):
+    from tests.factories import make_municipality
+
+    lonely = make_municipality(db, name="Utenteam")
+    db.commit()
+    html = post_step(client, 1, {"age": 40, "municipality": lonely.id, "crisis": "yes"}).get_data(as_text=True)
+    panel = _panel_first(html)
+    assert 'href="tel:113"' in panel and 'href="tel:116123"' in panel
+    assert "crisis-panel" in panel and "Utenteam" in html
