@@ -333,3 +333,71 @@ def test_the_migration_encrypts_existing_rows_and_the_downgrade_decrypts_them(ap
             with engine.begin() as connection:
                 connection.execute(text("DROP SCHEMA migration_test CASCADE"))
             engine.dispose()
+
+
+FLAG_ROWS = [
+    # No explicit ids: PostgreSQL's sequence must count these rows for the later inserts.
+    "INSERT INTO urgent_flag (team_id, resident_id, referral_id, episode_id, reason, raised_at) "
+    "VALUES (1, 1, 1, 1, 'item9', '2026-01-01 10:00:00')",
+    "INSERT INTO urgent_flag (team_id, resident_id, referral_id, reason, raised_at, closed_at, closed_by_id, "
+    "closing_note) VALUES (1, 1, 1, 'crisis', '2026-01-01 10:00:00', '2026-01-02 10:00:00', 2, :note)",
+]
+
+
+def test_the_flag_reason_migration_encrypts_reasons_and_keeps_one_open_flag_per_reason(app):
+    """0009: `urgent_flag.reason` is encrypted; the open flag gets its keyed `open_key`, the
+    closed one none; raising the same reason again reuses the open flag; downgrade restores."""
+    from sqlalchemy import text
+
+    from rph_pwa import create_app
+    from rph_pwa.config import TestConfig
+    from rph_pwa.db import get_session
+    from rph_pwa.services import urgent_flags
+
+    url = _migration_url(app)
+    other = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=url, FIELD_KEYS=app.config["FIELD_KEYS"],
+                       LOOKUP_KEY=app.config["LOOKUP_KEY"])
+    crypto = other.extensions["rph_crypto"]
+    try:
+        with other.app_context():
+            runner = other.test_cli_runner()
+            assert runner.invoke(args=["db", "upgrade", "0004_safety"]).exit_code == 0
+            engine = other.extensions["rph_db"].engine
+            with engine.begin() as connection:
+                for statement in OLD_ROWS:
+                    blobs = {f"b{i}": bytes([i]) for i in range(1, 5) if f":b{i}" in statement}
+                    connection.execute(text(statement), blobs)
+            result = runner.invoke(args=["db", "upgrade", "0008_form_once"])
+            assert result.exit_code == 0, result.output
+            with engine.begin() as connection:
+                for statement in FLAG_ROWS:
+                    connection.execute(text(statement), {"note": crypto.encrypt("Ringt, trygg")}
+                                       if ":note" in statement else {})
+            result = runner.invoke(args=["db", "upgrade", "0009_flag_reason_encrypted"])
+            assert result.exit_code == 0, result.output
+            with engine.connect() as connection:
+                rows = connection.execute(text("SELECT id, reason, open_key FROM urgent_flag ORDER BY id")).all()
+            assert [crypto.decrypt(r.reason) for r in rows] == ["item9", "crisis"]
+            assert all(r.reason not in ("item9", "crisis") for r in rows)
+            assert rows[0].open_key == crypto.lookup_hash("urgent_flag:1:item9") and rows[1].open_key is None
+
+            session = get_session()
+            again = urgent_flags.raise_flag(session, resident_id=1, team_id=1, reason="item9", episode_id=1)
+            crisis = urgent_flags.raise_flag(session, resident_id=1, team_id=1, reason="crisis", referral_id=1)
+            session.commit()
+            assert again.id == rows[0].id and crisis.id not in (rows[0].id, rows[1].id)
+            session.close()
+
+            result = runner.invoke(args=["db", "downgrade", "0008_form_once"])
+            assert result.exit_code == 0, result.output
+            with engine.connect() as connection:
+                reasons = connection.execute(text("SELECT reason FROM urgent_flag ORDER BY id")).scalars().all()
+            assert reasons == ["item9", "crisis", "crisis"]
+    finally:
+        other.extensions["rph_db"].engine.dispose()
+        if not url.startswith("sqlite"):
+            from sqlalchemy import create_engine
+            engine = create_engine(app.config["SQLALCHEMY_DATABASE_URL"])
+            with engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA migration_test CASCADE"))
+            engine.dispose()

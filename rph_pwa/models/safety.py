@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..crypto import EncryptedText
+from ..crypto import EncryptedText, field_crypto
 from ..db import Base, UTCDateTime, utcnow
 from .people import User
 
@@ -56,12 +56,9 @@ class UrgentFlag(Base):
 
     __tablename__ = "urgent_flag"
     __table_args__ = (
-        CheckConstraint(f"reason IN {FLAG_REASONS!r}", name="reason_known"),
         CheckConstraint("(closed_at IS NULL) = (closing_note IS NULL)", name="closed_with_note"),
+        CheckConstraint("(closed_at IS NULL) = (open_key IS NOT NULL)", name="open_key_while_open"),
         Index("ix_urgent_flag_team_open", "team_id", "closed_at"),
-        # One open flag per resident and reason: parallel raises reuse it (see raise_flag).
-        Index("uq_urgent_flag_open_reason", "resident_id", "reason", unique=True,
-              sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,7 +66,12 @@ class UrgentFlag(Base):
     resident_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     referral_id: Mapped[Optional[int]] = mapped_column(ForeignKey("referral.id"))
     episode_id: Mapped[Optional[int]] = mapped_column(ForeignKey("episode.id"))
-    reason: Mapped[str] = mapped_column(String(10))
+    #: "item9" or "crisis" (encrypted: that a person answered item 9 above 0 is health data).
+    reason: Mapped[str] = mapped_column(EncryptedText)
+    #: While the flag is open, a keyed hash of resident and reason (NULL once closed). Unique, so
+    #: a resident has one open flag per reason and parallel raises reuse it (see raise_flag),
+    #: without the reason in clear. Set by the model itself (`_set_open_key`).
+    open_key: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
@@ -97,3 +99,17 @@ class UrgentFlagAction(Base):
 
     flag: Mapped[UrgentFlag] = relationship(back_populates="actions")
     staff: Mapped[User] = relationship()
+
+
+def open_flag_key(resident_id: int, reason: str) -> str:
+    """The `open_key` of a resident's open flag for a reason (a keyed hash: LOOKUP_KEY)."""
+    if reason not in FLAG_REASONS:
+        raise ValueError("unknown reason")
+    return field_crypto().lookup_hash(f"urgent_flag:{resident_id}:{reason}")
+
+
+@event.listens_for(UrgentFlag, "before_insert")
+@event.listens_for(UrgentFlag, "before_update")
+def _set_open_key(_mapper, _connection, flag: UrgentFlag) -> None:
+    """Keep `open_key` in step with the flag: set while open, cleared when closed."""
+    flag.open_key = open_flag_key(flag.resident_id, flag.reason) if flag.closed_at is None else None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from ..db import utcnow
 from ..models import AuditEvent, Episode, UrgentFlag, UrgentFlagAction, User
-from ..models.safety import FLAG_ACTIONS, FLAG_REASONS
+from ..models.safety import FLAG_ACTIONS, FLAG_REASONS, open_flag_key
 from . import audit
 from .access import CLINICAL_ROLES, staff_team_ids
 from .errors import Conflict, NotFound
@@ -116,8 +116,8 @@ def raise_flag(session: Session, *, resident_id: int, team_id: int, reason: str,
     flag = _open_flag(session, resident_id=resident_id, reason=reason)
     if flag is None:
         # No lock on the resident's row (two raises that both held a foreign-key share lock on it
-        # and then asked for the row deadlocked): the partial unique index `uq_urgent_flag_open_reason`
-        # lets one insert win; a parallel raise waits for it, fails, and reuses the winner's flag.
+        # and then asked for the row deadlocked): the unique `open_key` (resident and reason, while
+        # open) lets one insert win; a parallel raise waits for it, fails, and reuses the winner's flag.
         new = UrgentFlag(resident_id=resident_id, team_id=team_id, reason=reason, referral_id=referral_id,
                          episode_id=episode_id, raised_at=now)
         try:
@@ -142,8 +142,7 @@ def raise_flag(session: Session, *, resident_id: int, team_id: int, reason: str,
 def _open_flag(session: Session, *, resident_id: int, reason: str) -> UrgentFlag | None:
     return session.scalars(
         select(UrgentFlag)
-        .where(UrgentFlag.resident_id == resident_id, UrgentFlag.reason == reason, UrgentFlag.closed_at.is_(None))
-        .order_by(UrgentFlag.id).limit(1)
+        .where(UrgentFlag.open_key == open_flag_key(resident_id, reason))
     ).first()
 
 
