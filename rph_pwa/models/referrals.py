@@ -14,6 +14,8 @@ from .people import Municipality, Team, User
 REFERRAL_STATUSES = ("new", "in_contact", "assessed", "accepted", "guided_onward", "closed")
 OFFERINGS = ("course", "guided_self_help", "group", "individual")
 CHANNELS = ("app", "phone", "paper")
+#: Why an episode ended, recorded at discharge (H L4989-4993); a coded value kept in clear for statistics.
+END_REASONS = ("completed", "guided_onward", "dropped_out", "declined", "other")
 
 
 class ReferralDraft(Base):
@@ -114,6 +116,9 @@ class Episode(Base):
     """An episode of care: what a referral becomes, with the dates the service reports on."""
 
     __tablename__ = "episode"
+    __table_args__ = (
+        CheckConstraint(f"end_reason IS NULL OR end_reason IN {END_REASONS!r}", name="end_reason_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), unique=True)
@@ -136,6 +141,8 @@ class Episode(Base):
     sick_leave_start: Mapped[Optional[str]] = mapped_column(String(10))
     work_status_end: Mapped[Optional[str]] = mapped_column(String(20))
     sick_leave_end: Mapped[Optional[str]] = mapped_column(String(10))
+    #: Why the episode ended (END_REASONS), set at discharge; coded, in clear for statistics.
+    end_reason: Mapped[Optional[str]] = mapped_column(String(20))
 
     referral: Mapped[Referral] = relationship(back_populates="episode")
 
