@@ -58,18 +58,22 @@ def access_log():
     """Who among the staff has opened your record, and when."""
     rows = audit.events_about(get_session(), resident=current_user)
     return render_template("client/access_log.html", rows=rows,
-                           actions={key: str(label) for key, label in ACCESS_ACTIONS.items()})
+                           actions={key: str(label) for key, label in ACCESS_ACTIONS.items()},
+                           unknown_action=str(ACCESS_ACTION_UNKNOWN))
 
 
-#: What each audited action means, in the resident's words.
+#: What each audited action means, in the resident's words: what the staff member did, no more.
+#: Every event is a staff member opening or changing something; none of them means the team acted on it.
 ACCESS_ACTIONS = {
     "view_resident": _l("Opened your contact details"),
-    "view_referral": _l("Read your referral"),
-    "view_episode": _l("Opened your course of care and your answers"),
-    "view_safety_plan": _l("Read your safety plan"),
-    "edit_safety_plan": _l("Added to your safety plan"),
-    "view_urgent_flag": _l("Followed up that you needed quick contact"),
+    "view_referral": _l("Opened your referral"),
+    "view_episode": _l("Opened your course of care: appointments and your answers to questionnaires"),
+    "view_safety_plan": _l("Opened your safety plan"),
+    "edit_safety_plan": _l("Saved a change to your safety plan"),
+    "view_urgent_flag": _l("Opened the notice that you may need quick contact"),
 }
+#: An action without its own sentence (never a raw code on the resident's page).
+ACCESS_ACTION_UNKNOWN = _l("Opened your information")
 
 
 @bp.route("/me/forms/<int:request_id>", methods=["GET", "POST"])
