@@ -1,5 +1,8 @@
 """The resident's progress in plain words: friendly names for the scales, a sentence per scale,
-and an accessible chart. No severity labels ("moderately severe") are shown to residents."""
+and an accessible chart. No severity labels ("moderately severe") are shown to residents.
+
+Only the latest course of care counts ("since you started this time"). When a score has gone up,
+the page invites the person to tell their therapist and shows where to get help now."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,21 +40,21 @@ class ProgressChart:
 #: naturally, e.g. "Angstskåren din har gått ned fra 14 til 8 siden start").
 SENTENCES = {
     "PHQ-9": {
-        "down": _l("Your low mood score has gone down from %(first)s to %(last)s since the start."),
-        "up": _l("Your low mood score has gone up from %(first)s to %(last)s since the start."),
-        "same": _l("Your low mood score is %(last)s, the same as at the start."),
+        "down": _l("Your low mood score has gone down from %(first)s to %(last)s since you started this time."),
+        "up": _l("Your low mood score has gone up from %(first)s to %(last)s since you started this time."),
+        "same": _l("Your low mood score is %(last)s, the same as when you started this time."),
         "one": _l("Your low mood score is %(last)s. Answer again before your next talk to see how it changes."),
     },
     "GAD-7": {
-        "down": _l("Your anxiety score has gone down from %(first)s to %(last)s since the start."),
-        "up": _l("Your anxiety score has gone up from %(first)s to %(last)s since the start."),
-        "same": _l("Your anxiety score is %(last)s, the same as at the start."),
+        "down": _l("Your anxiety score has gone down from %(first)s to %(last)s since you started this time."),
+        "up": _l("Your anxiety score has gone up from %(first)s to %(last)s since you started this time."),
+        "same": _l("Your anxiety score is %(last)s, the same as when you started this time."),
         "one": _l("Your anxiety score is %(last)s. Answer again before your next talk to see how it changes."),
     },
     "WSAS": {
-        "down": _l("Your daily life and work score has gone down from %(first)s to %(last)s since the start."),
-        "up": _l("Your daily life and work score has gone up from %(first)s to %(last)s since the start."),
-        "same": _l("Your daily life and work score is %(last)s, the same as at the start."),
+        "down": _l("Your daily life and work score has gone down from %(first)s to %(last)s since you started this time."),
+        "up": _l("Your daily life and work score has gone up from %(first)s to %(last)s since you started this time."),
+        "same": _l("Your daily life and work score is %(last)s, the same as when you started this time."),
         "one": _l("Your daily life and work score is %(last)s. Answer again to see how it changes."),
     },
 }
@@ -68,6 +71,18 @@ def sentence(series: Series) -> str:
     else:
         key = "same"
     return str(SENTENCES[series.code][key]) % {"first": series.first, "last": series.last}
+
+
+def has_risen(series: Series) -> bool:
+    """The latest score is higher than the one before it, or than at the start of this course of care."""
+    if len(series.points) < 2:
+        return False
+    return series.last > series.points[-2].total or series.last > series.first
+
+
+def any_risen(series_list: list[Series]) -> bool:
+    """Whether the page should invite the person to tell their therapist (and show help now)."""
+    return any(has_risen(series) for series in series_list)
 
 
 def charts(series_list: list[Series]) -> list[ProgressChart]:

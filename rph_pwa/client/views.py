@@ -1,7 +1,10 @@
 """Resident views: home, own profile, and who has opened my record."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import hashlib
+import hmac
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -10,6 +13,7 @@ from ..auth.forms import ProfileForm
 from ..db import get_session
 from ..services import audit, outcomes
 from ..services.errors import NotFound
+from ..services.progress import resident_episode_progress
 from ..services.residents import ProfileInput, update_profile
 from . import progress as progress_view
 from .instrument_forms import instrument_form
@@ -95,16 +99,14 @@ def form(request_id: int):
         saved = outcomes.form_draft(form_request)
         formdata = MultiDict([(k, v) for k, values in saved.items() for v in values]) if saved else None
         questionnaire = instrument_form(form_request.instrument_code, lang, formdata=formdata)
-        return render_template("client/form.html", form=questionnaire, instrument=questionnaire.instrument_view,
-                               contact_at=form_request.appointment.starts_at)
+        return _form_page(questionnaire, form_request)
     questionnaire = instrument_form(form_request.instrument_code, lang)
     if not questionnaire.validate_on_submit():
         if "csrf_token" not in questionnaire.errors:
             outcomes.save_form_draft(db, request=form_request,
                                      raw={k: v for k, v in request.form.lists() if k != "csrf_token"})
             db.commit()
-        return render_template("client/form.html", form=questionnaire, instrument=questionnaire.instrument_view,
-                               contact_at=form_request.appointment.starts_at), 400
+        return _form_page(questionnaire, form_request), 400
     values = questionnaire.scored_values()
     submission = outcomes.submit_form(db, resident=current_user, request_id=request_id, answers=values["answers"],
                                       functioning=values["functioning"])
@@ -119,11 +121,62 @@ def form(request_id: int):
     return redirect(url_for(".form", request_id=remaining[0].id) if remaining else url_for(".progress"))
 
 
+def _form_page(questionnaire, form_request):
+    return render_template("client/form.html", form=questionnaire, instrument=questionnaire.instrument_view,
+                           contact_at=form_request.appointment.starts_at,
+                           draft_key=_opaque_key("form-draft", current_user.id, form_request.id))
+
+
+def _opaque_key(*parts) -> str:
+    """A key for the browser's storage that names nobody and nothing: an HMAC under the app's secret."""
+    message = ":".join(str(p) for p in parts).encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+@bp.app_context_processor
+def form_draft_owner():
+    """`draft_owner()` in templates: the signed-in resident's opaque key for answers kept on the device.
+    static/js/form-drafts.js restores and sends only drafts carrying this key and removes any other."""
+    def draft_owner() -> str | None:
+        if current_user.is_authenticated and current_user.is_resident:
+            return _opaque_key("form-draft-owner", current_user.id)
+        return None
+    return {"draft_owner": draft_owner}
+
+
+#: Longest value kept of one answer in a draft (answers are option values; this only bounds junk).
+DRAFT_VALUE_MAX = 40
+
+
+@bp.post("/me/forms/<int:request_id>/draft")
+def save_draft(request_id: int):
+    """Keep a partly filled form as the person answers (posted by static/js/form-drafts.js, also
+    with navigator.sendBeacon when the page is left). Only the form's own questions are kept.
+
+    200 saved; 409 the form was sent already; 404 the form is not open (then the draft is moot).
+    """
+    db = get_session()
+    try:
+        form_request = outcomes.form_for_resident(db, resident=current_user, request_id=request_id)
+    except NotFound:
+        return {"status": "closed"}, 404
+    if form_request.response_id is not None:
+        return {"status": "sent"}, 409
+    names = {name for name in instrument_form(form_request.instrument_code, str(get_locale()))._fields
+             if name != "csrf_token"}
+    raw = {key: [v[:DRAFT_VALUE_MAX] for v in values[:4]]
+           for key, values in request.form.lists() if key in names}
+    outcomes.save_form_draft(db, request=form_request, raw=raw)
+    db.commit()
+    return {"status": "saved"}, 200
+
+
 @bp.route("/me/progress")
 def progress():
     """Min fremgang: scores over time as charts, tables and plain sentences."""
-    series = outcomes.resident_progress(get_session(), resident=current_user)
-    return render_template("client/progress.html", charts=progress_view.charts(series))
+    progress = resident_episode_progress(get_session(), resident=current_user)
+    return render_template("client/progress.html", charts=progress_view.charts(progress.series),
+                           started_at=progress.started_at, risen=progress_view.any_risen(progress.series))
 
 
 from . import safety_views; safety_views.register(bp)  # noqa: E402,E702 - adds the safety plan routes to bp
