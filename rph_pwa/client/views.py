@@ -75,6 +75,7 @@ ACCESS_ACTIONS = {
     "view_safety_plan": _l("Opened your safety plan"),
     "edit_safety_plan": _l("Saved a change to your safety plan"),
     "view_urgent_flag": _l("Opened the notice that you may need quick contact"),
+    "register_enquiry": _l("Registered your enquiry by phone or letter"),
 }
 #: An action without its own sentence (never a raw code on the resident's page).
 ACCESS_ACTION_UNKNOWN = _l("Opened your information")
