@@ -27,6 +27,19 @@
   // The template renders an element with [data-signed-out] on the page shown
   // after signing out. Ask the service worker to delete per-user caches so
   // nothing personal is left on a shared device.
+  // Answers to forms kept on this device (static/js/form-drafts.js) go too.
+  if (document.querySelector("[data-signed-out]")) {
+    try {
+      for (var i = window.localStorage.length - 1; i >= 0; i -= 1) {
+        var storedKey = window.localStorage.key(i);
+        if (storedKey && storedKey.indexOf("rph-draft:") === 0) {
+          window.localStorage.removeItem(storedKey);
+        }
+      }
+    } catch (e) {
+      /* no storage: nothing kept */
+    }
+  }
   if (sw && document.querySelector("[data-signed-out]")) {
     var message = { type: "signed-out" };
     if (sw.controller) {
