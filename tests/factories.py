@@ -150,7 +150,9 @@ def make_episode_with_scores(session: Session, *, team: Team, phq9: list[int] = 
                              offerings: str = "", work_start: str | None = None, sick_start: str | None = None,
                              work_end: str | None = None, sick_end: str | None = None,
                              attended_minutes: list[int] = (), cancelled_minutes: list[int] = (),
-                             municipality: Municipality | None = None, staff: User | None = None):
+                             municipality: Municipality | None = None, staff: User | None = None,
+                             end_reason: str | None = None, channel: str = "app",
+                             assessment_minutes: list[int] = (), referral_status: str = "accepted"):
     """A referral and its episode with dates, scored PHQ-9/GAD-7/WSAS responses and appointments.
 
     Dates are local (Oslo) noons, so day counts never depend on the clock: referred
@@ -158,8 +160,8 @@ def make_episode_with_scores(session: Session, *, team: Team, phq9: list[int] = 
     the referral; discharged `discharged_days_ago` days before today. `phq9`, `gad7` and `wsas` are
     totals in time order (response i is given i days after the referral; rows are inserted newest
     first, so ids do not follow time). Appointment i starts i + 1 days after the referral:
-    `attended_minutes` are attended, `cancelled_minutes` cancelled (kind "treatment").
-    Returns the episode.
+    `attended_minutes` are attended, `cancelled_minutes` cancelled (kind "treatment"), then
+    `assessment_minutes` attended assessment conversations. Returns the episode.
     """
     import json
     from datetime import datetime, time, timedelta
@@ -179,7 +181,7 @@ def make_episode_with_scores(session: Session, *, team: Team, phq9: list[int] = 
     referred_day = today - timedelta(days=referred_days_ago)
     referred = noon(referred_day)
     referral = Referral(submission_key=uuid.uuid4().hex, resident_id=resident.id, team_id=team.id,
-                        municipality_id=municipality.id, status="accepted", channel="app", age_band="25-34",
+                        municipality_id=municipality.id, status=referral_status, channel=channel, age_band="25-34",
                         gender="woman", submitted_at=referred, answers=json.dumps(referral_answers()))
     session.add(referral)
     session.flush()
@@ -190,7 +192,7 @@ def make_episode_with_scores(session: Session, *, team: Team, phq9: list[int] = 
                             else noon(referred_day + timedelta(days=first_treatment_days))),
         discharged_at=None if discharged_days_ago is None else noon(today - timedelta(days=discharged_days_ago)),
         offerings=offerings, work_status_start=work_start, sick_leave_start=sick_start, work_status_end=work_end,
-        sick_leave_end=sick_end,
+        sick_leave_end=sick_end, end_reason=end_reason,
     )
     session.add(episode)
     session.flush()
@@ -203,11 +205,13 @@ def make_episode_with_scores(session: Session, *, team: Team, phq9: list[int] = 
             instrument_version=str(result.version), answers=json.dumps(list(result.answers)), total=result.total,
             band=result.band, flags=",".join(sorted(result.flags)), submitted_at=noon(referred_day + timedelta(days=i)),
         ))
-    if attended_minutes or cancelled_minutes:
+    if attended_minutes or cancelled_minutes or assessment_minutes:
         staff = staff or make_staff(session, teams=[team])[0]
-        planned = [("attended", m) for m in attended_minutes] + [("cancelled", m) for m in cancelled_minutes]
-        for i, (status, minutes) in enumerate(planned):
-            session.add(Appointment(episode_id=episode.id, staff_id=staff.id, kind="treatment",
+        planned = ([("attended", "treatment", m) for m in attended_minutes]
+                   + [("cancelled", "treatment", m) for m in cancelled_minutes]
+                   + [("attended", "assessment", m) for m in assessment_minutes])
+        for i, (status, kind, minutes) in enumerate(planned):
+            session.add(Appointment(episode_id=episode.id, staff_id=staff.id, kind=kind,
                                     starts_at=noon(referred_day + timedelta(days=i + 1)), mode="office",
                                     duration_minutes=minutes, status=status))
     session.flush()

@@ -381,6 +381,9 @@ def test_the_flag_reason_migration_encrypts_reasons_and_keeps_one_open_flag_per_
             assert all(r.reason not in ("item9", "crisis") for r in rows)
             assert rows[0].open_key == crypto.lookup_hash("urgent_flag:1:item9") and rows[1].open_key is None
 
+            # The ORM models are those of the newest schema (later migrations add columns).
+            result = runner.invoke(args=["db", "upgrade", "heads"])
+            assert result.exit_code == 0, result.output
             session = get_session()
             again = urgent_flags.raise_flag(session, resident_id=1, team_id=1, reason="item9", episode_id=1)
             crisis = urgent_flags.raise_flag(session, resident_id=1, team_id=1, reason="crisis", referral_id=1)

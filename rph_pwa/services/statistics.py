@@ -20,12 +20,12 @@ from functools import lru_cache
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from .. import measures
 from ..models import Appointment, Episode, MeasureResponse, Municipality, Referral, Team, User, team_municipality
-from ..models.referrals import APPOINTMENT_KINDS, OFFERINGS
+from ..models.referrals import APPOINTMENT_KINDS, CHANNELS, END_REASONS, OFFERINGS
 from .access import CLINICAL_ROLES, staff_team_ids
 from .errors import NotFound
 
@@ -43,6 +43,11 @@ NOT_RECORDED = "not_recorded"
 NO_OFFERING = "none"
 #: An episode needs this many PHQ-9 and GAD-7 responses to have an outcome.
 MIN_SCORED_CONTACTS = 2
+#: ... and this many attended treatment contacts (any kind but the assessment conversation):
+#: someone guided onward after the assessment was never treated, so is not in the recovery rate.
+MIN_TREATMENT_CONTACTS = 2
+#: Appointment kinds that are treatment (everything but the assessment conversation, H L252-253).
+TREATMENT_KINDS = tuple(kind for kind in APPOINTMENT_KINDS if kind != "assessment")
 
 
 @dataclass(frozen=True)
@@ -60,10 +65,11 @@ class Waiting:
 
 @dataclass(frozen=True)
 class Outcomes:
-    """Outcomes of the episodes ended in the period with at least two scored contacts.
+    """Outcomes of the treated episodes ended in the period with at least two scored contacts.
 
-    - `eligible`: episodes ended (discharged) in the period with ≥ 2 PHQ-9 and ≥ 2 GAD-7 responses.
-      Denominator of the PHQ-9/GAD-7 means and of the improvement, reliable recovery and
+    - `eligible`: episodes ended (discharged) in the period with ≥ 2 attended treatment contacts
+      (TREATMENT_KINDS: the assessment conversation does not count) and ≥ 2 PHQ-9 and ≥ 2 GAD-7
+      responses. Denominator of the PHQ-9/GAD-7 means and of the improvement, reliable recovery and
       deterioration percentages.
     - `caseness_start`: eligible episodes that were a case at the first measurement (PHQ-9 ≥ 10 or
       GAD-7 ≥ 8). Denominator of `recovery_pct`, as NHS Talking Therapies counts recovery.
@@ -92,6 +98,30 @@ class Outcomes:
     reliable_improvement_pct: Optional[float]
     reliable_recovery_pct: Optional[float]
     reliable_deterioration_pct: Optional[float]
+    #: Episodes ended in the period with end reason "dropped_out", and that as a per cent of all
+    #: episodes ended in the period (None when none ended).
+    dropped_out: int = 0
+    dropout_pct: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Ended:
+    """Episodes ended in the period: why, and how much treatment they had.
+
+    - `end_reasons`: (reason, episodes) for every key in END_REASONS, then unknown codes, then
+      "not_recorded" (ended before end reasons were recorded). An episode closed by guiding the
+      person onward without a recorded reason counts as "guided_onward".
+    - `contacts_median`: median number of attended treatment contacts (TREATMENT_KINDS, the
+      assessment conversation not counted) per ended episode, 0 included.
+    - `hours_median`: median of the planned minutes of those contacts per ended episode, in hours.
+    - `duration_days_median`: median local calendar days from referral to the end.
+    All medians have one decimal and are over every episode ended in the period (None if none).
+    """
+
+    end_reasons: tuple[tuple[str, int], ...]
+    contacts_median: Optional[float]
+    hours_median: Optional[float]
+    duration_days_median: Optional[float]
 
 
 @dataclass(frozen=True)
@@ -100,7 +130,8 @@ class TeamStatistics:
     one municipality (Referral.municipality_id, the owner municipality for reporting), in the
     period [since, until) of local dates.
 
-    - `referrals_received`: referrals submitted in the period.
+    - `referrals_received`: referrals submitted in the period; `referrals_by_channel` splits them by
+      channel (CHANNELS: "app", "phone", "paper").
     - `episodes_referred`: episodes referred in the period; the set (and total) behind `offerings`,
       `work_status_start` and `sick_leave_start`, and the base of `first_contact`/`first_treatment`.
     - `first_contact`, `first_treatment`: waiting days, see `Waiting` (denominator: episodes
@@ -116,6 +147,7 @@ class TeamStatistics:
     - `work_status_*`, `sick_leave_*`: (coded value, episodes), the known codes first and
       "not_recorded" last.
     - `outcomes`: see `Outcomes`.
+    - `ended`: end reasons and medians of contacts, hours and duration, see `Ended`.
     """
 
     since: date
@@ -139,6 +171,8 @@ class TeamStatistics:
     sick_leave_start: tuple[tuple[str, int], ...]
     work_status_end: tuple[tuple[str, int], ...]
     sick_leave_end: tuple[tuple[str, int], ...]
+    referrals_by_channel: tuple[tuple[str, int], ...] = ()
+    ended: Ended = Ended((), None, None, None)
 
 
 # --- Arithmetic -----------------------------------------------------------------------------------
@@ -153,6 +187,13 @@ def _one_decimal(numerator: float | int | Decimal, denominator: int) -> Optional
 
 def _percent(count: int, denominator: int) -> Optional[float]:
     return _one_decimal(100 * count, denominator)
+
+
+def _median(values: list[int] | list[float], per: int = 1) -> Optional[float]:
+    """The median of `values` divided by `per`, rounded half up to one decimal; None for no values."""
+    if not values:
+        return None
+    return _one_decimal(Decimal(str(pystats.median(values))), per)
 
 
 def _local_midnight(day: date) -> datetime:
@@ -211,12 +252,15 @@ def _resolve_scope(session: Session, *, actor: User, team_id: Optional[int], mun
 
 # --- Figures --------------------------------------------------------------------------------------
 
-def _referrals_received(session: Session, scope: _Scope) -> int:
-    query = select(func.count()).select_from(Referral).where(
-        Referral.team_id.in_(scope.team_ids), scope.within(Referral.submitted_at))
+def _referrals_received(session: Session, scope: _Scope) -> tuple[int, tuple[tuple[str, int], ...]]:
+    """Referrals submitted in the period, in all and by channel (one grouped query)."""
+    query = select(Referral.channel, func.count()).select_from(Referral).where(
+        Referral.team_id.in_(scope.team_ids), scope.within(Referral.submitted_at)).group_by(Referral.channel)
     if scope.municipality_id is not None:
         query = query.where(Referral.municipality_id == scope.municipality_id)
-    return session.scalar(query) or 0
+    counts = Counter({channel: int(n) for channel, n in session.execute(query)})
+    extra = sorted(k for k in counts if k not in CHANNELS)
+    return sum(counts.values()), tuple((key, counts.get(key, 0)) for key in (*CHANNELS, *extra))
 
 
 def _contains_offering(key: str):
@@ -303,6 +347,51 @@ def _work(session: Session, scope: _Scope, *, at_start: bool) -> tuple[tuple[tup
     return _coded_counts(work_counts, WORK_STATUSES), _coded_counts(sick_counts, SICK_LEAVES)
 
 
+@dataclass(frozen=True)
+class _EndedEpisode:
+    referred_at: datetime
+    discharged_at: datetime
+    end_reason: str
+    treatment_contacts: int
+    treatment_minutes: int
+
+
+def _ended_episodes(session: Session, scope: _Scope) -> dict[int, _EndedEpisode]:
+    """{episode id: dates, end reason and attended treatment contacts} for the episodes ended in
+    the period, in one grouped query (an outer join to their attended treatment contacts)."""
+    guided_onward = exists().where(Referral.id == Episode.referral_id, Referral.status == "guided_onward")
+    if scope.municipality_id is not None:
+        # scope.episodes joins Referral itself; the correlated test must use its own alias.
+        onward = aliased(Referral)
+        guided_onward = exists().where(onward.id == Episode.referral_id, onward.status == "guided_onward")
+    reason = case((Episode.end_reason.is_not(None), Episode.end_reason),
+                  (guided_onward, literal("guided_onward")), else_=literal(NOT_RECORDED))
+    rows = session.execute(scope.episodes(
+        select(Episode.id, Episode.referred_at, Episode.discharged_at, reason.label("reason"),
+               func.count(Appointment.id), func.coalesce(func.sum(Appointment.duration_minutes), 0))
+        .select_from(Episode)
+        .outerjoin(Appointment, and_(Appointment.episode_id == Episode.id, Appointment.status == "attended",
+                                     Appointment.kind.in_(TREATMENT_KINDS)))
+        .where(scope.within(Episode.discharged_at))
+        .group_by(Episode.id, Episode.referred_at, Episode.discharged_at, Episode.end_reason, Episode.referral_id)))
+    return {episode_id: _EndedEpisode(referred, discharged, end_reason, int(contacts), int(minutes))
+            for episode_id, referred, discharged, end_reason, contacts, minutes in rows}
+
+
+def _ended(episodes: dict[int, _EndedEpisode]) -> Ended:
+    """End reasons and medians of the episodes ended in the period (no query)."""
+    reasons = Counter(e.end_reason for e in episodes.values())
+    extra = sorted(k for k in reasons if k not in END_REASONS and k != NOT_RECORDED)
+    values = list(episodes.values())
+    return Ended(
+        end_reasons=tuple((key, reasons.get(key, 0)) for key in (*END_REASONS, *extra, NOT_RECORDED)),
+        contacts_median=_median([e.treatment_contacts for e in values]),
+        hours_median=_median([e.treatment_minutes for e in values], 60),
+        duration_days_median=_median([(_local_day(e.discharged_at) - _local_day(e.referred_at)).days
+                                      for e in values]),
+    )
+
+
 def _first_and_last_scores(session: Session, scope: _Scope) -> dict[int, dict[str, tuple[int, int]]]:
     """{episode_id: {code: (first total, last total)}} for episodes ended in the period, for the
     instruments answered at least MIN_SCORED_CONTACTS times in the episode.
@@ -355,14 +444,19 @@ def _outcome(phq9_first: int, gad7_first: int, phq9_last: int, gad7_last: int) -
     return measures.outcome({"PHQ-9": phq9_first, "GAD-7": gad7_first}, {"PHQ-9": phq9_last, "GAD-7": gad7_last})
 
 
-def _outcomes(session: Session, scope: _Scope) -> Outcomes:
-    """First and last means and NHS Talking Therapies outcomes of eligible ended episodes."""
+def _outcomes(session: Session, scope: _Scope, ended: dict[int, _EndedEpisode]) -> Outcomes:
+    """First and last means and NHS Talking Therapies outcomes of eligible ended episodes, and
+    the drop-out rate of all ended episodes."""
     sums = Counter()
     counts = Counter()
     wsas_episodes = 0
     eligible = 0
-    for scores in _first_and_last_scores(session, scope).values():
+    dropped_out = sum(1 for e in ended.values() if e.end_reason == "dropped_out")
+    for episode_id, scores in _first_and_last_scores(session, scope).items():
         if "PHQ-9" not in scores or "GAD-7" not in scores:  # fewer than two of either
+            continue
+        episode = ended.get(episode_id)
+        if episode is None or episode.treatment_contacts < MIN_TREATMENT_CONTACTS:  # not treated
             continue
         eligible += 1
         first = {code: scores[code][0] for code in ("PHQ-9", "GAD-7")}
@@ -395,6 +489,7 @@ def _outcomes(session: Session, scope: _Scope) -> Outcomes:
         reliable_improvement_pct=_percent(counts["improved"], eligible),
         reliable_recovery_pct=_percent(counts["reliably_recovered"], eligible),
         reliable_deterioration_pct=_percent(counts["deteriorated"], eligible),
+        dropped_out=dropped_out, dropout_pct=_percent(dropped_out, len(ended)),
     )
 
 
@@ -419,16 +514,18 @@ def team_statistics(session: Session, *, actor: User, since: date, until: date, 
     hours, hours_by_kind = _hours(session, scope)
     work_start, sick_start = _work(session, scope, at_start=True)
     work_end, sick_end = _work(session, scope, at_start=False)
+    received, by_channel = _referrals_received(session, scope)
+    ended_episodes = _ended_episodes(session, scope)
     return TeamStatistics(
         since=since, until=until, team_ids=scope.team_ids, team_names=tuple(name for _tid, name in teams),
         municipality_id=scope.municipality_id,
         municipality_number=municipality.number if municipality else None,
         municipality_name=municipality.name if municipality else None,
-        referrals_received=_referrals_received(session, scope), episodes_referred=episodes_referred,
+        referrals_received=received, referrals_by_channel=by_channel, episodes_referred=episodes_referred,
         first_contact=first_contact, first_treatment=first_treatment,
         episodes_started=started, episodes_ended=ended,
         treatment_hours=hours, hours_by_kind=tuple(hours_by_kind), offerings=tuple(offerings),
-        outcomes=_outcomes(session, scope),
+        outcomes=_outcomes(session, scope, ended_episodes), ended=_ended(ended_episodes),
         work_status_start=work_start, sick_leave_start=sick_start, work_status_end=work_end, sick_leave_end=sick_end,
     )
 
@@ -460,7 +557,7 @@ def statistics_sections(stats: TeamStatistics) -> list[tuple[str, list[tuple[str
                    ("last_day", (stats.until - timedelta(days=1)).isoformat()),
                    ("team_ids", " ".join(str(t) for t in stats.team_ids)),
                    ("municipality_number", stats.municipality_number)]),
-        ("referrals", [("received", stats.referrals_received)]),
+        ("referrals", [("received", stats.referrals_received), *stats.referrals_by_channel]),
         ("waiting", [("first_contact_days_mean", stats.first_contact.mean_days),
                      ("first_contact_days_median", stats.first_contact.median_days),
                      ("first_contact_episodes", stats.first_contact.episodes),
@@ -468,7 +565,10 @@ def statistics_sections(stats: TeamStatistics) -> list[tuple[str, list[tuple[str
                      ("first_treatment_days_median", stats.first_treatment.median_days),
                      ("first_treatment_episodes", stats.first_treatment.episodes)]),
         ("episodes", [("referred", stats.episodes_referred), ("started", stats.episodes_started),
-                      ("ended", stats.episodes_ended)]),
+                      ("ended", stats.episodes_ended), ("contacts_median", stats.ended.contacts_median),
+                      ("hours_median", stats.ended.hours_median),
+                      ("duration_days_median", stats.ended.duration_days_median)]),
+        ("end_reasons", list(stats.ended.end_reasons)),
         ("treatment", [("hours", stats.treatment_hours),
                        *((f"hours_{kind}", hours) for kind, hours in stats.hours_by_kind)]),
         ("offerings", list(stats.offerings)),
@@ -482,7 +582,8 @@ def statistics_sections(stats: TeamStatistics) -> list[tuple[str, list[tuple[str
                       ("reliably_deteriorated", o.reliably_deteriorated),
                       ("recovery_pct", o.recovery_pct), ("reliable_improvement_pct", o.reliable_improvement_pct),
                       ("reliable_recovery_pct", o.reliable_recovery_pct),
-                      ("reliable_deterioration_pct", o.reliable_deterioration_pct)]),
+                      ("reliable_deterioration_pct", o.reliable_deterioration_pct),
+                      ("dropout_pct", o.dropout_pct)]),
         ("work_status_start", list(stats.work_status_start)),
         ("sick_leave_start", list(stats.sick_leave_start)),
         ("work_status_end", list(stats.work_status_end)),

@@ -35,7 +35,12 @@ LOCAL_ZONE = ZoneInfo("Europe/Oslo")
 NOT_RECORDED_LABEL = _l("Not recorded")
 KIND_LABELS = {"assessment": _l("Assessment conversations"), "treatment": _l("Treatment sessions"),
                "check_in": _l("Guided self-help check-ins"), "course_meeting": _l("Course meetings")}
+CHANNEL_LABELS = {"app": _l("Referrals in the app"), "phone": _l("Enquiries by phone"),
+                  "paper": _l("Enquiries on paper")}
 LABELS = {
+    "end_reasons": {"completed": _l("Completed"), "guided_onward": _l("Guided onward to other help"),
+                    "dropped_out": _l("Dropped out"), "declined": _l("Declined the offer"),
+                    "other": _l("Other reason"), svc.NOT_RECORDED: NOT_RECORDED_LABEL},
     "work_status": {**CHOICES["work_status"], svc.NOT_RECORDED: NOT_RECORDED_LABEL},
     "sick_leave": {**CHOICES["sick_leave"], svc.NOT_RECORDED: NOT_RECORDED_LABEL},
     "offerings": {**OFFERING_LABELS, svc.NO_OFFERING: _l("No offering agreed yet")},
@@ -222,12 +227,13 @@ def _coded_rows(labels: dict, start: tuple, end: tuple) -> list[tuple[str, list[
 
 def _tables(stats: svc.TeamStatistics) -> list[dict[str, Any]]:
     """Every table of the page: id, caption, column headings and (row heading, cells)."""
-    o, c, t = stats.outcomes, stats.first_contact, stats.first_treatment
+    o, c, t, e = stats.outcomes, stats.first_contact, stats.first_treatment, stats.ended
     value = [_("Value")]
     return [
         {"id": "referrals", "title": _("Referrals and waiting times"), "heading": _("Figure"), "columns": value,
          "rows": [
              (_("Referrals received"), [_number(stats.referrals_received)]),
+             *((str(CHANNEL_LABELS.get(k, k)), [_number(n)]) for k, n in stats.referrals_by_channel),
              (_("Episodes referred"), [_number(stats.episodes_referred)]),
              (_("Days to first contact, mean"), [_number(c.mean_days)]),
              (_("Days to first contact, median"), [_number(c.median_days)]),
@@ -240,10 +246,15 @@ def _tables(stats: svc.TeamStatistics) -> list[dict[str, Any]]:
          "rows": [
              (_("Episodes started (first treatment)"), [_number(stats.episodes_started)]),
              (_("Episodes ended"), [_number(stats.episodes_ended)]),
+             (_("Treatment contacts per ended episode, median"), [_number(e.contacts_median)]),
+             (_("Treatment hours per ended episode, median"), [_number(e.hours_median)]),
+             (_("Days from referral to end, median"), [_number(e.duration_days_median)]),
              (_("Hours in attended appointments"), [_number(stats.treatment_hours)]),
              *((_("Hours: %(kind)s", kind=KIND_LABELS.get(kind, kind)), [_number(hours)])
                for kind, hours in stats.hours_by_kind),
          ]},
+        {"id": "end-reasons", "title": _("Why episodes ended"), "heading": _("Reason"), "columns": [_("Episodes")],
+         "rows": [(str(LABELS["end_reasons"].get(k, k)), [_number(n)]) for k, n in e.end_reasons]},
         {"id": "offerings", "title": _("Offerings agreed, episodes referred in the period"),
          "heading": _("Offering"), "columns": [_("Episodes")],
          "rows": [(str(LABELS["offerings"].get(k, k)), [_number(n)]) for k, n in stats.offerings]},
@@ -262,6 +273,7 @@ def _tables(stats: svc.TeamStatistics) -> list[dict[str, Any]]:
                                        _pct(o.reliable_recovery_pct)]),
              (_("Reliable deterioration"), [_number(o.reliably_deteriorated), _number(o.eligible),
                                             _pct(o.reliable_deterioration_pct)]),
+             (_("Dropped out"), [_number(o.dropped_out), _number(stats.episodes_ended), _pct(o.dropout_pct)]),
          ]},
         {"id": "work", "title": _("Work status at start and end"), "heading": _("Work status"),
          "columns": [_("At start"), _("At end")],
@@ -288,16 +300,16 @@ def _summary(stats: svc.TeamStatistics, year: int) -> list[str]:
         sentences.append(_("Half of them were contacted within %(days)s days after referring themselves.",
                            days=_number(stats.first_contact.median_days)))
     if o.eligible:
-        sentences.append(_("Of the %(eligible)s who ended treatment and answered the questionnaires at least twice, "
-                           "%(improved)s improved reliably (%(pct)s).", eligible=_number(o.eligible),
+        sentences.append(_("Of the %(eligible)s who ended after at least two treatment contacts and answered the "
+                           "questionnaires at least twice, %(improved)s improved reliably (%(pct)s).", eligible=_number(o.eligible),
                            improved=_number(o.reliably_improved), pct=_pct(o.reliable_improvement_pct)))
         if o.caseness_start:
             sentences.append(_("Of the %(cases)s who started with clear symptoms, %(recovered)s recovered (%(pct)s).",
                                cases=_number(o.caseness_start), recovered=_number(o.recovered),
                                pct=_pct(o.recovery_pct)))
     else:
-        sentences.append(_("No one ended treatment with questionnaires answered at least twice, so there is no "
-                           "data on the effect of treatment."))
+        sentences.append(_("No one ended after at least two treatment contacts with questionnaires answered at "
+                           "least twice, so there is no data on the effect of treatment."))
     return sentences
 
 
@@ -313,7 +325,12 @@ def _report(stats: svc.TeamStatistics, year: int) -> dict[str, Any]:
         (_("Episodes started (first treatment)"), _number(stats.episodes_started)),
         (_("Episodes ended"), _number(stats.episodes_ended)),
         (_("Hours in attended appointments"), _number(stats.treatment_hours)),
-        (_("Ended with questionnaires answered at least twice"), _number(o.eligible)),
+        (_("Treatment contacts per ended episode, median"), _number(stats.ended.contacts_median)),
+        (_("Days from referral to end, median"), _number(stats.ended.duration_days_median)),
+        (_("Guided onward to other help"), _number(dict(stats.ended.end_reasons).get("guided_onward", 0))),
+        (_("Dropped out"), _pct(o.dropout_pct)),
+        (_("Ended after at least two treatment contacts with questionnaires answered at least twice"),
+         _number(o.eligible)),
         (_("Recovery"), _pct(o.recovery_pct)),
         (_("Reliable improvement"), _pct(o.reliable_improvement_pct)),
         (_("Reliable deterioration"), _pct(o.reliable_deterioration_pct)),

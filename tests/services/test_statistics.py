@@ -45,7 +45,7 @@ def _known_team(db):
         db, **common, municipality=north, referred_days_ago=40, first_contact_days=4, first_treatment_days=20,
         discharged_days_ago=2, offerings="course", work_start="job_seeking", sick_start="none",
         work_end="working", sick_end="none", phq9=[8, 9], gad7=[6, 11], wsas=[12],
-        attended_minutes=[30], cancelled_minutes=[45])
+        attended_minutes=[15, 15], cancelled_minutes=[45])
     make_episode_with_scores(  # E3: guided onward after first contact, no treatment
         db, **common, municipality=south, referred_days_ago=30, first_contact_days=6, discharged_days_ago=10,
         work_start="retired", sick_start="none", phq9=[12], gad7=[9, 7])
@@ -57,7 +57,7 @@ def _known_team(db):
         db, **common, municipality=north, referred_days_ago=200, first_contact_days=10, first_treatment_days=30,
         discharged_days_ago=30, offerings="individual", work_start="benefits", sick_start="none",
         work_end="benefits", sick_end="none", phq9=[18, 8], gad7=[16, 12], wsas=[25, 15, 10],
-        attended_minutes=[60])
+        attended_minutes=[60, 60])
     other = make_team(db)
     make_episode_with_scores(db, team=other, referred_days_ago=10, first_contact_days=1, first_treatment_days=2,
                              discharged_days_ago=1, offerings="course", work_start="working", phq9=[20, 2],
@@ -77,7 +77,7 @@ def test_every_figure_on_a_known_data_set(db):
     assert (stats.first_treatment.mean_days, stats.first_treatment.median_days,
             stats.first_treatment.episodes) == (11.0, 10.0, 3)
     assert (stats.episodes_started, stats.episodes_ended) == (3, 4)
-    # 60 + 45 + 30 + 3 × 45 minutes; E2's cancelled and E5's (before the period) do not count.
+    # 60 + 45 + 15 + 15 + 3 × 45 minutes; E2's cancelled and E5's (before the period) do not count.
     assert stats.treatment_hours == 4.5
     assert dict(stats.hours_by_kind) == {"assessment": 0.0, "treatment": 4.5, "check_in": 0.0, "course_meeting": 0.0}
     assert dict(stats.offerings) == {"course": 1, "guided_self_help": 1, "group": 1, "individual": 2, "none": 1}
@@ -135,7 +135,7 @@ def test_recovery_has_no_denominator_when_no_one_was_a_case(db):
     team = make_team(db)
     staff, _secret = make_staff(db, teams=[team])
     make_episode_with_scores(db, team=team, staff=staff, referred_days_ago=20, discharged_days_ago=1,
-                             phq9=[5, 3], gad7=[4, 2])
+                             phq9=[5, 3], gad7=[4, 2], attended_minutes=[45, 45])
     since, until = _period()
     o = team_statistics(db, actor=staff, since=since, until=until).outcomes
     assert (o.eligible, o.caseness_start, o.recovery_pct, o.reliable_improvement_pct) == (1, 0, None, 0.0)
@@ -294,7 +294,7 @@ def test_answers_given_at_the_same_moment_are_ordered_by_id(db):
     team = make_team(db)
     staff, _secret = make_staff(db, teams=[team])
     episode = make_episode_with_scores(db, team=team, staff=staff, referred_days_ago=20, discharged_days_ago=1,
-                                       phq9=[15, 6], gad7=[12, 5])
+                                       phq9=[15, 6], gad7=[12, 5], attended_minutes=[45, 45])
     last = db.scalars(select(MeasureResponse).where(MeasureResponse.episode_id == episode.id,
                                                     MeasureResponse.instrument_code == "PHQ-9")
                       .order_by(MeasureResponse.submitted_at.desc())).first()
