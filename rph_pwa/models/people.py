@@ -64,6 +64,9 @@ class Team(Base):
     phone: Mapped[Optional[str]] = mapped_column(String(20))
     #: Working days within which the team promises to answer a referral (shown to residents).
     response_days: Mapped[int] = mapped_column(default=5, server_default="5")
+    #: Working days within which the team contacts a person whose referral is urgent (1: the next
+    #: working day). Shown on the receipt of an urgent referral.
+    urgent_response_days: Mapped[int] = mapped_column(default=1, server_default="1")
     #: Team inbox for content-free notices.
     inbox_email: Mapped[Optional[str]] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
