@@ -104,6 +104,13 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     SHOW_DEV_OUTBOX = True
 
+    #: Instruments whose Norwegian wording is not verified (`verified_wording=False`, e.g. AUDIT-C,
+    #: DUDIT-C) are not asked unless named here, e.g. "AUDIT-C,DUDIT-C". They are never required.
+    UNVERIFIED_INSTRUMENTS = _env_list("UNVERIFIED_INSTRUMENTS")
+    #: AUDIT-C screening cut-offs by sex (total at or above is "elevated"); unknown sex gets the lower.
+    AUDITC_CUTOFF_WOMEN = int(os.environ.get("AUDITC_CUTOFF_WOMEN", "3"))
+    AUDITC_CUTOFF_MEN = int(os.environ.get("AUDITC_CUTOFF_MEN", "4"))
+
 
 class ProductionConfig(Config):
     """Production: secrets must come from the environment, cookies are Secure, HSTS is on."""

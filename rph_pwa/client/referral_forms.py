@@ -16,6 +16,17 @@ def _required(message):
     return InputRequired(message)
 
 
+def _optional_int(value):
+    """An int, or None for the empty placeholder choice (a municipality picker's "Choose…")."""
+    if value in ("", None):
+        return None
+    return int(value)
+
+
+#: The placeholder that starts a municipality picker: it is not a municipality.
+MUNICIPALITY_PLACEHOLDER = ""
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Checkboxes for choosing several options."""
 
@@ -23,22 +34,41 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class WholeNumberField(IntegerField):
+    """A whole number; text that is not one gets the field's own message (not WTForms' English
+    "Not a valid integer value")."""
+
+    def __init__(self, label=None, validators=None, *, invalid_message=None, **kwargs) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.invalid_message = invalid_message
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(self.invalid_message or error.args[0]) from None
+
+
 class EligibilityForm(BaseForm):
     """Step 1: age, municipality, acute crisis."""
 
-    age = IntegerField(_l("How old are you?"), validators=[
-        _required(_l("Write your age in years, for example 34.")),
-        NumberRange(min=0, max=120, message=_l("Write your age in years, for example 34.")),
+    age = WholeNumberField(_l("How old are you?"), render_kw={"inputmode": "numeric", "autocomplete": "off"},
+                           invalid_message=_l("Write how old you are, as a number, for example 34."), validators=[
+        _required(_l("Write how old you are, as a number, for example 34.")),
+        NumberRange(min=0, max=120, message=_l("Write how old you are, as a number, for example 34.")),
     ])
-    municipality = SelectField(_l("Which municipality do you live in?"), coerce=int,
-                               validators=[_required(_l("Choose your municipality."))])
+    #: The first choice is a placeholder ("" → None), so nothing is preselected; the view adds the rest.
+    municipality = SelectField(_l("Which municipality do you live in?"), coerce=_optional_int,
+                               render_kw={"required": True},
+                               validators=[_required(_l("Choose the municipality you live in."))])
     crisis = RadioField(_l("Are you in an acute crisis right now, or thinking about ending your life?"),
                         choices=[SelectChoice("yes", _l("Yes, I need help now")), SelectChoice("no", _l("No"))],
-                        validators=[_required(_l("Choose yes or no."))])
+                        validators=[_required(_l("Answer whether you are in an acute crisis right now: "
+                                                 "choose yes or no."))])
 
     def validate_municipality(self, field) -> None:
-        if field.data == 0:
-            raise ValidationError(_l("Choose your municipality."))
+        if not field.data:
+            raise ValidationError(_l("Choose the municipality you live in."))
 
 
 PROBLEMS = [
@@ -98,27 +128,32 @@ class WorkForm(BaseForm):
 class ContactForm(BaseForm):
     """Step: how the team reaches you, where to meet, GP, language."""
 
-    name = StringField(_l("Your name"), filters=[name_filter], validators=[_required(_l("Write your name.")),
+    name = StringField(_l("Your name"), filters=[name_filter], render_kw={"autocomplete": "name"}, validators=[_required(_l("Write your name.")),
                                                    Length(max=80, message=_l("Use at most %(max)d characters."))])
-    phone = StringField(_l("Mobile number"), validators=[
+    phone = StringField(_l("Mobile number"), render_kw={"type": "tel", "autocomplete": "tel", "inputmode": "tel"},
+                        validators=[
         _required(_l("Write your mobile number.")),
         Length(max=40, message=_l("Use at most %(max)d characters.")), PhoneNumber()])
-    email = EmailField(_l("E-mail (optional, used if you lose your phone)"), validators=[
+    email = EmailField(_l("E-mail (optional, used if you lose your phone)"),
+                       render_kw={"autocomplete": "email", "inputmode": "email"}, validators=[
         Optional(), Length(max=254, message=_l("The address is too long.")),
         Email(_l("Enter an e-mail address like name@example.no."), check_deliverability=False)])
     contact_times = TextAreaField(_l("When is it best to contact you? (optional)"), validators=[
         Optional(), Length(max=500, message=_l("Use at most %(max)d characters. You have written %(length)d."))])
     voicemail_ok = RadioField(_l("May we leave a voicemail?"), choices=YES_NO,
-                              validators=[_required(_l("Choose yes or no."))])
+                              validators=[_required(_l("Answer whether we may leave a voicemail: choose yes or no."))])
     sms_ok = RadioField(_l("May we send you text messages (SMS)?"), choices=YES_NO,
-                        validators=[_required(_l("Choose yes or no."))])
+                        validators=[_required(_l("Answer whether we may send you text messages: choose yes or no."))])
     meeting_municipality = SelectField(_l("Where would you prefer to meet?"), coerce=int)
     gp_consent = RadioField(_l("May we tell your GP that you have been in contact with us, after the first conversation?"),
-                            choices=YES_NO, validators=[_required(_l("Choose yes or no."))])
-    gp_name = StringField(_l("Your GP's name (optional)"), filters=[name_filter], validators=[
+                            choices=YES_NO, validators=[_required(_l(
+                                "Answer whether we may tell your GP that you have been in contact with us: "
+                                "choose yes or no."))])
+    gp_name = StringField(_l("Your GP's name (optional)"), filters=[name_filter], render_kw={"autocomplete": "off"},
+                          validators=[
         Optional(), Length(max=100, message=_l("Use at most %(max)d characters."))])
     interpreter = RadioField(_l("Do you need an interpreter?"), choices=YES_NO,
-                             validators=[_required(_l("Choose yes or no."))])
+                             validators=[_required(_l("Answer whether you need an interpreter: choose yes or no."))])
     language_needs = StringField(_l("Which language? Other needs? (optional)"), validators=[
         Optional(), Length(max=200, message=_l("Use at most %(max)d characters."))])
     gender = RadioField(_l("Gender (used only for anonymous statistics)"), choices=[

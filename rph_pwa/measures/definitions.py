@@ -140,6 +140,10 @@ def cutoff_bands(cutoff: int, *, max_total: int, below: str, at_or_above: str,
     return (Band(min_total, cutoff - 1, below), Band(cutoff, max_total, at_or_above))
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def check_bands(bands: Sequence[Band], *, min_total: int, max_total: int, where: str) -> None:
     """Raise ValueError unless `bands`, in order, cover min_total..max_total without gaps or overlaps."""
     if not bands:
@@ -174,6 +178,12 @@ class Instrument:
     the item's lowest value raises (e.g. {"item9": "risk"} for PHQ-9). `functioning_question` is
     asked after the items and never scored. `verified_wording` is False when the Norwegian wording
     has not been checked against an authoritative published version (see the instrument's module).
+
+    `end_labels` are the printed names of the scale's two ends (lowest, highest), shown with every
+    item when the options themselves are bare numbers (WSAS). `gate_item` names an item whose lowest
+    answer means the later items do not apply: they are not asked and score their lowest value
+    (the AUDIT rule: a person who never drinks scores 0 on the consumption questions that follow).
+    `allow_decline` lets the person answer "I would rather talk about it" instead (stored, not scored).
     """
 
     code: str
@@ -188,6 +198,9 @@ class Instrument:
     attribution: Text = field(default_factory=Text)
     verified_wording: bool = True
     source: str = ""
+    end_labels: tuple[Text, ...] = ()
+    gate_item: str = ""
+    allow_decline: bool = False
 
     def __post_init__(self) -> None:
         where = f"{self.code} v{self.version}"
@@ -196,6 +209,9 @@ class Instrument:
         for name in ("title", "instructions", "attribution"):
             object.__setattr__(self, name, _as_text(getattr(self, name)))
         object.__setattr__(self, "flag_items", _as_text(self.flag_items))
+        object.__setattr__(self, "end_labels", tuple(_as_text(label) for label in self.end_labels))
+        if self.end_labels and len(self.end_labels) != 2:
+            raise ValueError(f"{where}: end_labels name the lowest and the highest answer (two texts)")
         for name in ("items", "bands", "options"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.items:
@@ -210,6 +226,8 @@ class Instrument:
         unknown = set(self.flag_items) - set(keys)
         if unknown:
             raise ValueError(f"{where}: flag_items name unknown items {sorted(unknown)}")
+        if self.gate_item and self.gate_item not in keys[:-1]:
+            raise ValueError(f"{where}: gate_item {self.gate_item!r} must be an item before the last")
         if self.functioning_question is not None and not self.functioning_question.options:
             raise ValueError(f"{where}: the functioning question needs its own options")
         check_bands(self.bands, min_total=self.min_total, max_total=self.max_total, where=where)
@@ -217,6 +235,17 @@ class Instrument:
     def options_for(self, item: Item) -> tuple[Option, ...]:
         """The answer options of one item: its own, or the instrument's shared scale."""
         return item.options or self.options
+
+    def gated_items(self, answers: Mapping[str, object]) -> tuple[str, ...]:
+        """The keys of the items that do not apply given `answers` (item key → value): those after
+        `gate_item` when it was answered with its lowest value, else none."""
+        if not self.gate_item:
+            return ()
+        keys = self.item_keys
+        position = keys.index(self.gate_item)
+        lowest = self.options_for(self.items[position])[0].value
+        value = answers.get(self.gate_item)
+        return keys[position + 1:] if _is_int(value) and value == lowest else ()
 
     @property
     def item_keys(self) -> tuple[str, ...]:

@@ -54,3 +54,10 @@ def get(code: str, version: Optional[int] = None) -> Instrument:
     except KeyError:
         known = sorted(v for c, v in VERSIONS if c == code)
         raise KeyError(f"{code} has no version {version!r}; known: {known}") from None
+
+
+def asked(codes, enabled_unverified=()) -> tuple[str, ...]:
+    """Of `codes`, those to ask: every instrument with verified wording, and one whose wording is
+    not verified only if its code is in `enabled_unverified` (a deployment's explicit choice)."""
+    enabled = set(enabled_unverified or ())
+    return tuple(code for code in codes if get(code).verified_wording or code in enabled)

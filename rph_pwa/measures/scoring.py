@@ -51,9 +51,15 @@ def _validated_answers(defn: Instrument, answers: Sequence[int]) -> tuple[int, .
             f"{defn.code} expects {count} answers ({defn.items[0].key}–{defn.items[-1].key}, "
             f"functioning question excluded), got {len(answers)}"
         )
+    gated = set(defn.gated_items({item.key: value for item, value in zip(defn.items, answers)}))
     checked: list[int] = []
     for position, (item, value) in enumerate(zip(defn.items, answers), start=1):
         where = f"{defn.code} {item.key} (question {position} of {count})"
+        if item.key in gated:
+            # The gate answered "never": this item does not apply and scores its lowest value,
+            # whatever was sent for it (AUDIT rule).
+            checked.append(defn.options_for(item)[0].value)
+            continue
         if value is None:
             raise ValueError(f"{where}: answer is missing")
         if not _is_int(value):
@@ -75,7 +81,9 @@ def score(instrument: Union[str, Instrument], answers: Sequence[int], *,
     cut-off); it must cover every possible total.
 
     Raises ValueError, naming the item, for a wrong count, a missing (None) answer, a value that is
-    not an int (bool, float and str included) or a value outside the item's options.
+    not an int (bool, float and str included) or a value outside the item's options. Items that
+    do not apply because of the instrument's `gate_item` (AUDIT-C item 1 "never") score their
+    lowest value and may be None.
     """
     defn = _resolve(instrument, version)
     values = _validated_answers(defn, answers)

@@ -17,7 +17,8 @@ What needs checking before clinical use:
 Nynorsk: no validated nynorsk version exists, so nynorsk readers get the bokmål text.
 English: the WHO AUDIT wording (Babor et al. 2001).
 
-Scoring: total 0–12. One cut-off, by default 5 ("elevated" at 5 or more, else "low"), the AUDIT-C
+Scoring: total 0–12. Per the AUDIT rules, a person who answers "never" to question 1 is not asked
+questions 2 and 3, and they score 0 (`gate_item`). One cut-off, by default 5 ("elevated" at 5 or more, else "low"), the AUDIT-C
 threshold in UK guidance for going on to the full AUDIT. Published cut-offs vary by sex and setting
 (e.g. ≥ 4 for men and ≥ 3 for women in Bradley et al. 2007), so a deployment can score with
 `cutoff_bands(n, ...)` through `score(..., bands=...)` without changing this definition.
@@ -26,9 +27,29 @@ from __future__ import annotations
 
 from ..definitions import Instrument, Item, Option, cutoff_bands, localized
 
-#: AUDIT-C totals at or above this are "elevated".
+#: AUDIT-C totals at or above this are "elevated" (the instrument's own bands; sex unknown to it).
 DEFAULT_CUTOFF = 5
 MAX_TOTAL = 12
+#: Sex-specific screening cut-offs (Bradley et al. 2007): women ≥ 3, men ≥ 4. Deployments may change them.
+DEFAULT_CUTOFF_WOMEN = 3
+DEFAULT_CUTOFF_MEN = 4
+
+
+def cutoff_for(gender: str | None, *, women: int = DEFAULT_CUTOFF_WOMEN, men: int = DEFAULT_CUTOFF_MEN) -> int:
+    """The AUDIT-C cut-off for a person of `gender` ("woman", "man", anything else or None):
+    women's for women, men's for men, and the lower of the two when the gender is unknown, other
+    or not given (so nobody is screened less carefully because of a missing answer)."""
+    if gender == "woman":
+        return women
+    if gender == "man":
+        return men
+    return min(women, men)
+
+
+def bands_for(gender: str | None, *, women: int = DEFAULT_CUTOFF_WOMEN, men: int = DEFAULT_CUTOFF_MEN):
+    """The two AUDIT-C bands ("low" / "elevated") for `gender`, for `score(..., bands=...)`."""
+    return cutoff_bands(cutoff_for(gender, women=women, men=men), max_total=MAX_TOTAL,
+                        below="low", at_or_above="elevated")
 
 
 def _options(*labels: tuple[str, str]) -> tuple[Option, ...]:
@@ -104,5 +125,7 @@ AUDITC_V1 = Instrument(
            "Geneva: WHO; 2001.",
     ),
     verified_wording=False,
+    gate_item="item1",
+    allow_decline=True,
     source="nhi.no 'Alkohol-audit' (Aasland et al. 1990); English: WHO AUDIT (Babor et al. 2001)",
 )

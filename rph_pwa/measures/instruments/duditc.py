@@ -108,5 +108,6 @@ DUDITC_V1 = Instrument(
            "Eur Addict Res 2005; 11: 22–31.",
     ),
     verified_wording=False,
+    allow_decline=True,
     source="Bokmål reconstructed (unverified); English: DUDIT manual (Berman et al. 2003)",
 )

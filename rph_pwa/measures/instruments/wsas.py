@@ -96,5 +96,10 @@ WSAS_V1 = Instrument(
            "journal of mental science, 180, 461–464. https://doi.org/10.1192/bjp.180.5.461",
     ),
     verified_wording=True,
+    # The ends of the scale as the handbook's instructions name them (shown with every item).
+    end_labels=(
+        localized(nb="0 = ikke svekket i det hele tatt", en="0 = not at all impaired"),
+        localized(nb="8 = svært alvorlig svekket", en="8 = very severely impaired"),
+    ),
     source="Rask psykisk helsehjelp handbook, VEDLEGG 3; English: Mundt et al. (2002)",
 )
