@@ -174,6 +174,13 @@ def _service_data(world, owner):
             "service-description": "", "service-phone": "", "service-url": ""}
 
 
+def _enquiry_data(world, owner):
+    return {"enquiry-channel": "phone", "enquiry-name": unique("Ringer"), "enquiry-phone": "",
+            "enquiry-municipality": str(world.teams[OWNER_TEAM[owner]].municipalities[0].id),
+            "enquiry-age_band": "25-34", "enquiry-gender": "woman", "enquiry-own_words": "",
+            "enquiry-urgent": "no"}
+
+
 def _service_edit_data(world, owner):
     return {**_service_data(world, owner), "service-name": unique("Endret")}
 
@@ -236,6 +243,8 @@ ROUTES: dict[str, Route] = {
     "client.safety_plan_edit": Route(get=resident_only("200"), post=resident_only("302"), data=PLAN),
     "client.profile": Route(get=resident_only("200"), post=resident_only("302"),
                             data={"display_name": "Nytt Navn", "phone": "412 34 567", "contact_note": ""}),
+    "client.save_draft": Route(params={"request_id": "form_request"}, get=everyone("405"),
+                               post=own_resident_object("200", staff="403"), data=_form_answers),  # before client.form
     "client.form": Route(params={"request_id": "form_request"}, get=own_resident_object("200"),
                          post=own_resident_object("302"), data=_form_answers),
     # The self-referral (public; without a draft in the session every step leads back to the start).
@@ -280,8 +289,15 @@ ROUTES: dict[str, Route] = {
     "therapist.first_treatment": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
                                        prefix="treatment", data=lambda w, o: {"treatment-day": _day(0)}),
     "therapist.guide_onward": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
-                                    prefix="onward", data={"onward-service": "0",
-                                                           "onward-message": "Ta kontakt med fastlegen."}),
+                                    prefix="onward", data=lambda w, o: {
+                                        "onward-service": "0", "onward-message": "Ta kontakt med fastlegen.",
+                                        "onward-follow_up": _day(14)}),
+    "therapist.close_onward": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
+                                    prefix="close", data={"close-outcome": "not_started",
+                                                          "close-note": "Fikk ikke time."}),
+    # Staff: an enquiry by phone or on paper (in a municipality one of the user's teams serves).
+    "therapist.enquiry_new": Route(get=clinical("200"), post=team_field("302"), prefix="enquiry",
+                                   data=_enquiry_data, owners=("a1", "b1")),
     # Staff: the onward directory (entries belong to a team).
     "therapist.directory": Route(get=clinical("200"), post=team_field("302"), prefix="service",
                                  data=_service_data, owners=("a1", "b1")),
@@ -301,7 +317,8 @@ ROUTES: dict[str, Route] = {
                                           data={"attendance-status": "attended"}),
     "therapist.discharge_episode": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
                                          prefix="discharge", data={"discharge-work_status_end": "working",
-                                                                   "discharge-sick_leave_end": "none"}),
+                                                                   "discharge-sick_leave_end": "none",
+                                                                   "discharge-end_reason": "completed"}),
     # Staff: urgent flags.
     "therapist.urgent_flag": Route(params=FLAG_PARAMS, get=team_object("200")),
     "therapist.add_flag_action": Route(params=FLAG_PARAMS, get=everyone("405"), post=team_object("302"),
@@ -311,7 +328,7 @@ ROUTES: dict[str, Route] = {
 }
 
 #: POSTs that remove or end something run after the other allowed POSTs.
-LAST = ("therapist.guide_onward", "therapist.discharge_episode", "therapist.close_flag", "auth.passkey_remove")
+LAST = ("therapist.guide_onward", "therapist.close_onward", "therapist.discharge_episode", "therapist.close_flag", "auth.passkey_remove")
 
 
 # --- The world ---------------------------------------------------------------------------------

@@ -131,8 +131,10 @@ class Episode(Base):
     discharged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     #: Agreed offerings (mixed care), comma separated from OFFERINGS.
     offerings: Mapped[str] = mapped_column(String(100), default="")
-    #: Instruments asked before every contact (WSAS is added at start, every fourth and last).
-    instruments: Mapped[str] = mapped_column(String(100), default="PHQ-9,GAD-7", server_default="PHQ-9,GAD-7")
+    #: The forms this person receives, chosen by the therapist (comma separated): PHQ-9 and GAD-7
+    #: before every contact, WSAS before the first, every fourth and the last.
+    instruments: Mapped[str] = mapped_column(String(100), default="PHQ-9,GAD-7,WSAS",
+                                             server_default="PHQ-9,GAD-7,WSAS")
     #: Set when PHQ-9 item 9 above 0 is answered during the episode (cleared by the team).
     urgent_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     #: Work and sick leave at start (from the referral) and at the end (at discharge), as coded
@@ -143,6 +145,12 @@ class Episode(Base):
     sick_leave_end: Mapped[Optional[str]] = mapped_column(String(10))
     #: Why the episode ended (END_REASONS), set at discharge; coded, in clear for statistics.
     end_reason: Mapped[Optional[str]] = mapped_column(String(20))
+    #: Guided onward: when the team follows up whether help started elsewhere (the episode stays
+    #: open until then, handbook L1954-1960).
+    follow_up_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    #: Guided onward, at closing: whether help started elsewhere, and what happened (encrypted).
+    onward_help_started: Mapped[Optional[bool]]
+    onward_outcome_note: Mapped[Optional[str]] = mapped_column(EncryptedText)
 
     referral: Mapped[Referral] = relationship(back_populates="episode")
 
@@ -240,8 +248,41 @@ class IntakeChecklist(Base):
     trauma: Mapped[bool] = mapped_column(default=False)
     substance_use: Mapped[bool] = mapped_column(default=False)
     suicide_questions: Mapped[bool] = mapped_column(default=False)
+    # Handbook L1388–1428, L4794–4798 and L3108: what the assessment conversation covers
+    # (covered or not: booleans in clear; what was said goes in the record, or `notes`).
+    why_now: Mapped[bool] = mapped_column(default=False, server_default="0")
+    expectations: Mapped[bool] = mapped_column(default=False, server_default="0")
+    development: Mapped[bool] = mapped_column(default=False, server_default="0")
+    functioning: Mapped[bool] = mapped_column(default=False, server_default="0")
+    family: Mapped[bool] = mapped_column(default=False, server_default="0")
+    earlier_help: Mapped[bool] = mapped_column(default=False, server_default="0")
+    resources: Mapped[bool] = mapped_column(default=False, server_default="0")
+    change_information: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: Children as relatives: asked whether the person has children under 18 (a legal duty).
+    children: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: Ages 16–17: the confidentiality rules that apply were explained.
+    minor_confidentiality: Mapped[bool] = mapped_column(default=False, server_default="0")
     notes: Mapped[Optional[str]] = mapped_column(EncryptedText)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OfferingChange(Base):
+    """A change of offering in an episode with its short "fot i bakken" note (handbook L1722,
+    L1796): how it went, what was learnt, what comes next."""
+
+    __tablename__ = "offering_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    #: The offerings before and after, comma separated keys from OFFERINGS (coded, in clear).
+    from_offerings: Mapped[str] = mapped_column(String(100), default="")
+    to_offerings: Mapped[str] = mapped_column(String(100), default="")
+    #: The note (encrypted free text).
+    note: Mapped[str] = mapped_column(EncryptedText)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    staff: Mapped[User] = relationship()
 
 
 class OnwardService(Base):

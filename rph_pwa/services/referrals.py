@@ -18,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from .. import measures
+from ..measures.instruments import auditc
+from ..measures.registry import asked
 from ..db import utcnow
 from ..models import (AuditEvent, Appointment, ContactAttempt, Episode, IntakeChecklist, MeasureResponse,
                       Municipality, OnwardService, Referral, ReferralDraft, Team, User)
@@ -36,8 +38,21 @@ MAX_DRAFT_CHARS = 64 * 1024
 MINIMUM_AGE = 16
 #: Instruments in the referral, in the order they are asked.
 REFERRAL_INSTRUMENTS = ("PHQ-9", "GAD-7", "WSAS", "AUDIT-C", "DUDIT-C")
-#: Steps whose answers must be present before a referral can be submitted.
-REQUIRED_SECTIONS = ("eligibility", "troubles", "work", *REFERRAL_INSTRUMENTS, "contact")
+#: Steps whose answers must be present before a referral can be submitted. An instrument whose
+#: wording is not verified (AUDIT-C, DUDIT-C) is never required (and only asked if the deployment
+#: turns it on, see config UNVERIFIED_INSTRUMENTS).
+REQUIRED_SECTIONS = ("eligibility", "troubles", "work",
+                     *[code for code in REFERRAL_INSTRUMENTS if measures.get(code).verified_wording], "contact")
+
+
+def asked_instruments(enabled_unverified) -> tuple[str, ...]:
+    """The referral's instruments that are asked: every verified one, and an unverified one only
+    if its code is in `enabled_unverified` (the deployment's UNVERIFIED_INSTRUMENTS setting)."""
+    return asked(REFERRAL_INSTRUMENTS, enabled_unverified)
+
+
+#: Key in a referral's answers: instruments the person chose to talk about rather than answer.
+DECLINED_KEY = "questionnaires_declined"
 #: Referral statuses that still wait for triage.
 OPEN_STATUSES = ("new", "in_contact")
 #: Dates in notes for the municipal record are local dates.
@@ -134,6 +149,27 @@ def save_section(session: Session, *, draft: ReferralDraft, section: str, values
     return data
 
 
+#: The draft key holding the step the person reached last (not an answer; never submitted).
+POSITION_KEY = "_position"
+
+
+def record_position(session: Session, *, draft: ReferralDraft, step: int) -> None:
+    """Remember the step the person is on (a number; one past the last step is the review), so
+    coming back continues there."""
+    data = draft_data(draft)
+    if data.get(POSITION_KEY) == step:
+        return
+    data[POSITION_KEY] = step
+    draft.data = _dump_draft(data)
+    session.flush()
+
+
+def resume_position(draft: ReferralDraft) -> int | None:
+    """The step to continue at, as recorded by `record_position` (None if none was)."""
+    step = draft_data(draft).get(POSITION_KEY)
+    return step if isinstance(step, int) and not isinstance(step, bool) else None
+
+
 def _contact_email(section: dict[str, Any] | None) -> str:
     """The address in a contact step's answers (also a failed step's raw text), normalised."""
     section = section or {}
@@ -179,7 +215,8 @@ class Submission:
     created: bool
 
 
-def submit_referral(session: Session, *, draft_key: str, resident: User, update_details: bool = False) -> Submission:
+def submit_referral(session: Session, *, draft_key: str, resident: User, update_details: bool = False,
+                    auditc_cutoffs: tuple[int, int] | None = None) -> Submission:
     """Turn a complete draft into a referral, its questionnaire responses and an episode of care.
 
     Idempotent: submitting the same draft twice returns the first referral. The resident's name,
@@ -210,7 +247,8 @@ def submit_referral(session: Session, *, draft_key: str, resident: User, update_
         urgent=bool(reasons), urgent_reason=",".join(reasons) or None, channel="app",
         age_band=age_band(int(eligibility["age"])), gender=contact.get("gender") or "unspecified",
         submitted_at=now,
-        answers=json.dumps({k: _clean(v) for k, v in data.items() if k not in REFERRAL_INSTRUMENTS}),
+        answers=json.dumps({**{k: _clean(v) for k, v in data.items()
+                               if k not in REFERRAL_INSTRUMENTS and k != POSITION_KEY}, **_declined(data)}),
     )
     try:
         with session.begin_nested():  # two submits at the same moment: the unique key decides
@@ -228,8 +266,10 @@ def submit_referral(session: Session, *, draft_key: str, resident: User, update_
         urgent_flags.raise_flag(session, resident_id=resident.id, team_id=team.id, reason=reason,
                                 referral_id=referral.id, now=now)
     for code in REFERRAL_INSTRUMENTS:
-        section = data[code]
-        result = measures.score(code, section["answers"])
+        section = data.get(code) or {}
+        if not section.get("complete") or section.get("answers") is None:
+            continue  # not asked, skipped (never required), or "I would rather talk about it"
+        result = measures.score(code, section["answers"], bands=_bands(code, contact, auditc_cutoffs))
         session.add(MeasureResponse(
             resident_id=resident.id, referral_id=referral.id, episode_id=episode.id, instrument_code=code,
             instrument_version=str(result.version), answers=json.dumps(list(result.answers)),
@@ -240,6 +280,23 @@ def submit_referral(session: Session, *, draft_key: str, resident: User, update_
     session.delete(draft)
     session.flush()
     return Submission(referral, True)
+
+
+def _declined(data: dict[str, Any]) -> dict[str, Any]:
+    """{DECLINED_KEY: {code: "would_rather_talk"}} for the instruments the person chose to talk
+    about instead of answering (stored as such, never scored); {} if none."""
+    declined = {code: "would_rather_talk" for code in REFERRAL_INSTRUMENTS
+                if (data.get(code) or {}).get("complete") and (data.get(code) or {}).get("declined")}
+    return {DECLINED_KEY: declined} if declined else {}
+
+
+def _bands(code: str, contact: dict[str, Any], auditc_cutoffs: tuple[int, int] | None):
+    """AUDIT-C is banded with the sex-specific cut-offs (women, men; the referral's gender, the
+    lower cut-off when unknown); other instruments use their own bands."""
+    if code != "AUDIT-C":
+        return None
+    women, men = auditc_cutoffs or (auditc.DEFAULT_CUTOFF_WOMEN, auditc.DEFAULT_CUTOFF_MEN)
+    return auditc.bands_for(contact.get("gender"), women=women, men=men)
 
 
 def _clean(section: dict[str, Any]) -> dict[str, Any]:
@@ -331,6 +388,9 @@ class QueueItem:
     goals: str
     own_words: str
     problems: list[str] = field(default_factory=list)
+    channel: str = "app"
+    #: "waiting_assessment" or "assessment_booked" (only not-started referrals are queued).
+    phase: str = "waiting_assessment"
 
 
 def _scores(referral: Referral) -> tuple[list[Score], int | None]:
@@ -342,16 +402,74 @@ def _scores(referral: Referral) -> tuple[list[Score], int | None]:
     return scores, item9
 
 
+#: The phases of an episode, in the order they usually follow (see `episode_phase`).
+PHASES = ("waiting_assessment", "assessment_booked", "assessed", "in_treatment", "following_up", "ended")
+#: Guided onward: the team follows up after this long unless it sets another date.
+FOLLOW_UP_AFTER = timedelta(days=14)
+
+
+def episode_phase(*, status: str, discharged_at: datetime | None, assessed_at: datetime | None,
+                  first_treatment_at: datetime | None, contacts: list[tuple[str, str]]) -> str:
+    """Where an episode is, from what has happened (not from the referral's stored status alone).
+
+    `contacts` are the episode's (kind, status) pairs. The first rule that holds decides:
+
+    1. "ended": the episode is discharged.
+    2. "following_up": the person was guided onward and the team keeps contact until help has
+       started elsewhere (handbook L1954-1960).
+    3. "in_treatment": a first treatment date is recorded, or a contact other than the assessment
+       conversation was attended.
+    4. "assessed": the assessment is done - an assessment date is recorded, the assessment
+       conversation was attended, or the referral was marked assessed or accepted.
+    5. "assessment_booked": an assessment conversation is booked (not cancelled, not missed).
+    6. "waiting_assessment": otherwise.
+
+    Phases 5 and 6 are "not yet started": only those referrals are in the triage queue.
+    """
+    if discharged_at is not None:
+        return "ended"
+    if status == "guided_onward":
+        return "following_up"
+    if first_treatment_at is not None or any(kind != "assessment" and state == "attended" for kind, state in contacts):
+        return "in_treatment"
+    if (assessed_at is not None or status in ("assessed", "accepted")
+            or any(kind == "assessment" and state == "attended" for kind, state in contacts)):
+        return "assessed"
+    if any(kind == "assessment" and state == "booked" for kind, state in contacts):
+        return "assessment_booked"
+    return "waiting_assessment"
+
+
+def phase_of(episode: Episode, referral: Referral, appointments: list[Appointment]) -> str:
+    """`episode_phase` of loaded rows."""
+    return episode_phase(status=referral.status, discharged_at=episode.discharged_at,
+                         assessed_at=episode.assessed_at, first_treatment_at=episode.first_treatment_at,
+                         contacts=[(a.kind, a.status) for a in appointments])
+
+
+def _not_started():
+    """SQL for `episode_phase` in ("waiting_assessment", "assessment_booked"): the triage queue.
+
+    Referral status new or in contact, episode not discharged, no assessment or first treatment
+    date, and no attended contact of any kind.
+    """
+    attended = (select(Appointment.id).where(Appointment.episode_id == Episode.id,
+                                             Appointment.status == "attended").exists())
+    return (Referral.status.in_(OPEN_STATUSES), Episode.discharged_at.is_(None), Episode.assessed_at.is_(None),
+            Episode.first_treatment_at.is_(None), ~attended)
+
+
 def triage_queue(session: Session, *, actor: User, now: datetime | None = None) -> list[QueueItem]:
-    """Open referrals of the actor's teams: urgent first, then longest waiting. Audited per row."""
+    """Referrals of the actor's teams not yet started (see `episode_phase`): urgent first, then
+    longest waiting. Audited per row."""
     if actor.role not in CLINICAL_ROLES:
         raise NotFound("queue")
     now = now or utcnow()
     referrals = list(session.scalars(
-        select(Referral)
+        select(Referral).join(Episode, Episode.referral_id == Referral.id)
         .options(selectinload(Referral.responses), selectinload(Referral.resident),
                  selectinload(Referral.municipality))
-        .where(Referral.team_id.in_(staff_team_ids(session, actor)), Referral.status.in_(OPEN_STATUSES))
+        .where(Referral.team_id.in_(staff_team_ids(session, actor)), *_not_started())
         .order_by(Referral.urgent.desc(), Referral.submitted_at.asc())
         .limit(300)
     ))
@@ -361,6 +479,10 @@ def triage_queue(session: Session, *, actor: User, now: datetime | None = None) 
              "object_type": "referral_summary", "object_id": r.id, "at": now}
             for r in referrals
         ])
+    booked = set(session.scalars(  # referral ids with an assessment conversation booked
+        select(Episode.referral_id).join(Appointment, Appointment.episode_id == Episode.id)
+        .where(Episode.referral_id.in_([r.id for r in referrals]), Appointment.kind == "assessment",
+               Appointment.status == "booked"))) if referrals else set()
     items = []
     for r in referrals:
         answers = json.loads(r.answers)
@@ -372,20 +494,60 @@ def triage_queue(session: Session, *, actor: User, now: datetime | None = None) 
             status=r.status, municipality=r.municipality.name, scores=scores, item9=item9,
             work_status=work.get("work_status", ""), sick_leave=work.get("sick_leave", ""),
             goals=troubles.get("goals", ""), own_words=troubles.get("own_words", ""),
-            problems=list(troubles.get("problems", [])),
+            problems=list(troubles.get("problems", [])), channel=r.channel,
+            phase="assessment_booked" if r.id in booked else "waiting_assessment",
         ))
     return items
 
 
 def count_urgent(session: Session, *, actor: User) -> int:
-    """How many open referrals of the actor's teams are urgent. A number only, so not audited."""
+    """How many not yet started referrals of the actor's teams are urgent. A number only, so not audited."""
     if actor.role not in CLINICAL_ROLES:
         return 0
     return session.scalar(
-        select(func.count()).select_from(Referral)
-        .where(Referral.team_id.in_(staff_team_ids(session, actor)), Referral.status.in_(OPEN_STATUSES),
+        select(func.count()).select_from(Referral).join(Episode, Episode.referral_id == Referral.id)
+        .where(Referral.team_id.in_(staff_team_ids(session, actor)), *_not_started(),
                Referral.urgent.is_(True))
     ) or 0
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A person guided onward whom the team follows up until help has started elsewhere."""
+
+    referral_id: int
+    episode_id: int
+    name: str
+    follow_up_at: datetime | None
+    due: bool
+    service: str | None
+
+
+def onward_follow_ups(session: Session, *, actor: User, now: datetime | None = None) -> list[FollowUp]:
+    """Open guided-onward episodes of the actor's teams, the earliest follow-up date first (a
+    missing date counts as due). Audited per row, like the queue."""
+    if actor.role not in CLINICAL_ROLES:
+        raise NotFound("follow-ups")
+    now = now or utcnow()
+    rows = session.execute(
+        select(Referral, Episode).join(Episode, Episode.referral_id == Referral.id)
+        .options(selectinload(Referral.resident))
+        .where(Referral.team_id.in_(staff_team_ids(session, actor)), Referral.status == "guided_onward",
+               Episode.discharged_at.is_(None))
+        .order_by(Episode.follow_up_at.is_(None).desc(), Episode.follow_up_at.asc(), Referral.id)
+        .limit(300)
+    ).all()
+    if rows:
+        session.execute(insert(AuditEvent), [
+            {"actor_id": actor.id, "subject_id": r.resident_id, "team_id": r.team_id, "action": "view_referral",
+             "object_type": "referral_summary", "object_id": r.id, "at": now}
+            for r, _episode in rows
+        ])
+    services = {s.id: s.name for s in session.scalars(select(OnwardService).where(
+        OnwardService.id.in_({r.onward_service_id for r, _e in rows if r.onward_service_id})))} if rows else {}
+    return [FollowUp(referral_id=r.id, episode_id=e.id, name=r.resident.display_name or f"#{r.resident_id}",
+                     follow_up_at=e.follow_up_at, due=e.follow_up_at is None or e.follow_up_at <= now,
+                     service=services.get(r.onward_service_id)) for r, e in rows]
 
 
 def referral_for_staff(session: Session, *, actor: User, referral_id: int) -> Referral:
@@ -483,6 +645,14 @@ def book_assessment(session: Session, *, actor: User, referral_id: int, starts_a
     return appointment
 
 
+#: The intake checklist's points (handbook L1388–1428; children as relatives L4794–4798), in the
+#: order shown. `minor_confidentiality` (L3108) applies to ages 16–17 only.
+CHECKLIST_POINTS = ("why_now", "expectations", "goals", "development", "functioning", "family", "work",
+                    "earlier_help", "resources", "trauma", "substance_use", "suicide_questions",
+                    "change_information", "children", "minor_confidentiality")
+MINOR_AGE_BAND = "16-17"
+
+
 @dataclass(frozen=True)
 class ChecklistInput:
     """The intake checklist (handbook ch. 3.1)."""
@@ -493,6 +663,21 @@ class ChecklistInput:
     substance_use: bool
     suicide_questions: bool
     notes: str | None
+    why_now: bool = False
+    expectations: bool = False
+    development: bool = False
+    functioning: bool = False
+    family: bool = False
+    earlier_help: bool = False
+    resources: bool = False
+    change_information: bool = False
+    children: bool = False
+    minor_confidentiality: bool = False
+
+
+def checklist_points(age_band: str | None) -> tuple[str, ...]:
+    """The points that apply to a person: the confidentiality rules for 16–17 only for them."""
+    return tuple(p for p in CHECKLIST_POINTS if p != "minor_confidentiality" or age_band == MINOR_AGE_BAND)
 
 
 def save_intake_checklist(session: Session, *, actor: User, referral_id: int, data: ChecklistInput,
@@ -504,12 +689,12 @@ def save_intake_checklist(session: Session, *, actor: User, referral_id: int, da
     if checklist is None:
         checklist = IntakeChecklist(episode_id=episode.id, staff_id=actor.id)
         session.add(checklist)
-    for name in ("goals", "work", "trauma", "substance_use", "suicide_questions"):
-        setattr(checklist, name, getattr(data, name))
+    for name in CHECKLIST_POINTS:
+        setattr(checklist, name, bool(getattr(data, name)))
     checklist.notes = data.notes or None
     checklist.staff_id = actor.id
     now = now or utcnow()
-    if all((data.goals, data.work, data.trauma, data.substance_use, data.suicide_questions)):
+    if all(getattr(data, name) for name in checklist_points(referral.age_band)):
         _mark_contact(episode, now)
         episode.assessed_at = episode.assessed_at or now
         if referral.status in ("new", "in_contact"):
@@ -538,21 +723,49 @@ def record_first_treatment(session: Session, *, actor: User, referral_id: int, w
 
 
 def guide_onward(session: Session, *, actor: User, referral_id: int, service_id: int | None, message: str,
-                 now: datetime | None = None) -> Referral:
-    """Close the referral kindly with where to go instead (the team keeps contact until then)."""
+                 follow_up_at: datetime | None = None, now: datetime | None = None) -> Referral:
+    """Guide the person kindly to where to go instead. The episode stays open ("guided onward,
+    following up"): the team keeps contact until help has started there, and follows up on
+    `follow_up_at` (default FOLLOW_UP_AFTER from now); `close_onward` ends it.
+
+    Conflict when the episode has already ended.
+    """
     referral = referral_for_staff(session, actor=actor, referral_id=referral_id)
+    if referral.episode.discharged_at is not None:
+        raise Conflict("episode ended")
     if service_id is not None:
         service = session.get(OnwardService, service_id)
         if service is None or service.team_id != referral.team_id:
             raise NotFound("onward service")
+    now = now or utcnow()
     referral.onward_service_id = service_id
     referral.onward_message = message
     referral.status = "guided_onward"
-    referral.episode.discharged_at = now or utcnow()
+    referral.episode.follow_up_at = follow_up_at or now + FOLLOW_UP_AFTER
     session.flush()
     return referral
 
 
+def close_onward(session: Session, *, actor: User, referral_id: int, help_started: bool, note: str | None,
+                 now: datetime | None = None) -> Episode:
+    """End a guided-onward episode when the team knows whether help started elsewhere.
+
+    Sets the discharge with end reason "guided_onward". When help did not start, `note` (why not)
+    is required (ValueError without it). Conflict when the person is not being followed up.
+    """
+    referral = referral_for_staff(session, actor=actor, referral_id=referral_id)
+    episode = referral.episode
+    if referral.status != "guided_onward" or episode.discharged_at is not None:
+        raise Conflict("not following up")
+    note = (note or "").strip() or None
+    if not help_started and note is None:
+        raise ValueError("say why help did not start")
+    episode.discharged_at = now or utcnow()
+    episode.end_reason = "guided_onward"
+    episode.onward_help_started = help_started
+    episode.onward_outcome_note = note
+    session.flush()
+    return episode
 
 
 def start_note(referral: Referral, *, lang: str = "nb") -> str:
@@ -674,6 +887,18 @@ def issue_draft_code(session: Session, *, draft: ReferralDraft, crypto: FieldCry
     if not email:
         return None
     return email_codes.request_draft_code(session, draft_id=draft.id, email=email, crypto=crypto)
+
+
+def email_to_confirm(session: Session, *, referral: Referral, user: User, crypto: FieldCrypto) -> str | None:
+    """The address given in the referral's contact step, when the account has no sign-in address
+    yet (it was made with a passkey) and nobody else uses it: confirming it gives the person a way
+    in if they lose their phone. None otherwise."""
+    address = normalise_email(str((referral_answers(referral).get("contact") or {}).get("email") or ""))
+    if not address or user.email_lookup is not None or referral.resident_id != user.id:
+        return None
+    if find_by_email(session, address, crypto) is not None:
+        return None
+    return address
 
 
 def account_from_draft_code(session: Session, *, draft: ReferralDraft, code: str, crypto: FieldCrypto,

@@ -3,15 +3,16 @@ the referral services check access and the rest."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, SelectChoice, SelectField, SelectMultipleField, StringField,
-                     TextAreaField, TimeField, URLField)
+from wtforms import (BooleanField, DateField, RadioField, SelectChoice, SelectField, SelectMultipleField,
+                     StringField, TextAreaField, TimeField, URLField)
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .. import measures
 from ..forms import BaseForm, PhoneNumber, name_filter
 
 #: Choice labels, keyed by the stable values the services store.
@@ -81,11 +82,21 @@ class ContactAttemptForm(BaseForm):
 class IntakeChecklistForm(BaseForm):
     """The team's intake checklist (handbook ch. 3.1)."""
 
+    why_now = BooleanField(_l("Why they seek help now"))
+    expectations = BooleanField(_l("What they expect from us"))
     goals = BooleanField(_l("Goals"))
+    development = BooleanField(_l("How the problems developed and what keeps them going"))
+    functioning = BooleanField(_l("Day-to-day functioning"))
+    family = BooleanField(_l("Family and network"))
     work = BooleanField(_l("Work and sick leave"))
+    earlier_help = BooleanField(_l("Earlier help and treatment"))
+    resources = BooleanField(_l("Resources and values"))
     trauma = BooleanField(_l("Trauma"))
     substance_use = BooleanField(_l("Alcohol and drug use"))
     suicide_questions = BooleanField(_l("Questions about suicidal thoughts"))
+    change_information = BooleanField(_l("Information about what change takes (effort between sessions)"))
+    children = BooleanField(_l("Children under 18 as relatives (a legal duty to ask)"))
+    minor_confidentiality = BooleanField(_l("Ages 16–17: the confidentiality rules that apply were explained"))
     notes = TextAreaField(_l("Notes (optional)"), validators=[Optional(), _length(4000)])
 
 
@@ -108,12 +119,109 @@ class FirstTreatmentForm(BaseForm):
             raise ValidationError(_l("The date cannot be in the future."))
 
 
+def _in_two_weeks() -> date:
+    return datetime.now(ZoneInfo("Europe/Oslo")).date() + timedelta(days=14)
+
+
 class GuideOnwardForm(BaseForm):
-    """Close the referral kindly, with where to go instead."""
+    """Guide the person kindly to where to go instead; the team follows up on a date."""
 
     service = SelectField(_l("Where to go instead"), coerce=int, validate_choice=True)
     message = TextAreaField(_l("Message to the person"), default=KIND_ONWARD_MESSAGE,
                             validators=[DataRequired(_l("Write a message to the person.")), _length(3000)])
+    follow_up = DateField(_l("Follow up on"), default=_in_two_weeks,
+                          description=_l("The team checks with the person whether help has started there "
+                                         "(left empty: in two weeks)."),
+                          validators=[Optional(), _sensible_year])
+
+
+ONWARD_OUTCOMES = {"started": _l("Help has started there"), "not_started": _l("Help did not start there")}
+
+
+class CloseOnwardForm(BaseForm):
+    """End the follow-up of a person guided onward: did help start elsewhere, or why not."""
+
+    outcome = RadioField(_l("Outcome"), choices=_choices(ONWARD_OUTCOMES),
+                         validators=[InputRequired(_l("Choose whether help has started there."))])
+    note = TextAreaField(_l("Note (required when help did not start: why not)"),
+                         validators=[_length(2000)])  # no Optional(): it would skip validate_note
+
+    def validate_note(self, field) -> None:
+        """Why help did not start is part of the record."""
+        if self.outcome.data == "not_started" and not (field.data or "").strip():
+            raise StopValidation(_l("Write why help did not start."))
+
+
+ENQUIRY_CHANNELS = {"phone": _l("Phone"), "paper": _l("Paper form or letter")}
+ENQUIRY_GENDERS = {"woman": _l("Woman"), "man": _l("Man"), "other": _l("Other"), "unspecified": _l("Not given")}
+ENQUIRY_PROBLEMS = {"anxiety": _l("Worry, fear or anxiety"), "low_mood": _l("Low mood or feeling down"),
+                    "sleep": _l("Sleep problems"), "substances": _l("Alcohol, drugs or medicines"),
+                    "stress": _l("Stress or feeling burnt out"), "other": _l("Something else")}
+YES_NO = {"no": _l("No"), "yes": _l("Yes")}
+#: Instruments staff may transcribe from a paper form or a call (field name, code).
+ENQUIRY_INSTRUMENTS = (("phq9", "PHQ-9"), ("gad7", "GAD-7"), ("wsas", "WSAS"), ("auditc", "AUDIT-C"),
+                       ("duditc", "DUDIT-C"))
+
+
+def item_answers(text: str | None) -> list[int]:
+    """Item answers typed as digits separated by spaces or commas ("1 2 0 3 ..."); ValueError
+    for anything else."""
+    parts = [p for p in re.split(r"[\s,;]+", text or "") if p]
+    if not all(p.isascii() and p.isdigit() and len(p) <= 2 for p in parts):
+        raise ValueError("not digits")
+    return [int(p) for p in parts]
+
+
+def _item_answers_field(code: str) -> StringField:
+    return StringField(_l("%(code)s: item answers (optional)", code=code),
+                       description=_l("One number per item, in order, separated by spaces, e.g. 1 2 0 3."),
+                       validators=[Optional(), _length(100)])
+
+
+class EnquiryForm(BaseForm):
+    """A phone or paper enquiry, registered by staff (questionnaires optional)."""
+
+    channel = RadioField(_l("How the enquiry came"), choices=_choices(ENQUIRY_CHANNELS),
+                         validators=[InputRequired(_l("Choose phone or paper."))])
+    name = StringField(_l("Name"), filters=[name_filter],
+                       validators=[DataRequired(_l("Enter the person's name.")), _length(120)])
+    phone = StringField(_l("Phone (optional)"), render_kw={"autocomplete": "off", "inputmode": "tel"},
+                        validators=[Optional(), _length(30), PhoneNumber()])
+    municipality = SelectField(_l("Lives in"), coerce=int, validate_choice=True)
+    age_band = SelectField(_l("Age"), validators=[InputRequired(_l("Choose the age group."))])
+    gender = RadioField(_l("Gender"), choices=_choices(ENQUIRY_GENDERS),
+                        validators=[InputRequired(_l("Choose a gender, or 'Not given'."))])
+    problems = MultiCheckboxField(_l("Troubled by"), choices=_choices(ENQUIRY_PROBLEMS))
+    own_words = TextAreaField(_l("What troubles them, in their words (optional)"),
+                              validators=[Optional(), _length(3000)])
+    urgent = RadioField(_l("Needs quick contact"), choices=_choices(YES_NO),
+                        validators=[InputRequired(_l("Choose whether the person needs quick contact."))])
+    phq9 = _item_answers_field("PHQ-9")
+    gad7 = _item_answers_field("GAD-7")
+    wsas = _item_answers_field("WSAS")
+    auditc = _item_answers_field("AUDIT-C")
+    duditc = _item_answers_field("DUDIT-C")
+
+    def validate(self, extra_validators=None) -> bool:
+        """Besides each field: typed item answers must score on their instrument."""
+        ok = super().validate(extra_validators)
+        for name, code in ENQUIRY_INSTRUMENTS:
+            field = getattr(self, name)
+            if field.errors or not (field.data or "").strip():
+                continue
+            try:
+                measures.score(code, item_answers(field.data))
+            except ValueError:
+                field.errors = [*field.errors, _l(
+                    "Enter one answer for each of the %(count)s items of %(code)s, each within the item's options.",
+                    count=len(measures.get(code).items), code=code)]
+                ok = False
+        return ok
+
+    def instruments(self) -> dict[str, list[int]]:
+        """The instruments answered (after `validate`), by code."""
+        return {code: item_answers(getattr(self, name).data) for name, code in ENQUIRY_INSTRUMENTS
+                if (getattr(self, name).data or "").strip()}
 
 
 class OnwardServiceForm(BaseForm):

@@ -43,6 +43,10 @@ INSTRUMENTS = {"PHQ-9": _l("Depression"), "GAD-7": _l("Anxiety"), "WSAS": _l("Wo
                "AUDIT-C": _l("Alcohol"), "DUDIT-C": _l("Drugs"), "SESSION-FEEDBACK": _l("Session feedback")}
 STATUSES = {"new": _l("New"), "in_contact": _l("In contact"), "assessed": _l("Assessed"), "accepted": _l("Accepted"),
             "guided_onward": _l("Guided onward"), "closed": _l("Closed")}
+#: Labels of an episode's phase, keyed by `services.referrals.PHASES`.
+PHASES = {"waiting_assessment": _l("Waiting for assessment"), "assessment_booked": _l("Assessment booked"),
+          "assessed": _l("Assessed, treatment not started"), "in_treatment": _l("In treatment"),
+          "following_up": _l("Guided onward, following up"), "ended": _l("Ended")}
 URGENT_REASONS = {"item9": _l("PHQ-9 item 9 above 0"), "crisis": _l("Said they are in crisis now")}
 GENDERS = {"female": _l("Woman"), "woman": _l("Woman"), "male": _l("Man"), "man": _l("Man"),
            "other": _l("Other"), "unspecified": _l("Not given")}
@@ -151,7 +155,8 @@ def queue_card(item: svc.QueueItem) -> dict[str, Any]:
     return {
         "id": item.id, "name": item.name, "urgent": item.urgent, "municipality": item.municipality,
         "reasons": [_label(URGENT_REASONS, r) for r in item.urgent_reason.split(",") if r],
-        "days_waited": item.days_waited, "status": _label(STATUSES, item.status),
+        "days_waited": item.days_waited, "status": _label(PHASES, item.phase),
+        "channel": _label(CHANNELS, item.channel) if item.channel != "app" else "",
         "scores": [_score_view(s.code, s.total, s.band, s.flagged) for s in item.scores],
         "item9": item.item9, "item9_raised": bool(item.item9),
         "work_status": _label(CHOICES["work_status"], item.work_status),
@@ -202,9 +207,11 @@ def _functioning_answer(response, lang: str) -> str:
 def referral_view(detail: svc.ReferralDetail) -> dict[str, Any]:
     """Everything on the referral page that needs a label or a decision made outside the template."""
     referral, episode, checklist = detail.referral, detail.episode, detail.checklist
+    phase = svc.phase_of(episode, referral, detail.appointments)
     return {
         "name": referral.resident.display_name or f"#{referral.resident_id}",
         "status": _label(STATUSES, referral.status),
+        "phase": _label(PHASES, phase), "phase_key": phase,
         "reasons": [_label(URGENT_REASONS, r) for r in (referral.urgent_reason or "").split(",") if r],
         "channel": _label(CHANNELS, referral.channel),
         "sections": _answer_sections(detail.answers, referral),
@@ -221,6 +228,9 @@ def referral_view(detail: svc.ReferralDetail) -> dict[str, Any]:
                           else _("Treatment"), "staff": a.staff.display_name or a.staff.username}
                          for a in detail.appointments],
         "checklist_saved": checklist.updated_at if checklist else None,
+        "checklist_points": svc.checklist_points(referral.age_band),
+        "phone": resident_phone(referral.resident, detail.answers),
+        "tel": tel_link(resident_phone(referral.resident, detail.answers)),
         "onward": detail.onward_service.name if detail.onward_service else None,
     }
 
@@ -303,7 +313,45 @@ def _form_state(request, appointment, responses_by_id: dict, now: datetime) -> d
         state = _("not yet answered")
     else:
         state = _("not answered")
-    return {"code": request.instrument_code, "state": state, "answered": bool(request.response_id)}
+    return {"code": form_name(request.instrument_code), "state": state, "answered": bool(request.response_id)}
+
+
+#: Forms known by their short name among staff; others (our own session feedback) by a plain label.
+NAMED_BY_CODE = ("PHQ-9", "GAD-7", "WSAS", "AUDIT-C", "DUDIT-C")
+#: Labels of the intake checklist's points, keyed by `services.referrals.CHECKLIST_POINTS`.
+CHECKLIST_LABELS = {
+    "why_now": _l("Why they seek help now"), "expectations": _l("What they expect from us"), "goals": _l("Goals"),
+    "development": _l("How the problems developed and what keeps them going"),
+    "functioning": _l("Day-to-day functioning"), "family": _l("Family and network"),
+    "work": _l("Work and sick leave"), "earlier_help": _l("Earlier help and treatment"),
+    "resources": _l("Resources and values"), "trauma": _l("Trauma"), "substance_use": _l("Alcohol and drug use"),
+    "suicide_questions": _l("Questions about suicidal thoughts"),
+    "change_information": _l("Information about what change takes (effort between sessions)"),
+    "children": _l("Children under 18 as relatives (a legal duty to ask)"),
+    "minor_confidentiality": _l("Ages 16–17: the confidentiality rules that apply were explained"),
+}
+
+
+def form_name(code: str) -> str:
+    """A form as staff know it: "PHQ-9", or a plain label for our own forms (never a raw code)."""
+    return code if code in NAMED_BY_CODE else _label(INSTRUMENTS, code)
+
+
+def tel_link(number: str | None) -> str | None:
+    """A one-tap `tel:` link for a stored phone number (None without a number)."""
+    if not number:
+        return None
+    from ..services.phones import PhoneNumberError, parse_phone
+    try:
+        return "tel:" + parse_phone(number).e164
+    except PhoneNumberError:
+        digits = "".join(c for c in number if c.isdigit() or c == "+")
+        return "tel:" + digits if digits else None
+
+
+def resident_phone(resident, answers: dict[str, Any] | None = None) -> str | None:
+    """The number to call: the account's, else the one given in the referral."""
+    return resident.phone or ((answers or {}).get("contact") or {}).get("phone") or None
 
 
 def _episode_flags(overview: outcomes.EpisodeOverview) -> list[dict[str, Any]]:
@@ -317,17 +365,19 @@ def _episode_flags(overview: outcomes.EpisodeOverview) -> list[dict[str, Any]]:
     if flags.reliable_deterioration:
         changes = ", ".join(f"{s.code} {s.first} → {s.last}" for s in overview.series
                             if s.code in ("PHQ-9", "GAD-7"))
-        found.append({"id": "deterioration", "badge": _("Reliable deterioration"), "serious": True,
-                      "text": _("Scores are reliably worse than at the first measurement (%(changes)s). "
-                                "Review the plan with the person.", changes=changes)})
+        found.append({"id": "deterioration", "badge": _("Clearly worse"), "serious": True,
+                      "text": _("Scores are worse than at the first measurement by more than measurement error "
+                                "(%(changes)s). Review the plan with the person.", changes=changes)})
     if flags.not_on_track:
         found.append({"id": "not-on-track", "badge": _("Not on track"), "serious": False,
-                      "text": _("No reliable improvement after %(count)s scored contacts. Consider changing "
-                                "the plan or guiding the person onward.", count=flags.scored_contacts)})
+                      "text": _("Not clearly better after %(count)s scored contacts (no change beyond "
+                                "measurement error). Consider changing the plan or guiding the person onward.",
+                                count=flags.scored_contacts)})
     found.append({"id": "budget", "badge": _("Over budget") if flags.over_budget else None,
                   "serious": flags.over_budget,
                   "text": _("%(used)s of %(budget)s hours used (attended contacts).",
-                            used=format_decimal(flags.hours_used), budget=outcomes.BUDGET_HOURS)})
+                            used=format_decimal(flags.hours_used), budget=outcomes.BUDGET_HOURS)
+                  + " " + _("The assessment conversation does not count.")})
     return found
 
 
@@ -338,10 +388,14 @@ def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[s
     """
     episode, referral, lang = overview.episode, overview.referral, str(get_locale())
     responses_by_id = {r.id: r for r in overview.responses}
+    phone = resident_phone(overview.resident, json.loads(referral.answers))
+    checklist = overview.checklist
+    points = svc.checklist_points(referral.age_band)
     progress = [r for r in overview.responses if r.instrument_code in outcomes.PROGRESS_INSTRUMENTS]
     return {
         "name": overview.resident.display_name or f"#{overview.resident.id}",
         "status": _label(STATUSES, referral.status),
+        "phase": _label(PHASES, svc.phase_of(episode, referral, overview.appointments)),
         "offerings": [str(OFFERING_LABELS[o]) for o in episode.offerings.split(",") if o in OFFERING_LABELS],
         "dates": [(_("Referred"), episode.referred_at), (_("First contact"), episode.first_contact_at),
                   (_("Assessed"), episode.assessed_at), (_("First treatment"), episode.first_treatment_at),
@@ -363,4 +417,15 @@ def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[s
             "buttons": [(value, str(label)) for value, label in ATTENDANCE_BUTTONS if value != a.status],
         } for a in overview.appointments],
         "discharged": episode.discharged_at is not None,
+        "phone": phone, "tel": tel_link(phone),
+        "instruments": [form_name(c) for c in episode.instruments.split(",") if c],
+        "checklist": [{"label": str(CHECKLIST_LABELS[p]), "done": bool(checklist and getattr(checklist, p))}
+                      for p in points],
+        "checklist_saved": checklist.updated_at if checklist else None,
+        "offering_changes": [{
+            "at": c.at, "staff": c.staff.display_name or c.staff.username, "note": c.note,
+            "from": ", ".join(_label(OFFERING_LABELS, o) for o in c.from_offerings.split(",") if o) or _("None"),
+            "to": ", ".join(_label(OFFERING_LABELS, o) for o in c.to_offerings.split(",") if o),
+        } for c in overview.offering_changes],
+        "item9_answers": [(int(a.value), a.at) for a in overview.item9_answers],
     }

@@ -22,9 +22,11 @@ from ..services.errors import Conflict, NotFound
 from ..services.mail import outbox_status
 from ..services.residents import open_resident, residents_for_staff
 from . import episode_views, presenters
-from .forms import (BookAssessmentForm,
-                    ContactAttemptForm, FirstTreatmentForm, GuideOnwardForm, IntakeChecklistForm, OfferingsForm,
-                    OnwardServiceForm, ReachForm)
+from ..services import enquiries
+from ..services.referrals import AGE_BANDS
+from .forms import (BookAssessmentForm, CloseOnwardForm,
+                    ContactAttemptForm, EnquiryForm, FirstTreatmentForm, GuideOnwardForm, IntakeChecklistForm,
+                    OfferingsForm, OnwardServiceForm, ReachForm)
 
 bp = Blueprint("therapist", __name__)
 
@@ -107,11 +109,12 @@ def triage():
     try:
         items = svc.triage_queue(db, actor=current_user)
         urgent = outcomes.urgent_episodes(db, actor=current_user)
+        follow_ups = svc.onward_follow_ups(db, actor=current_user)
     except NotFound:
         abort(404)
     db.commit()
     return render_template("therapist/triage.html", items=[presenters.queue_card(item) for item in items],
-                           urgent_episodes=urgent)
+                           urgent_episodes=urgent, follow_ups=follow_ups)
 
 
 @bp.route("/referrals/<int:referral_id>")
@@ -146,8 +149,7 @@ def intake_checklist(referral_id: int):
     form = IntakeChecklistForm(prefix="checklist")
     return _act(referral_id, "checklist", form, lambda db: svc.save_intake_checklist(
         db, actor=current_user, referral_id=referral_id, data=svc.ChecklistInput(
-            goals=form.goals.data, work=form.work.data, trauma=form.trauma.data,
-            substance_use=form.substance_use.data, suicide_questions=form.suicide_questions.data,
+            **{name: bool(form[name].data) for name in svc.CHECKLIST_POINTS},
             notes=(form.notes.data or "").strip() or None),
     ), _l("The checklist is saved."))
 
@@ -177,12 +179,25 @@ def guide_onward(referral_id: int):
     form.service.choices = _onward_choices(_referral_or_404(referral_id).team_id)
     return _act(referral_id, "onward", form, lambda db: svc.guide_onward(
         db, actor=current_user, referral_id=referral_id, service_id=form.service.data or None,
-        message=form.message.data.strip(),
-    ), _l("The person is guided onward. Remember to keep in touch until they have help there."))
+        message=form.message.data.strip(), follow_up_at=_local_to_utc(form.follow_up.data, time(0)) if form.follow_up.data else None,
+    ), _l("The person is guided onward. The team keeps in touch until they have help there."),
+        conflict=_l("The episode has ended, so the person cannot be guided onward from it."))
 
 
-def _act(referral_id: int, name: str, form: FlaskForm, action: Callable, done: str):
-    """Run one referral action: re-show the page with the errors (400), or save, flash and go back."""
+@bp.post("/referrals/<int:referral_id>/onward/close")
+def close_onward(referral_id: int):
+    """End the follow-up of a person guided onward: help started elsewhere, or why not."""
+    form = CloseOnwardForm(prefix="close")
+    return _act(referral_id, "close", form, lambda db: svc.close_onward(
+        db, actor=current_user, referral_id=referral_id, help_started=form.outcome.data == "started",
+        note=form.note.data,
+    ), _l("The follow-up is closed and the episode is ended."),
+        conflict=_l("This person is not being followed up after being guided onward."))
+
+
+def _act(referral_id: int, name: str, form: FlaskForm, action: Callable, done: str, conflict: str | None = None):
+    """Run one referral action: re-show the page with the errors (400), or save, flash and go back.
+    A Conflict (the action no longer fits the episode) is said plainly, and nothing is saved."""
     if not form.validate():
         return _referral_page(referral_id, bound=(name, form), status=400)
     db = get_session()
@@ -190,6 +205,12 @@ def _act(referral_id: int, name: str, form: FlaskForm, action: Callable, done: s
         action(db)
     except NotFound:
         abort(404)
+    except Conflict:
+        if conflict is None:
+            raise
+        db.rollback()
+        flash(str(conflict), "error")
+        return redirect(url_for(".referral", referral_id=referral_id))
     db.commit()
     flash(str(done), "success")
     return redirect(url_for(".referral", referral_id=referral_id))
@@ -233,7 +254,9 @@ def _referral_forms(detail: svc.ReferralDetail, bound: tuple[str, FlaskForm] | N
         "treatment": FirstTreatmentForm(formdata=None, prefix="treatment",
                                         day=_local_date(episode.first_treatment_at)),
         "onward": GuideOnwardForm(formdata=None, prefix="onward", service=referral.onward_service_id or 0,
-                                  **onward_message),
+                                  **onward_message, **({"follow_up": _local_date(episode.follow_up_at)}
+                                                       if episode.follow_up_at else {})),
+        "close": CloseOnwardForm(formdata=None, prefix="close"),
     }
     if bound is not None:
         forms[bound[0]] = bound[1]
@@ -248,6 +271,33 @@ def _local_to_utc(day: date, at: time) -> datetime:
 
 def _local_date(moment: datetime | None) -> date | None:
     return moment.astimezone(LOCAL_ZONE).date() if moment else None
+
+
+# --- Phone and paper enquiries -----------------------------------------------------------------
+
+@bp.route("/enquiries/new", methods=["GET", "POST"])
+def enquiry_new():
+    """Register an enquiry that came by phone or on paper; it joins the triage queue."""
+    teams = _clinical_teams()
+    municipalities = sorted({m for t in teams for m in t.municipalities}, key=lambda m: m.name)
+    form = EnquiryForm(prefix="enquiry")
+    form.municipality.choices = [SelectChoice(m.id, m.name) for m in municipalities]
+    form.age_band.choices = [SelectChoice("", _("Choose"))] + [
+        SelectChoice(label, label) for _low, _high, label in AGE_BANDS]
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            referral = enquiries.register_enquiry(db, actor=current_user, data=enquiries.EnquiryInput(
+                channel=form.channel.data, name=form.name.data.strip(), phone=form.phone.data or None,
+                municipality_id=form.municipality.data, age_band=form.age_band.data, gender=form.gender.data,
+                problems=list(form.problems.data or []), own_words=(form.own_words.data or "").strip() or None,
+                urgent=form.urgent.data == "yes", instruments=form.instruments()))
+        except NotFound:
+            abort(404)
+        db.commit()
+        flash(_("The enquiry is registered and is in the triage queue."), "success")
+        return redirect(url_for(".referral", referral_id=referral.id))
+    return render_template("therapist/enquiry.html", form=form), 400 if form.errors else 200
 
 
 # --- Onward directory --------------------------------------------------------------------------

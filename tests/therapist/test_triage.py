@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rph_pwa.models import Appointment, AuditEvent, ContactAttempt, Episode, IntakeChecklist, OnwardService, Referral
+from rph_pwa.services import referrals as svc
 from tests.conftest import csrf_token
 from tests.factories import (PASSWORD, make_municipality, make_referral, make_resident, make_staff, make_team,
                              referral_answers)
@@ -221,8 +222,7 @@ def test_intake_checklist_complete_means_assessed(db, actions, client):
     _post(client, f"{url}/intake-checklist", "checklist", {"goals": "y", "work": "y", "notes": "Delvis"}, page=url)
     assert _fresh(db, Episode, referral.episode.id).assessed_at is None
     _post(client, f"{url}/intake-checklist", "checklist",
-          {"goals": "y", "work": "y", "trauma": "y", "substance_use": "y", "suicide_questions": "y",
-           "notes": "Alt kartlagt"}, page=url)
+          {**{point: "y" for point in svc.checklist_points(referral.age_band)}, "notes": "Alt kartlagt"}, page=url)
     episode = _fresh(db, Episode, referral.episode.id)
     assert episode.assessed_at is not None and episode.first_contact_at is not None
     assert _fresh(db, Referral, referral.id).status == "assessed"
@@ -248,7 +248,7 @@ def test_agree_offerings_and_first_treatment(db, actions, client):
     assert "Course, Individual therapy" in page
 
 
-def test_guide_onward_closes_kindly_with_a_directory_entry(db, actions, client):
+def test_guide_onward_kindly_with_a_directory_entry(db, actions, client):
     team = make_team(db)
     referral = make_referral(db, team=team)
     entry = OnwardService(team_id=team.id, name="DPS Nord", description="Spesialisthelsetjenesten")
@@ -263,9 +263,11 @@ def test_guide_onward_closes_kindly_with_a_directory_entry(db, actions, client):
     saved = _fresh(db, Referral, referral.id)
     assert (saved.status, saved.onward_service_id, saved.onward_message) == (
         "guided_onward", entry.id, "Vi tror DPS kan hjelpe deg bedre.")
-    assert saved.episode.discharged_at is not None
+    assert saved.episode.discharged_at is None and saved.episode.follow_up_at is not None  # followed up
     assert "Guided onward" in client.get(url).get_data(as_text=True)
-    assert f"/referrals/{referral.id}" not in client.get("/therapist/triage").get_data(as_text=True)
+    triage = client.get("/therapist/triage").get_data(as_text=True)
+    assert f'/referrals/{referral.id}"' not in triage  # not in the queue: on the follow-up list
+    assert f'/referrals/{referral.id}#close-onward"' in triage
 
 
 @pytest.mark.parametrize("action, prefix, data, message, kept", [
