@@ -32,7 +32,7 @@ from rph_pwa.crypto import field_crypto
 from rph_pwa.db import get_session
 from rph_pwa.measures import score
 from rph_pwa.models import (Appointment, Episode, MeasureResponse, Municipality, Referral, Role, Team, User)
-from rph_pwa.models.referrals import OFFERINGS
+from rph_pwa.models.referrals import CHANNELS, END_REASONS, OFFERINGS
 from rph_pwa.services.accounts import create_staff
 from rph_pwa.services.statistics import statistics_rows, team_statistics
 
@@ -44,6 +44,9 @@ RUNS = 5
 BATCH = 20_000
 WORK = ("working", "studying", "job_seeking", "benefits", "retired", "other")
 SICK = ("none", "graded", "full")
+#: Rough shares of end reasons (completed, guided_onward, dropped_out, declined, other) and of channels.
+END_REASON_WEIGHTS = (60, 12, 15, 8, 5)
+CHANNEL_WEIGHTS = (75, 20, 5)
 
 
 def _args() -> argparse.Namespace:
@@ -99,9 +102,10 @@ def build(session, rng: random.Random) -> tuple[User, list[Municipality]]:
     start_of_data = datetime(YEAR - 1, 11, 1, 11, tzinfo=timezone.utc)
     referred = [start_of_data + timedelta(days=rng.randrange(425), minutes=rng.randrange(480))
                 for _ in range(EPISODES)]
+    channels = rng.choices(CHANNELS, weights=CHANNEL_WEIGHTS, k=EPISODES)
     referrals = _insert(session, Referral, [
         {"submission_key": f"bench-{tag}-{i}", "resident_id": residents[i], "team_id": team.id,
-         "municipality_id": municipalities[i % 4].id, "status": "accepted", "urgent": False, "channel": "app",
+         "municipality_id": municipalities[i % 4].id, "status": "accepted", "urgent": False, "channel": channels[i],
          "age_band": "25-34", "gender": ("woman", "man", "other")[i % 3], "submitted_at": referred[i],
          "answers_token": tokens[i % len(tokens)]} for i in range(EPISODES)], referral_insert)
 
@@ -117,6 +121,7 @@ def build(session, rng: random.Random) -> tuple[User, list[Municipality]]:
             "first_treatment_at": first_treatment, "discharged_at": ended, "offerings": offerings,
             "instruments": "PHQ-9,GAD-7", "work_status_start": rng.choice(WORK), "sick_leave_start": rng.choice(SICK),
             "work_status_end": rng.choice(WORK) if ended else None, "sick_leave_end": rng.choice(SICK) if ended else None,
+            "end_reason": rng.choices(END_REASONS, weights=END_REASON_WEIGHTS)[0] if ended else None,
         })
         plans.append((first_treatment or referred[i] + timedelta(days=7), rng.randint(8, 22), rng.randint(5, 18)))
     episodes = _insert(session, Episode, episode_rows)
