@@ -775,7 +775,9 @@ def start_note(referral: Referral, *, lang: str = "nb") -> str:
     """
     answers = referral_answers(referral)
     # The record wants the local date (a referral sent at 00:30 in Oslo is 23:30 UTC the day before).
-    lines = [f"Selvhenvisning via app {referral.submitted_at.astimezone(LOCAL_ZONE):%d.%m.%Y}."]
+    how = {"phone": "Henvendelse per telefon", "paper": "Henvendelse på papir"}.get(referral.channel,
+                                                                                    "Selvhenvisning via app")
+    lines = [f"{how} {referral.submitted_at.astimezone(LOCAL_ZONE):%d.%m.%Y}."]
     for response in referral.responses:
         flag = " (spm. 9 > 0)" if "item9" in response.flags else ""
         lines.append(f"{response.instrument_code}: {response.total}{flag}")

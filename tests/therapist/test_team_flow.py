@@ -201,6 +201,7 @@ def test_phone_enquiry_joins_the_queue_episode_and_statistics(db, actions, clien
     assert "Phone" in card[:card.index("Open the referral")]
     page = client.get(f"/therapist/referrals/{referral.id}").get_data(as_text=True)
     assert "Sover dårlig og er nedstemt." in page
+    assert "Henvendelse per telefon" in page and "Selvhenvisning via app" not in page  # the start note
     reach = client.get("/therapist/reach").get_data(as_text=True)
     channel_table = reach[reach.index('id="reach-channel"'):]
     assert re.search(r"Phone</t[hd]>\s*<td>1<", channel_table)
