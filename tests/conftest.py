@@ -120,6 +120,9 @@ def app_settings(tmp_path_factory, smtp_server, live_port) -> dict:
         SIGNIN_RATE_LIMIT="1000 per minute",
         REFERRAL_STEP_RATE_LIMIT="100000 per minute",
         MAIL_OUTBOX=str(tmp_dir / "outbox"),
+        # The tests walk all nine referral steps; tests/client/test_questionnaire_presentation.py
+        # checks the default (unverified instruments off).
+        UNVERIFIED_INSTRUMENTS=["AUDIT-C", "DUDIT-C"],
     )
 
 
