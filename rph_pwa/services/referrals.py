@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -508,6 +508,19 @@ def count_urgent(session: Session, *, actor: User) -> int:
         select(func.count()).select_from(Referral).join(Episode, Episode.referral_id == Referral.id)
         .where(Referral.team_id.in_(staff_team_ids(session, actor)), *_not_started(),
                Referral.urgent.is_(True))
+    ) or 0
+
+
+def count_follow_ups_due(session: Session, *, actor: User, now: datetime | None = None) -> int:
+    """How many people guided onward by the actor's teams are due a follow-up (the date has come,
+    or none is set). A number only, so not audited."""
+    if actor.role not in CLINICAL_ROLES:
+        return 0
+    now = now or utcnow()
+    return session.scalar(
+        select(func.count()).select_from(Referral).join(Episode, Episode.referral_id == Referral.id)
+        .where(Referral.team_id.in_(staff_team_ids(session, actor)), Referral.status == "guided_onward",
+               Episode.discharged_at.is_(None), or_(Episode.follow_up_at.is_(None), Episode.follow_up_at <= now))
     ) or 0
 
 

@@ -188,6 +188,11 @@ class EnquiryForm(BaseForm):
     phone = StringField(_l("Phone (optional)"), render_kw={"autocomplete": "off", "inputmode": "tel"},
                         validators=[Optional(), _length(30), PhoneNumber()])
     municipality = SelectField(_l("Lives in"), coerce=int, validate_choice=True)
+
+    def validate_municipality(self, field) -> None:
+        """The "Choose" entry is not a municipality."""
+        if not field.data:
+            raise StopValidation(_l("Choose the municipality the person lives in."))
     age_band = SelectField(_l("Age"), validators=[InputRequired(_l("Choose the age group."))])
     gender = RadioField(_l("Gender"), choices=_choices(ENQUIRY_GENDERS),
                         validators=[InputRequired(_l("Choose a gender, or 'Not given'."))])

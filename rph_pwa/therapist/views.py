@@ -58,6 +58,7 @@ def index():
                            is_lead=current_user.role in (Role.TEAM_LEAD.value, Role.ADMIN.value),
                            is_clinical=current_user.role in CLINICAL_ROLES,
                            urgent_count=svc.count_urgent(db, actor=current_user),
+                           follow_ups_due=svc.count_follow_ups_due(db, actor=current_user),
                            mail=mail, mail_delayed=mail_delayed)
 
 
@@ -281,7 +282,9 @@ def enquiry_new():
     teams = _clinical_teams()
     municipalities = sorted({m for t in teams for m in t.municipalities}, key=lambda m: m.name)
     form = EnquiryForm(prefix="enquiry")
-    form.municipality.choices = [SelectChoice(m.id, m.name) for m in municipalities]
+    # Several municipalities: none preselected, so nobody registers an enquiry in the wrong one.
+    form.municipality.choices = ([SelectChoice(0, _("Choose"))] if len(municipalities) > 1 else []) + [
+        SelectChoice(m.id, m.name) for m in municipalities]
     form.age_band.choices = [SelectChoice("", _("Choose"))] + [
         SelectChoice(label, label) for _low, _high, label in AGE_BANDS]
     if form.validate_on_submit():

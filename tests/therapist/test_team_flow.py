@@ -15,7 +15,8 @@ from rph_pwa.services import enquiries
 from rph_pwa.services import referrals as svc
 from rph_pwa.services.errors import NotFound
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD, add_episode_contact, make_referral, make_resident, make_staff, make_team
+from tests.factories import (PASSWORD, add_episode_contact, make_municipality, make_referral, make_resident,
+                             make_staff, make_team)
 
 T = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 
@@ -121,6 +122,7 @@ def test_guided_onward_stays_open_with_a_follow_up_until_the_team_closes_it(db, 
     assert follow_ups.index("Videre Henvist") < follow_ups.index("Senere Oppfolging")  # due first
     assert "Due" in follow_ups[:follow_ups.index("Videre Henvist")]
     assert "Due" not in follow_ups[follow_ups.index("Videre Henvist"):]
+    assert "1 follow-up due" in client.get("/therapist/").get_data(as_text=True)  # the workspace
 
     # Help did not start: why not is required, and what was typed is kept.
     response = _post(client, f"{url}/onward/close", "close", {"outcome": "not_started", "note": ""}, page=url)
@@ -140,6 +142,7 @@ def test_guided_onward_stays_open_with_a_follow_up_until_the_team_closes_it(db, 
     assert re.search(r'id="phase">\s*Ended', page) and "Fikk ikke time hos fastlegen." in page
     triage = client.get("/therapist/triage").get_data(as_text=True)
     assert "Videre Henvist" not in triage and "Senere Oppfolging" in triage
+    assert "follow-up due" not in client.get("/therapist/").get_data(as_text=True)
 
     # Closing twice, or guiding an ended episode onward, changes nothing and says why.
     response = _post(client, f"{url}/onward/close", "close", {"outcome": "started", "note": ""}, page=url)
@@ -219,13 +222,18 @@ def test_paper_enquiry_without_questionnaires(db):
 
 
 def test_enquiry_errors_name_the_question_and_keep_what_was_typed(db, actions, client):
-    team = make_team(db)
+    team = make_team(db, municipalities=[make_municipality(db), make_municipality(db)])
     db.commit()
     _login(db, actions, team)
+    form = client.get("/therapist/enquiries/new").get_data(as_text=True)
+    picker = form[form.index('id="enquiry-municipality"'):]
+    picker = picker[:picker.index("</select>")]
+    assert '<option value="0">Choose</option>' in picker and "selected" not in picker  # none preselected
     response = _post(client, "/therapist/enquiries/new", "enquiry",
-                     _enquiry(team.municipalities[0].id, phq9="1 2 3", age_band="", wsas="9 9 x"))
+                     _enquiry(0, phq9="1 2 3", age_band="", wsas="9 9 x"))
     assert response.status_code == 400
     page = response.get_data(as_text=True)
+    assert "Choose the municipality the person lives in." in page
     assert "Enter one answer for each of the 9 items of PHQ-9" in page
     assert "Choose the age group." in page and "Per Telefon" in page and "Sover dårlig og er nedstemt." in page
     assert "9 9 x" in page
