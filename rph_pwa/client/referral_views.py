@@ -2,9 +2,10 @@
 server-side draft, also when it has errors, so nothing typed is lost."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -17,11 +18,12 @@ from ..crypto import field_crypto
 from ..db import get_session
 from ..extensions import limiter, referral_step_limit, signin_limit
 from ..models import Municipality, Referral, Team
-from ..services import referrals
+from ..services import email_codes, referrals
 from ..services.errors import InvalidCode
 from ..services.mail import queue_mail
 from ..services.residents import municipality_choices
 from .instrument_forms import instrument_form
+from .referral_review import ReviewPart, review_parts
 from .referral_forms import ContactForm, EligibilityForm, EmptyReferralForm, TroublesForm, WorkForm
 from .referral_submit import DRAFT_SESSION_KEY, complete_referral
 
@@ -36,13 +38,31 @@ class Step:
     title: object
 
 
-STEPS = [
+ALL_STEPS = (
     Step("eligibility", _l("About you")),
     Step("troubles", _l("What troubles you")),
     Step("work", _l("Work and daily life")),
     *[Step(code, code) for code in referrals.REFERRAL_INSTRUMENTS],
     Step("contact", _l("How we can reach you")),
-]
+)
+
+
+class _Steps(Sequence):
+    """The steps of this deployment, read at each use: an instrument whose wording is not verified
+    is a step only if the UNVERIFIED_INSTRUMENTS setting turns it on."""
+
+    def _steps(self) -> list[Step]:
+        asked = set(referrals.asked_instruments(current_app.config.get("UNVERIFIED_INSTRUMENTS")))
+        return [s for s in ALL_STEPS if s.section not in referrals.REFERRAL_INSTRUMENTS or s.section in asked]
+
+    def __getitem__(self, index):
+        return self._steps()[index]
+
+    def __len__(self) -> int:
+        return len(self._steps())
+
+
+STEPS = _Steps()
 
 
 @bp.after_request
@@ -66,7 +86,7 @@ def _build_form(step: Step, formdata=None):
     lang = str(get_locale())
     if step.section == "eligibility":
         form = _make(EligibilityForm, formdata)
-        form.municipality.choices = [SelectChoice(0, _("Choose…"))] + [
+        form.municipality.choices = [SelectChoice("", _("Choose…"))] + [
             SelectChoice(c.id, c.name) for c in municipality_choices(db)]
     elif step.section == "troubles":
         form = _make(TroublesForm, formdata)
@@ -76,7 +96,7 @@ def _build_form(step: Step, formdata=None):
         form = _make(ContactForm, formdata)
         form.meeting_municipality.choices = _meeting_choices()
     else:
-        form = instrument_form(step.section, lang, formdata=formdata)
+        form = instrument_form(step.section, lang, formdata=formdata, allow_decline=True)
     return form
 
 
@@ -133,8 +153,34 @@ def _raw(form) -> dict[str, list[str]]:
 
 @bp.route("/")
 def start():
-    """What the referral is, that it can be paused, and the way in (or back in)."""
-    return render_template("referral/start.html", draft=_draft(), form=EmptyReferralForm())
+    """What the referral is, that it can be paused, and the way in (or back in, where the person left)."""
+    draft = _draft()
+    return render_template("referral/start.html", draft=draft, form=EmptyReferralForm(),
+                           continue_url=_resume_url(draft) if draft else None)
+
+
+def _resume_url(draft) -> str:
+    """Where "continue" goes: the step the person was on last (the review once they reached it)."""
+    position = referrals.resume_position(draft) or 2
+    if position > len(STEPS):
+        return url_for(".review")
+    return url_for(".step", number=max(1, position))
+
+
+def _record_position(draft, number: int) -> None:
+    """Remember the step for resuming; a draft at its size limit simply keeps the old position."""
+    db = get_session()
+    try:
+        referrals.record_position(db, draft=draft, step=number)
+    except referrals.DraftTooLarge:
+        db.rollback()
+        return
+    db.commit()
+
+
+def _returns_to_review() -> bool:
+    """Whether the step was opened from the review's edit link (then saving goes back there)."""
+    return request.args.get("return") == "review"
 
 
 @bp.post("/restart")
@@ -165,9 +211,13 @@ def step(number: int):
             [(k, v) for k, values in saved.get("raw", {}).items() for v in values]) if saved.get("raw") else None)
         if saved.get("raw") and not saved.get("complete"):
             form.validate()  # show the errors the person left, with their text still there
+        if draft is not None:
+            _record_position(draft, number)
         return _render_step(number, current, form, draft)
 
     form = _build_form(current)
+    if request.form.get("action") == "back" and number > 1:
+        return _back(number, current, form, draft)
     crisis_now = current.section == "eligibility" and request.form.get("crisis") == "yes"
     if crisis_now and _under_16(request.form.get("age")):
         # A young person in crisis gets age-adapted crisis help before anything else, even if the
@@ -197,9 +247,25 @@ def step(number: int):
             return redirect(url_for(".step", number=2))
     if not _save_section(draft, current.section, {**values, "raw": _raw(form), "complete": True}):
         return _render_step(number, current, form, draft), 400
-    if number == len(STEPS):
+    if number == len(STEPS) or _returns_to_review():
         return redirect(url_for(".review"))
     return redirect(url_for(".step", number=number + 1))
+
+
+def _back(number: int, current: Step, form, draft):
+    """"Back": keep what was typed on this step as a draft (complete if it is valid, as typed if
+    not, without showing errors now), then go to the previous step (or the review it came from)."""
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            return _render_step(number, current, form, draft), 400
+        values = {"raw": _raw(form), "complete": False}
+    else:
+        values = {**_values(current, form), "raw": _raw(form), "complete": True}
+    if not _save_section(draft, current.section, values):
+        return _render_step(number, current, form, draft), 400
+    if _returns_to_review():
+        return redirect(url_for(".review"))
+    return redirect(url_for(".step", number=number - 1))
 
 
 def _under_16(age: str | None) -> bool:
@@ -227,7 +293,20 @@ def _save_section(draft, section: str, values: dict) -> bool:
 def _render_step(number: int, current: Step, form, draft, crisis_now: bool = False):
     urgent = bool(draft and draft.urgent) or crisis_now
     return render_template("referral/step.html", number=number, total=len(STEPS), step=current, form=form,
-                           urgent=urgent, instrument=getattr(form, "instrument_view", None))
+                           urgent=urgent, instrument=getattr(form, "instrument_view", None),
+                           return_to_review=_returns_to_review())
+
+
+def _review_parts(data: dict) -> list[ReviewPart]:
+    """Every step's saved answers in words, each with the step number its edit link opens."""
+    parts = []
+    for number, step_ in enumerate(STEPS, start=1):
+        saved = data.get(step_.section) or {}
+        raw = saved.get("raw") or {}
+        form = _build_form(step_, formdata=MultiDict([(k, v) for k, values in raw.items() for v in values]))
+        view = getattr(form, "instrument_view", None)
+        parts.append((number, view.title if view else step_.title, form, bool(saved.get("complete"))))
+    return review_parts(parts)
 
 
 @bp.route("/review", methods=["GET", "POST"])
@@ -252,8 +331,10 @@ def review():
                              "display_name": (data.get("contact") or {}).get("name", "")}
         return redirect(url_for(".account"))
     missing_steps = [(i + 1, s) for i, s in enumerate(STEPS) if s.section in missing]
-    return render_template("referral/review.html", data=data, missing=missing_steps, form=form,
-                           urgent=draft.urgent, steps=list(enumerate(STEPS, start=1))), 400 if request.method == "POST" else 200
+    if request.method == "GET":
+        _record_position(draft, len(STEPS) + 1)
+    return render_template("referral/review.html", missing=missing_steps, form=form, urgent=draft.urgent,
+                           parts=_review_parts(data)), 400 if request.method == "POST" else 200
 
 
 @bp.route("/account")
@@ -364,4 +445,30 @@ def sent():
     if referral is None or referral.resident_id != current_user.id:
         abort(404)
     team: Team = referral.team
-    return render_template("referral/sent.html", team=team, urgent=referral.urgent)
+    address = referrals.email_to_confirm(get_session(), referral=referral, user=current_user, crypto=field_crypto())
+    return render_template("referral/sent.html", team=team, urgent=referral.urgent, confirm_email=address,
+                           form=EmptyReferralForm())
+
+
+@bp.post("/sent/confirm-email")
+@limiter.limit(signin_limit)
+def confirm_email():
+    """From the receipt: send a code to the referral's address; once confirmed on the account's
+    confirm page, it is the account's sign-in address."""
+    referral_id = session.get("referral_sent")
+    if not referral_id or not current_user.is_authenticated or not EmptyReferralForm().validate_on_submit():
+        return redirect(url_for(".start"))
+    db = get_session()
+    referral = db.get(Referral, referral_id)
+    if referral is None or referral.resident_id != current_user.id:
+        abort(404)
+    address = referrals.email_to_confirm(db, referral=referral, user=current_user, crypto=field_crypto())
+    if address is None:
+        return redirect(url_for(".sent"))
+    code = email_codes.request_email_confirmation(db, user=current_user, email=address, crypto=field_crypto())
+    if code is not None:  # None: the address has had its codes for this hour
+        queue_mail(db, to=address, subject=_("Confirm your e-mail address"),
+                   body=_("Your code is %(code)s. It is valid for 10 minutes.", code=code))
+    db.commit()
+    flash(_("We have sent a code to %(email)s.", email=address), "info")
+    return redirect(url_for("auth.email_confirm"))
