@@ -50,8 +50,9 @@ def register_enquiry(session: Session, *, actor: User, data: EnquiryInput, now: 
 
     Only clinical staff of the team serving the person's municipality may (NotFound otherwise).
     ValueError for a value outside the known choices or an instrument's answers that do not score.
-    Staff marking it urgent puts it first in the queue; PHQ-9 item 9 above 0 raises an urgent
-    flag, as in the app. Audited ("register_enquiry").
+    As in the app, each urgent reason raises an urgent flag the team follows up and closes with a
+    note: staff marking it urgent (reason "crisis", like "in crisis now") and PHQ-9 item 9 above 0
+    ("item9"). Audited ("register_enquiry").
     """
     if actor.role not in CLINICAL_ROLES:
         raise NotFound("team")
@@ -71,10 +72,12 @@ def register_enquiry(session: Session, *, actor: User, data: EnquiryInput, now: 
     now = now or utcnow()
     resident = create_resident(session, municipality_id=data.municipality_id, display_name=data.name)
     resident.phone = data.phone or None
-    reasons = ["item9"] if "item9" in (results.get("PHQ-9").flags if "PHQ-9" in results else ()) else []
+    # As in the app: item 9 above 0, or (staff's judgement, like the app's "in crisis now") urgent.
+    reasons = (["item9"] if "PHQ-9" in results and "item9" in results["PHQ-9"].flags else []) + (
+        ["crisis"] if data.urgent else [])
     referral = Referral(
         submission_key=hashlib.sha256(secrets.token_bytes(32)).hexdigest(), resident_id=resident.id,
-        team_id=team.id, municipality_id=data.municipality_id, urgent=data.urgent or bool(reasons),
+        team_id=team.id, municipality_id=data.municipality_id, urgent=bool(reasons),
         urgent_reason=",".join(reasons) or None, channel=data.channel, age_band=data.age_band,
         gender=data.gender, submitted_at=now,
         answers=json.dumps({

@@ -216,7 +216,10 @@ def test_paper_enquiry_without_questionnaires(db):
     referral = enquiries.register_enquiry(db, actor=staff, data=enquiries.EnquiryInput(
         channel="paper", name="Per Post", phone=None, municipality_id=team.municipalities[0].id, age_band="67+",
         gender="unspecified", problems=[], own_words=None, urgent=True))
-    assert (referral.channel, referral.urgent, referral.urgent_reason, referral.responses) == ("paper", True, None, [])
+    assert (referral.channel, referral.urgent, referral.urgent_reason, referral.responses) == (
+        "paper", True, "crisis", [])
+    # Marked urgent by staff: a flag to follow up and close with a note, as for "in crisis now".
+    assert db.scalars(select(UrgentFlag).where(UrgentFlag.referral_id == referral.id)).one().reason == "crisis"
     assert [item.id for item in svc.triage_queue(db, actor=staff)] == [referral.id]
     assert svc.count_urgent(db, actor=staff) == 1
 
