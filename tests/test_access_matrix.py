@@ -169,6 +169,15 @@ def _fresh_service(world, owner):
     return world.new_service(owner)
 
 
+def _offering_change_data(world, owner):
+    """A change to an offering the episode does not have now, so every allowed post is a change."""
+    episode_id = world.objects[owner]["episode"]
+    with world.data_app.extensions["rph_db"].engine.connect() as conn:
+        current = conn.execute(text("SELECT offerings FROM episode WHERE id = :id"), {"id": episode_id}).scalar_one()
+    offering = next(o for o in ("group", "individual", "course") if o != current)
+    return {"change-offerings": offering, "change-note": "Gikk greit; lærte mye; videre et annet tilbud."}
+
+
 def _service_data(world, owner):
     return {"service-team": str(world.teams[OWNER_TEAM[owner]].id), "service-name": unique("Tjeneste"),
             "service-description": "", "service-phone": "", "service-url": ""}
@@ -319,6 +328,10 @@ ROUTES: dict[str, Route] = {
                                          prefix="discharge", data={"discharge-work_status_end": "working",
                                                                    "discharge-sick_leave_end": "none",
                                                                    "discharge-end_reason": "completed"}),
+    "therapist.episode_instruments": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
+                                           prefix="instruments", data={"instruments-instruments": "GAD-7"}),
+    "therapist.offering_change": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
+                                       prefix="change", data=_offering_change_data),
     # Staff: urgent flags.
     "therapist.urgent_flag": Route(params=FLAG_PARAMS, get=team_object("200")),
     "therapist.add_flag_action": Route(params=FLAG_PARAMS, get=everyone("405"), post=team_object("302"),

@@ -3,10 +3,10 @@ from .audit import AuditEvent
 from .auth import EmailCode, LoginSession, Passkey, WebAuthnChallenge
 from .mail import OutboxMessage
 from .referrals import (
-    Appointment, ContactAttempt, Episode, FormRequest, IntakeChecklist, MeasureResponse, OnwardService, Referral,
-    ReferralDraft,
+    Appointment, ContactAttempt, Episode, FormRequest, IntakeChecklist, MeasureResponse, OfferingChange, OnwardService,
+    Referral, ReferralDraft,
 )
-from .safety import SafetyPlan, SafetyPlanVersion, UrgentFlag, UrgentFlagAction
+from .safety import SafetyPlan, SafetyPlanVersion, UrgentFlag, UrgentFlagAction, UrgentFlagAnswer
 from .people import Municipality, Role, Team, TeamMembership, User, team_municipality
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "FormRequest",
     "IntakeChecklist",
     "MeasureResponse",
+    "OfferingChange",
     "OnwardService",
     "OutboxMessage",
     "Referral",
@@ -30,6 +31,7 @@ __all__ = [
     "SafetyPlanVersion",
     "UrgentFlag",
     "UrgentFlagAction",
+    "UrgentFlagAnswer",
     "Team",
     "TeamMembership",
     "User",

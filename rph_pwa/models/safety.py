@@ -81,6 +81,8 @@ class UrgentFlag(Base):
     resident: Mapped[User] = relationship(foreign_keys=[resident_id])
     actions: Mapped[list["UrgentFlagAction"]] = relationship(back_populates="flag", order_by="UrgentFlagAction.id",
                                                              cascade="all, delete-orphan")
+    answers: Mapped[list["UrgentFlagAnswer"]] = relationship(order_by="UrgentFlagAnswer.id",
+                                                             cascade="all, delete-orphan")
 
 
 class UrgentFlagAction(Base):
@@ -99,6 +101,19 @@ class UrgentFlagAction(Base):
 
     flag: Mapped[UrgentFlag] = relationship(back_populates="actions")
     staff: Mapped[User] = relationship()
+
+
+class UrgentFlagAnswer(Base):
+    """One item-9 answer above 0 that raised or was added to a flag, so a repeat while the flag is
+    open (1, then 3) is kept and shown, never silently absorbed."""
+
+    __tablename__ = "urgent_flag_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("urgent_flag.id", ondelete="CASCADE"), index=True)
+    #: The item-9 answer (0–3; encrypted: health data).
+    value: Mapped[str] = mapped_column(EncryptedText)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 def open_flag_key(resident_id: int, reason: str) -> str:

@@ -2,7 +2,10 @@
 therapist's view of an episode with its flags.
 
 Default plan: the episode's instruments (PHQ-9 + GAD-7) before every contact, WSAS too before the
-first contact, every fourth contact and the last. Forms open 48 hours before the contact.
+first contact, every fourth contact and the last. Which of these a person receives is the
+therapist's choice per episode (`set_instruments`). Session feedback is asked before every contact
+that follows an attended one, except course meetings (courses get their own evaluation). Forms
+open 48 hours before the contact.
 """
 from __future__ import annotations
 
@@ -18,8 +21,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import measures
 from ..db import utcnow
-from ..models import Appointment, Episode, FormRequest, MeasureResponse, Referral, UrgentFlag, User
-from ..models.referrals import APPOINTMENT_KINDS
+from ..models import (Appointment, Episode, FormRequest, IntakeChecklist, MeasureResponse, OfferingChange, Referral,
+                      UrgentFlag, UrgentFlagAnswer, User)
+from ..models.referrals import APPOINTMENT_KINDS, END_REASONS, OFFERINGS
 from . import audit, record_text, urgent_flags
 from .access import CLINICAL_ROLES, staff_team_ids
 from .errors import Conflict, NotFound
@@ -36,6 +40,14 @@ PROGRESS_INSTRUMENTS = ("PHQ-9", "GAD-7", "WSAS")
 #: Our own short session-feedback form, asked before every contact that follows an attended one.
 FEEDBACK = "SESSION-FEEDBACK"
 MEETING_MODES = ("phone", "office", "video")
+#: The forms a therapist can choose for an episode (WSAS on its schedule, the others every contact).
+CHOOSABLE_INSTRUMENTS = ("PHQ-9", "GAD-7", "WSAS")
+#: Contacts that count towards the 15-hour budget (the assessment conversation does not: H L252).
+BUDGET_EXCLUDES = ("assessment",)
+#: Contacts before which no session feedback is asked (courses get their own evaluation).
+NO_FEEDBACK_BEFORE = ("course_meeting",)
+#: Longest "fot i bakken" note on a change of offering.
+OFFERING_NOTE_MAX = 2000
 #: Dates in the closure note are Norwegian calendar dates (the database keeps UTC).
 NOTE_ZONE = ZoneInfo("Europe/Oslo")
 
@@ -44,24 +56,11 @@ NOTE_ZONE = ZoneInfo("Europe/Oslo")
 
 def plan_forms(session: Session, *, appointment: Appointment, episode: Episode) -> list[FormRequest]:
     """Create the form requests for one contact (idempotent: existing ones are kept)."""
-    contacts = session.scalar(
-        select(func.count()).select_from(Appointment)
-        .where(Appointment.episode_id == episode.id, Appointment.status != "cancelled",
-               Appointment.starts_at <= appointment.starts_at)
-    ) or 1
-    codes = [c for c in episode.instruments.split(",") if c]
-    if contacts == 1 or contacts % WSAS_EVERY == 0 or appointment.is_last:
-        codes.append("WSAS")
-    attended_before = session.scalar(
-        select(func.count()).select_from(Appointment)
-        .where(Appointment.episode_id == episode.id, Appointment.status == "attended",
-               Appointment.starts_at < appointment.starts_at)
-    )
-    if attended_before:
-        codes.append(FEEDBACK)  # about the last talk (alliance and usefulness)
-    existing = {r.instrument_code for r in appointment.form_requests}
+    codes = _planned_codes(session, appointment=appointment, episode=episode)
+    existing = set(session.scalars(select(FormRequest.instrument_code)
+                                   .where(FormRequest.appointment_id == appointment.id)))
     created = []
-    for code in dict.fromkeys(codes):
+    for code in codes:
         if code in existing:
             continue
         request = FormRequest(appointment_id=appointment.id, episode_id=episode.id, resident_id=episode.resident_id,
@@ -108,6 +107,9 @@ def record_attendance(session: Session, *, actor: User, appointment_id: int, sta
         raise ValueError("unknown status")
     appointment.status = status
     if status == "attended":
+        # Contacts booked ahead (a series) were planned before any contact was attended: the
+        # session feedback about this one is planned now.
+        replan_upcoming(session, episode=episode, after=appointment.starts_at)
         # The earliest attended contact dates the episode, whatever order they are marked in.
         when = appointment.starts_at
         if episode.first_contact_at is None or when < episode.first_contact_at:
@@ -117,6 +119,77 @@ def record_attendance(session: Session, *, actor: User, appointment_id: int, sta
             episode.first_treatment_at = when
     session.flush()
     return appointment
+
+
+def replan_upcoming(session: Session, *, episode: Episode, after: datetime | None = None) -> None:
+    """Plan the forms of the episode's booked contacts (after `after`) again: missing ones are
+    added; unanswered ones the plan no longer holds are removed."""
+    query = (select(Appointment).options(selectinload(Appointment.form_requests))
+             .where(Appointment.episode_id == episode.id, Appointment.status == "booked"))
+    if after is not None:
+        query = query.where(Appointment.starts_at > after)
+    for appointment in session.scalars(query.order_by(Appointment.starts_at)).all():
+        plan_forms(session, appointment=appointment, episode=episode)
+        wanted = _planned_codes(session, appointment=appointment, episode=episode)
+        for request in list(appointment.form_requests):
+            if request.instrument_code not in wanted and request.response_id is None and request.draft is None:
+                appointment.form_requests.remove(request)
+                session.delete(request)
+    session.flush()
+
+
+def _planned_codes(session: Session, *, appointment: Appointment, episode: Episode) -> list[str]:
+    """The instruments the plan holds for a contact, in the order they are asked."""
+    contacts = session.scalar(
+        select(func.count()).select_from(Appointment)
+        .where(Appointment.episode_id == episode.id, Appointment.status != "cancelled",
+               Appointment.starts_at <= appointment.starts_at)) or 1
+    attended_before = session.scalar(
+        select(func.count()).select_from(Appointment)
+        .where(Appointment.episode_id == episode.id, Appointment.status == "attended",
+               Appointment.starts_at < appointment.starts_at))
+    chosen = [c for c in episode.instruments.split(",") if c]
+    codes = [c for c in chosen if c != "WSAS"]
+    if "WSAS" in chosen and (contacts == 1 or contacts % WSAS_EVERY == 0 or appointment.is_last):
+        codes.append("WSAS")
+    if attended_before and appointment.kind not in NO_FEEDBACK_BEFORE:
+        codes.append(FEEDBACK)  # about the last talk (alliance and usefulness)
+    return list(dict.fromkeys(codes))
+
+
+def set_instruments(session: Session, *, actor: User, episode_id: int, instruments: list[str]) -> Episode:
+    """The therapist's choice of forms for this person (none is a valid choice); the booked
+    contacts' unanswered forms follow the new choice."""
+    if any(code not in CHOOSABLE_INSTRUMENTS for code in instruments):
+        raise ValueError("unknown instrument")
+    episode = _episode_for_staff(session, actor=actor, episode_id=episode_id)
+    episode.instruments = ",".join(c for c in CHOOSABLE_INSTRUMENTS if c in instruments)
+    session.flush()
+    replan_upcoming(session, episode=episode)
+    return episode
+
+
+def change_offerings(session: Session, *, actor: User, episode_id: int, offerings: list[str], note: str,
+                     now: datetime | None = None) -> OfferingChange:
+    """Change the episode's offerings with a short note: how it went, what was learnt, what comes
+    next (handbook L1722, L1796). ValueError without a note, with an unknown offering or no change."""
+    note = (note or "").strip()
+    if not note:
+        raise ValueError("a note is required")
+    if len(note) > OFFERING_NOTE_MAX:
+        raise ValueError("note too long")
+    if not offerings or any(o not in OFFERINGS for o in offerings):
+        raise ValueError("choose at least one known offering")
+    episode = _episode_for_staff(session, actor=actor, episode_id=episode_id)
+    new = ",".join(o for o in OFFERINGS if o in offerings)
+    if new == episode.offerings:
+        raise ValueError("no change")
+    change = OfferingChange(episode_id=episode.id, staff_id=actor.id, from_offerings=episode.offerings,
+                            to_offerings=new, note=note, at=now or utcnow())
+    episode.offerings = new
+    session.add(change)
+    session.flush()
+    return change
 
 
 # --- The resident's forms -----------------------------------------------------------------------
@@ -210,7 +283,7 @@ def submit_form(session: Session, *, resident: User, request_id: int, answers: l
     if urgent:  # the flag marks the episode urgent (urgent_since) until it is closed with a note
         episode = session.get(Episode, request.episode_id)
         urgent_flags.raise_flag(session, resident_id=resident.id, team_id=episode.team_id, reason="item9",
-                                episode_id=episode.id, now=now)
+                                episode_id=episode.id, now=now, item9_answer=result.answers[8])
     return FormSubmission(response, True, urgent)
 
 
@@ -286,6 +359,9 @@ class EpisodeOverview:
     appointments: list[Appointment]
     flags: EpisodeFlags
     outcome: Any | None
+    checklist: IntakeChecklist | None = None
+    offering_changes: list[OfferingChange] = ()
+    item9_answers: list[UrgentFlagAnswer] = ()
 
 
 def _scored_pairs(responses: list[MeasureResponse]) -> tuple[dict[str, int], dict[str, int], int]:
@@ -303,7 +379,8 @@ def episode_flags(episode: Episode, responses: list[MeasureResponse], appointmen
     """Flags from already loaded rows (pure; tests call it directly)."""
     first, last, scored = _scored_pairs(responses)
     result = measures.outcome(first, last) if scored >= 2 else None
-    minutes = sum(a.duration_minutes for a in appointments if a.status == "attended")
+    minutes = sum(a.duration_minutes for a in appointments
+                  if a.status == "attended" and a.kind not in BUDGET_EXCLUDES)
     flags = EpisodeFlags(
         # Only the episode's mark: submit_form sets it, clear_urgent ends it. (Looking at recent
         # responses as well kept the flag up after the team had followed up.)
@@ -330,9 +407,17 @@ def episode_overview(session: Session, *, actor: User, episode_id: int) -> Episo
         .where(Appointment.episode_id == episode.id).order_by(Appointment.starts_at)))
     audit.record(session, actor=actor, subject=referral.resident, action="view_episode", object_type="episode",
                  object_id=episode.id, team_id=episode.team_id)
+    checklist = session.scalars(select(IntakeChecklist).where(IntakeChecklist.episode_id == episode.id)).first()
+    changes = list(session.scalars(
+        select(OfferingChange).options(selectinload(OfferingChange.staff))
+        .where(OfferingChange.episode_id == episode.id).order_by(OfferingChange.at, OfferingChange.id)))
+    item9 = list(session.scalars(
+        select(UrgentFlagAnswer).join(UrgentFlag, UrgentFlag.id == UrgentFlagAnswer.flag_id)
+        .where(UrgentFlag.episode_id == episode.id, UrgentFlag.closed_at.is_(None))
+        .order_by(UrgentFlagAnswer.at, UrgentFlagAnswer.id)))
     flags, result = episode_flags(episode, responses, appointments)
     return EpisodeOverview(episode, referral, referral.resident, _series(responses), responses, appointments,
-                           flags, result)
+                           flags, result, checklist, changes, item9)
 
 
 def clear_urgent(session: Session, *, actor: User, episode_id: int, note: str | None = None) -> Episode:
@@ -351,43 +436,102 @@ def clear_urgent(session: Session, *, actor: User, episode_id: int, note: str | 
 
 
 def discharge(session: Session, *, actor: User, episode_id: int, work_status_end: str | None,
-              sick_leave_end: str | None, now: datetime | None = None) -> Episode:
-    """End the episode, recording work and sick leave at the end."""
+              sick_leave_end: str | None, end_reason: str | None = None, now: datetime | None = None) -> Episode:
+    """End the episode, recording work and sick leave at the end and why it ended (END_REASONS,
+    H L4989-4993; ValueError for an unknown reason). Saving again corrects these; `end_reason`
+    None keeps the one recorded."""
+    if end_reason is not None and end_reason not in END_REASONS:
+        raise ValueError("unknown end reason")
     episode = _episode_for_staff(session, actor=actor, episode_id=episode_id)
     episode.discharged_at = episode.discharged_at or now or utcnow()
     episode.work_status_end = work_status_end or None
     episode.sick_leave_end = sick_leave_end or None
+    episode.end_reason = end_reason or episode.end_reason
     referral = session.get(Referral, episode.referral_id)
     referral.status = "closed" if referral.status != "guided_onward" else referral.status
     session.flush()
     return episode
 
 
-def closure_note(overview: EpisodeOverview) -> str:
-    """Text for the municipal record and the GP: offerings, contacts, hours, scores at start and end."""
+def _labels(mapping: dict[str, str], keys: str | list[str] | None) -> str:
+    items = keys.split(",") if isinstance(keys, str) else (keys or [])
+    return ", ".join(record_text.label(mapping, k) for k in items if k)
+
+
+def _scores_line(series: Series) -> str:
+    if len(series.points) >= 2:
+        return f"{series.code}: {series.first} ved start, {series.last} ved slutt."
+    return f"{series.code}: {series.first} (kun én måling)."
+
+
+def start_note(overview: EpisodeOverview, *, therapist: User | None = None) -> str:
+    """The start note for the record, and for the GP only with consent (handbook L4961–4975):
+    reason for contact, assessment, the offering started, responsible therapist and contact, an
+    invitation to cooperate, and that a closure note follows."""
+    episode, referral = overview.episode, overview.referral
+    answers = json.loads(referral.answers)
+    troubles = answers.get("troubles") or {}
+    consent = bool((answers.get("contact") or {}).get("gp_consent"))
+    referred = episode.referred_at.astimezone(NOTE_ZONE)
+    lines = [f"Oppstart i Rask psykisk helsehjelp (selvhenvisning {referred:%d.%m.%Y})."]
+    reason = _labels(record_text.PROBLEMS, troubles.get("problems"))
+    lines.append("Kontaktårsak: " + (reason + "." if reason else ""))
+    if troubles.get("goals"):
+        lines.append(f"Mål: {troubles['goals']}")
+    assessed = (f"kartleggingssamtale {episode.assessed_at.astimezone(NOTE_ZONE):%d.%m.%Y}"
+                if episode.assessed_at else "kartleggingssamtale")
+    scores = "; ".join(f"{s.code} {s.first}" for s in overview.series)
+    referral_scores = "; ".join(f"{r.instrument_code} {r.total}" for r in referral.responses
+                                if r.instrument_code in PROGRESS_INSTRUMENTS)
+    lines.append(f"Vurdering: {assessed}" + (f", skårer ved henvisning: {referral_scores}" if referral_scores else "")
+                 + (f", ved første kontakt: {scores}" if scores else "") + ".")
+    offering = _labels(record_text.OFFERINGS, episode.offerings)
+    lines.append("Tilbud som er startet: " + (offering + "." if offering else "ikke avtalt ennå."))
+    responsible = therapist or next((a.staff for a in overview.appointments if a.kind != "assessment"), None) \
+        or next((a.staff for a in overview.appointments), None)
+    name = (responsible.display_name or responsible.username) if responsible else ""
+    team_phone = referral.team.phone if referral.team else None
+    lines.append(f"Ansvarlig terapeut: {name}" + (f", telefon {team_phone}" if team_phone else "") + ".")
+    lines.append("Fastlegen inviteres til samarbeid, og kan kontakte oss ved spørsmål.")
+    lines.append("Det sendes et avslutningsnotat når forløpet avsluttes.")
+    lines.append("Samtykke til å sende notatet til fastlege: " + ("ja." if consent else
+                                                                 "nei – notatet sendes ikke til fastlege."))
+    return "\n".join(lines)
+
+
+def closure_note(overview: EpisodeOverview, *, self_help_plan: str | None = None) -> str:
+    """The closure note for the record and the GP (handbook L5015–5026): background, goals,
+    treatment given, most useful methods, scores at start and end, status and further needs,
+    reason for ending, and the self-help plan (a hook: guided self-help does not build one yet)."""
     episode, lines = overview.episode, []
     referred = episode.referred_at.astimezone(NOTE_ZONE)
     ended = episode.discharged_at.astimezone(NOTE_ZONE) if episode.discharged_at else None
     lines.append(f"Avslutning av forløp i Rask psykisk helsehjelp, henvist {referred:%d.%m.%Y}"
                  + (f", avsluttet {ended:%d.%m.%Y}." if ended else "."))
     answers = json.loads(overview.referral.answers)
-    goals = (answers.get("troubles") or {}).get("goals")
-    if goals:
-        lines.append(f"Mål: {goals}")
-    if episode.offerings:
-        lines.append("Tilbud: " + ", ".join(record_text.label(record_text.OFFERINGS, o)
-                                            for o in episode.offerings.split(",")) + ".")
-    attended = sum(1 for a in overview.appointments if a.status == "attended")
-    lines.append(f"Gjennomførte kontakter: {attended}, {overview.flags.hours_used} timer.")
+    troubles = answers.get("troubles") or {}
+    background = _labels(record_text.PROBLEMS, troubles.get("problems"))
+    lines.append("Bakgrunn: " + (f"selvhenvist for {background}." if background else "selvhenvist."))
+    if troubles.get("goals"):
+        lines.append(f"Mål: {troubles['goals']}")
+    offering = _labels(record_text.OFFERINGS, episode.offerings)
+    kinds = [a.kind for a in overview.appointments if a.status == "attended"]
+    counted = ", ".join(f"{record_text.label(record_text.CONTACTS, k)}: {kinds.count(k)}"
+                        for k in APPOINTMENT_KINDS if k in kinds)
+    lines.append("Behandling gitt: " + (offering + ". " if offering else "")
+                 + f"Gjennomførte kontakter: {len(kinds)}" + (f" ({counted})" if counted else "")
+                 + f", {overview.flags.hours_used} timer behandling.")
+    lines.append("Mest nyttige metoder: ")
     for series in overview.series:
-        if len(series.points) >= 2:
-            lines.append(f"{series.code}: {series.first} ved start, {series.last} ved slutt.")
-        else:
-            lines.append(f"{series.code}: {series.first} (kun én måling).")
+        lines.append(_scores_line(series))
     if episode.work_status_end:
         lines.append(f"Arbeid ved slutt: {record_text.label(record_text.WORK, episode.work_status_end)}, "
                      f"sykmelding: {record_text.label(record_text.SICK_LEAVE, episode.sick_leave_end)}.")
-    lines.append("Videre behov: ")
+    lines.append("Status ved avslutning og videre behov: ")
+    end_reason = getattr(episode, "end_reason", None)
+    lines.append("Årsak til avslutning: " + (record_text.label(record_text.END_REASONS, end_reason) + "."
+                                            if end_reason else ""))
+    lines.append("Selvhjelpsplan: " + (self_help_plan or "ikke tilgjengelig ennå."))
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from ..db import utcnow
-from ..models import AuditEvent, Episode, UrgentFlag, UrgentFlagAction, User
+from ..models import AuditEvent, Episode, UrgentFlag, UrgentFlagAction, UrgentFlagAnswer, User
 from ..models.safety import FLAG_ACTIONS, FLAG_REASONS, open_flag_key
 from . import audit
 from .access import CLINICAL_ROLES, staff_team_ids
@@ -52,6 +52,10 @@ class FlagView:
     closed_at: datetime | None = None
     closed_by_name: str | None = None
     closing_note: str | None = None
+    #: Every item-9 answer that raised or was added to the flag: (answer, when), oldest first.
+    item9_answers: tuple[tuple[int, datetime], ...] = ()
+    #: The number to call (the account's; the page makes it a one-tap link).
+    resident_phone: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -71,6 +75,8 @@ def _view(flag: UrgentFlag, closed_by_name: str | None) -> FlagView:
         raised_at=flag.raised_at, referral_id=flag.referral_id, episode_id=flag.episode_id,
         actions=[ActionView(a.kind, a.note, _name(a.staff), a.at) for a in flag.actions],
         closed_at=flag.closed_at, closed_by_name=closed_by_name, closing_note=flag.closing_note,
+        item9_answers=tuple((int(a.value), a.at) for a in flag.answers),
+        resident_phone=flag.resident.phone,
     )
 
 
@@ -81,7 +87,8 @@ def _loaded():
         select(UrgentFlag, closer.display_name, closer.username)
         .outerjoin(closer, closer.id == UrgentFlag.closed_by_id)
         .options(selectinload(UrgentFlag.resident),
-                 selectinload(UrgentFlag.actions).selectinload(UrgentFlagAction.staff))
+                 selectinload(UrgentFlag.actions).selectinload(UrgentFlagAction.staff),
+                 selectinload(UrgentFlag.answers))
     )
     return query
 
@@ -104,11 +111,14 @@ def _audit_rows(session: Session, *, actor: User, flags: list[FlagView], now: da
 # --- Raising ------------------------------------------------------------------------------------
 
 def raise_flag(session: Session, *, resident_id: int, team_id: int, reason: str, referral_id: int | None = None,
-               episode_id: int | None = None, now: datetime | None = None) -> UrgentFlag:
+               episode_id: int | None = None, now: datetime | None = None,
+               item9_answer: int | None = None) -> UrgentFlag:
     """Raise an urgent flag, or reuse the resident's open flag for the same reason.
 
     A reused flag gains the referral or episode it was missing, so closing it also ends the
     episode's urgent mark. With an episode, `Episode.urgent_since` is set (kept if already set).
+    `item9_answer` (0–3) is recorded on the flag, new or reused, so a repeat while it is open
+    (1, then 3) is kept and shown, never silently absorbed.
     """
     if reason not in FLAG_REASONS:
         raise ValueError("unknown reason")
@@ -135,6 +145,8 @@ def raise_flag(session: Session, *, resident_id: int, team_id: int, reason: str,
     if episode_id is not None:
         episode = session.get(Episode, episode_id)
         episode.urgent_since = episode.urgent_since or now
+    if item9_answer is not None:
+        session.add(UrgentFlagAnswer(flag_id=flag.id, value=str(int(item9_answer)), at=now))
     session.flush()
     return flag
 

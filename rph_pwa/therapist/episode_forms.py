@@ -1,13 +1,15 @@
-"""Forms on the episode page: book a contact, mark attendance, follow up an urgent answer and
-discharge. Validators check shape only; the outcome services check access and the rest."""
+"""Forms on the episode page: book a contact, mark attendance, choose the forms the person
+receives, change the offering (with its note), follow up an urgent answer and discharge. Validators check shape only; the outcome services check access and the rest."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TimeField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField,
+                     TimeField)
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from ..forms import BaseForm
-from .forms import MEETING_MODES, _choices, _length, _sensible_year
+from ..services.outcomes import OFFERING_NOTE_MAX
+from .forms import MEETING_MODES, OFFERING_LABELS, MultiCheckboxField, _choices, _length, _sensible_year
 from .presenters import CHOICES, CONTACT_KINDS, CONTACT_STATUSES
 
 #: What the per-contact buttons set (a booked contact is never set back to booked by hand).
@@ -38,10 +40,45 @@ class AttendanceForm(BaseForm):
                          validators=[InputRequired(_l("Choose attended, did not attend or cancelled."))])
 
 
+#: Why an episode ended (models.referrals.END_REASONS, H L4989-4993), as staff choose it at discharge.
+END_REASON_LABELS = {"completed": _l("Completed: the goal was reached or the treatment finished"),
+                     "guided_onward": _l("Guided onward: needs another kind of help"),
+                     "dropped_out": _l("Dropped out: stopped coming or could not be reached"),
+                     "declined": _l("Declined the offer"),
+                     "other": _l("Other reason")}
+
+
 class DischargeForm(BaseForm):
-    """End the episode with work and sick leave at the end (the same keys as the referral's work step)."""
+    """End the episode with why it ended and work and sick leave at the end (the same keys as the
+    referral's work step)."""
+
+    end_reason = RadioField(_l("Why the episode ends"), choices=_choices(END_REASON_LABELS),
+                            validators=[InputRequired(_l("Choose why the episode ends."))])
 
     work_status_end = RadioField(_l("Work status at the end"), choices=_choices(CHOICES["work_status"]),
                                  validators=[InputRequired(_l("Choose the work status at the end."))])
     sick_leave_end = RadioField(_l("Sick leave at the end"), choices=_choices(CHOICES["sick_leave"]),
                                 validators=[InputRequired(_l("Choose the sick leave at the end."))])
+
+
+#: The forms a therapist can choose for a person (keys: `outcomes.CHOOSABLE_INSTRUMENTS`).
+INSTRUMENT_CHOICES = {"PHQ-9": _l("PHQ-9 (depression), before every contact"),
+                      "GAD-7": _l("GAD-7 (anxiety), before every contact"),
+                      "WSAS": _l("WSAS (work and social functioning), before the first, every fourth and the last "
+                                 "contact")}
+
+
+class InstrumentsForm(BaseForm):
+    """Which forms this person receives before contacts (none is a valid choice)."""
+
+    instruments = MultiCheckboxField(_l("Forms before contacts"), choices=_choices(INSTRUMENT_CHOICES))
+
+
+class OfferingChangeForm(BaseForm):
+    """Change the offering, with a short note on how it went, what was learnt and what comes next."""
+
+    offerings = MultiCheckboxField(_l("New offering"), choices=_choices(OFFERING_LABELS),
+                                   validators=[DataRequired(_l("Choose at least one offering."))])
+    note = TextAreaField(_l("How it went, what was learnt, what comes next"), validators=[
+        DataRequired(_l("Write a short note on how it went, what was learnt and what comes next.")),
+        _length(OFFERING_NOTE_MAX)])

@@ -1,5 +1,6 @@
 """The therapist's episode page for routine outcome monitoring: flags, trends, item answers,
-contacts with the forms asked before them, discharge and the closure note.
+contacts with the forms asked before them, the forms the person receives, changes of offering,
+the intake checklist's state, discharge, and the start and closure notes.
 
 `register(bp)` adds the routes to the therapist blueprint, whose `before_request` already keeps
 everyone but signed-in staff out; the outcome services check the team and audit every read.
@@ -20,7 +21,7 @@ from ..db import get_session, utcnow
 from ..services import outcomes
 from ..services.errors import Conflict, NotFound
 from . import presenters
-from .episode_forms import AttendanceForm, BookContactForm, DischargeForm
+from .episode_forms import AttendanceForm, BookContactForm, DischargeForm, InstrumentsForm, OfferingChangeForm
 
 #: Times typed by staff are Norwegian local time; the database keeps UTC.
 LOCAL_ZONE = ZoneInfo("Europe/Oslo")
@@ -40,6 +41,8 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule(f"{base}/contacts/<{_ID}:appointment_id>/attendance", view_func=contact_attendance,
                     methods=["POST"])
     bp.add_url_rule(f"{base}/discharge", view_func=discharge_episode, methods=["POST"])
+    bp.add_url_rule(f"{base}/instruments", view_func=episode_instruments, methods=["POST"])
+    bp.add_url_rule(f"{base}/offering-change", view_func=offering_change, methods=["POST"])
 
 
 def episode(episode_id: int):
@@ -75,17 +78,44 @@ def discharge_episode(episode_id: int):
     form = DischargeForm(prefix="discharge")
     return _act(episode_id, "discharge", form, lambda db: outcomes.discharge(
         db, actor=current_user, episode_id=episode_id, work_status_end=form.work_status_end.data,
-        sick_leave_end=form.sick_leave_end.data,
+        sick_leave_end=form.sick_leave_end.data, end_reason=form.end_reason.data,
     ), _l("The episode is ended. Copy the closure note into the patient record."))
 
 
-def _act(episode_id: int, name: str, form: FlaskForm, action: Callable, done: str):
-    """Run one episode action: re-show the page with the errors (400), or save, flash and go back."""
+def episode_instruments(episode_id: int):
+    """The therapist's choice of forms for this person; booked contacts follow it."""
+    form = InstrumentsForm(prefix="instruments")
+    return _act(episode_id, "instruments", form, lambda db: outcomes.set_instruments(
+        db, actor=current_user, episode_id=episode_id, instruments=list(form.instruments.data or []),
+    ), _l("The forms the person receives are saved. Booked contacts follow the new choice."))
+
+
+def offering_change(episode_id: int):
+    """Change the offering with its short note."""
+    form = OfferingChangeForm(prefix="change")
+    return _act(episode_id, "change", form, lambda db: outcomes.change_offerings(
+        db, actor=current_user, episode_id=episode_id, offerings=list(form.offerings.data or []),
+        note=form.note.data or "",
+    ), _l("The change of offering and its note are saved."),
+        invalid=(form.offerings, _l("Choose an offering that differs from the current one.")))
+
+
+def _act(episode_id: int, name: str, form: FlaskForm, action: Callable, done: str,
+         invalid: tuple | None = None):
+    """Run one episode action: re-show the page with the errors (400), or save, flash and go back.
+
+    `invalid` is (field, message) for a ValueError the service raises on input the form let through."""
     if not form.validate():
         return _episode_page(episode_id, bound=(name, form), status=400)
     db = get_session()
     try:
         action(db)
+    except ValueError:
+        db.rollback()
+        if invalid is None:
+            raise
+        invalid[0].errors = [*invalid[0].errors, invalid[1]]
+        return _episode_page(episode_id, bound=(name, form), status=400)
     except NotFound:
         db.rollback()
         abort(404)
@@ -110,12 +140,18 @@ def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None
         "attendance": AttendanceForm(formdata=None, prefix="attendance"),
         "discharge": DischargeForm(formdata=None, prefix="discharge",
                                    work_status_end=overview.episode.work_status_end,
-                                   sick_leave_end=overview.episode.sick_leave_end),
+                                   sick_leave_end=overview.episode.sick_leave_end,
+                                   end_reason=overview.episode.end_reason),
     }
+    forms["instruments"] = InstrumentsForm(formdata=None, prefix="instruments",
+                                           instruments=[c for c in overview.episode.instruments.split(",") if c])
+    forms["change"] = OfferingChangeForm(formdata=None, prefix="change",
+                                         offerings=[o for o in overview.episode.offerings.split(",") if o])
     if bound is not None:
         forms[bound[0]] = bound[1]
     return render_template("therapist/episode.html", o=overview, forms=forms,
                            view=presenters.episode_view(overview, now=utcnow()),
+                           start_note=outcomes.start_note(overview),
                            closure_note=outcomes.closure_note(overview)), status
 
 

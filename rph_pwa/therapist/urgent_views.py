@@ -20,7 +20,7 @@ from ..forms import BaseForm
 from ..services import urgent_flags
 from ..services.errors import Conflict, NotFound
 from .forms import _choices, _length
-from .presenters import URGENT_REASONS
+from .presenters import URGENT_REASONS, tel_link
 
 #: What was done about a flag, keyed by the stable values the service stores.
 ACTION_LABELS = {
@@ -155,4 +155,4 @@ def _flag_page(flag_id: int, *, bound: tuple[str, FlaskForm] | None = None, stat
     if bound is not None:
         forms[bound[0]] = bound[1]
     return render_template("therapist/urgent_flag.html", flag=flag, forms=forms, reasons=URGENT_REASONS,
-                           kinds=ACTION_LABELS), status
+                           kinds=ACTION_LABELS, tel=tel_link(flag.resident_phone)), status

@@ -77,8 +77,8 @@ def test_other_team_gets_404_for_page_and_actions_and_leaves_no_audit_event(db, 
     assert _post(client, f"{url}/contacts/{contact.id}/attendance", "attendance", {"status": "attended"},
                  page).status_code == 404
     assert _post(client, f"{url}/followed-up", "urgent", {}, page).status_code == 404
-    assert _post(client, f"{url}/discharge", "discharge", {"work_status_end": "working", "sick_leave_end": "none"},
-                 page).status_code == 404
+    assert _post(client, f"{url}/discharge", "discharge", {"work_status_end": "working", "sick_leave_end": "none",
+                                                         "end_reason": "completed"}, page).status_code == 404
     _refresh(db)
     assert list(db.scalars(select(AuditEvent).where(AuditEvent.subject_id == stranger.resident_id))) == []
     saved = db.get(Episode, stranger.id)
@@ -173,9 +173,9 @@ def test_flags_on_the_page_and_closing_the_flag_with_a_note_clears_urgent(db, ac
     page = _page(client, episode.id)
     flags = page[page.index('id="flags"'):page.index("</section>")]
     assert re.search(r'badge badge--urgent">Urgent</span>\s*PHQ-9 item 9', flags)
-    assert re.search(r'badge badge--urgent">Reliable deterioration</span>\s*Scores are reliably worse than at the '
-                     r'first measurement \(PHQ-9 10 → 17, GAD-7 8 → 12\)', flags)
-    assert re.search(r'class="badge">Not on track</span>\s*No reliable improvement after 4 scored contacts', flags)
+    assert re.search(r'badge badge--urgent">Clearly worse</span>\s*Scores are worse than at the first measurement '
+                     r'by more than measurement error \(PHQ-9 10 → 17, GAD-7 8 → 12\)', flags)
+    assert re.search(r'class="badge">Not on track</span>\s*Not clearly better after 4 scored contacts', flags)
     assert "6.5 of 15 hours used" in flags and "Over budget" not in flags
     url = f"/therapist/episodes/{episode.id}"
     assert f'href="{url}/urgent-flag"' in flags and ">Follow up and close with a note</a>" in flags
@@ -348,12 +348,12 @@ def test_discharge_sets_dates_status_and_work_at_end(db, actions, client):
     _login(db, actions, team)
     url = f"/therapist/episodes/{episode.id}"
     response = _post(client, f"{url}/discharge", "discharge",
-                     {"work_status_end": "job_seeking", "sick_leave_end": "none"}, url)
+                     {"work_status_end": "job_seeking", "sick_leave_end": "none", "end_reason": "completed"}, url)
     assert response.status_code == 302
     _refresh(db)
     saved = db.get(Episode, episode.id)
     assert saved.discharged_at is not None and abs(saved.discharged_at - utcnow()) < timedelta(minutes=5)
-    assert (saved.work_status_end, saved.sick_leave_end) == ("job_seeking", "none")
+    assert (saved.work_status_end, saved.sick_leave_end, saved.end_reason) == ("job_seeking", "none", "completed")
     assert db.get(Referral, episode.referral_id).status == "closed"
     page = _page(client, episode.id)
     assert "Looking for work; sick leave: No" in page and "Book a contact" not in page
@@ -382,7 +382,7 @@ def test_closure_note_has_start_and_end_scores_and_a_copy_button(db, actions, cl
     note = re.search(r'<pre id="closure-note">(.*?)</pre>', page, re.S).group(1)
     assert "henvist 01.03.2026" in note
     assert "PHQ-9: 16 ved start, 7 ved slutt." in note and "GAD-7: 12 ved start, 5 ved slutt." in note
-    assert "Gjennomførte kontakter: 3, 3.0 timer." in note
+    assert "Gjennomførte kontakter: 3 (behandlingssamtaler: 3), 3.0 timer behandling." in note
     assert '<button type="button" class="button--secondary" data-copy-target="closure-note"' in page
 
 
@@ -474,8 +474,13 @@ def test_bad_booking_input_is_a_400_with_the_error_and_what_was_typed(db, action
 
 @pytest.mark.parametrize("action, prefix, data, message", [
     ("discharge", "discharge", {}, "Choose the work status at the end."),
-    ("discharge", "discharge", {"work_status_end": "astronaut", "sick_leave_end": "none"}, "Not a valid choice"),
-    ("discharge", "discharge", {"work_status_end": "working", "sick_leave_end": "half"}, "Not a valid choice"),
+    ("discharge", "discharge", {"work_status_end": "working", "sick_leave_end": "none"}, "Choose why the episode ends."),
+    ("discharge", "discharge", {"work_status_end": "working", "sick_leave_end": "none", "end_reason": "bored"},
+     "Not a valid choice"),
+    ("discharge", "discharge", {"work_status_end": "astronaut", "sick_leave_end": "none", "end_reason": "completed"},
+     "Not a valid choice"),
+    ("discharge", "discharge", {"work_status_end": "working", "sick_leave_end": "half", "end_reason": "completed"},
+     "Not a valid choice"),
     ("contacts/{contact}/attendance", "attendance", {"status": "booked"}, "Not a valid choice"),
     ("contacts/{contact}/attendance", "attendance", {"status": "<script>"}, "Not a valid choice"),
     ("contacts/{contact}/attendance", "attendance", {}, "Choose attended, did not attend or cancelled."),
@@ -508,7 +513,8 @@ def test_unknown_ids_and_missing_csrf_are_not_500(db, actions, client):
                  {"status": "attended"}, url).status_code == 404
     assert client.post(f"{url}/followed-up", data={}).status_code == 404  # the old "Followed up" button is gone: closing needs a note
     assert client.post(f"{url}/discharge", data={"discharge-work_status_end": "working",
-                                                 "discharge-sick_leave_end": "none"}).status_code == 400
+                                                 "discharge-sick_leave_end": "none",
+                                                 "discharge-end_reason": "completed"}).status_code == 400
     _refresh(db)
     saved = db.get(Episode, episode.id)
     assert saved.urgent_since is not None and saved.discharged_at is None
