@@ -1,7 +1,7 @@
 """Finishing a self-referral: submit the draft for a signed-in resident and notify the team."""
 from __future__ import annotations
 
-from flask import session, url_for
+from flask import current_app, session, url_for
 from flask_babel import force_locale, gettext as _
 
 from ..db import get_session
@@ -23,7 +23,9 @@ def complete_referral(user: User, *, update_details: bool = False) -> str | None
         return None
     db = get_session()
     try:
-        submission = submit_referral(db, draft_key=key, resident=user, update_details=update_details)
+        submission = submit_referral(db, draft_key=key, resident=user, update_details=update_details,
+                                     auditc_cutoffs=(current_app.config["AUDITC_CUTOFF_WOMEN"],
+                                                     current_app.config["AUDITC_CUTOFF_MEN"]))
     except DomainError:
         # The draft expired or is no longer complete: the account is kept, the resident can
         # finish the referral from its start page.

@@ -138,7 +138,7 @@ def _answer_sections(answers: dict[str, Any], referral) -> list[dict[str, Any]]:
                  if key not in listed and key not in SKIP_KEYS]
         sections.append({"title": str(title), "rows": rows})
     for name, data in answers.items():
-        if name not in known and isinstance(data, dict):
+        if name not in known and name != svc.DECLINED_KEY and isinstance(data, dict):
             rows = [(_label({}, k), _value(k, v, referral)) for k, v in data.items() if k not in SKIP_KEYS]
             if rows:
                 sections.append({"title": _label({}, name), "rows": rows})
@@ -147,7 +147,16 @@ def _answer_sections(answers: dict[str, Any], referral) -> list[dict[str, Any]]:
 
 def _score_view(code: str, total: int, band: str, flagged: bool) -> dict[str, Any]:
     label = INSTRUMENT_BANDS.get((code, band)) or _label(BANDS, band)
-    return {"code": code, "name": _label(INSTRUMENTS, code), "total": total, "band": str(label), "flagged": flagged}
+    return {"code": code, "name": _label(INSTRUMENTS, code), "total": total, "band": str(label), "flagged": flagged,
+            "unverified": _unverified(code)}
+
+
+def _unverified(code: str) -> bool:
+    """Whether the instrument's Norwegian wording is not verified (staff see a label)."""
+    try:
+        return not measures.get(code).verified_wording
+    except KeyError:
+        return False
 
 
 def queue_card(item: svc.QueueItem) -> dict[str, Any]:
@@ -216,6 +225,8 @@ def referral_view(detail: svc.ReferralDetail) -> dict[str, Any]:
         "channel": _label(CHANNELS, referral.channel),
         "sections": _answer_sections(detail.answers, referral),
         "responses": _responses(referral),
+        "declined": [{"code": code, "name": _label(INSTRUMENTS, code), "unverified": _unverified(code)}
+                     for code in (detail.answers.get(svc.DECLINED_KEY) or {})],
         "dates": [(_("Referred"), episode.referred_at), (_("First contact"), episode.first_contact_at),
                   (_("Assessed"), episode.assessed_at), (_("First treatment"), episode.first_treatment_at),
                   (_("Discharged"), episode.discharged_at)],
