@@ -186,8 +186,18 @@ def _responses(referral) -> list[dict[str, Any]]:
                  for n, v in enumerate(answers, start=1)]
         rows.append({**_score_view(response.instrument_code, response.total, response.band, bool(flags)),
                      "items": items, "functioning": response.functioning, "version": response.instrument_version,
-                     "functioning_answer": _functioning_answer(response, lang)})
+                     "functioning_answer": _functioning_answer(response, lang),
+                     "attribution": _attribution(response, lang)})
     return rows
+
+
+def _attribution(response, lang: str) -> str:
+    """The instrument's citation and where its scoring guide is (for staff; residents do not see it)."""
+    try:
+        instrument = measures.get(response.instrument_code, int(response.instrument_version))
+        return measures.text(instrument.attribution, lang) if instrument.attribution else ""
+    except (KeyError, ValueError, LookupError):
+        return ""
 
 
 def _item_wording(response, index: int, value: int, lang: str) -> dict[str, str]:
@@ -305,6 +315,7 @@ def _answered_form(response, lang: str) -> dict[str, Any]:
               "raised": response.instrument_code == "PHQ-9" and n == 9 and bool(v)}
              for n, v in enumerate(answers, start=1)]
     return {**_score_view(response.instrument_code, response.total, response.band, False),
+            "code": form_name(response.instrument_code),  # our own forms by a plain label, not a code
             "id": response.id, "at": response.submitted_at, "items": items,
             "raised": any(item["raised"] for item in items), "functioning": response.functioning,
             "functioning_answer": _functioning_answer(response, lang)}

@@ -296,6 +296,7 @@ def test_staff_pages_show_plain_labels_not_codes_or_anglicisms(db, actions, clie
     staff = _login(db, actions, team)
     start = utcnow() - timedelta(days=20)
     add_episode_response(db, episode=episode, code="WSAS", total=25, at=start)
+    add_episode_response(db, episode=episode, code="SESSION-FEEDBACK", total=6, at=start)
     add_episode_contact(db, episode=episode, staff=staff, starts_at=start, status="attended")
     _book(db, staff, episode, days=2)
     db.commit()
