@@ -267,6 +267,8 @@ ROUTES: dict[str, Route] = {
     "referral.account_code": Route(get=everyone("302="), post=everyone("302="), data={"code": "000000"}),
     "referral.details": Route(get=everyone("302="), post=everyone("302="), data={"choice": "update"}),
     "referral.sent": Route(get=everyone("302=")),
+    # Without a referral sent in this browser session, nobody gets a code: back to the start.
+    "referral.confirm_email": Route(get=everyone("405"), post=everyone("302=")),
     # Staff: workspace, audit log, triage, reach, statistics.
     "therapist.index": Route(get=staff_only("200")),
     "therapist.audit_log": Route(get=staff_only("403", lead_a="200", admin="200")),

@@ -235,6 +235,7 @@ def test_staff_see_rather_talk_and_unverified_wording(app, db, client, mailbox, 
     assert "Wording not verified" in auditc and "Wording not verified" in dudit
     assert "Would rather talk about it" in dudit
     assert not any(r.startswith("PHQ-9") and "not verified" in r for r in rows)
+    assert "skåringsveiledning" in page or "Spitzer" in page  # the citation is for staff
     queue = staff_client.get("/therapist/triage").get_data(as_text=True)
     assert re.search(r"AUDIT-C: \d+ \([^)]*\) <span class=\"badge\">Wording not verified", queue)
 

@@ -2,7 +2,7 @@
 and closing it records whether help started elsewhere (`onward_help_started`, `onward_outcome_note`)
 
 Revision ID: 0011_team_flow
-Revises: 0009_flag_reason_encrypted
+Revises: 0010_referral_flow
 Create Date: 2026-12-01 12:55:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0011_team_flow'
-down_revision = '0009_flag_reason_encrypted'
+down_revision = '0010_referral_flow'
 branch_labels = None
 depends_on = None
 

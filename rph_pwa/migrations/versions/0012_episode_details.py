@@ -2,7 +2,7 @@
 answer kept on its urgent flag
 
 Revision ID: 0012_episode_details
-Revises: 0009_flag_reason_encrypted
+Revises: 0011_team_flow
 Create Date: 2026-12-01 13:00:00.000000
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0012_episode_details'
-down_revision = '0009_flag_reason_encrypted'
+down_revision = '0011_team_flow'
 branch_labels = None
 depends_on = None
 

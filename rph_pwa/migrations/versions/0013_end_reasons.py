@@ -1,7 +1,7 @@
 """end reasons: `episode.end_reason`, why an episode ended (recorded at discharge, coded, for statistics)
 
 Revision ID: 0013_end_reasons
-Revises: 0009_flag_reason_encrypted
+Revises: 0012_episode_details
 Create Date: 2026-12-01 12:50:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0013_end_reasons'
-down_revision = '0009_flag_reason_encrypted'
+down_revision = '0012_episode_details'
 branch_labels = None
 depends_on = None
 
