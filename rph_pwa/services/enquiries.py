@@ -95,9 +95,11 @@ def register_enquiry(session: Session, *, actor: User, data: EnquiryInput, now: 
             resident_id=resident.id, referral_id=referral.id, episode_id=episode.id, instrument_code=code,
             instrument_version=str(result.version), answers=json.dumps(list(result.answers)),
             total=result.total, band=result.band, flags=",".join(sorted(result.flags)), submitted_at=now))
+    phq9 = results.get("PHQ-9")
     for reason in reasons:
+        item9 = phq9.answers[8] if reason == "item9" and phq9 is not None else None
         urgent_flags.raise_flag(session, resident_id=resident.id, team_id=team.id, reason=reason,
-                                referral_id=referral.id, now=now)
+                                referral_id=referral.id, now=now, item9_answer=item9)
     audit.record(session, actor=actor, subject=resident, action="register_enquiry", object_type="referral",
                  object_id=referral.id, team_id=team.id)
     session.flush()

@@ -262,9 +262,11 @@ def submit_referral(session: Session, *, draft_key: str, resident: User, update_
                       work_status_start=work.get("work_status"), sick_leave_start=work.get("sick_leave"))
     session.add(episode)
     session.flush()
+    phq9_answers = (data.get("PHQ-9") or {}).get("answers") or []
     for reason in reasons:  # each reason is followed up and closed with a note by the team
+        item9 = phq9_answers[8] if reason == "item9" and len(phq9_answers) >= 9 else None
         urgent_flags.raise_flag(session, resident_id=resident.id, team_id=team.id, reason=reason,
-                                referral_id=referral.id, now=now)
+                                referral_id=referral.id, now=now, item9_answer=item9)
     for code in REFERRAL_INSTRUMENTS:
         section = data.get(code) or {}
         if not section.get("complete") or section.get("answers") is None:

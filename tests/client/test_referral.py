@@ -180,3 +180,18 @@ def test_a_second_submit_in_another_transaction_returns_the_first_referral(db, a
         second = get_session()
         again = submit_referral(second, draft_key=key, resident=second.get(type(resident), resident.id))
         assert not again.created and again.referral.id == submission.referral.id
+
+
+def test_the_referrals_item9_answer_is_recorded_on_its_urgent_flag(db, client, mailbox):
+    """The answer that raised the flag is its first entry, so a later repeat reads e.g. 2 → 3."""
+    from rph_pwa.models import UrgentFlag
+
+    team = make_team(db)
+    db.commit()
+    address = email()
+    fill_referral(client, municipality_id=team.municipalities[0].id, email=address, item9=2)
+    _create_account_by_code(client, mailbox, address)
+    db.commit()
+    referral = db.scalars(select(Referral).where(Referral.team_id == team.id)).one()
+    flag = db.scalars(select(UrgentFlag).where(UrgentFlag.referral_id == referral.id)).one()
+    assert [int(a.value) for a in flag.answers] == [2]
