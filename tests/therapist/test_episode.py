@@ -15,32 +15,11 @@ from rph_pwa.db import utcnow
 from rph_pwa.measures import get
 from rph_pwa.models import Appointment, AuditEvent, Episode, FormRequest, MeasureResponse, Referral
 from rph_pwa.services import outcomes
-from tests.conftest import csrf_token
 from tests.factories import (PASSWORD, add_episode_contact, add_episode_response, make_monitored_episode,
                              make_resident, make_staff, make_team)
+from tests.therapist.helpers import login_therapist as _login, post_prefixed as _post, refresh as _refresh
 
 OSLO = ZoneInfo("Europe/Oslo")
-
-
-def _login(db, actions, *teams):
-    """A therapist of `teams`, signed in, reading English (the assertions use the English texts)."""
-    staff, secret = make_staff(db, teams=list(teams))
-    staff.locale = "en"
-    db.commit()
-    actions.staff_login(staff.username, PASSWORD, secret)
-    return staff
-
-
-def _refresh(db) -> None:
-    """End the test session's transaction (an SQLite reader keeps its snapshot) and reload."""
-    db.commit()
-    db.expire_all()
-
-
-def _post(client, url: str, prefix: str, data: dict, page: str):
-    """Post one of the page's forms, with its own (prefixed) CSRF field, as a browser would."""
-    token = csrf_token(client.get(page).get_data(as_text=True))
-    return client.post(url, data={**{f"{prefix}-{k}": v for k, v in data.items()}, f"{prefix}-csrf_token": token})
 
 
 def _page(client, episode_id: int) -> str:

@@ -16,27 +16,9 @@ from rph_pwa.models import (Appointment, Episode, FormRequest, IntakeChecklist, 
                             User)
 from rph_pwa.services import outcomes, urgent_flags
 from rph_pwa.services import referrals as svc
-from tests.conftest import csrf_token
-from tests.factories import (PASSWORD, add_episode_contact, add_episode_response, make_monitored_episode,
+from tests.factories import (add_episode_contact, add_episode_response, make_monitored_episode,
                              make_staff, make_team)
-
-
-def _login(db, actions, *teams):
-    staff, secret = make_staff(db, teams=list(teams))
-    staff.locale = "en"
-    db.commit()
-    actions.staff_login(staff.username, PASSWORD, secret)
-    return staff
-
-
-def _refresh(db) -> None:
-    db.commit()
-    db.expire_all()
-
-
-def _post(client, url: str, prefix: str, data: dict, page: str):
-    token = csrf_token(client.get(page).get_data(as_text=True))
-    return client.post(url, data={**{f"{prefix}-{k}": v for k, v in data.items()}, f"{prefix}-csrf_token": token})
+from tests.therapist.helpers import login_therapist as _login, post_prefixed as _post, refresh as _refresh
 
 
 def _page(client, url: str) -> str:

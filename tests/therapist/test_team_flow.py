@@ -14,29 +14,11 @@ from rph_pwa.models import AuditEvent, Episode, MeasureResponse, Referral, Urgen
 from rph_pwa.services import enquiries
 from rph_pwa.services import referrals as svc
 from rph_pwa.services.errors import NotFound
-from tests.conftest import csrf_token
-from tests.factories import (PASSWORD, add_episode_contact, make_municipality, make_referral, make_resident,
+from tests.factories import (add_episode_contact, make_municipality, make_referral, make_resident,
                              make_staff, make_team)
+from tests.therapist.helpers import login_therapist as _login, post_prefixed as _post, refresh as _refresh
 
 T = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
-
-
-def _login(db, actions, *teams):
-    staff, secret = make_staff(db, teams=list(teams))
-    staff.locale = "en"
-    db.commit()
-    actions.staff_login(staff.username, PASSWORD, secret)
-    return staff
-
-
-def _refresh(db) -> None:
-    db.commit()
-    db.expire_all()
-
-
-def _post(client, url: str, prefix: str, data: dict, page: str | None = None):
-    token = csrf_token(client.get(page or url).get_data(as_text=True))
-    return client.post(url, data={**{f"{prefix}-{k}": v for k, v in data.items()}, f"{prefix}-csrf_token": token})
 
 
 # --- The phase of an episode (a plain function) ---------------------------------------------------

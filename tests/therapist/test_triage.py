@@ -12,26 +12,11 @@ from sqlalchemy import func, select
 from rph_pwa.models import Appointment, AuditEvent, ContactAttempt, Episode, IntakeChecklist, OnwardService, Referral
 from rph_pwa.services import referrals as svc
 from tests.conftest import csrf_token
-from tests.factories import (PASSWORD, make_municipality, make_referral, make_resident, make_staff, make_team,
+from tests.factories import (make_municipality, make_referral, make_resident, make_team,
                              referral_answers)
+from tests.therapist.helpers import login_therapist as _login, post_prefixed as _post, refresh as _refresh
 
 OSLO = ZoneInfo("Europe/Oslo")
-
-
-def _login(db, actions, *teams, role=None):
-    """A therapist of `teams`, signed in, reading English (the assertions use the English texts)."""
-    kwargs = {"role": role} if role else {}
-    staff, secret = make_staff(db, teams=list(teams), **kwargs)
-    staff.locale = "en"
-    db.commit()
-    actions.staff_login(staff.username, PASSWORD, secret)
-    return staff
-
-
-def _refresh(db) -> None:
-    """End the test session's transaction (an SQLite reader keeps its snapshot) and reload."""
-    db.commit()
-    db.expire_all()
 
 
 def _events(db, **where) -> list[AuditEvent]:
@@ -40,12 +25,6 @@ def _events(db, **where) -> list[AuditEvent]:
     for name, value in where.items():
         query = query.where(getattr(AuditEvent, name) == value)
     return list(db.scalars(query))
-
-
-def _post(client, url: str, prefix: str, data: dict, page: str | None = None):
-    """Post one of the page's forms, with its own (prefixed) CSRF field, as a browser would."""
-    token = csrf_token(client.get(page or url).get_data(as_text=True))
-    return client.post(url, data={**{f"{prefix}-{k}": v for k, v in data.items()}, f"{prefix}-csrf_token": token})
 
 
 def _fresh(db, model, ident):

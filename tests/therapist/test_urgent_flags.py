@@ -20,27 +20,9 @@ from rph_pwa.services.errors import Conflict, NotFound
 from rph_pwa.services.referrals import save_section, start_draft, submit_referral
 from rph_pwa.therapist.urgent_views import ACTION_LABELS
 from tests.conftest import csrf_token
-from tests.factories import (PASSWORD, make_monitored_episode, make_referral, make_resident, make_staff,
+from tests.factories import (make_monitored_episode, make_referral, make_resident, make_staff,
                              make_team, referral_answers)
-
-
-def _login(db, actions, *teams):
-    """A therapist of `teams`, signed in, reading English."""
-    staff, secret = make_staff(db, teams=list(teams))
-    staff.locale = "en"
-    db.commit()
-    actions.staff_login(staff.username, PASSWORD, secret)
-    return staff
-
-
-def _refresh(db) -> None:
-    db.commit()
-    db.expire_all()
-
-
-def _post(client, url: str, prefix: str, data: dict, page: str):
-    token = csrf_token(client.get(page).get_data(as_text=True))
-    return client.post(url, data={**{f"{prefix}-{k}": v for k, v in data.items()}, f"{prefix}-csrf_token": token})
+from tests.therapist.helpers import login_therapist as _login, post_prefixed as _post, refresh as _refresh
 
 
 def _audit(db, resident_id: int) -> list[tuple]:
