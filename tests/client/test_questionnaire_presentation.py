@@ -145,7 +145,7 @@ def test_no_team_yet_says_where_to_turn_instead(db, client):
     main = re.search(r"<main.*?</main>", html, re.S).group(0)
     assert "Utenteam" in main
     assert 'href="tel:116117"' in main  # legevakt, one tap, on the page itself (not only the header)
-    assert "fastlege" in main and re.search(r"helsetjeneste|health service", main)
+    assert "fastlege" in main and re.search(r"helsetjeneste|health service", main, re.I)
 
 
 # --- AUDIT-C "never", the functioning question, no citation for residents --------------------------
