@@ -24,6 +24,12 @@ class Result:
     band: str
     flags: frozenset[str]
     answers: tuple[int, ...]
+    #: The item keys in the order of `answers` (from the definition that scored them).
+    item_keys: tuple[str, ...] = ()
+
+    def value_of(self, key: str) -> int | None:
+        """The answer to the item `key` (e.g. "item9"), found by key, never by position."""
+        return self.answers[self.item_keys.index(key)] if key in self.item_keys else None
 
 
 def _is_int(value: object) -> bool:
@@ -104,6 +110,7 @@ def score(instrument: Union[str, Instrument], answers: Sequence[int], *,
         band=defn.band_for(total, bands),
         flags=flags,
         answers=values,
+        item_keys=tuple(item.key for item in defn.items),
     )
 
 

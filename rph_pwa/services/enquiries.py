@@ -97,7 +97,7 @@ def register_enquiry(session: Session, *, actor: User, data: EnquiryInput, now: 
             total=result.total, band=result.band, flags=",".join(sorted(result.flags)), submitted_at=now))
     phq9 = results.get("PHQ-9")
     for reason in reasons:
-        item9 = phq9.answers[8] if reason == "item9" and phq9 is not None else None
+        item9 = phq9.value_of("item9") if reason == "item9" and phq9 is not None else None
         urgent_flags.raise_flag(session, resident_id=resident.id, team_id=team.id, reason=reason,
                                 referral_id=referral.id, now=now, item9_answer=item9)
     audit.record(session, actor=actor, subject=resident, action="register_enquiry", object_type="referral",

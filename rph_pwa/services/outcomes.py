@@ -283,7 +283,7 @@ def submit_form(session: Session, *, resident: User, request_id: int, answers: l
     if urgent:  # the flag marks the episode urgent (urgent_since) until it is closed with a note
         episode = session.get(Episode, request.episode_id)
         urgent_flags.raise_flag(session, resident_id=resident.id, team_id=episode.team_id, reason="item9",
-                                episode_id=episode.id, now=now, item9_answer=result.answers[8])
+                                episode_id=episode.id, now=now, item9_answer=result.value_of("item9"))
     return FormSubmission(response, True, urgent)
 
 

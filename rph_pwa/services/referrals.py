@@ -188,12 +188,23 @@ def purge_expired_drafts(session: Session) -> int:
     return session.execute(delete(ReferralDraft).where(ReferralDraft.expires_at < utcnow())).rowcount
 
 
+def _phq9(data: dict[str, Any]) -> measures.Result | None:
+    """The draft's scored PHQ-9, or None while it is not answered (the item-9 rule is the
+    instrument's flag, never a list position)."""
+    answers = (data.get("PHQ-9") or {}).get("answers")
+    if not answers:
+        return None
+    try:
+        return measures.score("PHQ-9", answers)
+    except ValueError:
+        return None
+
+
 def urgent_reasons(data: dict[str, Any]) -> list[str]:
     """Why this referral must reach a clinician quickly: PHQ-9 item 9 above 0, or "in crisis now"."""
     reasons = []
-    phq9 = data.get("PHQ-9") or {}
-    answers = phq9.get("answers") or []
-    if len(answers) >= 9 and isinstance(answers[8], int) and answers[8] > 0:
+    phq9 = _phq9(data)
+    if phq9 is not None and "item9" in phq9.flags:
         reasons.append("item9")
     if (data.get("eligibility") or {}).get("crisis") == "yes":
         reasons.append("crisis")
@@ -262,9 +273,9 @@ def submit_referral(session: Session, *, draft_key: str, resident: User, update_
                       work_status_start=work.get("work_status"), sick_leave_start=work.get("sick_leave"))
     session.add(episode)
     session.flush()
-    phq9_answers = (data.get("PHQ-9") or {}).get("answers") or []
+    phq9 = _phq9(data)
     for reason in reasons:  # each reason is followed up and closed with a note by the team
-        item9 = phq9_answers[8] if reason == "item9" and len(phq9_answers) >= 9 else None
+        item9 = phq9.value_of("item9") if reason == "item9" and phq9 is not None else None
         urgent_flags.raise_flag(session, resident_id=resident.id, team_id=team.id, reason=reason,
                                 referral_id=referral.id, now=now, item9_answer=item9)
     for code in REFERRAL_INSTRUMENTS:
@@ -400,7 +411,8 @@ def _scores(referral: Referral) -> tuple[list[Score], int | None]:
     for response in referral.responses:
         scores.append(Score(response.instrument_code, response.total, response.band, bool(response.flags)))
         if response.instrument_code == "PHQ-9":
-            item9 = json.loads(response.answers)[8]
+            item9 = measures.score("PHQ-9", json.loads(response.answers),
+                                   version=int(response.instrument_version)).value_of("item9")
     return scores, item9
 
 

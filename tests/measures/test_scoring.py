@@ -160,3 +160,15 @@ def test_unknown_instrument_or_version():
         score("PHQ-9", [0] * 9, version=2)
     with pytest.raises(ValueError, match="given with version=2"):
         score(get("PHQ-9"), [0] * 9, version=2)
+
+
+def test_item9_is_found_by_key_so_a_reordered_instrument_still_raises_the_flag():
+    """A new PHQ-9 version could order its items differently: the risk rule and the item-9 value
+    come from the definition's keys, never from list position."""
+    phq9 = get("PHQ-9")
+    reordered = dataclasses.replace(phq9, version=99, items=tuple(reversed(phq9.items)))
+    answers = [2] + [0] * 8  # item 9 is now first
+    result = score(reordered, answers)
+    assert "item9" in result.flags and result.value_of("item9") == 2
+    assert score(phq9, [0] * 8 + [3]).value_of("item9") == 3
+    assert result.value_of("no-such-item") is None
