@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -272,22 +273,19 @@ def _migration_url(app) -> str:
     return url.update_query_dict({"options": "-csearch_path=migration_test"}).render_as_string(hide_password=False)
 
 
-def test_the_migration_encrypts_existing_rows_and_the_downgrade_decrypts_them(app):
+@contextmanager
+def _database_with_old_rows(app):
+    """An app on a database of its own (the suite's keys), migrated to 0004_safety and holding
+    OLD_ROWS as stored then, in clear; yields (app, CLI runner, engine) inside its app context and
+    removes the database afterwards."""
     from sqlalchemy import text
 
     from rph_pwa import create_app
     from rph_pwa.config import TestConfig
-    from rph_pwa.db import get_session
 
     url = _migration_url(app)
     other = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=url, FIELD_KEYS=app.config["FIELD_KEYS"],
                        LOOKUP_KEY=app.config["LOOKUP_KEY"])
-    crypto = other.extensions["rph_crypto"]
-
-    def values(connection) -> dict:
-        return {(t, c, i): connection.execute(text(f"SELECT {c} FROM {t} WHERE id = :i"), {"i": i}).scalar_one()
-                for t, c, i in OLD_VALUES}
-
     try:
         with other.app_context():
             runner = other.test_cli_runner()
@@ -297,34 +295,7 @@ def test_the_migration_encrypts_existing_rows_and_the_downgrade_decrypts_them(ap
                 for statement in OLD_ROWS:
                     blobs = {f"b{i}": bytes([i]) for i in range(1, 5) if f":b{i}" in statement}
                     connection.execute(text(statement), blobs)
-            result = runner.invoke(args=["db", "upgrade", "0006_health_encrypted"])
-            assert result.exit_code == 0, result.output
-            with engine.connect() as connection:
-                stored = values(connection)
-                assert connection.execute(text("SELECT count(*) FROM form_request")).scalar_one() == 1
-                assert connection.execute(text("SELECT response_id FROM form_request")).scalar_one() == 1
-            for key, clear in OLD_VALUES.items():
-                if clear is None:
-                    assert stored[key] is None
-                else:
-                    assert stored[key] != clear and crypto.decrypt(stored[key]) == clear, key
-            # The app reads them back through its models.
-            from rph_pwa.models import Appointment, MeasureResponse, Passkey, Referral
-            session = get_session()
-            row = session.execute(select(MeasureResponse.answers, MeasureResponse.functioning, MeasureResponse.flags)
-                                  .where(MeasureResponse.id == 1)).one()
-            assert tuple(row) == ("[1, 1, 2, 2, 3, 3, 0, 0, 1]", 2, "item9")
-            assert session.scalar(select(Referral.urgent_reason).where(Referral.id == 1)) == "item9"
-            assert session.scalar(select(Appointment.place).where(Appointment.id == 1)) == "Rom 7, legekontoret"
-            assert session.scalar(select(Passkey.name).where(Passkey.id == 1)) == "Telefonen til mamma"
-            session.close()
-
-            result = runner.invoke(args=["db", "downgrade", "0005_signin"])
-            assert result.exit_code == 0, result.output
-            with engine.connect() as connection:
-                back = values(connection)
-                assert connection.execute(text("SELECT count(*) FROM form_request")).scalar_one() == 1
-            assert {k: None if v is None else str(v) for k, v in back.items()} == OLD_VALUES
+            yield other, runner, engine
     finally:
         other.extensions["rph_db"].engine.dispose()
         if not url.startswith("sqlite"):
@@ -333,6 +304,47 @@ def test_the_migration_encrypts_existing_rows_and_the_downgrade_decrypts_them(ap
             with engine.begin() as connection:
                 connection.execute(text("DROP SCHEMA migration_test CASCADE"))
             engine.dispose()
+
+
+def test_the_migration_encrypts_existing_rows_and_the_downgrade_decrypts_them(app):
+    from sqlalchemy import text
+
+    from rph_pwa.db import get_session
+
+    def values(connection) -> dict:
+        return {(t, c, i): connection.execute(text(f"SELECT {c} FROM {t} WHERE id = :i"), {"i": i}).scalar_one()
+                for t, c, i in OLD_VALUES}
+
+    with _database_with_old_rows(app) as (other, runner, engine):
+        crypto = other.extensions["rph_crypto"]
+        result = runner.invoke(args=["db", "upgrade", "0006_health_encrypted"])
+        assert result.exit_code == 0, result.output
+        with engine.connect() as connection:
+            stored = values(connection)
+            assert connection.execute(text("SELECT count(*) FROM form_request")).scalar_one() == 1
+            assert connection.execute(text("SELECT response_id FROM form_request")).scalar_one() == 1
+        for key, clear in OLD_VALUES.items():
+            if clear is None:
+                assert stored[key] is None
+            else:
+                assert stored[key] != clear and crypto.decrypt(stored[key]) == clear, key
+        # The app reads them back through its models.
+        from rph_pwa.models import Appointment, MeasureResponse, Passkey, Referral
+        session = get_session()
+        row = session.execute(select(MeasureResponse.answers, MeasureResponse.functioning, MeasureResponse.flags)
+                              .where(MeasureResponse.id == 1)).one()
+        assert tuple(row) == ("[1, 1, 2, 2, 3, 3, 0, 0, 1]", 2, "item9")
+        assert session.scalar(select(Referral.urgent_reason).where(Referral.id == 1)) == "item9"
+        assert session.scalar(select(Appointment.place).where(Appointment.id == 1)) == "Rom 7, legekontoret"
+        assert session.scalar(select(Passkey.name).where(Passkey.id == 1)) == "Telefonen til mamma"
+        session.close()
+
+        result = runner.invoke(args=["db", "downgrade", "0005_signin"])
+        assert result.exit_code == 0, result.output
+        with engine.connect() as connection:
+            back = values(connection)
+            assert connection.execute(text("SELECT count(*) FROM form_request")).scalar_one() == 1
+        assert {k: None if v is None else str(v) for k, v in back.items()} == OLD_VALUES
 
 
 FLAG_ROWS = [
@@ -349,58 +361,37 @@ def test_the_flag_reason_migration_encrypts_reasons_and_keeps_one_open_flag_per_
     closed one none; raising the same reason again reuses the open flag; downgrade restores."""
     from sqlalchemy import text
 
-    from rph_pwa import create_app
-    from rph_pwa.config import TestConfig
     from rph_pwa.db import get_session
     from rph_pwa.services import urgent_flags
 
-    url = _migration_url(app)
-    other = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=url, FIELD_KEYS=app.config["FIELD_KEYS"],
-                       LOOKUP_KEY=app.config["LOOKUP_KEY"])
-    crypto = other.extensions["rph_crypto"]
-    try:
-        with other.app_context():
-            runner = other.test_cli_runner()
-            assert runner.invoke(args=["db", "upgrade", "0004_safety"]).exit_code == 0
-            engine = other.extensions["rph_db"].engine
-            with engine.begin() as connection:
-                for statement in OLD_ROWS:
-                    blobs = {f"b{i}": bytes([i]) for i in range(1, 5) if f":b{i}" in statement}
-                    connection.execute(text(statement), blobs)
-            result = runner.invoke(args=["db", "upgrade", "0008_form_once"])
-            assert result.exit_code == 0, result.output
-            with engine.begin() as connection:
-                for statement in FLAG_ROWS:
-                    connection.execute(text(statement), {"note": crypto.encrypt("Ringt, trygg")}
-                                       if ":note" in statement else {})
-            result = runner.invoke(args=["db", "upgrade", "0009_flag_reason_encrypted"])
-            assert result.exit_code == 0, result.output
-            with engine.connect() as connection:
-                rows = connection.execute(text("SELECT id, reason, open_key FROM urgent_flag ORDER BY id")).all()
-            assert [crypto.decrypt(r.reason) for r in rows] == ["item9", "crisis"]
-            assert all(r.reason not in ("item9", "crisis") for r in rows)
-            assert rows[0].open_key == crypto.lookup_hash("urgent_flag:1:item9") and rows[1].open_key is None
+    with _database_with_old_rows(app) as (other, runner, engine):
+        crypto = other.extensions["rph_crypto"]
+        result = runner.invoke(args=["db", "upgrade", "0008_form_once"])
+        assert result.exit_code == 0, result.output
+        with engine.begin() as connection:
+            for statement in FLAG_ROWS:
+                connection.execute(text(statement), {"note": crypto.encrypt("Ringt, trygg")}
+                                   if ":note" in statement else {})
+        result = runner.invoke(args=["db", "upgrade", "0009_flag_reason_encrypted"])
+        assert result.exit_code == 0, result.output
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, reason, open_key FROM urgent_flag ORDER BY id")).all()
+        assert [crypto.decrypt(r.reason) for r in rows] == ["item9", "crisis"]
+        assert all(r.reason not in ("item9", "crisis") for r in rows)
+        assert rows[0].open_key == crypto.lookup_hash("urgent_flag:1:item9") and rows[1].open_key is None
 
-            # The ORM models are those of the newest schema (later migrations add columns).
-            result = runner.invoke(args=["db", "upgrade", "heads"])
-            assert result.exit_code == 0, result.output
-            session = get_session()
-            again = urgent_flags.raise_flag(session, resident_id=1, team_id=1, reason="item9", episode_id=1)
-            crisis = urgent_flags.raise_flag(session, resident_id=1, team_id=1, reason="crisis", referral_id=1)
-            session.commit()
-            assert again.id == rows[0].id and crisis.id not in (rows[0].id, rows[1].id)
-            session.close()
+        # The ORM models are those of the newest schema (later migrations add columns).
+        result = runner.invoke(args=["db", "upgrade", "heads"])
+        assert result.exit_code == 0, result.output
+        session = get_session()
+        again = urgent_flags.raise_flag(session, resident_id=1, team_id=1, reason="item9", episode_id=1)
+        crisis = urgent_flags.raise_flag(session, resident_id=1, team_id=1, reason="crisis", referral_id=1)
+        session.commit()
+        assert again.id == rows[0].id and crisis.id not in (rows[0].id, rows[1].id)
+        session.close()
 
-            result = runner.invoke(args=["db", "downgrade", "0008_form_once"])
-            assert result.exit_code == 0, result.output
-            with engine.connect() as connection:
-                reasons = connection.execute(text("SELECT reason FROM urgent_flag ORDER BY id")).scalars().all()
-            assert reasons == ["item9", "crisis", "crisis"]
-    finally:
-        other.extensions["rph_db"].engine.dispose()
-        if not url.startswith("sqlite"):
-            from sqlalchemy import create_engine
-            engine = create_engine(app.config["SQLALCHEMY_DATABASE_URL"])
-            with engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA migration_test CASCADE"))
-            engine.dispose()
+        result = runner.invoke(args=["db", "downgrade", "0008_form_once"])
+        assert result.exit_code == 0, result.output
+        with engine.connect() as connection:
+            reasons = connection.execute(text("SELECT reason FROM urgent_flag ORDER BY id")).scalars().all()
+        assert reasons == ["item9", "crisis", "crisis"]
