@@ -7,6 +7,7 @@ import traceback
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, same_origin
@@ -36,8 +37,21 @@ CSP = "; ".join([
 ])
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested thousands deep is a bad request (400), not a
+    RecursionError (500). Every reader of a JSON body (Flask-WTF's form data included) goes
+    through `app.json`, so this is the one place for it."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc  # get_json answers 400 for it
+
+
 def init_app(app: Flask) -> None:
     """Bind extensions and request hooks to the app."""
+    app.json = JSONProvider(app)
     # Every <int:...> in a URL is bounded to what can be an id (see db.MAX_ID): no 500 on huge ids.
     app.url_map.converters["int"] = BoundedIntConverter
     if app.config["TRUSTED_PROXIES"]:

@@ -102,3 +102,12 @@ def test_unknown_environment_name_is_refused(monkeypatch):
 def test_ids_beyond_the_database_range_are_not_found_not_500(client, path):
     # PostgreSQL ids are 32-bit: asking the database for a larger one would be an error there.
     assert client.get(path).status_code in (200, 302, 404)
+
+
+@pytest.mark.parametrize("path", ["/login/code", "/staff/login", "/referral/step/1", "/language", "/logout"])
+def test_json_nested_thousands_deep_to_any_form_is_a_400_not_a_500(client, path):
+    """Flask-WTF reads a JSON body as form data: the depth is refused where JSON is parsed."""
+    token = csrf_token(client.get("/login/code").get_data(as_text=True))
+    response = client.post(path, data="[" * 5000 + "]" * 5000, content_type="application/json",
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 400
