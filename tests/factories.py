@@ -295,3 +295,36 @@ def make_safety_plan(session: Session, *, resident: User, author: User | None = 
     from rph_pwa.services.safety_plans import PlanContent, save_plan
 
     return save_plan(session, actor=author or resident, resident_id=resident.id, content=PlanContent(**parts))
+
+
+def make_booked_contact(session: Session, *, hours_ahead: int = 24):
+    """A resident (with an e-mail address) in an episode with a treatment contact booked
+    `hours_ahead` from now, so its forms are open; committed. Returns (team, therapist, resident,
+    address, episode, contact)."""
+    from datetime import timedelta
+
+    from rph_pwa.db import utcnow
+    from rph_pwa.services import outcomes
+
+    team = make_team(session)
+    therapist, _ = make_staff(session, teams=[team])
+    address = email()
+    resident = make_resident(session, team=team, email=address)
+    referral = make_referral(session, team=team, resident=resident)
+    contact = outcomes.book_contact(session, actor=therapist, episode_id=referral.episode.id, kind="treatment",
+                                    starts_at=utcnow() + timedelta(hours=hours_ahead), duration_minutes=45,
+                                    mode="phone", place=None)
+    session.commit()
+    return team, therapist, resident, address, referral.episode, contact
+
+
+def form_answers(code: str, value: int, **overrides) -> dict:
+    """A before-session form's post: every item answered `value` (the functioning question 0)."""
+    from rph_pwa.measures import get
+
+    instrument = get(code)
+    data = {item.key: str(value) for item in instrument.items}
+    if instrument.functioning_question is not None:
+        data["functioning"] = "0"
+    data.update({k: str(v) for k, v in overrides.items()})
+    return data

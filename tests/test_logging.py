@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from contextlib import contextmanager
-from datetime import timedelta
 
 from sqlalchemy import select
 
-from rph_pwa.db import utcnow
 from rph_pwa.measures import get
 from rph_pwa.models import FormRequest
-from rph_pwa.services import outcomes
 from tests.conftest import csrf_token
-from tests.factories import email, make_referral, make_resident, make_staff, make_team
+from tests.factories import make_booked_contact
 
 #: Distinctive GAD-7 answers: the insert that carries them is made to fail.
 ANSWERS = [3, 0, 2, 3, 1, 0, 2]
@@ -54,15 +51,7 @@ def _failing_measure_inserts(app):
 
 
 def test_a_database_error_in_a_request_logs_no_answers(app, db, actions, client, caplog, monkeypatch):
-    team = make_team(db)
-    therapist, _ = make_staff(db, teams=[team])
-    address = email()
-    resident = make_resident(db, team=team, email=address)
-    referral = make_referral(db, team=team, resident=resident)
-    contact = outcomes.book_contact(db, actor=therapist, episode_id=referral.episode.id, kind="treatment",
-                                    starts_at=utcnow() + timedelta(hours=24), duration_minutes=45, mode="phone",
-                                    place=None)
-    db.commit()
+    team, therapist, resident, address, episode, contact = make_booked_contact(db)
     request_id = db.scalars(select(FormRequest.id).where(FormRequest.appointment_id == contact.id,
                                                          FormRequest.instrument_code == "GAD-7")).one()
     db.commit()

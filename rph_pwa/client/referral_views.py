@@ -312,7 +312,6 @@ def _review_parts(data: dict) -> list[ReviewPart]:
 @bp.route("/review", methods=["GET", "POST"])
 def review():
     """Check the answers, then send (signed in) or create the account (not signed in)."""
-    db = get_session()
     draft = _draft()
     if draft is None:
         if session.get("referral_sent"):

@@ -87,8 +87,9 @@ def _safe_next(target: str | None) -> str:
     """
     if not target or not target.startswith("/") or len(target) > 2000:
         return url_for(".index")
-    for text in (target, unquote(target)):
-        if text.startswith(("//", "/\\")) or "\\" in text or any(c.isspace() or not c.isprintable() for c in text):
+    for candidate in (target, unquote(target)):
+        if (candidate.startswith(("//", "/\\")) or "\\" in candidate
+                or any(c.isspace() or not c.isprintable() for c in candidate)):
             return url_for(".index")
     return target
 

@@ -7,33 +7,17 @@ from datetime import timedelta
 from sqlalchemy import event, func, select
 
 from rph_pwa.db import utcnow
-from rph_pwa.measures import get
 from rph_pwa.models import Episode, FormRequest, MeasureResponse
 from rph_pwa.services import outcomes
 from tests.conftest import csrf_token
-from tests.factories import email, make_referral, make_resident, make_staff, make_team
+from tests.factories import form_answers, make_booked_contact
 
 
 def _episode_with_contact(db, *, hours_ahead: int = 24):
-    team = make_team(db)
-    therapist, _ = make_staff(db, teams=[team])
-    address = email()
-    resident = make_resident(db, team=team, email=address)
-    referral = make_referral(db, team=team, resident=resident)
-    contact = outcomes.book_contact(db, actor=therapist, episode_id=referral.episode.id, kind="treatment",
-                                    starts_at=utcnow() + timedelta(hours=hours_ahead), duration_minutes=45,
-                                    mode="phone", place=None)
-    db.commit()
-    return team, therapist, resident, address, referral.episode, contact
+    return make_booked_contact(db, hours_ahead=hours_ahead)
 
 
-def _answers(code: str, value: int, **overrides) -> dict:
-    instrument = get(code)
-    data = {item.key: str(value) for item in instrument.items}
-    if instrument.functioning_question is not None:
-        data["functioning"] = "0"
-    data.update({k: str(v) for k, v in overrides.items()})
-    return data
+_answers = form_answers
 
 
 def _post(client, url: str, data: dict):

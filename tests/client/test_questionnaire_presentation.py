@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from sqlalchemy import select
 
 from rph_pwa.models import MeasureResponse, Referral
-from tests.client.referral_helpers import fill_referral, instrument_answers, post_step
+from tests.client.referral_helpers import instrument_answers, post_step
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, email, make_municipality, make_staff, make_team
 

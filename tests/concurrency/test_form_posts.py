@@ -9,39 +9,25 @@ import pytest
 from sqlalchemy import select
 
 from rph_pwa.db import utcnow
-from rph_pwa.measures import get
 from rph_pwa.models import Episode, FormRequest, MeasureResponse, UrgentFlag
 from rph_pwa.services import outcomes
 from tests.concurrency.conftest import PARALLEL, run_together, same_browser
 from tests.conftest import csrf_token
-from tests.factories import email, make_referral, make_resident, make_staff, make_team
+from tests.factories import email, form_answers, make_booked_contact
 
 
-def _answers(code: str, value: int, **overrides) -> dict:
-    instrument = get(code)
-    data = {item.key: str(value) for item in instrument.items}
-    if instrument.functioning_question is not None:
-        data["functioning"] = "0"
-    data.update({k: str(v) for k, v in overrides.items()})
-    return data
+_answers = form_answers
 
 
 def _phq9_request(db) -> tuple[FormRequest, str, int, str]:
     """A resident with a contact tomorrow and its open PHQ-9 form; returns (request, the resident's
     address, episode id, the team's inbox for urgent notices)."""
-    team = make_team(db)
+    team, _therapist, _resident, address, episode, contact = make_booked_contact(db)
     team.inbox_email = email()
-    therapist, _ = make_staff(db, teams=[team])
-    address = email()
-    resident = make_resident(db, team=team, email=address)
-    referral = make_referral(db, team=team, resident=resident)
-    contact = outcomes.book_contact(db, actor=therapist, episode_id=referral.episode.id, kind="treatment",
-                                    starts_at=utcnow() + timedelta(hours=24), duration_minutes=45, mode="phone",
-                                    place=None)
     request = db.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id,
                                                    FormRequest.instrument_code == "PHQ-9")).one()
     db.commit()
-    return request, address, referral.episode.id, team.inbox_email
+    return request, address, episode.id, team.inbox_email
 
 
 @pytest.mark.parametrize("item9", [0, 2], ids=["calm", "item9"])

@@ -56,8 +56,8 @@ def test_queue_holds_only_referrals_not_yet_started_and_pages_show_the_phase(db,
                            resident=make_resident(db, team=team, name="Har Time"))
     add_episode_contact(db, episode=booked.episode, staff=staff, kind="assessment",
                         starts_at=utcnow() + timedelta(days=2))
-    waiting = make_referral(db, team=team, submitted_days_ago=1,
-                            resident=make_resident(db, team=team, name="Venter Fortsatt"))
+    make_referral(db, team=team, submitted_days_ago=1,
+                  resident=make_resident(db, team=team, name="Venter Fortsatt"))
     db.commit()
     _login(db, actions, team)
     queue = client.get("/therapist/triage").get_data(as_text=True)

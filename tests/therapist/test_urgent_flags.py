@@ -19,7 +19,6 @@ from rph_pwa.services import outcomes, urgent_flags
 from rph_pwa.services.errors import Conflict, NotFound
 from rph_pwa.services.referrals import save_section, start_draft, submit_referral
 from rph_pwa.therapist.urgent_views import ACTION_LABELS
-from tests.conftest import csrf_token
 from tests.factories import (make_monitored_episode, make_referral, make_resident, make_staff,
                              make_team, referral_answers)
 from tests.therapist.helpers import login_therapist as _login, post_prefixed as _post, refresh as _refresh
