@@ -23,7 +23,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.config.from_object(config)
     app.config.update(overrides)
 
-    from . import cli, crypto, db, urls, web
+    from . import cli, crypto, db, localtime, urls, web
     from .auth import bp as auth_bp
     from .client import bp as client_bp
     from .client.referral_views import bp as referral_bp
@@ -32,6 +32,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
     db.init_app(app)
     crypto.init_app(app)
+    localtime.init_app(app)
     urls.init_app(app)
     web.init_app(app)
     cli.init_app(app)

@@ -1,5 +1,19 @@
-"""Object-level access: which residents a staff member may open."""
+"""Object-level access, in one place: who may open what.
+
+Every service that reads or changes residents' data starts with one of these checks instead of
+comparing roles itself (tests/services/test_access_rules.py keeps it that way):
+
+    require_team(session, actor, referral.team_id, what="referral")   # an object of one of my teams
+    team_ids = clinical_team_ids(session, actor, what="queue")       # the scope of a list
+    if not is_clinical(actor): return 0                               # counts that are simply empty
+    require_role(actor, Role.ADMIN, what="mail")                      # role-only pages
+
+Forbidden and unknown objects both raise NotFound, so ids reveal nothing. The actor's teams are
+looked up once per database session (one request) and kept in `session.info`.
+"""
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -10,18 +24,76 @@ from .errors import NotFound
 #: Staff roles that work with residents' data (admins manage accounts, not care).
 CLINICAL_ROLES = (Role.THERAPIST.value, Role.TEAM_LEAD.value)
 
+_TEAMS_KEY = "access.team_ids"
+
+
+def is_clinical(actor: User) -> bool:
+    """Whether the actor is staff who works with residents' data (therapist or team lead)."""
+    return actor.role in CLINICAL_ROLES
+
+
+def has_role(actor: User, *roles: Role) -> bool:
+    """Whether the actor has one of `roles`."""
+    return actor.role in {role.value for role in roles}
+
+
+def require_role(actor: User, *roles: Role, what: str = "page") -> None:
+    """Raise NotFound(what) unless the actor has one of `roles`."""
+    if not has_role(actor, *roles):
+        raise NotFound(what)
+
+
+def require_clinical(actor: User, *, what: str = "page") -> None:
+    """Raise NotFound(what) unless the actor is a therapist or team lead."""
+    if not is_clinical(actor):
+        raise NotFound(what)
+
 
 def staff_team_ids(session: Session, actor: User) -> list[int]:
-    """The ids of the teams a staff member belongs to."""
-    return list(session.scalars(select(TeamMembership.team_id).where(TeamMembership.user_id == actor.id)))
+    """The ids of the teams a staff member belongs to, looked up once per database session."""
+    cache = session.info.setdefault(_TEAMS_KEY, {})
+    if actor.id not in cache:
+        cache[actor.id] = list(session.scalars(
+            select(TeamMembership.team_id).where(TeamMembership.user_id == actor.id).order_by(TeamMembership.team_id)))
+    return list(cache[actor.id])
+
+
+def forget_team_ids(session: Session) -> None:
+    """Drop the cached team ids (after changing memberships in the same session)."""
+    session.info.pop(_TEAMS_KEY, None)
+
+
+def clinical_team_ids(session: Session, actor: User, *, what: str = "page") -> list[int]:
+    """The teams whose residents the actor may see; raises NotFound(what) for non-clinical staff."""
+    require_clinical(actor, what=what)
+    return staff_team_ids(session, actor)
+
+
+def in_my_teams(session: Session, actor: User, team_id: int | None) -> bool:
+    """Whether the actor is clinical staff on team `team_id`."""
+    return is_clinical(actor) and team_id is not None and team_id in staff_team_ids(session, actor)
+
+
+def require_team(session: Session, actor: User, team_id: int | None, *, what: str = "object") -> None:
+    """Raise NotFound(what) unless the actor is clinical staff on team `team_id` (None: the object
+    does not exist)."""
+    if not in_my_teams(session, actor, team_id):
+        raise NotFound(what)
+
+
+def require_teams(session: Session, actor: User, team_ids: Iterable[int], *, what: str = "object") -> None:
+    """Raise NotFound(what) unless the actor is clinical staff on every team in `team_ids`."""
+    mine = set(clinical_team_ids(session, actor, what=what))
+    if not set(team_ids) <= mine:
+        raise NotFound(what)
 
 
 def staff_teams(session: Session, actor: User) -> list[Team]:
     """The teams a staff member belongs to, by name."""
-    return list(session.scalars(
-        select(Team).join(TeamMembership, TeamMembership.team_id == Team.id)
-        .where(TeamMembership.user_id == actor.id).order_by(Team.name)
-    ))
+    ids = staff_team_ids(session, actor)
+    if not ids:
+        return []
+    return list(session.scalars(select(Team).where(Team.id.in_(ids)).order_by(Team.name)))
 
 
 def served_by(team_ids):
@@ -41,11 +113,12 @@ def resident_for_staff(session: Session, *, actor: User, resident_id: int) -> Us
 
     Raises NotFound otherwise, for unknown and forbidden ids alike, so ids reveal nothing.
     """
-    if actor.role not in CLINICAL_ROLES:
-        raise NotFound("resident")
-    my_teams = select(TeamMembership.team_id).where(TeamMembership.user_id == actor.id).scalar_subquery()
+    require_clinical(actor, what="resident")
+    team_ids = session.info.get(_TEAMS_KEY, {}).get(actor.id)  # one query: a subquery if not looked up yet
+    if team_ids is None:
+        team_ids = select(TeamMembership.team_id).where(TeamMembership.user_id == actor.id).scalar_subquery()
     resident = session.scalars(
-        select(User).where(User.id == resident_id, User.role == Role.RESIDENT.value, served_by(my_teams))
+        select(User).where(User.id == resident_id, User.role == Role.RESIDENT.value, served_by(team_ids))
     ).first()
     if resident is None:
         raise NotFound("resident")

@@ -13,6 +13,7 @@ from ..crypto import FieldCrypto
 from ..db import utcnow
 from ..models import Municipality, Role, Team, TeamMembership, User, team_municipality
 from .errors import Conflict, InvalidCode, NotFound, SecondFactorLocked
+from .access import forget_team_ids
 from .text_input import clean_name
 
 #: Wrong TOTP codes in a row before the code check locks, and for how long it stays locked.
@@ -101,6 +102,7 @@ def create_staff(
     user.memberships = [TeamMembership(team_id=team_id) for team_id in team_ids or []]
     session.add(user)
     session.flush()
+    forget_team_ids(session)
     return user, secret
 
 
