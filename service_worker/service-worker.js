@@ -2,69 +2,64 @@
  * Service worker for Rask psykisk helsehjelp (rph-pwa).
  *
  * Hand-written on purpose: no libraries, no build step. Flask serves this
- * file at /service-worker.js (so its scope is the whole site, "/") and
- * replaces the literal placeholder __VERSION__ below with a content hash.
- * Any change to the app's static files therefore yields a new VERSION, a
- * new service worker and fresh caches.
+ * file at /service-worker.js (rph_pwa/public/worker.py), so its scope is the
+ * whole site, "/", and replaces the CONFIG line below with:
+ *   version  a hash of this file, the precached static files, the templates
+ *            of the precached pages and the translation catalogs. A deploy
+ *            that changes any of them gives a new worker and fresh caches.
+ *   static   the URLs of the precached static files (CSS, JS, icons,
+ *            manifest), built with url_for from one Python list.
+ *   pages    the URLs of the two public, anonymous pages kept offline:
+ *            the offline page and the crisis help page (/hjelp).
+ *   offline  the offline page's URL, shown when a page cannot be fetched.
+ *   plan     the resident's safety plan's URL (/me/safety-plan).
  *
- * PRIVACY FIRST. This is a health service. Pages behind login can contain
- * health information (referral answers, appointments, messages), and a
- * phone or shared family tablet may be used by more than one person.
- * Therefore this worker only ever stores:
- *   - public static assets (CSS, JS, icons, manifest), and
- *   - two public, anonymous pages: "/offline" and "/hjelp" (crisis/help
- *     information that must stay reachable even without a network).
- * No other page, API response or form result is ever written to the Cache
- * Storage. Everything else goes straight to the network, and if the
- * network is down the user gets the generic offline page instead of a
- * possibly stale (and possibly someone else's) copy.
+ * PRIVACY FIRST. This is a health service. Pages behind sign-in contain
+ * health information (referral answers, appointments, messages) and a
+ * phone or a shared family tablet may be used by more than one person.
+ * What this worker stores on the device:
+ *   - the precached static files and the two public pages, fetched without
+ *     cookies, so they are always the anonymous versions;
+ *   - ONE personal page: the signed-in resident's own safety plan, so that
+ *     it opens with no signal (also after the phone restarts). It lives in
+ *     its own cache, rph-user-safety-plan, replaced each time the plan is
+ *     fetched online, deleted when the plan's URL answers with a redirect
+ *     (nobody signed in) and deleted when the person signs out.
+ * What it never stores: any other page (the resident's home, forms and
+ * their answers, appointments, messages, the staff pages), any answer to a
+ * POST, any API response, any third-party request. Those go straight to
+ * the network; with no network a page gets the generic offline page, never
+ * a stale (and possibly someone else's) copy. Form answers kept while
+ * offline are in localStorage (static/js/form-drafts.js), not here.
+ *
+ * SIGN-OUT. The page shown after signing out (/signed-out, static/js/app.js)
+ * posts {type: "signed-out"} with a MessageChannel port. This worker deletes
+ * every rph-user- cache and then answers on that port with
+ * {type: "signed-out", cleared: true}, so the page (and the tests) know the
+ * device holds nothing personal any more.
  */
 
 "use strict";
 
-const VERSION = "__VERSION__";
+const CONFIG = __CONFIG__;
 
+const VERSION = CONFIG.version;
 const STATIC_CACHE = `rph-static-${VERSION}`;
 const PAGES_CACHE = `rph-pages-${VERSION}`;
 
-// Per-user offline data. The only personal page kept on the device is the
-// resident's own safety plan (it must work with no signal). These caches are
-// wiped when the user signs out (see the "message" handler below), and kept
-// across worker updates (a new app version must not take the plan away).
+// Per-user offline data: only the safety plan. Kept across worker updates
+// (a new app version must not take the plan away offline); deleted on
+// sign-out (see the "message" handler below).
 const USER_CACHE_PREFIX = "rph-user-";
 const PLAN_CACHE = `${USER_CACHE_PREFIX}safety-plan`;
-const PLAN_URL = "/me/safety-plan";
-
-const OFFLINE_URL = "/offline";
-const HELP_URL = "/hjelp";
-
-// Public pages that may be cached and served when offline.
-const PRECACHE_PAGES = [OFFLINE_URL, HELP_URL];
-
-// Public static assets used by every page.
-const PRECACHE_STATIC = [
-  "/static/css/app.css",
-  "/static/js/app.js",
-  "/static/js/passkeys.js",
-  "/static/manifest.webmanifest",
-  "/static/icons/icon-192.png",
-  "/static/icons/icon-512.png",
-  "/static/icons/maskable-192.png",
-  "/static/icons/maskable-512.png",
-  "/static/icons/apple-touch-icon.png",
-  "/static/icons/favicon.svg",
-  "/static/icons/shortcut-help.png",
-  "/static/icons/shortcut-login.png",
-];
 
 /*
- * Build the request used for precaching.
- *  - cache: "reload" bypasses the browser's HTTP cache so that a new
- *    VERSION really stores the new files.
- *  - credentials: "omit" sends no cookies. The cached copies of /hjelp and
- *    /offline are thus always the anonymous versions of those pages, even
- *    if the worker is installed while someone is signed in: no name,
- *    no session-specific content ends up on the device.
+ * The request used for precaching.
+ *  - cache: "reload" bypasses the browser's HTTP cache, so a new version
+ *    really stores the new files.
+ *  - credentials: "omit" sends no cookies: the copies of the public pages
+ *    are the anonymous versions, even if the worker is installed while
+ *    someone is signed in (no name, nothing from a session on the device).
  */
 function precacheRequest(url) {
   return new Request(url, { cache: "reload", credentials: "omit" });
@@ -75,19 +70,18 @@ self.addEventListener("install", (event) => {
     Promise.all([
       caches
         .open(STATIC_CACHE)
-        .then((cache) => cache.addAll(PRECACHE_STATIC.map(precacheRequest))),
+        .then((cache) => cache.addAll(CONFIG.static.map(precacheRequest))),
       caches
         .open(PAGES_CACHE)
-        .then((cache) => cache.addAll(PRECACHE_PAGES.map(precacheRequest))),
+        .then((cache) => cache.addAll(CONFIG.pages.map(precacheRequest))),
     ]).then(() => self.skipWaiting())
   );
 });
 
 self.addEventListener("activate", (event) => {
-  // Remove every cache of ours that does not belong to this version. This
-  // includes any "rph-user-" cache: after an update nothing personal from
-  // an older version is left behind. Caches not starting with "rph-" are
-  // not ours and are left alone.
+  // Remove every cache of ours ("rph-") from an older version. The
+  // "rph-user-" caches are kept: they do not depend on the version, and
+  // sign-out removes them. Caches not starting with "rph-" are not ours.
   const keep = new Set([STATIC_CACHE, PAGES_CACHE]);
   event.waitUntil(
     caches
@@ -109,72 +103,42 @@ self.addEventListener("activate", (event) => {
 });
 
 /*
- * Static assets: cache first, then network. A network response is only
- * stored if it is OK and is one of the precached files (e.g. the cache was
- * evicted by the browser). We never grow the cache with arbitrary URLs.
+ * The precached static files: cache first, then network (say the browser
+ * evicted the cache), storing an OK answer again. Other static files (the
+ * scripts of single pages) are not handled: the network, never the cache.
  */
-async function handleStatic(request, url) {
+async function handleStatic(request) {
   const cache = await caches.open(STATIC_CACHE);
   const cached = await cache.match(request);
   if (cached) {
     return cached;
   }
   const response = await fetch(request);
-  if (
-    response.ok &&
-    url.search === "" &&
-    PRECACHE_STATIC.includes(url.pathname)
-  ) {
-    // Store a copy; the original goes to the page.
+  if (response.ok) {
     await cache.put(request, response.clone());
   }
   return response;
 }
 
 /*
- * Navigations (the user opens a page): network first, always. Successful
- * responses are handed to the page and NOT stored, because a page may
- * contain health data. Only when the network fails do we fall back:
- *   - /hjelp and /offline: serve their (anonymous) precached copy;
- *   - anything else: serve the generic offline page.
+ * Navigations (the user opens a page): network first, always, and the
+ * answer is NOT stored, because a page may hold health data. Only when the
+ * network fails:
+ *   - the public pages: their anonymous precached copy;
+ *   - anything else: the generic offline page.
  */
-/*
- * The safety plan: network first, so a newer version always replaces the
- * offline copy; the copy is served only when there is no network. A redirect
- * (signed out) removes the copy, so a signed-out device never shows a plan.
- */
-async function handlePlan(request) {
-  const cache = await caches.open(PLAN_CACHE);
-  try {
-    const response = await fetch(request);
-    const finalPath = new URL(response.url).pathname;
-    if (response.ok && !response.redirected && finalPath === PLAN_URL) {
-      await cache.put(PLAN_URL, response.clone());
-    } else {
-      await caches.delete(PLAN_CACHE);
-    }
-    return response;
-  } catch (error) {
-    const copy = await cache.match(PLAN_URL);
-    if (copy) {
-      return copy;
-    }
-    return handleNavigation(request, new URL(request.url));
-  }
-}
-
 async function handleNavigation(request, url) {
   try {
     return await fetch(request);
   } catch (error) {
     const cache = await caches.open(PAGES_CACHE);
-    if (PRECACHE_PAGES.includes(url.pathname)) {
+    if (CONFIG.pages.includes(url.pathname)) {
       const page = await cache.match(url.pathname);
       if (page) {
         return page;
       }
     }
-    const offline = await cache.match(OFFLINE_URL);
+    const offline = await cache.match(CONFIG.offline);
     if (offline) {
       return offline;
     }
@@ -186,11 +150,37 @@ async function handleNavigation(request, url) {
   }
 }
 
+/*
+ * The safety plan: network first, so a newer plan always replaces the
+ * offline copy; the copy is served only when there is no network. Any
+ * other answer (a redirect to sign-in: nobody signed in) deletes the copy,
+ * so a signed-out device never shows a plan.
+ */
+async function handlePlan(request) {
+  const cache = await caches.open(PLAN_CACHE);
+  try {
+    const response = await fetch(request);
+    const finalPath = new URL(response.url).pathname;
+    if (response.ok && !response.redirected && finalPath === CONFIG.plan) {
+      await cache.put(CONFIG.plan, response.clone());
+    } else {
+      await caches.delete(PLAN_CACHE);
+    }
+    return response;
+  } catch (error) {
+    const copy = await cache.match(CONFIG.plan);
+    if (copy) {
+      return copy;
+    }
+    return handleNavigation(request, new URL(request.url));
+  }
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
 
-  // Only GET requests to our own origin. POSTs (forms, sign-in, API
-  // calls) and third-party requests are left entirely to the browser.
+  // Only GET requests to our own origin. POSTs (forms, sign-in, drafts)
+  // and third-party requests are left entirely to the browser.
   if (request.method !== "GET") {
     return;
   }
@@ -199,7 +189,7 @@ self.addEventListener("fetch", (event) => {
     return;
   }
 
-  if (request.mode === "navigate" && url.pathname === PLAN_URL) {
+  if (request.mode === "navigate" && url.pathname === CONFIG.plan) {
     event.respondWith(handlePlan(request));
     return;
   }
@@ -207,36 +197,49 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(handleNavigation(request, url));
     return;
   }
-
-  if (url.pathname.startsWith("/static/")) {
-    event.respondWith(handleStatic(request, url));
+  if (CONFIG.static.includes(url.pathname + url.search)) {
+    event.respondWith(handleStatic(request));
     return;
   }
 
-  // Everything else (API calls, /manifest.webmanifest, ...): not handled,
-  // so it goes to the network as if there were no service worker, and is
-  // never cached here.
+  // Everything else (fetch() calls, other static files, ...): not
+  // handled, so it goes to the network as if there were no service worker,
+  // and is never cached here.
 });
 
+/* Delete every per-user cache ("rph-user-"). */
+async function clearUserCaches() {
+  const names = await caches.keys();
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(USER_CACHE_PREFIX))
+      .map((name) => caches.delete(name))
+  );
+}
+
 /*
- * The page posts {type: "signed-out"} right after the user signs out.
- * Delete any per-user offline data so that the next person using this
- * device cannot see it. No reply is sent.
+ * Sign-out: the page posts {type: "signed-out"} with a MessageChannel port
+ * (or without one, from an older page). Delete the per-user caches, then
+ * answer {type: "signed-out", cleared: true|false} on the port, or to the
+ * page that asked, so it can wait for the answer.
  */
 self.addEventListener("message", (event) => {
   const data = event.data;
   if (!data || data.type !== "signed-out") {
     return;
   }
+  const reply = (cleared) => {
+    const answer = { type: "signed-out", cleared: cleared };
+    if (event.ports && event.ports[0]) {
+      event.ports[0].postMessage(answer);
+    } else if (event.source) {
+      event.source.postMessage(answer);
+    }
+  };
   event.waitUntil(
-    caches
-      .keys()
-      .then((names) =>
-        Promise.all(
-          names
-            .filter((name) => name.startsWith(USER_CACHE_PREFIX))
-            .map((name) => caches.delete(name))
-        )
-      )
+    clearUserCaches().then(
+      () => reply(true),
+      () => reply(false)
+    )
   );
 });

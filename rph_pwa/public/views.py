@@ -1,9 +1,6 @@
 """Public views: no sign-in needed."""
 from __future__ import annotations
 
-import hashlib
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import unquote
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
@@ -11,13 +8,11 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from ..auth.forms import LanguageForm
-from ..config import ROOT
 from ..db import get_session, parse_id, utcnow
 from ..services.mail import MailSettings, outbox_status, read_outbox
+from . import worker
 
 bp = Blueprint("public", __name__)
-
-SERVICE_WORKER = ROOT / "service_worker" / "service-worker.js"
 
 
 @bp.route("/")
@@ -127,21 +122,11 @@ def manifest():
     return response
 
 
-@lru_cache(maxsize=4)
-def _service_worker_source(static_folder: str) -> str:
-    """The worker with its cache version set to a hash of itself and the static files."""
-    digest = hashlib.sha256(SERVICE_WORKER.read_bytes())
-    for path in sorted(Path(static_folder).rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(static_folder).as_posix().encode())
-            digest.update(path.read_bytes())
-    return SERVICE_WORKER.read_text(encoding="utf-8").replace("__VERSION__", digest.hexdigest()[:12])
-
-
 @bp.route("/service-worker.js")
 def service_worker():
-    """The hand-written service worker, served from the root so it controls every page."""
-    response = make_response(_service_worker_source(current_app.static_folder))
+    """The hand-written service worker with its version and precache URLs filled in (worker.py),
+    served from the root so it controls every page; browsers must check it on every visit."""
+    response = make_response(worker.worker_source(worker.worker_config(current_app)))
     response.mimetype = "text/javascript"
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"

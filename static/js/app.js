@@ -24,11 +24,19 @@
 
   /* ---- After sign-out: clear per-user offline data ------------------------ */
 
-  // The template renders an element with [data-signed-out] on the page shown
-  // after signing out. Ask the service worker to delete per-user caches so
-  // nothing personal is left on a shared device.
-  // Answers to forms kept on this device (static/js/form-drafts.js) go too.
-  if (document.querySelector("[data-signed-out]")) {
+  // The page shown after signing out has an element with [data-signed-out].
+  // Nothing personal may stay on a shared device: answers to forms kept here
+  // (static/js/form-drafts.js) are removed at once, and the service worker is
+  // asked to delete its per-user caches (the safety plan). It answers when
+  // done; the page waits for that answer, at most SIGN_OUT_WAIT_MS (no worker,
+  // or one that never answers), and then marks the element with
+  // data-offline-cleared: "yes" (the worker cleared), "failed" (it could
+  // not), "no-worker" (none on this device) or "timeout". Without JS there is
+  // no worker either, and the worker drops the plan by itself when the plan's
+  // page answers that nobody is signed in.
+  var SIGN_OUT_WAIT_MS = 3000;
+
+  function removeDrafts() {
     try {
       for (var i = window.localStorage.length - 1; i >= 0; i -= 1) {
         var storedKey = window.localStorage.key(i);
@@ -40,17 +48,49 @@
       /* no storage: nothing kept */
     }
   }
-  if (sw && document.querySelector("[data-signed-out]")) {
-    var message = { type: "signed-out" };
-    if (sw.controller) {
-      sw.controller.postMessage(message);
-    } else {
-      sw.ready.then(function (registration) {
-        if (registration.active) {
-          registration.active.postMessage(message);
+
+  // Resolves with how it went (see above), never rejects, within waitMs.
+  function askWorkerToClear(waitMs) {
+    return new Promise(function (resolve) {
+      if (!sw) {
+        resolve("no-worker");
+        return;
+      }
+      var timer = window.setTimeout(function () {
+        resolve("timeout");
+      }, waitMs);
+      function done(result) {
+        window.clearTimeout(timer);
+        resolve(result);
+      }
+      sw.getRegistration().then(
+        function (registration) {
+          if (!registration) {
+            done("no-worker");
+            return;
+          }
+          sw.ready.then(function (ready) {
+            var worker = sw.controller || ready.active;
+            var channel = new MessageChannel();
+            channel.port1.onmessage = function (event) {
+              done(event.data && event.data.cleared ? "yes" : "failed");
+            };
+            worker.postMessage({ type: "signed-out" }, [channel.port2]);
+          });
+        },
+        function () {
+          done("no-worker");
         }
-      });
-    }
+      );
+    });
+  }
+
+  var signedOut = document.querySelector("[data-signed-out]");
+  if (signedOut) {
+    removeDrafts();
+    askWorkerToClear(SIGN_OUT_WAIT_MS).then(function (result) {
+      signedOut.setAttribute("data-offline-cleared", result);
+    });
   }
 
   /* ---- Install hint ------------------------------------------------------ */

@@ -4,6 +4,7 @@ both edit; both authors' entries and the version history show."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, sign_in_by_code, staff_page
 from tests.factories import email, make_resident, make_staff, make_team
@@ -65,7 +66,8 @@ def test_plan_works_offline_after_restart_and_is_gone_after_sign_out(db, browser
     page.goto("/me/safety-plan")
     page.locator("button.button--link", has_text="Logg ut").click()
     page.wait_for_url("**/signed-out")
-    page.wait_for_timeout(500)  # the page tells the worker to delete the personal copy
+    # The page asks the worker to delete the personal copy and waits for its answer.
+    expect(page.locator("[data-signed-out]")).to_have_attribute("data-offline-cleared", "yes")
     context.set_offline(True)
     page.goto("/me/safety-plan")
     assert "Hunden min" not in page.content()

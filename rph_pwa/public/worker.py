@@ -1,0 +1,139 @@
+"""The service worker as served: the hand-written service_worker/service-worker.js with its one
+CONFIG line filled in here (version and the URLs it keeps offline).
+
+The version is a hash of every file whose content ends up in the worker's caches: the worker
+itself, the precached static files, the templates of the precached pages (with the templates
+they extend, include or import) and the translation catalogs those pages are rendered with. A
+deploy that changes any of them installs a new worker with fresh caches; a deploy that changes
+none of them keeps the installed worker and its caches.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, url_for
+from jinja2 import meta
+
+from ..config import ROOT
+
+SOURCE = ROOT / "service_worker" / "service-worker.js"
+PLACEHOLDER = "const CONFIG = __CONFIG__;"
+
+#: Static files every page uses, kept offline (names under static/, as for url_for).
+PRECACHE_STATIC = (
+    "css/app.css",
+    "js/app.js",
+    "js/passkeys.js",
+    "manifest.webmanifest",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+    "icons/maskable-192.png",
+    "icons/maskable-512.png",
+    "icons/apple-touch-icon.png",
+    "icons/favicon.svg",
+    "icons/shortcut-help.png",
+    "icons/shortcut-login.png",
+)
+
+#: Public, anonymous pages kept offline: (endpoint, the template it renders).
+PRECACHE_PAGES = (
+    ("public.offline", "public/offline.html"),
+    ("public.crisis", "public/crisis.html"),
+)
+
+#: Shown by the worker when a page cannot be fetched (one of PRECACHE_PAGES).
+OFFLINE_PAGE = "public.offline"
+
+#: The one personal page the worker keeps offline (until sign-out): the resident's safety plan.
+SAFETY_PLAN = "client.safety_plan"
+
+
+def worker_source(config: dict[str, Any]) -> str:
+    """The worker's JavaScript with `config` as its CONFIG constant."""
+    source = SOURCE.read_text(encoding="utf-8")
+    if source.count(PLACEHOLDER) != 1:
+        raise RuntimeError(f"{SOURCE} must hold the line {PLACEHOLDER!r} exactly once")
+    return source.replace(PLACEHOLDER, f"const CONFIG = {json.dumps(config, sort_keys=True)};")
+
+
+def worker_config(app: Flask) -> dict[str, Any]:
+    """The worker's settings: its version and the URLs it keeps offline (needs a request context)."""
+    return {
+        "version": worker_version(app),
+        "static": [url_for("static", filename=name) for name in PRECACHE_STATIC],
+        "pages": [url_for(endpoint) for endpoint, _template in PRECACHE_PAGES],
+        "offline": url_for(OFFLINE_PAGE),
+        "plan": url_for(SAFETY_PLAN),
+    }
+
+
+def worker_version(app: Flask) -> str:
+    """The content version of `app`'s precached files; computed once per app unless templates
+    reload while it runs (debug), so a changed file shows at once in development."""
+    if app.jinja_env.auto_reload:
+        return content_version(read_files(precached_files(app)))
+    return _cached_version(app)
+
+
+@lru_cache(maxsize=8)
+def _cached_version(app: Flask) -> str:
+    return content_version(read_files(precached_files(app)))
+
+
+def content_version(files: Iterable[tuple[str, bytes]]) -> str:
+    """12 hex digits of SHA-256 over each (name, content) pair, in name order: any change to a
+    name or a content gives a new version, and the same files always give the same one."""
+    digest = hashlib.sha256()
+    for name, content in sorted(files):
+        encoded = name.encode()
+        for part in (encoded, content):
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+    return digest.hexdigest()[:12]
+
+
+def read_files(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
+    """(name, content) of each file, named relative to the project root when inside it, so the
+    version does not depend on where the project is deployed."""
+    return [(_display_name(path), path.read_bytes()) for path in paths]
+
+
+def _display_name(path: Path) -> str:
+    resolved = path.resolve()
+    return resolved.relative_to(ROOT).as_posix() if resolved.is_relative_to(ROOT) else resolved.as_posix()
+
+
+def precached_files(app: Flask) -> list[Path]:
+    """Every file whose content the worker keeps: itself, the precached static files, the
+    precached pages' templates with everything they use, and the translation catalogs."""
+    static = [Path(app.static_folder or "", name) for name in PRECACHE_STATIC]
+    templates = page_templates(app, [template for _endpoint, template in PRECACHE_PAGES])
+    return [SOURCE, *static, *templates, *translation_catalogs(app)]
+
+
+def page_templates(app: Flask, names: Iterable[str]) -> list[Path]:
+    """The files of the templates `names` and of every template they extend, include or import."""
+    env = app.jinja_env
+    seen: dict[str, Path] = {}
+    waiting = list(names)
+    while waiting:
+        name = waiting.pop()
+        if name in seen:
+            continue
+        source, filename, _uptodate = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        seen[name] = Path(filename or name)
+        found = meta.find_referenced_templates(env.parse(source))
+        waiting.extend(ref for ref in found if ref is not None)
+    return [seen[name] for name in sorted(seen)]
+
+
+def translation_catalogs(app: Flask) -> list[Path]:
+    """The message catalogs (.po) the pages' text comes from."""
+    directories = app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations").split(";")
+    return sorted(path for directory in directories
+                  for path in Path(app.root_path, directory).glob("*/LC_MESSAGES/*.po"))
