@@ -40,7 +40,8 @@ def own_static(app, app_settings, tmp_path):
     shutil.copytree(fresh.static_folder, static)
     fresh.static_folder = str(static)
     fresh.jinja_env.auto_reload = True
-    return fresh, static
+    yield fresh, static
+    fresh.extensions["rph_db"].engine.dispose()
 
 
 def test_a_changed_precached_file_gives_a_new_worker(own_static):
