@@ -2,13 +2,9 @@
 change is accessible, and keeping the details sends the referral."""
 from __future__ import annotations
 
-import pytest
-
 from tests.client.referral_helpers import fill_referral
 from tests.conftest import Actions, csrf_token
 from tests.factories import email, make_resident, make_team
-
-pytestmark = pytest.mark.browser
 
 
 def test_confirm_details_page_is_accessible_and_keeps_the_details(db, app, context, page, mailbox,
