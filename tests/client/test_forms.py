@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from rph_pwa.db import utcnow
 from rph_pwa.models import Episode, FormRequest, MeasureResponse
@@ -92,23 +92,14 @@ def test_forms_are_closed_before_48_hours_and_to_other_residents(db, actions, cl
     assert client.get(f"/me/forms/{foreign.id}").status_code == 404
 
 
-def test_progress_page_uses_the_same_number_of_queries_for_any_history(app, db, actions, client):
+def test_progress_page_uses_the_same_number_of_queries_for_any_history(db, actions, client, count_queries):
     _team, _therapist, resident, address, episode, _contact = _episode_with_contact(db)
     actions.resident_login(address)
-    engine = app.extensions["rph_db"].engine
-    counter = {"n": 0}
-
-    def count(*_args, **_kwargs):
-        counter["n"] += 1
 
     def queries() -> int:
-        counter["n"] = 0
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with count_queries() as statements:
             assert client.get("/me/progress").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        return counter["n"]
+        return len(statements)
 
     short = queries()
     for i in range(30):
