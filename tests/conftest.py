@@ -6,6 +6,7 @@ import os
 import re
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
@@ -200,6 +201,12 @@ def post_form(client, url: str, data: dict | None = None, *, page: str | None = 
     else:
         data["csrf_token"] = token
     return client.post(url, data=data, headers=headers or {}, follow_redirects=follow)
+
+
+def random_address() -> str:
+    """A random 10.x.y.z client address: a test's own budget under the per-address rate limits."""
+    number = uuid.uuid4().int
+    return f"10.{number % 250}.{number // 250 % 250}.{number // 62_500 % 250}"
 
 
 def refresh(db) -> None:

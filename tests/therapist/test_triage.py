@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from rph_pwa.models import Appointment, AuditEvent, ContactAttempt, Episode, IntakeChecklist, OnwardService, Referral
 from rph_pwa.services import referrals as svc
-from tests.conftest import csrf_token, post_form, refresh
+from tests.conftest import form_token, post_form, refresh
 from tests.factories import make_municipality, make_referral, make_resident, make_team, referral_answers
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -321,7 +321,7 @@ def test_directory_add_edit_delete(db, actions, client):
     [entry] = _entries(db, team)
     assert (entry.name, entry.phone, entry.url) == ("Frisklivssentralen i kommunen", None, None)
 
-    token = csrf_token(client.get("/therapist/directory").get_data(as_text=True))
+    token = form_token(client, "/therapist/directory")
     assert client.post(f"{edit}/delete", data={"csrf_token": token}).status_code == 302
     assert _entries(db, team) == []
 
@@ -337,7 +337,7 @@ def test_directory_is_team_scoped(db, actions, client):
     assert post_form(client, f"/therapist/directory/{foreign.id}",
                      {"team": str(mine.id), "name": "Kapret"},
                      prefix="service", page="/therapist/directory").status_code == 404
-    token = csrf_token(client.get("/therapist/directory").get_data(as_text=True))
+    token = form_token(client, "/therapist/directory")
     assert client.post(f"/therapist/directory/{foreign.id}/delete", data={"csrf_token": token}).status_code == 404
     # Adding to a team that is not mine is not a choice.
     response = post_form(client, "/therapist/directory", {"team": str(theirs.id), "name": "Snik"}, prefix="service")
@@ -362,7 +362,7 @@ def test_directory_errors_are_400_and_in_use_entries_stay(db, actions, client):
                         prefix="service")
     assert bad_url.status_code == 400
     assert "Enter a web address like https://example.no." in bad_url.get_data(as_text=True)
-    token = csrf_token(client.get("/therapist/directory").get_data(as_text=True))
+    token = form_token(client, "/therapist/directory")
     response = client.post(f"/therapist/directory/{used.id}/delete", data={"csrf_token": token}, follow_redirects=True)
     assert "Someone has been guided to this service" in response.get_data(as_text=True)
     assert [e.name for e in _entries(db, team)] == ["Fastlegen"]
