@@ -1,5 +1,7 @@
 """Shared fixtures: a real database (SQLite file, or PostgreSQL from TEST_DATABASE_URL), a real
-SMTP server on loopback, the app, a live server for the browser tests, and login helpers."""
+SMTP server on loopback, the app, a live server for the browser tests, and the helpers every test
+file shares: posting a form with its CSRF token (`post_form`), signing in (`actions`), and counting
+queries (`count_queries`)."""
 from __future__ import annotations
 
 import os
@@ -20,6 +22,7 @@ from werkzeug.serving import make_server
 from rph_pwa import create_app
 from rph_pwa.config import TestConfig, normalise_database_url
 from rph_pwa.db import get_session
+from tests.factories import PASSWORD, make_staff
 
 
 def free_port() -> int:
@@ -239,8 +242,6 @@ class Actions:
     def login_staff(self, db, *teams, role=None):
         """A new staff member of `teams` (a therapist unless `role`), reading English (the
         assertions use the English texts), signed in; returns the user."""
-        from tests.factories import PASSWORD, make_staff
-
         staff, secret = make_staff(db, teams=list(teams), **({"role": role} if role else {}))
         staff.locale = "en"
         db.commit()
