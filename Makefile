@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app rph_pwa
 export FLASK_APP := rph_pwa
 
-.PHONY: run test test-sqlite test-postgres bench setup translations migrate demo totp clean chromium
+.PHONY: run test lint test-sqlite test-postgres bench setup translations migrate demo totp clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ run: demo
 ## Set up everything and run the whole test suite (browser tests in Debian's Chromium)
 test: setup chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Lint and check the import order (ruff, configured in pyproject.toml); `ruff check --fix .` fixes most
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 chromium:
 	@scripts/ensure-chromium

@@ -1,22 +1,28 @@
 """Shared fixtures: a real database (SQLite file, or PostgreSQL from TEST_DATABASE_URL), a real
-SMTP server on loopback, the app, a live server for the browser tests, and login helpers."""
+SMTP server on loopback, the app, a live server for the browser tests, and the helpers every test
+file shares: posting a form with its CSRF token (`post_form`), signing in (`actions`), and counting
+queries (`count_queries`)."""
 from __future__ import annotations
 
 import os
 import re
 import socket
 import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from werkzeug.serving import make_server
 
 from rph_pwa import create_app
 from rph_pwa.config import TestConfig, normalise_database_url
 from rph_pwa.db import get_session
+from tests.factories import PASSWORD, make_staff
 
 
 def free_port() -> int:
@@ -176,9 +182,41 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|<meta name="csrf-to
 
 
 def csrf_token(html: str) -> str:
+    """The CSRF token in a page's HTML (a form's hidden field or the page's meta tag)."""
     match = CSRF_RE.search(html)
     assert match, "no CSRF token on the page"
     return match.group(1) or match.group(2)
+
+
+def form_token(client, url: str, **get_args) -> str:
+    """GET `url` with `client` (as a browser opens the page first) and return its CSRF token."""
+    return csrf_token(client.get(url, **get_args).get_data(as_text=True))
+
+
+def post_form(client, url: str, data: dict | None = None, *, page: str | None = None, prefix: str | None = None,
+              headers: dict | None = None, follow: bool = False):
+    """Post a form as the browser would: with the CSRF token of the page it is on (`page`, default
+    `url`). A page with several forms prefixes each one's fields, its CSRF field too: `prefix`."""
+    token = form_token(client, page or url)
+    data = dict(data or {})
+    if prefix:
+        data = {**{f"{prefix}-{key}": value for key, value in data.items()}, f"{prefix}-csrf_token": token}
+    else:
+        data["csrf_token"] = token
+    return client.post(url, data=data, headers=headers or {}, follow_redirects=follow)
+
+
+def random_address() -> str:
+    """A random 10.x.y.z client address: a test's own budget under the per-address rate limits."""
+    number = uuid.uuid4().int
+    return f"10.{number % 250}.{number // 250 % 250}.{number // 62_500 % 250}"
+
+
+def refresh(db) -> None:
+    """End the test session's transaction (an SQLite reader keeps its snapshot) and forget what it
+    had loaded, so it reads what the app wrote since."""
+    db.commit()
+    db.expire_all()
 
 
 class Actions:
@@ -188,9 +226,10 @@ class Actions:
         self.client = client
         self.mailbox = mailbox
 
-    def post_form(self, url: str, data: dict, follow: bool = False, page: str | None = None):
-        token = csrf_token(self.client.get(page or url).get_data(as_text=True))
-        return self.client.post(url, data={**data, "csrf_token": token}, follow_redirects=follow)
+    def post_form(self, url: str, data: dict | None = None, follow: bool = False, page: str | None = None,
+                  prefix: str | None = None):
+        """`post_form` with this client."""
+        return post_form(self.client, url, data, page=page, prefix=prefix, follow=follow)
 
     def staff_login(self, username: str, password: str, secret: str):
         import pyotp
@@ -199,6 +238,15 @@ class Actions:
         assert response.status_code == 302, response.get_data(as_text=True)
         code = pyotp.TOTP(secret).now()
         return self.post_form("/staff/login/second-factor", {"code": code})
+
+    def login_staff(self, db, *teams, role=None):
+        """A new staff member of `teams` (a therapist unless `role`), reading English (the
+        assertions use the English texts), signed in; returns the user."""
+        staff, secret = make_staff(db, teams=list(teams), **({"role": role} if role else {}))
+        staff.locale = "en"
+        db.commit()
+        self.staff_login(staff.username, PASSWORD, secret)
+        return staff
 
     def resident_login(self, email: str):
         response = self.post_form("/login/code", {"email": email})
@@ -210,3 +258,26 @@ class Actions:
 @pytest.fixture
 def actions(client, mailbox):
     return Actions(client, mailbox)
+
+
+@contextmanager
+def recorded_statements(engine) -> Iterator[list[str]]:
+    """The SQL statements `engine` runs while the block is open, in a list that the block can read
+    (and clear) as it goes."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as statements:` records the statements the app runs in the block
+    (requests through `client`); `count_queries(db.get_bind())` those of the test's own session."""
+    return lambda engine=None: recorded_statements(engine if engine is not None else app.extensions["rph_db"].engine)

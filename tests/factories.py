@@ -187,7 +187,8 @@ def make_episode_with_scores(session: Session, *, team: Team, phq9: list[int] = 
     session.flush()
     episode = Episode(
         referral_id=referral.id, resident_id=resident.id, team_id=team.id, referred_at=referred,
-        first_contact_at=None if first_contact_days is None else noon(referred_day + timedelta(days=first_contact_days)),
+        first_contact_at=(None if first_contact_days is None
+                          else noon(referred_day + timedelta(days=first_contact_days))),
         first_treatment_at=(None if first_treatment_days is None
                             else noon(referred_day + timedelta(days=first_treatment_days))),
         discharged_at=None if discharged_days_ago is None else noon(today - timedelta(days=discharged_days_ago)),

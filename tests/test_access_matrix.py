@@ -39,8 +39,16 @@ from rph_pwa.models import FormRequest, Passkey, Role
 from rph_pwa.services import outcomes, urgent_flags
 from rph_pwa.services.referrals import save_onward_service
 from tests.conftest import Actions, csrf_token
-from tests.factories import (PASSWORD, email, make_referral, make_resident, make_safety_plan, make_staff,
-                             make_team, unique)
+from tests.factories import (
+    PASSWORD,
+    email,
+    make_referral,
+    make_resident,
+    make_safety_plan,
+    make_staff,
+    make_team,
+    unique,
+)
 
 ROLES = ("anonymous", "resident_a1", "resident_a2", "therapist_a", "therapist_b", "lead_a", "admin")
 RESIDENT_ROLES = {"resident_a1": "a1", "resident_a2": "a2"}
@@ -343,7 +351,8 @@ ROUTES: dict[str, Route] = {
 }
 
 #: POSTs that remove or end something run after the other allowed POSTs.
-LAST = ("therapist.guide_onward", "therapist.close_onward", "therapist.discharge_episode", "therapist.close_flag", "auth.passkey_remove")
+LAST = ("therapist.guide_onward", "therapist.close_onward", "therapist.discharge_episode", "therapist.close_flag",
+        "auth.passkey_remove")
 
 
 # --- The world ---------------------------------------------------------------------------------

@@ -23,8 +23,8 @@ from rph_pwa.db import Base
 from rph_pwa.measures import get
 from rph_pwa.models import Appointment, FormRequest, Passkey, Referral
 from rph_pwa.services.passkeys import NewPasskey, add_passkey
-from tests.client.referral_helpers import post_step
-from tests.conftest import Actions, csrf_token
+from tests.client.referral_helpers import post_step, send_with_new_account
+from tests.conftest import Actions, form_token
 from tests.factories import PASSWORD, email, make_staff, make_team
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "security.md"
@@ -108,16 +108,6 @@ REFERRAL_ITEMS = {"PHQ-9": [2, 3, 1, 0, 2, 3, 1, 2, 1], "GAD-7": [3, 1, 2, 0, 3,
 FORM_ITEMS = {"GAD-7": [0, 3, 3, 1, 2, 0, 1], "PHQ-9": [1, 0, 3, 2, 1, 0, 3, 3, 2]}
 
 
-def _account_by_code(client, mailbox, address: str) -> None:
-    token = csrf_token(client.get("/referral/review").get_data(as_text=True))
-    assert client.post("/referral/review", data={"csrf_token": token}).status_code == 302
-    token = csrf_token(client.get("/referral/account").get_data(as_text=True))
-    assert client.post("/referral/account/email", data={"csrf_token": token}).status_code == 302
-    token = csrf_token(client.get("/referral/account/code").get_data(as_text=True))
-    response = client.post("/referral/account/code", data={"code": mailbox.last_code(address), "csrf_token": token})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/referral/sent")
-
-
 def _raw_database(app, db) -> bytes:
     """Every byte of the database as stored: the SQLite file and its WAL, or a `pg_dump`."""
     db.commit()
@@ -150,9 +140,11 @@ def test_answers_and_free_text_from_the_real_flows_are_not_in_the_raw_database(a
 
     # A self-referral with distinctive answers and own words, PHQ-9 item 9 above 0 (urgent flag).
     address = email()
-    assert post_step(client, 1, {"age": 41, "municipality": team.municipalities[0].id, "crisis": "no"}).status_code == 302
+    step1 = {"age": 41, "municipality": team.municipalities[0].id, "crisis": "no"}
+    assert post_step(client, 1, step1).status_code == 302
     assert post_step(client, 2, {"problems": ["low_mood"], "own_words": sentinels["own-words"], "duration": "gt_1y",
-                                 "goals": sentinels["goals"], "earlier_help": sentinels["earlier-help"]}).status_code == 302
+                                 "goals": sentinels["goals"],
+                                 "earlier_help": sentinels["earlier-help"]}).status_code == 302
     assert post_step(client, 3, {"work_status": "working", "sick_leave": "none",
                                  "return_to_work": "not_relevant"}).status_code == 302
     for number, (code, values) in enumerate(REFERRAL_ITEMS.items(), start=4):
@@ -162,7 +154,7 @@ def test_answers_and_free_text_from_the_real_flows_are_not_in_the_raw_database(a
                                  "meeting_municipality": "0", "gp_consent": "yes", "gp_name": sentinels["gp-name"],
                                  "interpreter": "yes", "language_needs": sentinels["language"],
                                  "gender": "unspecified"}).status_code == 302
-    _account_by_code(client, mailbox, address)
+    send_with_new_account(client, mailbox, address)
     db.commit()
     referral = db.scalars(select(Referral).join(Referral.team).where(Referral.team_id == team.id)).one()
     assert referral.urgent and "item9" in referral.urgent_reason
@@ -171,7 +163,7 @@ def test_answers_and_free_text_from_the_real_flows_are_not_in_the_raw_database(a
     staff_client = app.test_client()
     Actions(staff_client, mailbox).staff_login(staff.username, PASSWORD, secret)
     url = f"/therapist/referrals/{referral.id}"
-    token = csrf_token(staff_client.get(url).get_data(as_text=True))
+    token = form_token(staff_client, url)
     tomorrow = (datetime.now(OSLO) + timedelta(days=1)).date().isoformat()
     response = staff_client.post(f"{url}/assessment", data={
         "book-day": tomorrow, "book-time": "10:30", "book-mode": "office", "book-place": sentinels["place"],
@@ -186,7 +178,7 @@ def test_answers_and_free_text_from_the_real_flows_are_not_in_the_raw_database(a
         request = db.scalars(select(FormRequest).where(FormRequest.appointment_id == appointment.id,
                                                        FormRequest.instrument_code == code)).one()
         form_url = f"/me/forms/{request.id}"
-        token = csrf_token(client.get(form_url).get_data(as_text=True))
+        token = form_token(client, form_url)
         assert client.post(form_url, data={**_items(code, values), "csrf_token": token}).status_code in (200, 302)
 
     # A passkey, named by the resident in their own words.
@@ -195,7 +187,7 @@ def test_answers_and_free_text_from_the_real_flows_are_not_in_the_raw_database(a
                      backed_up=False, user_handle=None, user_id=None)
     passkey = add_passkey(db, user=referral.resident, new=new, name="Passkey")
     db.commit()
-    token = csrf_token(client.get("/account/passkeys").get_data(as_text=True))
+    token = form_token(client, "/account/passkeys")
     response = client.post(f"/account/passkeys/{passkey.id}/rename", data={"name": sentinels["passkey"],
                                                                             "csrf_token": token})
     assert response.status_code == 302

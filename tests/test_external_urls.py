@@ -10,15 +10,10 @@ from rph_pwa import create_app
 from rph_pwa.config import ProductionConfig, TestConfig
 from rph_pwa.urls import external_url
 from tests.client.referral_helpers import fill_referral
-from tests.conftest import csrf_token
+from tests.conftest import post_form
 from tests.factories import email, make_team
 
 PUBLIC = "https://rph.example.no"
-
-
-def _post(client, url: str, data: dict | None = None, headers: dict | None = None, page: str | None = None):
-    token = csrf_token(client.get(page or url).get_data(as_text=True))
-    return client.post(url, data={**(data or {}), "csrf_token": token}, headers=headers or {})
 
 
 @pytest.mark.parametrize("forged, proxies", [
@@ -34,13 +29,13 @@ def test_the_urgent_team_notice_links_to_the_public_base_url(app_settings, db, m
         client = web.test_client()
         address = email()
         fill_referral(client, municipality_id=team.municipalities[0].id, email=address, item9=1)
-        assert _post(client, "/referral/review").headers["Location"].endswith("/referral/account")
-        assert _post(client, "/referral/account/email", page="/referral/account").status_code == 302
+        assert post_form(client, "/referral/review").headers["Location"].endswith("/referral/account")
+        assert post_form(client, "/referral/account/email", page="/referral/account").status_code == 302
         # The request that submits the urgent referral (and queues the team's notice) is forged by
         # the person sending it, with their own session cookie.
         cookie = client.get_cookie("rph_session")
         client.set_cookie("rph_session", cookie.value, domain="evil.example")
-        response = _post(client, "/referral/account/code", {"code": mailbox.last_code(address)}, headers=forged)
+        response = post_form(client, "/referral/account/code", {"code": mailbox.last_code(address)}, headers=forged)
         assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
         notice = mailbox.to(team.inbox_email)[-1].get_body(("plain",)).get_content()
         assert "evil.example" not in notice

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import csrf_token
+from tests.conftest import form_token
 
 HTTPS = "https://localhost"
 
 
 def _post(client, headers: dict):
-    token = csrf_token(client.get("/login/code", base_url=HTTPS).get_data(as_text=True))
+    token = form_token(client, "/login/code", base_url=HTTPS)
     return client.post("/login/code", base_url=HTTPS, headers=headers,
                        data={"email": "nobody@example.no", "csrf_token": token})
 

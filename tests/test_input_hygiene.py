@@ -14,8 +14,8 @@ from rph_pwa.models import OnwardService, Passkey, Referral, Role, SafetyPlan, S
 from rph_pwa.services.accounts import create_staff
 from rph_pwa.services.text_input import clean_name, has_control_characters
 from tests.client.referral_helpers import post_step
-from tests.conftest import csrf_token
-from tests.factories import PASSWORD, email, make_referral, make_resident, make_staff, make_team, unique
+from tests.conftest import form_token, post_form, random_address, refresh
+from tests.factories import PASSWORD, email, make_referral, make_resident, make_team, unique
 
 CONTROL_ERROR = "invisible control character"
 NUL_PAGE = "invisible control character (NUL)"
@@ -27,35 +27,11 @@ def english(client):
     """These tests read the English interface text, each from an address of its own (so the
     per-address rate limits of the referral and sign-in are not shared with other test files)."""
     client.set_cookie("lang", "en")
-    client.environ_base["REMOTE_ADDR"] = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-
-
-def _fresh(db) -> None:
-    """End the test session's transaction and forget what it had loaded (the app wrote since)."""
-    db.commit()
-    db.expire_all()
+    client.environ_base["REMOTE_ADDR"] = random_address()
 
 
 def _page(response) -> str:
     return html.unescape(response.get_data(as_text=True))
-
-
-def _post(client, url: str, data: dict, page: str | None = None, prefix: str | None = None):
-    """Post a form as the browser would, with the page's CSRF token (prefixed forms: `prefix-csrf_token`)."""
-    token = csrf_token(client.get(page or url).get_data(as_text=True))
-    if prefix:
-        data = {**{f"{prefix}-{k}": v for k, v in data.items()}, f"{prefix}-csrf_token": token}
-    else:
-        data = {**data, "csrf_token": token}
-    return client.post(url, data=data)
-
-
-def _staff(db, actions, *teams):
-    staff, secret = make_staff(db, teams=list(teams))
-    staff.locale = "en"
-    db.commit()
-    actions.staff_login(staff.username, PASSWORD, secret)
-    return staff
 
 
 def _resident(db, actions, team=None):
@@ -74,7 +50,7 @@ def _draft(db, client) -> dict:
 
     with client.session_transaction() as browser_session:
         key = browser_session[DRAFT_SESSION_KEY]
-    _fresh(db)
+    refresh(db)
     return draft_data(load_draft(db, key))
 
 
@@ -96,7 +72,7 @@ def test_which_characters_are_control_characters(text, multiline, refused):
 @pytest.mark.parametrize("field", ["username", "password"])
 def test_staff_login_refuses_control_characters_with_a_field_error(client, char, field):
     data = {"username": "ad" + "min", "password": PASSWORD, field: f"ad{char}min"}
-    response = _post(client, "/staff/login", data)
+    response = post_form(client, "/staff/login", data)
     page = _page(response)
     assert response.status_code == 400
     assert CONTROL_ERROR in page and 'id="error-summary"' in page
@@ -106,7 +82,7 @@ def test_staff_login_refuses_control_characters_with_a_field_error(client, char,
 @pytest.mark.parametrize("char", CONTROLS)
 def test_email_code_request_refuses_control_characters(client, mailbox, char):
     address = f"{unique('kari')}{char}@example.no"
-    response = _post(client, "/login/code", {"email": address})
+    response = post_form(client, "/login/code", {"email": address})
     assert response.status_code == 400
     assert CONTROL_ERROR in _page(response)
     assert not [m for m in mailbox.messages if "kari" in str(m["To"]) and char in str(m["To"])]
@@ -116,17 +92,17 @@ def test_email_code_request_refuses_control_characters(client, mailbox, char):
 @pytest.mark.parametrize("field", ["name", "description", "phone", "url"])
 def test_onward_directory_refuses_control_characters_and_stores_nothing(db, actions, client, char, field):
     team = make_team(db)
-    _staff(db, actions, team)
+    actions.login_staff(db, team)
     data = {"team": str(team.id), "name": "Frisklivssentralen", "description": "Trening i gruppe",
             "phone": "22 33 44 55", "url": "https://frisklivssentralen.example.no"}
     data[field] = data[field][:4] + char + data[field][4:]
-    response = _post(client, "/therapist/directory", data, prefix="service")
+    response = post_form(client, "/therapist/directory", data, prefix="service")
     page = _page(response)
     assert response.status_code == 400
     assert CONTROL_ERROR in page
     kept = data[field][:4] + "\ufffd" + data[field][5:]
     assert kept in page
-    _fresh(db)
+    refresh(db)
     assert db.scalar(select(func.count()).select_from(OnwardService).where(OnwardService.team_id == team.id)) == 0
 
 
@@ -134,14 +110,14 @@ def test_onward_directory_refuses_control_characters_and_stores_nothing(db, acti
 def test_assessment_booking_refuses_a_control_character_in_the_place(db, actions, client, char):
     team = make_team(db)
     referral = make_referral(db, team=team)
-    _staff(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/referrals/{referral.id}"
-    response = _post(client, f"{url}/assessment", {"day": "2030-06-03", "time": "10:00", "mode": "office",
+    response = post_form(client, f"{url}/assessment", {"day": "2030-06-03", "time": "10:00", "mode": "office",
                                                    "place": f"Rom{char}12"}, page=url, prefix="book")
     page = _page(response)
     assert response.status_code == 400
     assert CONTROL_ERROR in page and "Rom\ufffd12" in page
-    _fresh(db)
+    refresh(db)
     assert db.get(Referral, referral.id).status == "new"
 
 
@@ -183,12 +159,12 @@ def test_safety_plan_refuses_control_characters_and_saves_nothing(db, actions, c
     data = {"warning_signs": "Jeg trekker meg unna.\r\nJeg sover lite.", "people_to_ask-0-name": "Kari",
             "people_to_ask-0-phone": "412 34 567"}
     data[field] = data[field][:2] + char + data[field][2:]
-    response = _post(client, "/me/safety-plan/edit", data)
+    response = post_form(client, "/me/safety-plan/edit", data)
     page = _page(response)
     assert response.status_code == 400
     kept = (data[field][:2] + "\ufffd" + data[field][3:]).split("\r\n")[0]
     assert CONTROL_ERROR in page and kept in page
-    _fresh(db)
+    refresh(db)
     assert db.scalar(select(func.count(SafetyPlanVersion.id)).join(SafetyPlan)
                      .where(SafetyPlan.resident_id == resident.id)) == 0
 
@@ -204,7 +180,7 @@ def test_nul_in_the_url_is_a_clear_400(client, url):
 
 
 def test_nul_in_a_form_field_name_is_a_clear_400(client):
-    token = csrf_token(client.get("/login/code").get_data(as_text=True))
+    token = form_token(client, "/login/code")
     response = client.post("/login/code", data={"csrf_token": token, "email": "kari@example.no", "x\x00": "1"})
     assert response.status_code == 400 and NUL_PAGE in _page(response)
 
@@ -212,7 +188,7 @@ def test_nul_in_a_form_field_name_is_a_clear_400(client):
 @pytest.mark.parametrize("body", [b'{"name": "Tele\\u0000fon", "credential": {}}',
                                   b'{"name": "Tele\x00fon", "credential": {}}'])
 def test_nul_in_a_passkey_json_body_is_a_json_400(client, body):
-    token = csrf_token(client.get("/login").get_data(as_text=True))
+    token = form_token(client, "/login")
     response = client.post("/auth/passkey/register/verify", data=body, headers={"X-CSRFToken": token},
                            content_type="application/json")
     assert response.status_code == 400
@@ -220,7 +196,7 @@ def test_nul_in_a_passkey_json_body_is_a_json_400(client, body):
 
 
 def test_an_escaped_backslash_before_u0000_is_not_a_nul(client):
-    token = csrf_token(client.get("/login").get_data(as_text=True))
+    token = form_token(client, "/login")
     response = client.post("/auth/passkey/register/verify", data=b'{"name": "C:\\\\u0000", "credential": {}}',
                            headers={"X-CSRFToken": token}, content_type="application/json")
     assert response.status_code == 400
@@ -240,8 +216,9 @@ def test_clean_name_strips_bidi_and_zero_width_characters():
 
 def test_profile_name_is_stored_without_bidi_or_zero_width_characters(db, actions, client):
     resident = _resident(db, actions)
-    assert _post(client, "/me/profile", {"display_name": SPOOFED, "phone": "", "contact_note": ""}).status_code == 302
-    _fresh(db)
+    profile = {"display_name": SPOOFED, "phone": "", "contact_note": ""}
+    assert post_form(client, "/me/profile", profile).status_code == 302
+    refresh(db)
     assert db.get(User, resident.id).display_name == "Kari Nordmann"
 
 
@@ -261,21 +238,21 @@ def test_safety_plan_contact_names_are_stored_without_bidi_or_zero_width_charact
     from rph_pwa.services.safety_plans import current_plan
 
     resident = _resident(db, actions)
-    response = _post(client, "/me/safety-plan/edit", {"people_to_ask-0-name": SPOOFED,
+    response = post_form(client, "/me/safety-plan/edit", {"people_to_ask-0-name": SPOOFED,
                                                        "people_to_ask-0-phone": "412 34 567"})
     assert response.status_code == 302
-    _fresh(db)
+    refresh(db)
     plan = current_plan(db, resident=db.get(User, resident.id))
     assert plan.content.people_to_ask == (("Kari Nordmann", "412 34 567"),)
 
 
 def test_onward_service_name_is_stored_without_bidi_or_zero_width_characters(db, actions, client):
     team = make_team(db)
-    _staff(db, actions, team)
-    response = _post(client, "/therapist/directory", {"team": str(team.id), "name": SPOOFED, "description": "",
+    actions.login_staff(db, team)
+    response = post_form(client, "/therapist/directory", {"team": str(team.id), "name": SPOOFED, "description": "",
                                                       "phone": "", "url": ""}, prefix="service")
     assert response.status_code == 302
-    _fresh(db)
+    refresh(db)
     assert db.scalars(select(OnwardService.name).where(OnwardService.team_id == team.id)).all() == ["Kari Nordmann"]
 
 
@@ -285,9 +262,9 @@ def test_passkey_names_are_stored_without_bidi_or_zero_width_characters(db, acti
                       name="Telefon")
     db.add(passkey)
     db.commit()
-    response = _post(client, f"/account/passkeys/{passkey.id}/rename", {"name": SPOOFED}, page="/account/passkeys")
+    response = post_form(client, f"/account/passkeys/{passkey.id}/rename", {"name": SPOOFED}, page="/account/passkeys")
     assert response.status_code == 302
-    _fresh(db)
+    refresh(db)
     assert db.get(Passkey, passkey.id).name == "Kari Nordmann"
 
 
@@ -307,7 +284,7 @@ def test_staff_names_are_stored_without_bidi_or_zero_width_characters(db):
 
 def test_json_names_are_not_touched_by_the_nul_guard_when_clean(client):
     """A clean JSON body passes the guard (the ceremony answers for itself)."""
-    token = csrf_token(client.get("/login").get_data(as_text=True))
+    token = form_token(client, "/login")
     response = client.post("/auth/passkey/register/verify", data=json.dumps({"name": "Telefon"}),
                            headers={"X-CSRFToken": token}, content_type="application/json")
     assert response.status_code in (400, 403)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from rph_pwa.measures import get
 from rph_pwa.models import FormRequest
-from tests.conftest import csrf_token
+from tests.conftest import form_token
 from tests.factories import make_booked_contact
 
 #: Distinctive GAD-7 answers: the insert that carries them is made to fail.
@@ -25,7 +25,8 @@ def _fail_inserts_into_measure_response(connection) -> None:
                                    f"BEGIN SELECT RAISE(ABORT, 'forced failure. {ROW_IN_MESSAGE}'); END")
     else:
         connection.exec_driver_sql("CREATE FUNCTION test_fail() RETURNS trigger AS $$ BEGIN "
-                                   f"RAISE EXCEPTION 'forced failure' USING DETAIL = '{ROW_IN_MESSAGE}'; END $$ LANGUAGE plpgsql")
+                                   f"RAISE EXCEPTION 'forced failure' USING DETAIL = '{ROW_IN_MESSAGE}'; "
+                                   "END $$ LANGUAGE plpgsql")
         connection.exec_driver_sql("CREATE TRIGGER test_fail_measure_response BEFORE INSERT ON measure_response "
                                    "FOR EACH ROW EXECUTE FUNCTION test_fail()")
 
@@ -57,7 +58,7 @@ def test_a_database_error_in_a_request_logs_no_answers(app, db, actions, client,
     db.commit()
     actions.resident_login(address)
     url = f"/me/forms/{request_id}"
-    token = csrf_token(client.get(url).get_data(as_text=True))
+    token = form_token(client, url)
     instrument = get("GAD-7")
     data = {item.key: str(value) for item, value in zip(instrument.items, ANSWERS)}
     data["functioning"] = "2"

@@ -3,7 +3,6 @@ number in use, explains why, and stores one form of each number; the safety plan
 from __future__ import annotations
 
 import html
-import uuid
 
 import pytest
 from sqlalchemy import select
@@ -11,8 +10,8 @@ from sqlalchemy import select
 from rph_pwa.models import OnwardService, User
 from rph_pwa.services.phones import PhoneNumberError, normalise_phone, parse_phone
 from tests.client.referral_helpers import post_step
-from tests.conftest import csrf_token
-from tests.factories import PASSWORD, email, make_resident, make_staff, make_team
+from tests.conftest import post_form, random_address, refresh
+from tests.factories import email, make_resident, make_team
 
 NOT_IN_USE = "not a phone number in use"
 COUNTRY_CODE = "country code straight after +"
@@ -22,25 +21,11 @@ COUNTRY_CODE = "country code straight after +"
 def english(client):
     """English interface text, and an address of its own for the per-address rate limits."""
     client.set_cookie("lang", "en")
-    client.environ_base["REMOTE_ADDR"] = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    client.environ_base["REMOTE_ADDR"] = random_address()
 
 
 def _page(response) -> str:
     return html.unescape(response.get_data(as_text=True))
-
-
-def _fresh(db) -> None:
-    db.commit()
-    db.expire_all()
-
-
-def _post(client, url: str, data: dict, page: str | None = None, prefix: str | None = None):
-    token = csrf_token(client.get(page or url).get_data(as_text=True))
-    if prefix:
-        data = {**{f"{prefix}-{k}": v for k, v in data.items()}, f"{prefix}-csrf_token": token}
-    else:
-        data = {**data, "csrf_token": token}
-    return client.post(url, data=data)
 
 
 # --- The rule ----------------------------------------------------------------------------------
@@ -109,7 +94,7 @@ def _draft_contact(db, client) -> dict:
 
     with client.session_transaction() as browser_session:
         key = browser_session[DRAFT_SESSION_KEY]
-    _fresh(db)
+    refresh(db)
     return draft_data(load_draft(db, key))["contact"]
 
 
@@ -142,7 +127,7 @@ def _resident(db, actions, team=None):
 @pytest.mark.parametrize(("typed", "message"), [("123", NOT_IN_USE), ("+0047 41234567", COUNTRY_CODE)])
 def test_safety_plan_refuses_a_friends_number_like_123(db, actions, client, typed, message):
     _resident(db, actions)
-    response = _post(client, "/me/safety-plan/edit", {"people_to_ask-0-name": "Venn",
+    response = post_form(client, "/me/safety-plan/edit", {"people_to_ask-0-name": "Venn",
                                                        "people_to_ask-0-phone": typed})
     page = _page(response)
     assert response.status_code == 400 and message in page and f'value="{typed}"' in page
@@ -159,9 +144,9 @@ def test_safety_plan_keeps_the_helplines_and_stores_one_form(db, actions, client
     for part, contacts in (("people_to_ask", rows), ("professionals", helplines)):
         for i, (name, phone) in enumerate(contacts):
             data[f"{part}-{i}-name"], data[f"{part}-{i}-phone"] = name, phone
-    response = _post(client, "/me/safety-plan/edit", data)
+    response = post_form(client, "/me/safety-plan/edit", data)
     assert response.status_code == 302, _page(response)
-    _fresh(db)
+    refresh(db)
     plan = current_plan(db, resident=db.get(User, resident.id)).content
     assert [p for _n, p in plan.people_to_ask] == ["412 34 567", "412 34 568", "+46701234567"]
     assert [p for _n, p in plan.professionals] == ["113", "116 117", "116 123", "22 40 00 40", "116 111"]
@@ -170,22 +155,15 @@ def test_safety_plan_keeps_the_helplines_and_stores_one_form(db, actions, client
         assert f'href="{href}"' in page
 
 
-def _staff(db, actions, team):
-    staff, secret = make_staff(db, teams=[team])
-    staff.locale = "en"
-    db.commit()
-    actions.staff_login(staff.username, PASSWORD, secret)
-
-
 @pytest.mark.parametrize(("typed", "stored"), [("123", None), ("+0047 22 33 44 55", None), ("12 34 56 78", None),
                                                ("116 123", "116 123"), ("0047 22334455", "22 33 44 55"),
                                                ("+47 800 33 321", "800 33 321")])
 def test_onward_directory_phone(db, actions, client, typed, stored):
     team = make_team(db)
-    _staff(db, actions, team)
-    response = _post(client, "/therapist/directory", {"team": str(team.id), "name": "Tjenesten", "description": "",
+    actions.login_staff(db, team)
+    response = post_form(client, "/therapist/directory", {"team": str(team.id), "name": "Tjenesten", "description": "",
                                                       "phone": typed, "url": ""}, prefix="service")
-    _fresh(db)
+    refresh(db)
     phones = db.scalars(select(OnwardService.phone).where(OnwardService.team_id == team.id)).all()
     if stored is None:
         assert response.status_code == 400
@@ -199,8 +177,8 @@ def test_onward_directory_phone(db, actions, client, typed, stored):
                                                ("+47 412 34 567", "412 34 567"), ("+46 70 123 45 67", "+46701234567")])
 def test_profile_phone(db, actions, client, typed, stored):
     resident = _resident(db, actions)
-    response = _post(client, "/me/profile", {"display_name": "Kari", "phone": typed, "contact_note": ""})
-    _fresh(db)
+    response = post_form(client, "/me/profile", {"display_name": "Kari", "phone": typed, "contact_note": ""})
+    refresh(db)
     if stored is None:
         assert response.status_code == 400
         assert NOT_IN_USE in _page(response) or COUNTRY_CODE in _page(response)

@@ -5,7 +5,7 @@ import pytest
 
 from rph_pwa import create_app
 from rph_pwa.config import ProductionConfig
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, form_token
 
 
 def test_strict_headers_on_every_page(client):
@@ -66,14 +66,14 @@ def test_odd_urls_get_friendly_errors_not_500(client, path):
 
 
 def test_bad_json_to_passkey_endpoint_is_a_clear_400(client):
-    token = csrf_token(client.get("/login").get_data(as_text=True))
+    token = form_token(client, "/login")
     response = client.post("/auth/passkey/authenticate/verify", data="not json",
                            headers={"X-CSRFToken": token, "Content-Type": "application/json"})
     assert response.status_code == 400 and "error" in response.get_json()
 
 
 def test_language_choice_is_remembered(client):
-    token = csrf_token(client.get("/").get_data(as_text=True))
+    token = form_token(client, "/")
     client.post("/language", data={"lang": "en", "next": "/login", "csrf_token": token})
     assert 'lang="en"' in client.get("/").get_data(as_text=True)
     client.post("/language", data={"lang": "nn", "next": "//evil.example", "csrf_token": token})
@@ -81,7 +81,7 @@ def test_language_choice_is_remembered(client):
 
 
 def test_language_switch_is_not_an_open_redirect(client):
-    token = csrf_token(client.get("/").get_data(as_text=True))
+    token = form_token(client, "/")
     response = client.post("/language", data={"lang": "nb", "next": "//evil.example/x", "csrf_token": token})
     assert response.headers["Location"] == "/"
 
@@ -107,7 +107,7 @@ def test_ids_beyond_the_database_range_are_not_found_not_500(client, path):
 @pytest.mark.parametrize("path", ["/login/code", "/staff/login", "/referral/step/1", "/language", "/logout"])
 def test_json_nested_thousands_deep_to_any_form_is_a_400_not_a_500(client, path):
     """Flask-WTF reads a JSON body as form data: the depth is refused where JSON is parsed."""
-    token = csrf_token(client.get("/login/code").get_data(as_text=True))
+    token = form_token(client, "/login/code")
     response = client.post(path, data="[" * 5000 + "]" * 5000, content_type="application/json",
                            headers={"X-CSRFToken": token})
     assert response.status_code == 400

@@ -7,7 +7,7 @@ import secrets
 import pytest
 
 from rph_pwa.extensions import client_key
-from tests.conftest import csrf_token
+from tests.conftest import post_form
 
 
 @pytest.mark.parametrize(("address", "key"), [
@@ -25,8 +25,7 @@ def test_client_key(address, key):
 def _post_code_request(app, address: str):
     browser = app.test_client()
     browser.environ_base["REMOTE_ADDR"] = address
-    token = csrf_token(browser.get("/login/code").get_data(as_text=True))
-    return browser.post("/login/code", data={"email": "nobody@example.no", "csrf_token": token})
+    return post_form(browser, "/login/code", {"email": "nobody@example.no"})
 
 
 def test_ipv6_addresses_of_one_64_share_a_limit(app):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pyotp
 
 from rph_pwa.models import Role
+from tests.conftest import form_token
 from tests.factories import PASSWORD, make_staff, make_team
 
 
@@ -45,7 +46,7 @@ def test_totp_code_cannot_be_replayed(db, actions, client, app):
     code = pyotp.TOTP(secret).now()
     actions.post_form("/staff/login", {"username": user.username, "password": PASSWORD})
     assert actions.post_form("/staff/login/second-factor", {"code": code}).status_code == 302
-    client.post("/logout", data={"csrf_token": _token(client)})
+    client.post("/logout", data={"csrf_token": form_token(client, "/")})
     actions.post_form("/staff/login", {"username": user.username, "password": PASSWORD})
     response = actions.post_form("/staff/login/second-factor", {"code": code})
     assert response.status_code == 400
@@ -81,12 +82,6 @@ def test_session_id_rotates_on_login(db, actions, client):
         assert str(user.id) != session["_user_id"]  # a login token, never the primary key
 
 
-def _token(client) -> str:
-    from tests.conftest import csrf_token
-
-    return csrf_token(client.get("/").get_data(as_text=True))
-
-
 def _main(response) -> str:
     html = response.get_data(as_text=True)
     html = html[html.index("<main"):html.index("</main>")]
@@ -106,7 +101,7 @@ def _wrong_totp(secret: str) -> str:
 def test_password_step_expires_after_five_minutes(db, actions, client):
     user, secret = _staff(db)
     actions.post_form("/staff/login", {"username": user.username, "password": PASSWORD})
-    token = _token(client)
+    token = form_token(client, "/")
     with client.session_transaction() as session:
         session["staff_pending_at"] -= 5 * 60 + 1
     response = client.post("/staff/login/second-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token})
@@ -167,7 +162,7 @@ def test_a_right_code_resets_the_count(db):
         try:
             check_totp(db, user=user, code=wrong)
         except SecondFactorLocked:
-            raise AssertionError("four wrong codes must not lock")
+            raise AssertionError("four wrong codes must not lock") from None
         except InvalidCode:
             pass
     check_totp(db, user=user, code=pyotp.TOTP(secret).now())

@@ -1,4 +1,6 @@
-"""Browser fixtures: Debian's Chromium driven by Playwright, phone-sized, with axe-core."""
+"""Browser fixtures: Debian's Chromium driven by Playwright, phone-sized, with axe-core. Every test
+in this folder is marked `browser` here (and nowhere else), so `-m "not browser"` runs the suite
+without Chromium."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,6 +12,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
                  "--disable-sync", "--disable-gpu", "--no-first-run"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
          "has_touch": True}
+BROWSER_TESTS = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items) -> None:
+    """Mark every test under tests/browser `browser` (the marker is registered in pyproject.toml)."""
+    for item in items:
+        if BROWSER_TESTS in item.path.resolve().parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ import re
 import time
 from datetime import timedelta
 
-import pytest
 from playwright.sync_api import expect
 
 from rph_pwa.db import utcnow
@@ -14,8 +13,6 @@ from rph_pwa.models import FormRequest
 from rph_pwa.services import outcomes
 from tests.browser.conftest import sign_in_by_code
 from tests.factories import email, make_referral, make_resident, make_staff, make_team
-
-pytestmark = pytest.mark.browser
 
 DRAFT_KEYS = "() => Object.keys(localStorage).filter(k => k.startsWith('rph-draft:'))"
 
@@ -91,7 +88,8 @@ def test_a_form_is_kept_through_a_reload_and_while_offline(db, live_server, cont
         _checked(page, key, value).to_be_checked()
     # The service worker never keeps the form page.
     cached = page.evaluate("""async () => { const urls = [];
-        for (const name of await caches.keys()) { for (const r of await (await caches.open(name)).keys()) urls.push(r.url); }
+        for (const name of await caches.keys()) {
+            for (const r of await (await caches.open(name)).keys()) urls.push(r.url); }
         return urls; }""")
     assert not any("/me/forms" in url for url in cached)
 

@@ -12,11 +12,11 @@ import ipaddress
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import time
 import urllib.request
-import ssl
 from pathlib import Path
 
 import pyotp
@@ -28,8 +28,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.conftest import free_port
-
-pytestmark = pytest.mark.browser
 
 BIN = Path(sys.executable).parent
 DEMO_PASSWORD = "demo-passord-2026"

@@ -4,18 +4,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from playwright.sync_api import expect
 
 from rph_pwa.db import utcnow
 from rph_pwa.measures import get
 from rph_pwa.services import outcomes
-from tests.browser.conftest import staff_page, sign_in_by_code
+from tests.browser.conftest import sign_in_by_code, staff_page
 from tests.factories import email, make_referral, make_resident, make_staff, make_team
-
-pytestmark = pytest.mark.browser
-
-
 
 
 def _fill(page, code: str, value: int) -> None:

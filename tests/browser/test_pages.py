@@ -8,8 +8,6 @@ import pytest
 
 from tests.factories import email, make_resident, make_team
 
-pytestmark = pytest.mark.browser
-
 PUBLIC_PAGES = ["/", "/hjelp", "/offline", "/personvern", "/login", "/register", "/login/code",
                 "/staff/login", "/signed-out", "/no-such-page", "/about", "/find-team", "/referral/",
                 "/referral/step/1"]

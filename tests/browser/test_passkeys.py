@@ -3,14 +3,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from rph_pwa.models import Passkey, User
 from tests.factories import email, make_resident, make_team
-
-pytestmark = pytest.mark.browser
 
 
 def test_register_passkey_sign_out_and_sign_in(db, page, authenticator, assert_accessible):

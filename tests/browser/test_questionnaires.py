@@ -2,11 +2,7 @@
 thumb-sized real radio buttons, axe clean; the PHQ-9 functioning question only with problems."""
 from __future__ import annotations
 
-import pytest
-
 from tests.factories import make_team
-
-pytestmark = pytest.mark.browser
 
 
 def _to_step_4(page, municipality: str) -> None:

@@ -2,15 +2,12 @@
 team's triage queue; item 9 shows crisis help before anything is sent."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from rph_pwa.measures import get
 from rph_pwa.models import Referral
 from tests.browser.conftest import staff_page
 from tests.factories import make_staff, make_team
-
-pytestmark = pytest.mark.browser
 
 
 def _answer_instrument(page, code: str, value: int, assert_accessible, overrides: dict | None = None) -> None:

@@ -2,13 +2,9 @@
 change is accessible, and keeping the details sends the referral."""
 from __future__ import annotations
 
-import pytest
-
 from tests.client.referral_helpers import fill_referral
-from tests.conftest import Actions, csrf_token
+from tests.conftest import Actions, post_form
 from tests.factories import email, make_resident, make_team
-
-pytestmark = pytest.mark.browser
 
 
 def test_confirm_details_page_is_accessible_and_keeps_the_details(db, app, context, page, mailbox,
@@ -20,8 +16,7 @@ def test_confirm_details_page_is_accessible_and_keeps_the_details(db, app, conte
     client = app.test_client()
     Actions(client, mailbox).resident_login(address)
     fill_referral(client, municipality_id=team.municipalities[0].id, name="Kari Annet")
-    token = csrf_token(client.get("/referral/review").get_data(as_text=True))
-    assert client.post("/referral/review", data={"csrf_token": token}).headers["Location"].endswith("/referral/details")
+    assert post_form(client, "/referral/review").headers["Location"].endswith("/referral/details")
     cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
     context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server}])
 

@@ -2,12 +2,8 @@
 saving returns to the review; "Back" keeps what was typed; coming back continues at the step left."""
 from __future__ import annotations
 
-import pytest
-
 from tests.browser.test_referral import _answer_instrument
 from tests.factories import make_team
-
-pytestmark = pytest.mark.browser
 
 INSTRUMENTS = ("PHQ-9", "GAD-7", "WSAS", "AUDIT-C", "DUDIT-C")
 

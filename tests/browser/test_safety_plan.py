@@ -3,15 +3,10 @@ one-tap tel: link, and after sign-out it is no longer readable offline. Therapis
 both edit; both authors' entries and the version history show."""
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, sign_in_by_code, staff_page
 from tests.factories import email, make_resident, make_staff, make_team
-
-pytestmark = pytest.mark.browser
-
-
 
 
 def _write_plan(page) -> None:

@@ -4,12 +4,9 @@ from __future__ import annotations
 import re
 
 import pyotp
-import pytest
 
 from rph_pwa.models import Role
 from tests.factories import PASSWORD, make_resident, make_staff, make_team
-
-pytestmark = pytest.mark.browser
 
 
 def _first_step(page, username: str) -> None:

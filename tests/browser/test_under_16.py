@@ -1,11 +1,7 @@
 """A 15-year-old in crisis on a phone: the red panel with one-tap calls comes first."""
 from __future__ import annotations
 
-import pytest
-
 from tests.factories import make_team
-
-pytestmark = pytest.mark.browser
 
 
 def test_young_person_in_crisis_sees_call_buttons_first(db, page, assert_accessible):

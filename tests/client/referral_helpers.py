@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from rph_pwa.measures import get
-from tests.conftest import csrf_token
+from tests.conftest import post_form
 
 INSTRUMENTS = ("PHQ-9", "GAD-7", "WSAS", "AUDIT-C", "DUDIT-C")
 
 
 def post_step(client, number: int, data: dict):
-    token = csrf_token(client.get(f"/referral/step/{number}").get_data(as_text=True))
-    return client.post(f"/referral/step/{number}", data={**data, "csrf_token": token})
+    return post_form(client, f"/referral/step/{number}", data)
 
 
 def instrument_answers(code: str, value: int = 1, overrides: dict | None = None) -> dict:
@@ -41,3 +40,13 @@ def fill_referral(client, *, municipality_id: int, age: int = 30, crisis: str = 
                                  "voicemail_ok": "no", "sms_ok": "yes", "meeting_municipality": "0",
                                  "gp_consent": "yes", "gp_name": "Dr. Lege", "interpreter": "no",
                                  "language_needs": "", "gender": "woman"}).status_code == 302
+
+
+def send_with_new_account(client, mailbox, address: str):
+    """Send the filled-in referral, making the account with the code mailed to `address`; returns the
+    last response (a redirect to the receipt)."""
+    assert post_form(client, "/referral/review").headers["Location"].endswith("/referral/account")
+    assert post_form(client, "/referral/account/email", page="/referral/account").status_code == 302
+    response = post_form(client, "/referral/account/code", {"code": mailbox.last_code(address)})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/referral/sent")
+    return response

@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from rph_pwa.db import utcnow
 from rph_pwa.models import Episode, FormRequest, MeasureResponse
 from rph_pwa.services import outcomes
-from tests.conftest import csrf_token
+from tests.conftest import post_form
 from tests.factories import form_answers, make_booked_contact
 
 
@@ -18,11 +18,6 @@ def _episode_with_contact(db, *, hours_ahead: int = 24):
 
 
 _answers = form_answers
-
-
-def _post(client, url: str, data: dict):
-    token = csrf_token(client.get(url).get_data(as_text=True))
-    return client.post(url, data={**data, "csrf_token": token})
 
 
 def test_first_contact_asks_phq9_gad7_and_wsas_and_they_open_48_hours_before(db):
@@ -40,8 +35,8 @@ def test_resident_fills_in_a_form_once_and_sees_progress(db, actions, client):
                                                    FormRequest.instrument_code == "GAD-7")).one()
     assert f"/me/forms/{request.id}" in home
     url = f"/me/forms/{request.id}"
-    assert _post(client, url, _answers("GAD-7", 1)).status_code == 302
-    again = client.post(url, data={**_answers("GAD-7", 3), "csrf_token": csrf_token(client.get("/me").get_data(as_text=True))})
+    assert post_form(client, url, _answers("GAD-7", 1)).status_code == 302
+    again = post_form(client, url, _answers("GAD-7", 3), page="/me")
     assert again.status_code == 302  # already sent: redirected, nothing new stored
     db.commit()
     responses = db.scalars(select(MeasureResponse).where(MeasureResponse.episode_id == episode.id,
@@ -59,8 +54,8 @@ def test_incomplete_or_off_scale_form_is_refused_and_kept_as_draft(db, actions, 
                                                    FormRequest.instrument_code == "PHQ-9")).one()
     url = f"/me/forms/{request.id}"
     partial = {"item1": "2", "item2": "1"}
-    assert _post(client, url, partial).status_code == 400
-    assert _post(client, url, _answers("PHQ-9", 1, item3=7)).status_code == 400
+    assert post_form(client, url, partial).status_code == 400
+    assert post_form(client, url, _answers("PHQ-9", 1, item3=7)).status_code == 400
     page = client.get(url).get_data(as_text=True)
     assert 'name="item1" type="radio" value="2" checked' in page or 'checked' in page
     db.commit()
@@ -73,7 +68,7 @@ def test_item9_on_a_form_flags_the_episode_and_notifies_the_team(db, actions, cl
     actions.resident_login(address)
     request = db.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id,
                                                    FormRequest.instrument_code == "PHQ-9")).one()
-    response = _post(client, f"/me/forms/{request.id}", _answers("PHQ-9", 1, item9=2))
+    response = post_form(client, f"/me/forms/{request.id}", _answers("PHQ-9", 1, item9=2))
     assert response.status_code == 200 and "116 123" in response.get_data(as_text=True)
     db.commit()
     db.expire_all()  # the sessions keep loaded rows after commit (expire_on_commit=False)
@@ -92,23 +87,14 @@ def test_forms_are_closed_before_48_hours_and_to_other_residents(db, actions, cl
     assert client.get(f"/me/forms/{foreign.id}").status_code == 404
 
 
-def test_progress_page_uses_the_same_number_of_queries_for_any_history(app, db, actions, client):
+def test_progress_page_uses_the_same_number_of_queries_for_any_history(db, actions, client, count_queries):
     _team, _therapist, resident, address, episode, _contact = _episode_with_contact(db)
     actions.resident_login(address)
-    engine = app.extensions["rph_db"].engine
-    counter = {"n": 0}
-
-    def count(*_args, **_kwargs):
-        counter["n"] += 1
 
     def queries() -> int:
-        counter["n"] = 0
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with count_queries() as statements:
             assert client.get("/me/progress").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        return counter["n"]
+        return len(statements)
 
     short = queries()
     for i in range(30):

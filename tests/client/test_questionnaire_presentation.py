@@ -12,9 +12,8 @@ from contextlib import contextmanager
 from sqlalchemy import select
 
 from rph_pwa.models import MeasureResponse, Referral
-from tests.client.referral_helpers import instrument_answers, post_step
-from tests.conftest import csrf_token
-from tests.factories import PASSWORD, email, make_municipality, make_staff, make_team
+from tests.client.referral_helpers import instrument_answers, post_step, send_with_new_account
+from tests.factories import email, make_municipality, make_team
 
 PHQ9, GAD7, WSAS, AUDITC, DUDITC, CONTACT = 4, 5, 6, 7, 8, 9
 
@@ -50,16 +49,6 @@ def _setting(app, name, value):
         yield
     finally:
         app.config[name] = old
-
-
-def _send(client, mailbox, address):
-    token = csrf_token(client.get("/referral/review").get_data(as_text=True))
-    assert client.post("/referral/review", data={"csrf_token": token}).headers["Location"].endswith("/account")
-    token = csrf_token(client.get("/referral/account").get_data(as_text=True))
-    assert client.post("/referral/account/email", data={"csrf_token": token}).status_code == 302
-    token = csrf_token(client.get("/referral/account/code").get_data(as_text=True))
-    response = client.post("/referral/account/code", data={"code": mailbox.last_code(address), "csrf_token": token})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/referral/sent")
 
 
 def _referral(db, team) -> Referral:
@@ -159,7 +148,7 @@ def test_a_person_who_never_drinks_answers_question_1_only_and_scores_0(db, clie
     assert post_step(client, DUDITC, instrument_answers("DUDIT-C", 0)).status_code == 302
     address = email()
     assert post_step(client, CONTACT, _contact(address)).status_code == 302
-    _send(client, mailbox, address)
+    send_with_new_account(client, mailbox, address)
     auditc = _responses(db, _referral(db, team))["AUDIT-C"]
     assert json.loads(auditc.answers) == [0, 0, 0] and auditc.total == 0 and auditc.band == "low"
 
@@ -203,7 +192,7 @@ def test_substance_steps_say_why_we_ask_and_offer_rather_talk(db, client, mailbo
     assert post_step(client, DUDITC, {"declined": "y"}).status_code == 302
     address = email()
     assert post_step(client, CONTACT, _contact(address)).status_code == 302
-    _send(client, mailbox, address)
+    send_with_new_account(client, mailbox, address)
     referral = _referral(db, team)
     assert set(_responses(db, referral)) == {"PHQ-9", "GAD-7", "WSAS"}  # not scored
     assert json.loads(referral.answers)["questionnaires_declined"] == {"AUDIT-C": "would_rather_talk",
@@ -221,15 +210,13 @@ def test_staff_see_rather_talk_and_unverified_wording(app, db, client, mailbox, 
     assert post_step(client, DUDITC, {"declined": "y"}).status_code == 302
     address = email()
     assert post_step(client, CONTACT, _contact(address)).status_code == 302
-    _send(client, mailbox, address)
+    send_with_new_account(client, mailbox, address)
     referral = _referral(db, team)
     staff_client = app.test_client()
-    staff, secret = make_staff(db, teams=[team])
-    staff.locale = "en"
-    db.commit()
-    type(actions)(staff_client, mailbox).staff_login(staff.username, PASSWORD, secret)
+    type(actions)(staff_client, mailbox).login_staff(db, team)
     page = staff_client.get(f"/therapist/referrals/{referral.id}").get_data(as_text=True)
-    rows = {re.sub(r"<[^>]+>|\s+", " ", row).strip() for row in re.findall(r"<tr><th scope=\"row\">.*?</tr>", page, re.S)}
+    rows = {re.sub(r"<[^>]+>|\s+", " ", row).strip()
+            for row in re.findall(r"<tr><th scope=\"row\">.*?</tr>", page, re.S)}
     auditc = next(r for r in rows if r.startswith("AUDIT-C"))
     dudit = next(r for r in rows if r.startswith("DUDIT-C"))
     assert "Wording not verified" in auditc and "Wording not verified" in dudit
@@ -250,7 +237,7 @@ def test_unverified_instruments_are_off_by_default_and_never_required(app, db, c
         assert client.get("/referral/step/8").status_code == 404
         address = email()
         assert post_step(client, 7, _contact(address)).status_code == 302
-        _send(client, mailbox, address)
+        send_with_new_account(client, mailbox, address)
         assert set(_responses(db, _referral(db, team))) == {"PHQ-9", "GAD-7", "WSAS"}
 
 
@@ -266,7 +253,7 @@ def test_auditc_band_uses_the_referrals_gender_and_the_configured_cut_offs(app, 
             assert post_step(other, DUDITC, instrument_answers("DUDIT-C", 0)).status_code == 302
             address = email()
             assert post_step(other, CONTACT, {**_contact(address), "gender": gender}).status_code == 302
-            _send(other, mailbox, address)
+            send_with_new_account(other, mailbox, address)
             bands[gender] = _responses(db, _referral(db, team))["AUDIT-C"].band
     assert bands == {"woman": "elevated", "man": "low", "unspecified": "elevated"}
 

@@ -6,23 +6,14 @@ import re
 from sqlalchemy import func, select
 
 from rph_pwa.models import Episode, MeasureResponse, Referral, ReferralDraft
-from tests.client.referral_helpers import fill_referral, post_step
-from tests.conftest import csrf_token
+from tests.client.referral_helpers import fill_referral, post_step, send_with_new_account
+from tests.conftest import form_token
 from tests.factories import email, make_municipality, make_team
 
 
 def _count(db, model) -> int:
     db.commit()  # end the read transaction: SQLite (WAL) would keep showing its snapshot
     return db.scalar(select(func.count()).select_from(model))
-
-
-def _create_account_by_code(client, mailbox, address: str):
-    token = csrf_token(client.get("/referral/review").get_data(as_text=True))
-    assert client.post("/referral/review", data={"csrf_token": token}).headers["Location"].endswith("/referral/account")
-    token = csrf_token(client.get("/referral/account").get_data(as_text=True))
-    assert client.post("/referral/account/email", data={"csrf_token": token}).status_code == 302
-    token = csrf_token(client.get("/referral/account/code").get_data(as_text=True))
-    return client.post("/referral/account/code", data={"code": mailbox.last_code(address), "csrf_token": token})
 
 
 def test_under_16_stores_nothing(db, client):
@@ -88,16 +79,17 @@ def test_whole_referral_by_email_code_and_double_submit_creates_one(db, client, 
     address = email()
     fill_referral(client, municipality_id=team.municipalities[0].id, email=address)
     before = _count(db, Referral)
-    response = _create_account_by_code(client, mailbox, address)
+    response = send_with_new_account(client, mailbox, address)
     assert response.status_code == 302 and response.headers["Location"].endswith("/referral/sent")
     assert _count(db, Referral) == before + 1
     referral = db.scalars(select(Referral).where(Referral.team_id == team.id)).one()
     assert referral.status == "new" and not referral.urgent and referral.age_band == "25-34"
     assert _count(db, Episode) >= 1 and db.scalars(select(Episode).where(Episode.referral_id == referral.id)).one()
-    codes = {r.instrument_code for r in db.scalars(select(MeasureResponse).where(MeasureResponse.referral_id == referral.id))}
+    codes = {r.instrument_code
+             for r in db.scalars(select(MeasureResponse).where(MeasureResponse.referral_id == referral.id))}
     assert codes == {"PHQ-9", "GAD-7", "WSAS", "AUDIT-C", "DUDIT-C"}
     # The same browser sends again (double click, back button): still one referral.
-    token = csrf_token(client.get("/").get_data(as_text=True))
+    token = form_token(client, "/")
     client.post("/referral/review", data={"csrf_token": token})
     assert _count(db, Referral) == before + 1
     assert "Teamet" in client.get("/referral/sent").get_data(as_text=True) or team.name in \
@@ -116,7 +108,7 @@ def test_signed_in_resident_submits_twice_and_gets_one_referral(db, actions, cli
     actions.resident_login(address)
     fill_referral(client, municipality_id=team.municipalities[0].id)  # the same name: nothing to ask
     before = _count(db, Referral)
-    token = csrf_token(client.get("/referral/review").get_data(as_text=True))
+    token = form_token(client, "/referral/review")
     first = client.post("/referral/review", data={"csrf_token": token})
     second = client.post("/referral/review", data={"csrf_token": token})
     assert first.headers["Location"].endswith("/referral/sent")
@@ -131,7 +123,7 @@ def test_item9_makes_the_referral_urgent_and_the_team_notice_is_content_free(db,
     fill_referral(client, municipality_id=team.municipalities[0].id, email=address, item9=1)
     review = client.get("/referral/review").get_data(as_text=True)
     assert "113" in review and "crisis-panel" in review  # crisis help before anything is sent
-    _create_account_by_code(client, mailbox, address)
+    send_with_new_account(client, mailbox, address)
     referral = db.scalars(select(Referral).where(Referral.team_id == team.id)).one()
     assert referral.urgent and referral.urgent_reason == "item9"
     notice = mailbox.to(team.inbox_email)[-1]
@@ -190,7 +182,7 @@ def test_the_referrals_item9_answer_is_recorded_on_its_urgent_flag(db, client, m
     db.commit()
     address = email()
     fill_referral(client, municipality_id=team.municipalities[0].id, email=address, item9=2)
-    _create_account_by_code(client, mailbox, address)
+    send_with_new_account(client, mailbox, address)
     db.commit()
     referral = db.scalars(select(Referral).where(Referral.team_id == team.id)).one()
     flag = db.scalars(select(UrgentFlag).where(UrgentFlag.referral_id == referral.id)).one()

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from rph_pwa.db import utcnow
 from rph_pwa.models import EmailCode, Episode, Referral
 from tests.client.referral_helpers import fill_referral, post_step
-from tests.conftest import Actions, csrf_token
+from tests.conftest import Actions, post_form
 from tests.factories import PASSWORD, email, make_referral, make_resident, make_staff, make_team
 
 CONTACT_STEP = 9
@@ -19,23 +19,18 @@ def _contact(address: str, name: str = "Test Person", phone: str = "412 34 567")
             "interpreter": "no", "language_needs": "", "gender": "woman"}
 
 
-def _post(client, url: str, data: dict | None = None, page: str | None = None):
-    token = csrf_token(client.get(page or url).get_data(as_text=True))
-    return client.post(url, data={**(data or {}), "csrf_token": token})
-
-
 def _to_account_step(client):
-    response = _post(client, "/referral/review")
+    response = post_form(client, "/referral/review")
     assert response.headers["Location"].endswith("/referral/account")
 
 
 def _ask_for_code(client):
-    response = _post(client, "/referral/account/email", page="/referral/account")
+    response = post_form(client, "/referral/account/email", page="/referral/account")
     assert response.status_code == 302
 
 
 def _enter_code(client, code: str):
-    return _post(client, "/referral/account/code", {"code": code})
+    return post_form(client, "/referral/account/code", {"code": code})
 
 
 def _signed_in(client) -> bool:
@@ -131,7 +126,7 @@ def test_at_most_five_codes_per_address_an_hour_with_the_same_answer(db, client,
     for _ in range(7):
         for address in (known, unknown):
             other = app.test_client()
-            response = _post(other, "/login/code", {"email": address})
+            response = post_form(other, "/login/code", {"email": address})
             answers.append((address, response.status_code, response.headers.get("Location")))
     assert len(mailbox.to(known)) == 5
     assert mailbox.to(unknown) == []
@@ -170,7 +165,7 @@ def test_existing_resident_is_asked_before_details_change_and_keeps_them(db, cli
     page = client.get("/referral/details").get_data(as_text=True)
     for text in ("Gammel Navnesen", "Ny Navnesen", "412 00 000", "987 65 432", old_team.name, new_team.name):
         assert text in page
-    response = _post(client, "/referral/details", {"choice": "keep"})
+    response = post_form(client, "/referral/details", {"choice": "keep"})
     assert response.headers["Location"].endswith("/referral/sent")
     _fresh(db, resident)
     assert (resident.display_name, resident.phone, resident.team_id) == ("Gammel Navnesen", "412 00 000",
@@ -182,7 +177,7 @@ def test_existing_resident_is_asked_before_details_change_and_keeps_them(db, cli
 def test_existing_resident_says_yes_and_details_change(db, client, mailbox):
     old_team, new_team = make_team(db), make_team(db)
     resident, _response = _existing_resident_refers(db, client, mailbox, home_team=old_team, new_team=new_team)
-    response = _post(client, "/referral/details", {"choice": "update"})
+    response = post_form(client, "/referral/details", {"choice": "update"})
     assert response.headers["Location"].endswith("/referral/sent")
     _fresh(db, resident)
     assert (resident.display_name, resident.phone, resident.team_id) == ("Ny Navnesen", "987 65 432", new_team.id)
@@ -192,7 +187,7 @@ def test_existing_resident_says_yes_and_details_change(db, client, mailbox):
 def test_no_choice_changes_nothing(db, client, mailbox):
     old_team, new_team = make_team(db), make_team(db)
     resident, _response = _existing_resident_refers(db, client, mailbox, home_team=old_team, new_team=new_team)
-    response = _post(client, "/referral/details", {"choice": "maybe"})
+    response = post_form(client, "/referral/details", {"choice": "maybe"})
     assert response.status_code == 400
     assert _referrals_of(db, resident.id) == 0
     _fresh(db, resident)
@@ -206,12 +201,12 @@ def test_signed_in_resident_is_asked_at_review(db, actions, client):
     db.commit()
     actions.resident_login(address)
     fill_referral(client, municipality_id=team.municipalities[0].id, name="Kari Annet")
-    response = _post(client, "/referral/review")
+    response = post_form(client, "/referral/review")
     assert response.headers["Location"].endswith("/referral/details")
     page = client.get("/referral/details").get_data(as_text=True)
     assert "Kari Kjent" in page and "Kari Annet" in page
     assert _referrals_of(db, resident.id) == 0
-    assert _post(client, "/referral/details", {"choice": "keep"}).headers["Location"].endswith("/referral/sent")
+    assert post_form(client, "/referral/details", {"choice": "keep"}).headers["Location"].endswith("/referral/sent")
     _fresh(db, resident)
     assert resident.display_name == "Kari Kjent"
     assert resident.phone == "412 34 567"  # an empty field is filled: nothing is overwritten
@@ -224,7 +219,7 @@ def test_same_details_send_without_asking(db, actions, client):
     db.commit()
     actions.resident_login(address)
     fill_referral(client, municipality_id=team.municipalities[0].id, name="Test Person")
-    assert _post(client, "/referral/review").headers["Location"].endswith("/referral/sent")
+    assert post_form(client, "/referral/review").headers["Location"].endswith("/referral/sent")
 
 
 def test_old_team_keeps_access_while_its_episode_is_open_and_new_team_sees_the_resident(db, client, mailbox,
@@ -240,7 +235,7 @@ def test_old_team_keeps_access_while_its_episode_is_open_and_new_team_sees_the_r
     _to_account_step(client)
     _ask_for_code(client)
     _enter_code(client, mailbox.last_code(address))
-    assert _post(client, "/referral/details", {"choice": "update"}).headers["Location"].endswith("/referral/sent")
+    assert post_form(client, "/referral/details", {"choice": "update"}).headers["Location"].endswith("/referral/sent")
     _fresh(db, resident)
     assert resident.team_id == new_team.id
     clients = {}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from rph_pwa.models import User
 from rph_pwa.services import login_sessions
 from tests.client.referral_helpers import fill_referral, post_step
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, form_token, post_form
 from tests.factories import email, make_resident, make_team
 
 CONTACT_STEP = 9
@@ -39,8 +39,7 @@ def _sign_in_with_passkey_account(db, client, team) -> User:
 
 
 def _send(client):
-    token = csrf_token(client.get("/referral/review").get_data(as_text=True))
-    response = client.post("/referral/review", data={"csrf_token": token})
+    response = post_form(client, "/referral/review")
     assert response.headers["Location"].endswith("/referral/sent"), response.get_data(as_text=True)[-1500:]
 
 
@@ -121,7 +120,7 @@ def test_edit_link_saves_and_returns_to_the_review(db, client):
     assert "Komme meg ut av senga." in review and "Low mood or feeling down" in review
     assert "Sove bedre og komme tilbake i jobb." not in review
     # An invalid edit stays on the step, with the text kept, and does not return yet.
-    token = csrf_token(client.get("/referral/step/2?return=review").get_data(as_text=True))
+    token = form_token(client, "/referral/step/2?return=review")
     response = client.post("/referral/step/2?return=review", data={
         "csrf_token": token, "problems": ["low_mood"], "duration": "gt_1y", "goals": ""})
     assert response.status_code == 400
@@ -182,7 +181,8 @@ def test_referral_email_confirmed_from_the_receipt_becomes_the_sign_in_address(d
     receipt = client.get("/referral/sent")
     text = _text(receipt)
     assert "Confirm my e-mail so I can sign in if I lose my phone" in text and address in text
-    response = client.post("/referral/sent/confirm-email", data={"csrf_token": csrf_token(receipt.get_data(as_text=True))})
+    token = csrf_token(receipt.get_data(as_text=True))
+    response = client.post("/referral/sent/confirm-email", data={"csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"].endswith("/account/email/confirm")
     message = mailbox.to(address)[-1]
     assert "RPH" not in message["Subject"]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from rph_pwa.models import AuditEvent, SafetyPlan, SafetyPlanVersion
 from rph_pwa.services.safety_plans import normalise_phone, tel_href
-from tests.conftest import Actions, csrf_token
+from tests.conftest import Actions, post_form
 from tests.factories import PASSWORD, email, make_resident, make_safety_plan, make_staff, make_team
 
 TEXT_PARTS = ("warning_signs", "coping_alone", "distractions", "safer_surroundings", "reasons_for_living")
@@ -34,11 +34,6 @@ def plan_form(**values) -> dict:
             name, phone = rows[i] if i < len(rows) else ("", "")
             data[f"{part}-{i}-name"], data[f"{part}-{i}-phone"] = name, phone
     return data
-
-
-def post(client, url: str, data: dict):
-    token = csrf_token(client.get(url).get_data(as_text=True))
-    return client.post(url, data={**data, "csrf_token": token})
 
 
 def events(db, subject_id: int, action: str | None = None) -> list[AuditEvent]:
@@ -135,10 +130,10 @@ def test_resident_and_therapist_build_the_plan_in_versions(db, actions, client, 
     db.commit()
     actions.resident_login(address)
 
-    first = post(client, "/me/safety-plan/edit", plan_form(warning_signs="Jeg slutter å svare på meldinger.",
+    first = post_form(client, "/me/safety-plan/edit", plan_form(warning_signs="Jeg slutter å svare på meldinger.",
                                                           people=[("Mamma", "+47 412 34 567")]))
     assert first.status_code == 302 and first.headers["Location"].endswith("/me/safety-plan")
-    second = post(client, "/me/safety-plan/edit", plan_form(
+    second = post_form(client, "/me/safety-plan/edit", plan_form(
         warning_signs="Jeg slutter å svare på meldinger.\nJeg sover dårlig.",
         reasons_for_living="Hunden min, Tassen.",
         people=[("Mamma", "412 34 567")]))
@@ -148,7 +143,7 @@ def test_resident_and_therapist_build_the_plan_in_versions(db, actions, client, 
     s_actions.staff_login(therapist.username, PASSWORD, secret)
     edit = s_client.get(f"/therapist/residents/{resident.id}/safety-plan/edit")
     assert edit.status_code == 200 and "Hunden min, Tassen." in edit.get_data(as_text=True)
-    third = post(s_client, f"/therapist/residents/{resident.id}/safety-plan/edit", plan_form(
+    third = post_form(s_client, f"/therapist/residents/{resident.id}/safety-plan/edit", plan_form(
         warning_signs="Jeg slutter å svare på meldinger.\nJeg sover dårlig.",
         reasons_for_living="Hunden min, Tassen.",
         coping_alone="Gå tur med Tassen rundt vannet.", people=[("Mamma", "412 34 567"), ("Nabo Per", "98765432")]))
@@ -185,8 +180,8 @@ def test_empty_parts_are_allowed(db, actions, client):
     _team, resident, address = _resident(db)
     db.commit()
     actions.resident_login(address)
-    assert post(client, "/me/safety-plan/edit", plan_form()).status_code == 302
-    assert post(client, "/me/safety-plan/edit", plan_form(reasons_for_living="Barna mine.")).status_code == 302
+    assert post_form(client, "/me/safety-plan/edit", plan_form()).status_code == 302
+    assert post_form(client, "/me/safety-plan/edit", plan_form(reasons_for_living="Barna mine.")).status_code == 302
     assert [v.number for v in versions(db, resident.id)] == [1, 2]
     page = client.get("/me/safety-plan").get_data(as_text=True)
     assert "Barna mine." in page and page.count("Nothing written here yet.") == 6
@@ -196,7 +191,7 @@ def test_a_bad_phone_number_is_an_error_on_its_row_and_everything_typed_is_kept(
     _team, resident, address = _resident(db)
     db.commit()
     actions.resident_login(address)
-    response = post(client, "/me/safety-plan/edit", plan_form(
+    response = post_form(client, "/me/safety-plan/edit", plan_form(
         warning_signs="Tunge tanker om kvelden.", people=[("Mamma", "412 34 567"), ("Pappa", "ring meg")],
         professionals=[("Fastlege", "")]))
     assert response.status_code == 400
@@ -210,7 +205,7 @@ def test_a_bad_phone_number_is_an_error_on_its_row_and_everything_typed_is_kept(
     assert "aria-invalid" not in good
     assert versions(db, resident.id) == []
 
-    nameless = post(client, "/me/safety-plan/edit", plan_form(people=[("", "412 34 567")]))
+    nameless = post_form(client, "/me/safety-plan/edit", plan_form(people=[("", "412 34 567")]))
     assert nameless.status_code == 400 and 'id="people_to_ask-0-name-error"' in nameless.get_data(as_text=True)
     assert versions(db, resident.id) == []
 
@@ -219,17 +214,17 @@ def test_bad_input_is_a_400_not_a_500(db, actions, client):
     _team, resident, address = _resident(db)
     db.commit()
     actions.resident_login(address)
-    too_long = post(client, "/me/safety-plan/edit", plan_form(coping_alone="x" * 2001))
+    too_long = post_form(client, "/me/safety-plan/edit", plan_form(coping_alone="x" * 2001))
     assert too_long.status_code == 400 and 'id="coping_alone-error"' in too_long.get_data(as_text=True)
     # Line breaks count once, though browsers send two characters (CRLF) for each.
-    assert post(client, "/me/safety-plan/edit", plan_form(coping_alone="x\r\n" * 700)).status_code == 302
+    assert post_form(client, "/me/safety-plan/edit", plan_form(coping_alone="x\r\n" * 700)).status_code == 302
     assert client.post("/me/safety-plan/edit", data=plan_form()).status_code == 400  # no CSRF token
     odd_rows = {**plan_form(), "people_to_ask-²-name": "x", "people_to_ask-99999999999999-name": "y",
                 "people_to_ask-0-phone": ["1", "2"], "professionals-0-name": "n" * 121}
-    assert post(client, "/me/safety-plan/edit", odd_rows).status_code == 400
+    assert post_form(client, "/me/safety-plan/edit", odd_rows).status_code == 400
     many_rows = plan_form()
     many_rows.update({f"people_to_ask-{i}-name": f"Venn {i}" for i in range(20)})
-    assert post(client, "/me/safety-plan/edit", many_rows).status_code == 302  # 8 rows kept, the rest ignored
+    assert post_form(client, "/me/safety-plan/edit", many_rows).status_code == 302  # 8 rows kept, the rest ignored
     saved = versions(db, resident.id)
     assert len(saved) == 2 and saved[-1].content.count("Venn ") == 8
 
@@ -238,7 +233,7 @@ def test_content_is_encrypted_at_rest(db, actions, client):
     _team, resident, address = _resident(db)
     db.commit()
     actions.resident_login(address)
-    assert post(client, "/me/safety-plan/edit", plan_form(
+    assert post_form(client, "/me/safety-plan/edit", plan_form(
         safer_surroundings="Gi tablettene til søsteren min SECRET-PLAN-91c2", people=[("Søster", "41234567")],
     )).status_code == 302
     db.rollback()
@@ -261,7 +256,7 @@ def test_another_resident_sees_only_their_own_plan(db, actions, client):
     assert page.status_code == 200 and "PRIVATE-OWNER-TEXT" not in page.get_data(as_text=True)
     assert "Not saved yet." in page.get_data(as_text=True)
     assert client.get(f"/therapist/residents/{owner.id}/safety-plan").status_code in (302, 403)
-    assert post(client, "/me/safety-plan/edit", plan_form(warning_signs="Mitt eget.")).status_code == 302
+    assert post_form(client, "/me/safety-plan/edit", plan_form(warning_signs="Mitt eget.")).status_code == 302
     db.rollback()
     assert [v.content.count("PRIVATE-OWNER-TEXT") for v in versions(db, owner.id)] == [1]
     assert "Mitt eget." in client.get("/me/safety-plan").get_data(as_text=True)
@@ -275,8 +270,8 @@ def test_staff_of_another_team_get_404_and_leave_no_audit_event(db, actions, cli
     actions.staff_login(stranger.username, PASSWORD, secret)
     base = f"/therapist/residents/{resident.id}/safety-plan"
     for response in (client.get(base), client.get(f"{base}/edit"),
-                     post(client, f"{base}/edit", plan_form(warning_signs="Overskrevet")),
-                     post(client, f"{base}/edit", plan_form(people=[("X", "not a number")]))):
+                     post_form(client, f"{base}/edit", plan_form(warning_signs="Overskrevet")),
+                     post_form(client, f"{base}/edit", plan_form(people=[("X", "not a number")]))):
         assert response.status_code == 404
         assert "PRIVATE-PLAN-TEXT" not in response.get_data(as_text=True)
     assert events(db, resident.id) == []

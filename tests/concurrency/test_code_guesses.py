@@ -10,7 +10,7 @@ from rph_pwa.models import EmailCode
 from rph_pwa.services.email_codes import MAX_ATTEMPTS
 from tests.client.referral_helpers import fill_referral
 from tests.concurrency.conftest import run_together
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, form_token, post_form
 from tests.factories import email, make_resident, make_team
 
 GUESSES = 30
@@ -75,9 +75,8 @@ def test_parallel_guesses_at_a_referral_code_count_at_most_five(app, db, client,
     db.commit()
     address = email()
     fill_referral(client, municipality_id=team.municipalities[0].id, email=address)
-    token = csrf_token(client.get("/referral/review").get_data(as_text=True))
-    assert client.post("/referral/review", data={"csrf_token": token}).status_code == 302
-    token = csrf_token(client.get("/referral/account").get_data(as_text=True))
+    assert post_form(client, "/referral/review").status_code == 302
+    token = form_token(client, "/referral/account")
     assert client.post("/referral/account/email", data={"csrf_token": token}).status_code == 302
     code = mailbox.last_code(address)
     with client.session_transaction() as session:

@@ -12,9 +12,8 @@ from rph_pwa.db import utcnow
 from rph_pwa.models import Episode, FormRequest, MeasureResponse, UrgentFlag
 from rph_pwa.services import outcomes
 from tests.concurrency.conftest import PARALLEL, run_together, same_browser
-from tests.conftest import csrf_token
+from tests.conftest import form_token
 from tests.factories import email, form_answers, make_booked_contact
-
 
 _answers = form_answers
 
@@ -35,7 +34,7 @@ def test_parallel_posts_of_one_form_store_one_response(app, db, actions, client,
     request, address, episode_id, inbox = _phq9_request(db)
     actions.resident_login(address)
     url = f"/me/forms/{request.id}"
-    token = csrf_token(client.get(url).get_data(as_text=True))
+    token = form_token(client, url)
     data = {**_answers("PHQ-9", 1, item9=item9), "csrf_token": token}
     tabs = [same_browser(app, client) for _ in range(PARALLEL)]
 
@@ -80,7 +79,7 @@ def test_item9_on_several_forms_at_once_raises_one_flag(app, db, actions, client
                                                     FormRequest.instrument_code == "PHQ-9")).all()
     assert len(requests) == 4
     actions.resident_login(address)
-    token = csrf_token(client.get("/me").get_data(as_text=True))
+    token = form_token(client, "/me")
     data = {**_answers("PHQ-9", 1, item9=1), "csrf_token": token}
 
     def post(tab, url):

@@ -16,12 +16,16 @@ from sqlalchemy import Text, cast, select
 from rph_pwa import create_app
 from rph_pwa.config import TestConfig
 from rph_pwa.db import get_session, utcnow
-from rph_pwa.models import OutboxMessage
+from rph_pwa.models import OutboxMessage, Role
 from rph_pwa.services.mail import (
-    MailSettings, deliver_outbox, outbox_status, purge_done_mail, queue_mail, queue_no_mail,
+    MailSettings,
+    deliver_outbox,
+    outbox_status,
+    purge_done_mail,
+    queue_mail,
+    queue_no_mail,
 )
 from tests.conftest import Mailbox, deliver_queued_mail, free_port
-from rph_pwa.models import Role
 from tests.factories import PASSWORD, email, make_resident, make_staff, make_team
 
 BIN = Path(sys.executable).parent

@@ -12,14 +12,14 @@ from rph_pwa import create_app
 from rph_pwa.config import TestConfig
 from rph_pwa.db import utcnow
 from rph_pwa.services.mail import MailSettings, deliver_outbox
-from tests.conftest import Mailbox, csrf_token, deliver_queued_mail, free_port
+from tests.conftest import Mailbox, deliver_queued_mail, form_token, free_port
 from tests.factories import email, make_resident, make_team
 
 ROUNDS = 30
 
 
 def _post_timer(client):
-    token = csrf_token(client.get("/login/code").get_data(as_text=True))
+    token = form_token(client, "/login/code")
 
     def post(address: str) -> float:
         started = time.perf_counter()

@@ -13,7 +13,7 @@ import pytest
 from rph_pwa.models import Role
 from rph_pwa.services.errors import NotFound
 from rph_pwa.services.statistics import statistics_dict, statistics_rows, team_statistics
-from tests.factories import PASSWORD, make_episode_with_scores, make_municipality, make_staff, make_team
+from tests.factories import make_episode_with_scores, make_municipality, make_staff, make_team
 
 OSLO = ZoneInfo("Europe/Oslo")
 #: The period of the known-answer set: the last 60 days and today.
@@ -73,7 +73,8 @@ def test_every_figure_on_a_known_data_set(db):
     assert stats.team_ids == (team.id,) and stats.team_names == (team.name,) and stats.municipality_id is None
     assert stats.referrals_received == 4 and stats.episodes_referred == 4
     # First contact after 2, 4, 6 and 1 days; first treatment after 10, 20 and 3 days.
-    assert (stats.first_contact.mean_days, stats.first_contact.median_days, stats.first_contact.episodes) == (3.3, 3.0, 4)
+    first_contact = stats.first_contact
+    assert (first_contact.mean_days, first_contact.median_days, first_contact.episodes) == (3.3, 3.0, 4)
     assert (stats.first_treatment.mean_days, stats.first_treatment.median_days,
             stats.first_treatment.episodes) == (11.0, 10.0, 3)
     assert (stats.episodes_started, stats.episodes_ended) == (3, 4)
@@ -118,7 +119,8 @@ def test_no_data_is_none_never_zero_or_an_error(db):
     since, until = _period()
     stats = team_statistics(db, actor=staff, since=since, until=until)
     assert stats.episodes_ended == 1 and stats.treatment_hours == 0.0
-    assert (stats.first_contact.mean_days, stats.first_contact.median_days, stats.first_contact.episodes) == (None, None, 0)
+    first_contact = stats.first_contact
+    assert (first_contact.mean_days, first_contact.median_days, first_contact.episodes) == (None, None, 0)
     assert stats.first_treatment.mean_days is None and stats.first_treatment.median_days is None
     o = stats.outcomes
     assert o.eligible == 0 and o.wsas_episodes == 0
@@ -171,15 +173,6 @@ def test_other_teams_and_their_municipalities_are_not_found(db):
 
 # --- HTTP ----------------------------------------------------------------------------------------
 
-def _login(db, actions, staff):
-    """Sign in `staff` (made with make_staff's TOTP secret), reading English."""
-    user, secret = staff
-    user.locale = "en"
-    db.commit()
-    actions.staff_login(user.username, PASSWORD, secret)
-    return user
-
-
 def _query():
     since, until = _period()
     return f"since={since.isoformat()}&until={(until - timedelta(days=1)).isoformat()}"
@@ -187,7 +180,7 @@ def _query():
 
 def test_page_shows_the_figures_and_links_the_downloads(db, actions, client):
     team, _staff, *_ = _known_team(db)
-    _login(db, actions, make_staff(db, teams=[team]))
+    actions.login_staff(db, team)
     response = client.get(f"/therapist/statistics?{_query()}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -199,7 +192,7 @@ def test_page_shows_the_figures_and_links_the_downloads(db, actions, client):
 
 
 def test_page_says_no_data_and_defaults_to_this_calendar_year(db, actions, client):
-    _login(db, actions, make_staff(db, teams=[make_team(db)]))
+    actions.login_staff(db, make_team(db))
     page = client.get("/therapist/statistics").get_data(as_text=True)
     year = datetime.now(OSLO).year
     assert f'value="{year}-01-01"' in page and f'value="{year}-12-31"' in page
@@ -209,7 +202,7 @@ def test_page_says_no_data_and_defaults_to_this_calendar_year(db, actions, clien
 
 def test_csv_download(db, actions, client):
     team, *_ = _known_team(db)
-    _login(db, actions, make_staff(db, teams=[team]))
+    actions.login_staff(db, team)
     response = client.get(f"/therapist/statistics.csv?{_query()}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
@@ -222,7 +215,7 @@ def test_csv_download(db, actions, client):
 
 def test_json_download(db, actions, client):
     team, _staff, north, *_ = _known_team(db)
-    _login(db, actions, make_staff(db, teams=[team]))
+    actions.login_staff(db, team)
     response = client.get(f"/therapist/statistics.json?{_query()}&municipality={north.id}")
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -233,7 +226,7 @@ def test_json_download(db, actions, client):
 
 def test_other_team_or_municipality_is_404(db, actions, client):
     team, _staff, _north, _south, other = _known_team(db)
-    _login(db, actions, make_staff(db, teams=[team]))
+    actions.login_staff(db, team)
     for url in (f"/therapist/statistics?team={other.id}", f"/therapist/statistics.csv?team={other.id}",
                 f"/therapist/statistics.json?municipality={other.municipalities[0].id}",
                 f"/therapist/statistics/report?year=2025&municipality={other.municipalities[0].id}"):
@@ -242,7 +235,7 @@ def test_other_team_or_municipality_is_404(db, actions, client):
 
 def test_admin_has_no_statistics(db, actions, client):
     team = make_team(db)
-    _login(db, actions, make_staff(db, role=Role.ADMIN, teams=[team]))
+    actions.login_staff(db, team, role=Role.ADMIN)
     assert client.get("/therapist/statistics").status_code == 404
     assert client.get("/therapist/statistics.csv").status_code == 404
 
@@ -254,7 +247,7 @@ def test_admin_has_no_statistics(db, actions, client):
     ("team=abc", "Invalid Choice"),
 ])
 def test_bad_parameters_give_a_message_not_a_500(db, actions, client, query, message):
-    _login(db, actions, make_staff(db, teams=[make_team(db)]))
+    actions.login_staff(db, make_team(db))
     for path in ("/therapist/statistics", "/therapist/statistics.csv", "/therapist/statistics.json"):
         response = client.get(f"{path}?{query}")
         assert response.status_code == 400 and message in response.get_data(as_text=True), path
@@ -262,7 +255,7 @@ def test_bad_parameters_give_a_message_not_a_500(db, actions, client, query, mes
 
 def test_yearly_report_for_a_municipality(db, actions, client):
     team, _staff, north, *_ = _known_team(db)
-    _login(db, actions, make_staff(db, teams=[team]))
+    actions.login_staff(db, team)
     year = datetime.now(OSLO).year
     response = client.get(f"/therapist/statistics/report?year={year}&municipality={north.id}")
     page = response.get_data(as_text=True)
@@ -280,7 +273,7 @@ def test_yearly_report_for_a_municipality(db, actions, client):
     ("year=2025", "Choose a municipality."),
 ])
 def test_bad_report_parameters_give_a_message(db, actions, client, query, message):
-    _login(db, actions, make_staff(db, teams=[make_team(db)]))
+    actions.login_staff(db, make_team(db))
     response = client.get(f"/therapist/statistics/report?{query}")
     assert response.status_code == 400 and message in response.get_data(as_text=True)
 

@@ -10,9 +10,8 @@ import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-
 from rph_pwa.services.statistics import statistics_dict, statistics_rows, team_statistics
-from tests.factories import PASSWORD, make_episode_with_scores, make_municipality, make_staff, make_team
+from tests.factories import make_episode_with_scores, make_municipality, make_staff, make_team
 
 OSLO = ZoneInfo("Europe/Oslo")
 DAYS = 60
@@ -170,13 +169,6 @@ def test_readme_documents_every_key(db):
 
 # --- HTTP ----------------------------------------------------------------------------------------
 
-def _login(db, actions, staff):
-    user, secret = staff
-    user.locale = "en"
-    db.commit()
-    actions.staff_login(user.username, PASSWORD, secret)
-
-
 def _query():
     since, until = _period()
     return f"since={since.isoformat()}&until={(until - timedelta(days=1)).isoformat()}"
@@ -184,7 +176,7 @@ def _query():
 
 def test_page_csv_and_json_show_the_new_figures(db, actions, client):
     team, *_ = _ended_team(db)
-    _login(db, actions, make_staff(db, teams=[team]))
+    actions.login_staff(db, team)
     page = client.get(f"/therapist/statistics?{_query()}").get_data(as_text=True)
     for text in ("<caption>Why episodes ended</caption>", '<th scope="row">Dropped out</th><td>2</td>',
                  '<th scope="row">Dropped out</th><td>2</td><td>7</td><td>28.6%</td>',
@@ -201,7 +193,7 @@ def test_page_csv_and_json_show_the_new_figures(db, actions, client):
 
 def test_yearly_report_shows_drop_out_and_medians(db, actions, client):
     team, _staff, north, _south = _ended_team(db)
-    _login(db, actions, make_staff(db, teams=[team]))
+    actions.login_staff(db, team)
     year = datetime.now(OSLO).year
     page = client.get(f"/therapist/statistics/report?year={year}&municipality={north.id}").get_data(as_text=True)
     assert '<th scope="row">Treatment contacts per ended episode, median</th>' in page

@@ -163,24 +163,13 @@ def test_team_with_an_open_episode_can_open_the_safety_plan(db, actions, client)
     assert client.get(f"/therapist/residents/{resident.id}/safety-plan").status_code == 200
 
 
-def test_resident_access_check_is_one_query(db, app):
-    from sqlalchemy import event
-
+def test_resident_access_check_is_one_query(db, count_queries):
     from rph_pwa.services.access import resident_for_staff
 
     resident, _episode, old, _new, _stranger = _moved_resident(db)
     therapist, _ = make_staff(db, teams=[old])
     db.flush()
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = db.get_bind()
-    event.listen(engine, "before_cursor_execute", count)
-    role = therapist.role  # loaded before counting
-    try:
+    with count_queries(db.get_bind()) as statements:
+        role = therapist.role  # loaded before counting
         assert resident_for_staff(db, actor=therapist, resident_id=resident.id).id == resident.id
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert role == "therapist" and len(statements) == 1, statements

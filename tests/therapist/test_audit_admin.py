@@ -11,6 +11,7 @@ from rph_pwa.db import utcnow
 from rph_pwa.models import Role
 from rph_pwa.services import audit, urgent_flags
 from rph_pwa.services.residents import open_resident
+from tests.conftest import form_token
 from tests.factories import PASSWORD, make_referral, make_resident, make_staff, make_team
 
 
@@ -31,10 +32,7 @@ def _flagged_resident_read(db):
 
 def test_admin_audit_page_names_no_resident_and_no_flag(db, actions, client):
     team, therapist, flagged, flag = _flagged_resident_read(db)
-    admin, secret = make_staff(db, role=Role.ADMIN, teams=[team])
-    admin.locale = "en"
-    db.commit()
-    actions.staff_login(admin.username, PASSWORD, secret)
+    actions.login_staff(db, team, role=Role.ADMIN)
     response = client.get("/therapist/audit")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -63,18 +61,12 @@ def test_admin_sees_staff_sign_ins_but_no_resident_sign_ins(db, actions, client,
     other = data_app.test_client()  # any client of the same database
     Actions(other, smtp_server[1]).resident_login(address)
     actions.staff_login(therapist.username, PASSWORD, therapist_secret)
-    client.post("/logout", data={"csrf_token": _token(client)})
+    client.post("/logout", data={"csrf_token": form_token(client, "/therapist/")})
     actions.staff_login(admin.username, PASSWORD, secret)
     page = client.get("/therapist/audit").get_data(as_text=True)
     signins = page.split('id="sign-ins"', 1)[1]
     assert therapist.display_name in signins and "Password and code from the app" in signins
     assert "Resi Dent" not in page and resident.display_name not in page
-
-
-def _token(client) -> str:
-    from tests.conftest import csrf_token
-
-    return csrf_token(client.get("/therapist/").get_data(as_text=True))
 
 
 def test_staff_activity_counts_reads_per_staff_member_in_the_period(db):

@@ -9,15 +9,22 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from rph_pwa.db import utcnow
 from rph_pwa.measures import get
 from rph_pwa.models import Appointment, AuditEvent, Episode, FormRequest, MeasureResponse, Referral
 from rph_pwa.services import outcomes
-from tests.factories import (PASSWORD, add_episode_contact, add_episode_response, make_monitored_episode,
-                             make_resident, make_staff, make_team)
-from tests.therapist.helpers import login_therapist as _login, post_prefixed as _post, refresh as _refresh
+from tests.conftest import post_form, refresh
+from tests.factories import (
+    PASSWORD,
+    add_episode_contact,
+    add_episode_response,
+    make_monitored_episode,
+    make_resident,
+    make_staff,
+    make_team,
+)
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -45,20 +52,23 @@ def test_other_team_gets_404_for_page_and_actions_and_leaves_no_audit_event(db, 
     staff_there = make_staff(db, teams=[theirs])[0]
     contact = add_episode_contact(db, episode=stranger, staff=staff_there, starts_at=utcnow())
     stranger.urgent_since = utcnow()
-    _login(db, actions, mine)
+    actions.login_staff(db, mine)
     url = f"/therapist/episodes/{stranger.id}"
     response = client.get(url)
     assert response.status_code == 404 and "Ikke Ditt Forløp" not in response.get_data(as_text=True)
     page = "/therapist/"
-    assert _post(client, f"{url}/contacts", "book", {"day": "2027-01-10", "time": "10:00", "duration": "45",
-                                                     "kind": "treatment", "mode": "office"}, page).status_code == 404
-    assert _post(client, f"{url}/contacts", "book", {"day": "nonsense"}, page).status_code == 404  # not a 400 page
-    assert _post(client, f"{url}/contacts/{contact.id}/attendance", "attendance", {"status": "attended"},
-                 page).status_code == 404
-    assert _post(client, f"{url}/followed-up", "urgent", {}, page).status_code == 404
-    assert _post(client, f"{url}/discharge", "discharge", {"work_status_end": "working", "sick_leave_end": "none",
-                                                         "end_reason": "completed"}, page).status_code == 404
-    _refresh(db)
+    assert post_form(client, f"{url}/contacts", {"day": "2027-01-10", "time": "10:00", "duration": "45",
+                                                 "kind": "treatment", "mode": "office"},
+                     prefix="book", page=page).status_code == 404
+    assert post_form(client, f"{url}/contacts", {"day": "nonsense"},
+                     prefix="book", page=page).status_code == 404  # not a 400 page
+    assert post_form(client, f"{url}/contacts/{contact.id}/attendance", {"status": "attended"},
+                     prefix="attendance", page=page).status_code == 404
+    assert post_form(client, f"{url}/followed-up", {}, prefix="urgent", page=page).status_code == 404
+    assert post_form(client, f"{url}/discharge", {"work_status_end": "working", "sick_leave_end": "none",
+                                                "end_reason": "completed"},
+                     prefix="discharge", page=page).status_code == 404
+    refresh(db)
     assert list(db.scalars(select(AuditEvent).where(AuditEvent.subject_id == stranger.resident_id))) == []
     saved = db.get(Episode, stranger.id)
     assert saved.discharged_at is None and saved.urgent_since is not None
@@ -68,14 +78,14 @@ def test_other_team_gets_404_for_page_and_actions_and_leaves_no_audit_event(db, 
 def test_own_team_page_is_audited_and_shows_the_episode(db, actions, client):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team, resident=make_resident(db, team=team, name="Kari Forløp"))
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     page = _page(client, episode.id)
     assert "Episode of care: Kari Forløp" in page and "Individual therapy" in page
     assert "Referred" in page and "First treatment" in page and "Not yet" in page
     assert "Working; sick leave: Partly (graded)" in page
     assert "<script" not in page.replace('<script src="/static/js/app.js" defer></script>', "")
     assert "style=" not in page and "<style" not in page
-    _refresh(db)
+    refresh(db)
     events = list(db.scalars(select(AuditEvent).where(AuditEvent.subject_id == episode.resident_id)))
     assert [(e.actor_id, e.action, e.object_type, e.object_id, e.team_id) for e in events] == [
         (staff.id, "view_episode", "episode", episode.id, team.id)]
@@ -148,7 +158,7 @@ def test_flags_on_the_page_and_closing_the_flag_with_a_note_clears_urgent(db, ac
         add_episode_contact(db, episode=episode, staff=staff, starts_at=_oslo(start + timedelta(days=7 * i), 9),
                             status="cancelled" if i == 3 else "attended", minutes=minutes)
     episode.urgent_since = _oslo(start + timedelta(days=21), 12)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     page = _page(client, episode.id)
     flags = page[page.index('id="flags"'):page.index("</section>")]
     assert re.search(r'badge badge--urgent">Urgent</span>\s*PHQ-9 item 9', flags)
@@ -162,12 +172,13 @@ def test_flags_on_the_page_and_closing_the_flag_with_a_note_clears_urgent(db, ac
     response = client.get(f"{url}/urgent-flag")
     assert response.status_code == 302 and "/therapist/urgent/" in response.headers["Location"]
     flag_url = response.headers["Location"]
-    assert _post(client, f"{flag_url}/close", "close", {"note": "  "}, flag_url).status_code == 400
-    _refresh(db)
+    assert post_form(client, f"{flag_url}/close", {"note": "  "}, prefix="close", page=flag_url).status_code == 400
+    refresh(db)
     assert db.get(Episode, episode.id).urgent_since is not None
-    response = _post(client, f"{flag_url}/close", "close", {"note": "Called; no plans, safety plan made."}, flag_url)
+    response = post_form(client, f"{flag_url}/close", {"note": "Called; no plans, safety plan made."},
+                         prefix="close", page=flag_url)
     assert response.status_code == 302
-    _refresh(db)
+    refresh(db)
     assert db.get(Episode, episode.id).urgent_since is None
     page = _page(client, episode.id)
     assert ">Urgent</span>" not in page[page.index('id="flags"'):page.index("</section>")]
@@ -180,7 +191,7 @@ def test_over_budget_is_highlighted(db, actions, client):
     for i in range(4):
         add_episode_contact(db, episode=episode, staff=staff, starts_at=utcnow() - timedelta(days=30 - i),
                             status="attended", minutes=240)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     page = _page(client, episode.id)
     assert re.search(r'badge badge--urgent">Over budget</span>\s*16 of 15 hours used', page)
 
@@ -197,7 +208,7 @@ def test_trend_chart_table_and_item_answers(db, actions, client):
     add_episode_response(db, episode=episode, code="PHQ-9", total=11, at=first + timedelta(days=7))
     add_episode_response(db, episode=episode, code="PHQ-9", total=7, at=last)
     add_episode_response(db, episode=episode, code="WSAS", total=22, at=first)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     page = _page(client, episode.id)
     assert '<svg class="chart"' in page and 'aria-labelledby="chart-phq9-t chart-phq9-d"' in page
     assert ('<desc id="chart-phq9-d">PHQ-9 went from 16 on 01.04.2026 to 7 on 20.04.2026 (3 measurements).</desc>'
@@ -226,7 +237,7 @@ def test_trend_chart_table_and_item_answers(db, actions, client):
 def test_booking_contacts_plans_forms_and_wsas_on_first_every_fourth_and_last(db, actions, client):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/episodes/{episode.id}"
     first_day = datetime.now(OSLO).date() + timedelta(days=10)
     for i in range(6):
@@ -234,9 +245,9 @@ def test_booking_contacts_plans_forms_and_wsas_on_first_every_fourth_and_last(db
                 "kind": "treatment", "mode": "office", "place": "Rådhuset, rom 2"}
         if i == 5:
             data["is_last"] = "y"
-        response = _post(client, f"{url}/contacts", "book", data, url)
+        response = post_form(client, f"{url}/contacts", data, prefix="book", page=url)
         assert response.status_code == 302 and response.headers["Location"].endswith(url)
-    _refresh(db)
+    refresh(db)
     contacts = list(db.scalars(select(Appointment).where(Appointment.episode_id == episode.id)
                                .order_by(Appointment.starts_at)))
     assert [c.is_last for c in contacts] == [False] * 5 + [True]
@@ -257,7 +268,7 @@ def test_booking_contacts_plans_forms_and_wsas_on_first_every_fourth_and_last(db
 def test_form_states_answered_not_yet_and_open_from(db, actions, client):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     soon = outcomes.book_contact(db, actor=staff, episode_id=episode.id, kind="check_in", mode="phone", place=None,
                                  starts_at=utcnow() + timedelta(hours=20), duration_minutes=30)
     later = outcomes.book_contact(db, actor=staff, episode_id=episode.id, kind="course_meeting", mode="video",
@@ -288,29 +299,30 @@ def test_attendance_dates_first_contact_and_first_treatment(db, actions, client)
     early = add_episode_contact(db, episode=episode, staff=staff, starts_at=base + timedelta(days=7))
     late = add_episode_contact(db, episode=episode, staff=staff, starts_at=base + timedelta(days=14))
     elsewhere = add_episode_contact(db, episode=other, staff=staff, starts_at=base)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/episodes/{episode.id}"
 
     def mark(contact, status: str):
-        return _post(client, f"{url}/contacts/{contact.id}/attendance", "attendance", {"status": status}, url)
+        return post_form(client, f"{url}/contacts/{contact.id}/attendance", {"status": status},
+                         prefix="attendance", page=url)
 
     assert mark(assessment, "attended").status_code == 302
-    _refresh(db)
+    refresh(db)
     saved = db.get(Episode, episode.id)
     assert saved.first_contact_at == assessment.starts_at and saved.first_treatment_at is None
     assert mark(late, "attended").status_code == 302
-    _refresh(db)
+    refresh(db)
     assert db.get(Episode, episode.id).first_treatment_at == late.starts_at
     # Marked afterwards, an earlier attended treatment still dates the first treatment.
     assert mark(early, "attended").status_code == 302
     assert mark(early, "no_show").status_code == 302 and mark(early, "attended").status_code == 302
-    _refresh(db)
+    refresh(db)
     assert db.get(Episode, episode.id).first_treatment_at == early.starts_at
     assert mark(late, "cancelled").status_code == 302
     assert "The contact is marked cancelled." in _page(client, episode.id)
     # A contact of another episode cannot be changed through this one.
     assert mark(elsewhere, "attended").status_code == 404
-    _refresh(db)
+    refresh(db)
     assert db.get(Appointment, elsewhere.id).status == "booked" and db.get(Episode, other.id).first_contact_at is None
     assert [db.get(Appointment, c.id).status for c in (assessment, early, late)] == ["attended", "attended",
                                                                                       "cancelled"]
@@ -324,12 +336,13 @@ def test_attendance_dates_first_contact_and_first_treatment(db, actions, client)
 def test_discharge_sets_dates_status_and_work_at_end(db, actions, client):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/episodes/{episode.id}"
-    response = _post(client, f"{url}/discharge", "discharge",
-                     {"work_status_end": "job_seeking", "sick_leave_end": "none", "end_reason": "completed"}, url)
+    response = post_form(client, f"{url}/discharge",
+                         {"work_status_end": "job_seeking", "sick_leave_end": "none", "end_reason": "completed"},
+                         prefix="discharge", page=url)
     assert response.status_code == 302
-    _refresh(db)
+    refresh(db)
     saved = db.get(Episode, episode.id)
     assert saved.discharged_at is not None and abs(saved.discharged_at - utcnow()) < timedelta(minutes=5)
     assert (saved.work_status_end, saved.sick_leave_end, saved.end_reason) == ("job_seeking", "none", "completed")
@@ -337,11 +350,11 @@ def test_discharge_sets_dates_status_and_work_at_end(db, actions, client):
     page = _page(client, episode.id)
     assert "Looking for work; sick leave: No" in page and "Book a contact" not in page
     assert "Arbeid ved slutt: arbeidssøkende" in page
-    booked = _post(client, f"{url}/contacts", "book", {"day": "2027-01-10", "time": "10:00", "duration": "45",
-                                                       "kind": "treatment", "mode": "office"}, url)
+    booked = post_form(client, f"{url}/contacts", {"day": "2027-01-10", "time": "10:00", "duration": "45",
+                                                   "kind": "treatment", "mode": "office"}, prefix="book", page=url)
     assert booked.status_code == 302
     assert "The episode has ended, so no more contacts can be booked." in _page(client, episode.id)
-    _refresh(db)
+    refresh(db)
     assert list(db.scalars(select(Appointment).where(Appointment.episode_id == episode.id))) == []
 
 
@@ -356,7 +369,7 @@ def test_closure_note_has_start_and_end_scores_and_a_copy_button(db, actions, cl
         add_episode_response(db, episode=episode, code="GAD-7", total=gad, at=start + timedelta(days=7 * i))
         add_episode_contact(db, episode=episode, staff=staff, starts_at=start + timedelta(days=7 * i),
                             status="attended", minutes=60)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     page = _page(client, episode.id)
     note = re.search(r'<pre id="closure-note">(.*?)</pre>', page, re.S).group(1)
     assert "henvist 01.03.2026" in note
@@ -385,26 +398,17 @@ def _history(db, *, team, staff, size: int) -> Episode:
     return episode
 
 
-def test_episode_page_query_count_does_not_grow_with_the_history(db, actions, client, app):
+def test_episode_page_query_count_does_not_grow_with_the_history(db, actions, client, count_queries):
     team = make_team(db)
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     short = _history(db, team=team, staff=staff, size=3)
     long = _history(db, team=team, staff=staff, size=30)
-    statements: list[str] = []
-
-    def count(*args) -> None:
-        statements.append(args[2])
-
-    engine = app.extensions["rph_db"].engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with count_queries() as statements:
         assert client.get(f"/therapist/episodes/{short.id}").status_code == 200
         few = len(statements)
         statements.clear()
         long_page = client.get(f"/therapist/episodes/{long.id}")
         many = len(statements)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert long_page.status_code == 200 and long_page.get_data(as_text=True).count("<details") == 60
     assert many == few, statements
 
@@ -439,21 +443,22 @@ def test_episode_page_query_count_does_not_grow_with_the_history(db, actions, cl
 def test_bad_booking_input_is_a_400_with_the_error_and_what_was_typed(db, actions, client, data, message, kept):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/episodes/{episode.id}"
-    response = _post(client, f"{url}/contacts", "book", data, url)
+    response = post_form(client, f"{url}/contacts", data, prefix="book", page=url)
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 400
     assert message.lower() in page.lower() and 'id="error-summary"' in page
     if kept:
         assert kept in page
-    _refresh(db)
+    refresh(db)
     assert list(db.scalars(select(Appointment).where(Appointment.episode_id == episode.id))) == []
 
 
 @pytest.mark.parametrize("action, prefix, data, message", [
     ("discharge", "discharge", {}, "Choose the work status at the end."),
-    ("discharge", "discharge", {"work_status_end": "working", "sick_leave_end": "none"}, "Choose why the episode ends."),
+    ("discharge", "discharge", {"work_status_end": "working", "sick_leave_end": "none"},
+     "Choose why the episode ends."),
     ("discharge", "discharge", {"work_status_end": "working", "sick_leave_end": "none", "end_reason": "bored"},
      "Not a valid choice"),
     ("discharge", "discharge", {"work_status_end": "astronaut", "sick_leave_end": "none", "end_reason": "completed"},
@@ -468,12 +473,12 @@ def test_bad_action_input_is_a_400_and_changes_nothing(db, actions, client, acti
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
     contact = add_episode_contact(db, episode=episode, staff=make_staff(db, teams=[team])[0], starts_at=utcnow())
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/episodes/{episode.id}"
-    response = _post(client, f"{url}/{action.format(contact=contact.id)}", prefix, data, url)
+    response = post_form(client, f"{url}/{action.format(contact=contact.id)}", data, prefix=prefix, page=url)
     assert response.status_code == 400
     assert message in html.unescape(response.get_data(as_text=True))
-    _refresh(db)
+    refresh(db)
     assert db.get(Episode, episode.id).discharged_at is None and db.get(Appointment, contact.id).status == "booked"
 
 
@@ -481,20 +486,21 @@ def test_unknown_ids_and_missing_csrf_are_not_500(db, actions, client):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
     episode.urgent_since = utcnow()
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/episodes/{episode.id}"
     assert client.get("/therapist/episodes/0").status_code == 404
     assert client.get("/therapist/episodes/99999999999999999999999").status_code == 404
     assert client.get("/therapist/episodes/9223372036854775807").status_code == 404
-    assert _post(client, f"{url}/contacts/99999999999999999999999/attendance", "attendance",
-                 {"status": "attended"}, url).status_code == 404
-    assert _post(client, f"{url}/contacts/2147483647/attendance", "attendance",
-                 {"status": "attended"}, url).status_code == 404
-    assert client.post(f"{url}/followed-up", data={}).status_code == 404  # the old "Followed up" button is gone: closing needs a note
+    assert post_form(client, f"{url}/contacts/99999999999999999999999/attendance",
+                     {"status": "attended"}, prefix="attendance", page=url).status_code == 404
+    assert post_form(client, f"{url}/contacts/2147483647/attendance",
+                     {"status": "attended"}, prefix="attendance", page=url).status_code == 404
+    # The old "Followed up" button is gone: closing needs a note.
+    assert client.post(f"{url}/followed-up", data={}).status_code == 404
     assert client.post(f"{url}/discharge", data={"discharge-work_status_end": "working",
                                                  "discharge-sick_leave_end": "none",
                                                  "discharge-end_reason": "completed"}).status_code == 400
-    _refresh(db)
+    refresh(db)
     saved = db.get(Episode, episode.id)
     assert saved.urgent_since is not None and saved.discharged_at is None
 

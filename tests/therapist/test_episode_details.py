@@ -12,13 +12,20 @@ from datetime import timedelta
 from sqlalchemy import select, text
 
 from rph_pwa.db import utcnow
-from rph_pwa.models import (Appointment, Episode, FormRequest, IntakeChecklist, OfferingChange, Referral, UrgentFlag,
-                            User)
+from rph_pwa.models import (
+    Appointment,
+    Episode,
+    FormRequest,
+    IntakeChecklist,
+    OfferingChange,
+    Referral,
+    UrgentFlag,
+    User,
+)
 from rph_pwa.services import outcomes, urgent_flags
 from rph_pwa.services import referrals as svc
-from tests.factories import (add_episode_contact, add_episode_response, make_monitored_episode,
-                             make_staff, make_team)
-from tests.therapist.helpers import login_therapist as _login, post_prefixed as _post, refresh as _refresh
+from tests.conftest import post_form, refresh
+from tests.factories import add_episode_contact, add_episode_response, make_monitored_episode, make_staff, make_team
 
 
 def _page(client, url: str) -> str:
@@ -42,39 +49,40 @@ def _book(db, staff, episode, *, days: int, kind: str = "treatment") -> Appointm
 def test_the_therapist_chooses_the_forms_on_the_episode_page_and_booked_contacts_follow(db, actions, client):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     contact = _book(db, staff, episode, days=3)
     db.commit()
     assert _codes(db, contact.id) == ["GAD-7", "PHQ-9", "WSAS"]
     url = f"/therapist/episodes/{episode.id}"
     assert 'name="instruments-instruments"' in _page(client, url)
-    response = _post(client, f"{url}/instruments", "instruments", {"instruments": "GAD-7"}, page=url)
+    response = post_form(client, f"{url}/instruments", {"instruments": "GAD-7"}, prefix="instruments", page=url)
     assert response.status_code == 302
-    _refresh(db)
+    refresh(db)
     assert db.get(Episode, episode.id).instruments == "GAD-7"
     assert _codes(db, contact.id) == ["GAD-7"]
     later = _book(db, staff, episode, days=10)
     assert _codes(db, later.id) == ["GAD-7"]
-    _refresh(db)
+    refresh(db)
     # None is a valid choice; an unknown instrument is refused without a 500.
-    assert _post(client, f"{url}/instruments", "instruments", {}, page=url).status_code == 302
-    _refresh(db)
+    assert post_form(client, f"{url}/instruments", {}, prefix="instruments", page=url).status_code == 302
+    refresh(db)
     assert db.get(Episode, episode.id).instruments == "" and _codes(db, contact.id) == []
-    assert _post(client, f"{url}/instruments", "instruments", {"instruments": "AUDIT-C"},
-                 page=url).status_code == 400
+    assert post_form(client, f"{url}/instruments", {"instruments": "AUDIT-C"},
+                     prefix="instruments", page=url).status_code == 400
 
 
 def test_a_series_booked_ahead_gets_session_feedback_once_a_contact_is_attended(db, actions, client):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     first, second, third = (_book(db, staff, episode, days=d) for d in (-1, 6, 13))
     db.commit()
     assert outcomes.FEEDBACK not in _codes(db, second.id) + _codes(db, third.id)
     url = f"/therapist/episodes/{episode.id}"
-    response = _post(client, f"{url}/contacts/{first.id}/attendance", "attendance", {"status": "attended"}, page=url)
+    response = post_form(client, f"{url}/contacts/{first.id}/attendance", {"status": "attended"},
+                         prefix="attendance", page=url)
     assert response.status_code == 302
-    _refresh(db)
+    refresh(db)
     assert outcomes.FEEDBACK in _codes(db, second.id) and outcomes.FEEDBACK in _codes(db, third.id)
     assert outcomes.FEEDBACK not in _codes(db, first.id)
 
@@ -113,7 +121,7 @@ def test_the_intake_checklist_covers_the_handbook_and_children_as_relatives(db, 
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
     referral = db.get(Referral, episode.referral_id)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/referrals/{referral.id}"
     page = _page(client, url)
     for label in ("Why they seek help now", "What they expect from us", "How the problems developed",
@@ -124,11 +132,11 @@ def test_the_intake_checklist_covers_the_handbook_and_children_as_relatives(db, 
     assert "Ages 16–17" not in page  # an adult: the rules for 16–17 do not apply
     points = svc.checklist_points(referral.age_band)
     almost = {p: "y" for p in points if p != "children"}
-    assert _post(client, f"{url}/intake-checklist", "checklist", almost, page=url).status_code == 302
-    _refresh(db)
+    assert post_form(client, f"{url}/intake-checklist", almost, prefix="checklist", page=url).status_code == 302
+    refresh(db)
     assert db.get(Episode, episode.id).assessed_at is None  # children as relatives is a legal duty
-    _post(client, f"{url}/intake-checklist", "checklist", {**almost, "children": "y"}, page=url)
-    _refresh(db)
+    post_form(client, f"{url}/intake-checklist", {**almost, "children": "y"}, prefix="checklist", page=url)
+    refresh(db)
     checklist = db.scalars(select(IntakeChecklist).where(IntakeChecklist.episode_id == episode.id)).one()
     assert checklist.children and checklist.why_now and checklist.change_information
     assert db.get(Episode, episode.id).assessed_at is not None
@@ -141,15 +149,16 @@ def test_ages_16_17_need_the_confidentiality_rules_explained(db, actions, client
     episode = make_monitored_episode(db, team=team)
     referral = db.get(Referral, episode.referral_id)
     referral.age_band = "16-17"
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/referrals/{referral.id}"
     assert "Ages 16–17: the confidentiality rules that apply were explained" in _page(client, url)
     adult_points = {p: "y" for p in svc.checklist_points("25-34")}
-    _post(client, f"{url}/intake-checklist", "checklist", adult_points, page=url)
-    _refresh(db)
+    post_form(client, f"{url}/intake-checklist", adult_points, prefix="checklist", page=url)
+    refresh(db)
     assert db.get(Episode, episode.id).assessed_at is None
-    _post(client, f"{url}/intake-checklist", "checklist", {**adult_points, "minor_confidentiality": "y"}, page=url)
-    _refresh(db)
+    post_form(client, f"{url}/intake-checklist", {**adult_points, "minor_confidentiality": "y"},
+              prefix="checklist", page=url)
+    refresh(db)
     assert db.get(Episode, episode.id).assessed_at is not None
 
 
@@ -158,23 +167,25 @@ def test_ages_16_17_need_the_confidentiality_rules_explained(db, actions, client
 def test_a_change_of_offering_keeps_a_short_encrypted_note(db, actions, client):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team, offerings="guided_self_help")
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/episodes/{episode.id}"
     # No note: refused, nothing changed, and what was chosen is kept on the page.
-    response = _post(client, f"{url}/offering-change", "change", {"offerings": "individual", "note": "  "}, page=url)
+    response = post_form(client, f"{url}/offering-change", {"offerings": "individual", "note": "  "},
+                         prefix="change", page=url)
     assert response.status_code == 400
     assert "Write a short note on how it went" in html.unescape(response.get_data(as_text=True))
-    _refresh(db)
+    refresh(db)
     assert db.get(Episode, episode.id).offerings == "guided_self_help"
     # The same offering again is no change: refused with a clear error, the note kept.
-    response = _post(client, f"{url}/offering-change", "change",
-                     {"offerings": "guided_self_help", "note": "Lærte pusteteknikk"}, page=url)
+    response = post_form(client, f"{url}/offering-change",
+                         {"offerings": "guided_self_help", "note": "Lærte pusteteknikk"}, prefix="change", page=url)
     body = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 400 and "Choose an offering that differs" in body and "Lærte pusteteknikk" in body
     note = "Selvhjelp gikk tregt; lærte at eksponering hjelper. Videre: individuell terapi."
-    response = _post(client, f"{url}/offering-change", "change", {"offerings": "individual", "note": note}, page=url)
+    response = post_form(client, f"{url}/offering-change", {"offerings": "individual", "note": note},
+                         prefix="change", page=url)
     assert response.status_code == 302
-    _refresh(db)
+    refresh(db)
     change = db.scalars(select(OfferingChange).where(OfferingChange.episode_id == episode.id)).one()
     assert (change.from_offerings, change.to_offerings, change.note) == ("guided_self_help", "individual", note)
     assert db.get(Episode, episode.id).offerings == "individual"
@@ -190,7 +201,7 @@ def test_the_start_note_has_what_the_handbook_lists_and_respects_gp_consent(db, 
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
     referral = db.get(Referral, episode.referral_id)
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     add_episode_contact(db, episode=episode, staff=staff, starts_at=utcnow() - timedelta(days=2), status="attended")
     db.commit()
     page = _page(client, f"/therapist/episodes/{episode.id}")
@@ -213,7 +224,7 @@ def test_the_start_note_has_what_the_handbook_lists_and_respects_gp_consent(db, 
 def test_the_closure_note_has_every_part_the_handbook_lists(db, actions, client):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     start = utcnow() - timedelta(days=40)
     add_episode_contact(db, episode=episode, staff=staff, starts_at=start, status="attended", kind="assessment",
                         minutes=60)
@@ -248,7 +259,7 @@ def _item9_form(db, *, episode, therapist, item9: int, days: int):
 def test_a_repeated_item9_answer_is_added_to_the_open_flag_and_shown(db, actions, client):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     _item9_form(db, episode=episode, therapist=staff, item9=1, days=1)
     _item9_form(db, episode=episode, therapist=staff, item9=3, days=1)
     db.commit()
@@ -256,7 +267,7 @@ def test_a_repeated_item9_answer_is_added_to_the_open_flag_and_shown(db, actions
     assert [int(a.value) for a in flag.answers] == [1, 3]
     raw = db.execute(text("SELECT value FROM urgent_flag_answer WHERE flag_id = :id"), {"id": flag.id}).scalars().all()
     assert all(value not in ("1", "3") for value in raw)
-    _refresh(db)
+    refresh(db)
     flag_page = _page(client, f"/therapist/urgent/{flag.id}")
     answers = re.search(r'<ol id="item9-answers">(.*?)</ol>', flag_page, re.S).group(1)
     assert re.search(r"1 on .*3 on ", answers, re.S)
@@ -265,8 +276,8 @@ def test_a_repeated_item9_answer_is_added_to_the_open_flag_and_shown(db, actions
     assert re.search(r"1 on .*3 on ", answers, re.S)
     # Closing the flag ends its history on the episode page; a new answer starts a new flag.
     page = f"/therapist/urgent/{flag.id}"
-    assert _post(client, f"{page}/close", "close", {"note": "Ringt, laget sikkerhetsplan"},
-                 page=page).status_code == 302
+    assert post_form(client, f"{page}/close", {"note": "Ringt, laget sikkerhetsplan"},
+                     prefix="close", page=page).status_code == 302
     assert 'id="item9-answers"' not in _page(client, f"/therapist/episodes/{episode.id}")
 
 
@@ -275,7 +286,7 @@ def test_a_repeated_item9_answer_is_added_to_the_open_flag_and_shown(db, actions
 def test_staff_pages_show_plain_labels_not_codes_or_anglicisms(db, actions, client):
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     start = utcnow() - timedelta(days=20)
     add_episode_response(db, episode=episode, code="WSAS", total=25, at=start)
     add_episode_response(db, episode=episode, code="SESSION-FEEDBACK", total=6, at=start)
@@ -298,7 +309,7 @@ def test_call_the_resident_with_one_tap_from_referral_episode_and_flag(db, actio
     resident.phone = "412 34 567"
     flag = urgent_flags.raise_flag(db, resident_id=resident.id, team_id=team.id, reason="item9",
                                    episode_id=episode.id, item9_answer=2)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     for url in (f"/therapist/referrals/{episode.referral_id}", f"/therapist/episodes/{episode.id}",
                 f"/therapist/urgent/{flag.id}"):
         page = _page(client, url)

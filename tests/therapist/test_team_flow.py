@@ -14,9 +14,8 @@ from rph_pwa.models import AuditEvent, Episode, MeasureResponse, Referral, Urgen
 from rph_pwa.services import enquiries
 from rph_pwa.services import referrals as svc
 from rph_pwa.services.errors import NotFound
-from tests.factories import (add_episode_contact, make_municipality, make_referral, make_resident,
-                             make_staff, make_team)
-from tests.therapist.helpers import login_therapist as _login, post_prefixed as _post, refresh as _refresh
+from tests.conftest import post_form, refresh
+from tests.factories import add_episode_contact, make_municipality, make_referral, make_resident, make_staff, make_team
 
 T = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 
@@ -59,7 +58,7 @@ def test_queue_holds_only_referrals_not_yet_started_and_pages_show_the_phase(db,
     make_referral(db, team=team, submitted_days_ago=1,
                   resident=make_resident(db, team=team, name="Venter Fortsatt"))
     db.commit()
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     queue = client.get("/therapist/triage").get_data(as_text=True)
     assert "Tre Kontakter" not in queue and f'/referrals/{treated.id}"' not in queue
     booked_card = queue[queue.index("Har Time"):]
@@ -82,17 +81,17 @@ def test_guided_onward_stays_open_with_a_follow_up_until_the_team_closes_it(db, 
     referral = make_referral(db, team=team, resident=make_resident(db, team=team, name="Videre Henvist"))
     later = make_referral(db, team=team, resident=make_resident(db, team=team, name="Senere Oppfolging"))
     db.commit()
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     url = f"/therapist/referrals/{referral.id}"
-    response = _post(client, f"{url}/onward", "onward",
-                     {"service": "0", "message": "Fastlegen kan hjelpe deg.",
-                      "follow_up": (utcnow() - timedelta(days=1)).date().isoformat()}, page=url)
+    response = post_form(client, f"{url}/onward",
+                         {"service": "0", "message": "Fastlegen kan hjelpe deg.",
+                          "follow_up": (utcnow() - timedelta(days=1)).date().isoformat()}, prefix="onward", page=url)
     assert response.status_code == 302
     # Without a date, the follow-up is two weeks ahead.
     now = utcnow()
     svc.guide_onward(db, actor=staff, referral_id=later.id, service_id=None, message="DPS.", now=now)
     assert db.get(Episode, later.episode.id).follow_up_at == now + timedelta(days=14)
-    _refresh(db)
+    refresh(db)
     episode = db.get(Episode, referral.episode.id)
     assert episode.discharged_at is None and episode.follow_up_at is not None
     page = client.get(url).get_data(as_text=True)
@@ -107,16 +106,17 @@ def test_guided_onward_stays_open_with_a_follow_up_until_the_team_closes_it(db, 
     assert "1 follow-up due" in client.get("/therapist/").get_data(as_text=True)  # the workspace
 
     # Help did not start: why not is required, and what was typed is kept.
-    response = _post(client, f"{url}/onward/close", "close", {"outcome": "not_started", "note": ""}, page=url)
+    response = post_form(client, f"{url}/onward/close", {"outcome": "not_started", "note": ""},
+                         prefix="close", page=url)
     assert response.status_code == 400
     assert "Write why help did not start." in response.get_data(as_text=True)
-    _refresh(db)
+    refresh(db)
     assert db.get(Episode, referral.episode.id).discharged_at is None
 
-    response = _post(client, f"{url}/onward/close", "close",
-                     {"outcome": "not_started", "note": "Fikk ikke time hos fastlegen."}, page=url)
+    response = post_form(client, f"{url}/onward/close",
+                         {"outcome": "not_started", "note": "Fikk ikke time hos fastlegen."}, prefix="close", page=url)
     assert response.status_code == 302
-    _refresh(db)
+    refresh(db)
     episode = db.get(Episode, referral.episode.id)
     assert episode.discharged_at is not None and episode.end_reason == "guided_onward"
     assert episode.onward_help_started is False and episode.onward_outcome_note == "Fikk ikke time hos fastlegen."
@@ -127,10 +127,10 @@ def test_guided_onward_stays_open_with_a_follow_up_until_the_team_closes_it(db, 
     assert "follow-up due" not in client.get("/therapist/").get_data(as_text=True)
 
     # Closing twice, or guiding an ended episode onward, changes nothing and says why.
-    response = _post(client, f"{url}/onward/close", "close", {"outcome": "started", "note": ""}, page=url)
+    response = post_form(client, f"{url}/onward/close", {"outcome": "started", "note": ""}, prefix="close", page=url)
     assert response.status_code == 302
     assert "not being followed up" in client.get(url).get_data(as_text=True)
-    _refresh(db)
+    refresh(db)
     assert db.get(Episode, referral.episode.id).onward_help_started is False
 
 
@@ -160,12 +160,12 @@ def _enquiry(municipality_id: int, **changes) -> dict:
 def test_phone_enquiry_joins_the_queue_episode_and_statistics(db, actions, client):
     team = make_team(db)
     db.commit()
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     url = "/therapist/enquiries/new"
     assert "Register an enquiry" in client.get("/therapist/triage").get_data(as_text=True)
-    response = _post(client, url, "enquiry", _enquiry(team.municipalities[0].id))
+    response = post_form(client, url, _enquiry(team.municipalities[0].id), prefix="enquiry")
     assert response.status_code == 302
-    _refresh(db)
+    refresh(db)
     referral = db.scalars(select(Referral).where(Referral.team_id == team.id)).one()
     assert (referral.channel, referral.age_band, referral.gender) == ("phone", "35-44", "man")
     resident = db.get(User, referral.resident_id)
@@ -209,20 +209,20 @@ def test_paper_enquiry_without_questionnaires(db):
 def test_enquiry_errors_name_the_question_and_keep_what_was_typed(db, actions, client):
     team = make_team(db, municipalities=[make_municipality(db), make_municipality(db)])
     db.commit()
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     form = client.get("/therapist/enquiries/new").get_data(as_text=True)
     picker = form[form.index('id="enquiry-municipality"'):]
     picker = picker[:picker.index("</select>")]
     assert '<option value="0">Choose</option>' in picker and "selected" not in picker  # none preselected
-    response = _post(client, "/therapist/enquiries/new", "enquiry",
-                     _enquiry(0, phq9="1 2 3", age_band="", wsas="9 9 x"))
+    response = post_form(client, "/therapist/enquiries/new",
+                         _enquiry(0, phq9="1 2 3", age_band="", wsas="9 9 x"), prefix="enquiry")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "Choose the municipality the person lives in." in page
     assert "Enter one answer for each of the 9 items of PHQ-9" in page
     assert "Choose the age group." in page and "Per Telefon" in page and "Sover dårlig og er nedstemt." in page
     assert "9 9 x" in page
-    _refresh(db)
+    refresh(db)
     assert db.scalar(select(func.count()).select_from(Referral).where(Referral.team_id == team.id)) == 0
 
 

@@ -11,16 +11,14 @@ from sqlalchemy import func, select
 
 from rph_pwa.models import Appointment, AuditEvent, ContactAttempt, Episode, IntakeChecklist, OnwardService, Referral
 from rph_pwa.services import referrals as svc
-from tests.conftest import csrf_token
-from tests.factories import (make_municipality, make_referral, make_resident, make_team,
-                             referral_answers)
-from tests.therapist.helpers import login_therapist as _login, post_prefixed as _post, refresh as _refresh
+from tests.conftest import form_token, post_form, refresh
+from tests.factories import make_municipality, make_referral, make_resident, make_team, referral_answers
 
 OSLO = ZoneInfo("Europe/Oslo")
 
 
 def _events(db, **where) -> list[AuditEvent]:
-    _refresh(db)
+    refresh(db)
     query = select(AuditEvent)
     for name, value in where.items():
         query = query.where(getattr(AuditEvent, name) == value)
@@ -28,7 +26,7 @@ def _events(db, **where) -> list[AuditEvent]:
 
 
 def _fresh(db, model, ident):
-    _refresh(db)
+    refresh(db)
     return db.get(model, ident)
 
 
@@ -44,7 +42,7 @@ def test_queue_puts_urgent_first_then_the_longest_waiting(db, actions, client):
                                  resident=make_resident(db, team=team, name="Haster Niende"))
     urgent_crisis = make_referral(db, team=team, urgent=True, submitted_days_ago=5,
                                   resident=make_resident(db, team=team, name="Haster Krise"))
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     page = client.get("/therapist/triage").get_data(as_text=True)
     order = [page.index(name) for name in ("Haster Krise", "Haster Niende", "Lang Venting", "Kort Venting")]
     assert order == sorted(order)
@@ -62,7 +60,7 @@ def test_queue_puts_urgent_first_then_the_longest_waiting(db, actions, client):
 def test_queue_and_referral_page_reads_are_audited(db, actions, client):
     team = make_team(db)
     referral = make_referral(db, team=team)
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     assert client.get("/therapist/triage").status_code == 200
     summary = _events(db, subject_id=referral.resident_id, object_type="referral_summary")
     assert [(e.actor_id, e.action, e.object_id, e.team_id) for e in summary] == [
@@ -76,36 +74,27 @@ def test_other_team_sees_no_queue_item_cannot_open_or_act_and_leaves_no_audit_ev
     mine, theirs = make_team(db), make_team(db)
     stranger = make_referral(db, team=theirs, urgent=True,
                              resident=make_resident(db, team=theirs, name="Ikke Din Henvisning"))
-    _login(db, actions, mine)
+    actions.login_staff(db, mine)
     queue = client.get("/therapist/triage").get_data(as_text=True)
     assert "Ikke Din Henvisning" not in queue and f"/referrals/{stranger.id}" not in queue
     assert "No referrals are waiting." in queue
     response = client.get(f"/therapist/referrals/{stranger.id}")
     assert response.status_code == 404 and "Ikke Din Henvisning" not in response.get_data(as_text=True)
     page = "/therapist/"
-    assert _post(client, f"/therapist/referrals/{stranger.id}/contact-attempts", "contact",
-                 {"method": "phone", "outcome": "reached"}, page=page).status_code == 404
-    assert _post(client, f"/therapist/referrals/{stranger.id}/offerings", "offerings",
-                 {"offerings": []}, page=page).status_code == 404  # invalid input does not reveal the page either
+    assert post_form(client, f"/therapist/referrals/{stranger.id}/contact-attempts",
+                     {"method": "phone", "outcome": "reached"}, prefix="contact", page=page).status_code == 404
+    assert post_form(client, f"/therapist/referrals/{stranger.id}/offerings",
+                     {"offerings": []}, prefix="offerings", page=page).status_code == 404  # invalid input, no page
     assert _events(db, subject_id=stranger.resident_id) == []
     assert _fresh(db, Referral, stranger.id).status == "new"
     assert "No urgent referrals" in client.get("/therapist/").get_data(as_text=True)
 
 
-def test_queue_query_count_does_not_grow_with_rows(db, actions, client, app):
-    from sqlalchemy import event
-
+def test_queue_query_count_does_not_grow_with_rows(db, actions, client, count_queries):
     team = make_team(db)
     make_referral(db, team=team)
-    _login(db, actions, team)
-    statements: list[str] = []
-
-    def count(*args) -> None:
-        statements.append(args[2])
-
-    engine = app.extensions["rph_db"].engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    actions.login_staff(db, team)
+    with count_queries() as statements:
         client.get("/therapist/triage")
         one = len(statements)
         for _ in range(4):
@@ -114,8 +103,6 @@ def test_queue_query_count_does_not_grow_with_rows(db, actions, client, app):
         statements.clear()
         client.get("/therapist/triage")
         assert len(statements) == one
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_admin_has_no_triage(db, actions, client):
@@ -123,7 +110,7 @@ def test_admin_has_no_triage(db, actions, client):
 
     team = make_team(db)
     make_referral(db, team=team)
-    _login(db, actions, team, role=Role.ADMIN)
+    actions.login_staff(db, team, role=Role.ADMIN)
     assert client.get("/therapist/triage").status_code == 404
     assert client.get("/therapist/directory").status_code == 404
     assert client.get("/therapist/reach").status_code == 404
@@ -138,7 +125,7 @@ def test_referral_page_shows_answers_scores_dates_and_start_note(db, actions, cl
     answers["contact"] = {**answers["contact"], "meeting_municipality_id": other.id}
     referral = make_referral(db, team=team, item9=1, answers=answers)
     referral.meeting_municipality_id = other.id
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     page = client.get(f"/therapist/referrals/{referral.id}").get_data(as_text=True)
     for text in ("Voicemail allowed", "Text messages (SMS) allowed", "Prefers to meet in", "Møtekommune",
                  "Consents to informing their GP", "Dr. Lege", "Needs an interpreter", "Arabisk",
@@ -162,12 +149,13 @@ def test_referral_page_shows_answers_scores_dates_and_start_note(db, actions, cl
 def test_book_assessment_stores_utc_and_moves_to_in_contact(db, actions, client):
     team = make_team(db)
     referral = make_referral(db, team=team)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/referrals/{referral.id}"
-    response = _post(client, f"{url}/assessment", "book",
-                     {"day": "2026-06-15", "time": "10:30", "mode": "office", "place": "Rådhuset, 2. etg."}, page=url)
+    response = post_form(client, f"{url}/assessment",
+                         {"day": "2026-06-15", "time": "10:30", "mode": "office", "place": "Rådhuset, 2. etg."},
+                         prefix="book", page=url)
     assert response.status_code == 302 and response.headers["Location"].endswith(url)
-    _refresh(db)
+    refresh(db)
     appointment = db.scalars(select(Appointment).where(Appointment.episode_id == referral.episode.id)).one()
     assert appointment.starts_at == datetime(2026, 6, 15, 8, 30, tzinfo=timezone.utc)  # CEST is UTC+2
     assert (appointment.mode, appointment.kind, appointment.place) == ("office", "assessment", "Rådhuset, 2. etg.")
@@ -179,12 +167,13 @@ def test_book_assessment_stores_utc_and_moves_to_in_contact(db, actions, client)
 def test_contact_attempts_are_listed_and_reaching_the_person_is_first_contact(db, actions, client):
     team = make_team(db)
     referral = make_referral(db, team=team)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/referrals/{referral.id}"
-    _post(client, f"{url}/contact-attempts", "contact", {"method": "phone", "outcome": "no_answer"}, page=url)
+    post_form(client, f"{url}/contact-attempts", {"method": "phone", "outcome": "no_answer"},
+              prefix="contact", page=url)
     assert _fresh(db, Episode, referral.episode.id).first_contact_at is None
-    _post(client, f"{url}/contact-attempts", "contact",
-          {"method": "sms", "outcome": "reached", "note": "Ringer tilbake i morgen"}, page=url)
+    post_form(client, f"{url}/contact-attempts",
+              {"method": "sms", "outcome": "reached", "note": "Ringer tilbake i morgen"}, prefix="contact", page=url)
     assert _fresh(db, Episode, referral.episode.id).first_contact_at is not None
     assert _fresh(db, Referral, referral.id).status == "in_contact"
     assert db.scalar(select(func.count()).select_from(ContactAttempt)
@@ -196,12 +185,14 @@ def test_contact_attempts_are_listed_and_reaching_the_person_is_first_contact(db
 def test_intake_checklist_complete_means_assessed(db, actions, client):
     team = make_team(db)
     referral = make_referral(db, team=team)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/referrals/{referral.id}"
-    _post(client, f"{url}/intake-checklist", "checklist", {"goals": "y", "work": "y", "notes": "Delvis"}, page=url)
+    post_form(client, f"{url}/intake-checklist", {"goals": "y", "work": "y", "notes": "Delvis"},
+              prefix="checklist", page=url)
     assert _fresh(db, Episode, referral.episode.id).assessed_at is None
-    _post(client, f"{url}/intake-checklist", "checklist",
-          {**{point: "y" for point in svc.checklist_points(referral.age_band)}, "notes": "Alt kartlagt"}, page=url)
+    post_form(client, f"{url}/intake-checklist",
+              {**{point: "y" for point in svc.checklist_points(referral.age_band)}, "notes": "Alt kartlagt"},
+              prefix="checklist", page=url)
     episode = _fresh(db, Episode, referral.episode.id)
     assert episode.assessed_at is not None and episode.first_contact_at is not None
     assert _fresh(db, Referral, referral.id).status == "assessed"
@@ -214,13 +205,13 @@ def test_intake_checklist_complete_means_assessed(db, actions, client):
 def test_agree_offerings_and_first_treatment(db, actions, client):
     team = make_team(db)
     referral = make_referral(db, team=team)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/referrals/{referral.id}"
-    _post(client, f"{url}/offerings", "offerings", {"offerings": ["individual", "course"]}, page=url)
+    post_form(client, f"{url}/offerings", {"offerings": ["individual", "course"]}, prefix="offerings", page=url)
     assert _fresh(db, Episode, referral.episode.id).offerings == "course,individual"
     assert _fresh(db, Referral, referral.id).status == "accepted"
     day = date.today() - timedelta(days=1)
-    _post(client, f"{url}/first-treatment", "treatment", {"day": day.isoformat()}, page=url)
+    post_form(client, f"{url}/first-treatment", {"day": day.isoformat()}, prefix="treatment", page=url)
     first = _fresh(db, Episode, referral.episode.id).first_treatment_at
     assert first is not None and first.astimezone(OSLO).date() == day
     page = client.get(url).get_data(as_text=True)
@@ -233,11 +224,12 @@ def test_guide_onward_kindly_with_a_directory_entry(db, actions, client):
     entry = OnwardService(team_id=team.id, name="DPS Nord", description="Spesialisthelsetjenesten")
     db.add(entry)
     db.commit()
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/referrals/{referral.id}"
     assert "DPS Nord" in client.get(url).get_data(as_text=True)
-    response = _post(client, f"{url}/onward", "onward",
-                     {"service": str(entry.id), "message": "Vi tror DPS kan hjelpe deg bedre."}, page=url)
+    response = post_form(client, f"{url}/onward",
+                         {"service": str(entry.id), "message": "Vi tror DPS kan hjelpe deg bedre."},
+                         prefix="onward", page=url)
     assert response.status_code == 302
     saved = _fresh(db, Referral, referral.id)
     assert (saved.status, saved.onward_service_id, saved.onward_message) == (
@@ -269,9 +261,9 @@ def test_invalid_action_input_is_a_400_with_the_error_and_what_was_typed(db, act
                                                                           data, message, kept):
     team = make_team(db)
     referral = make_referral(db, team=team)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     url = f"/therapist/referrals/{referral.id}"
-    response = _post(client, f"{url}/{action}", prefix, data, page=url)
+    response = post_form(client, f"{url}/{action}", data, prefix=prefix, page=url)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert message.lower() in page.lower() and 'id="error-summary"' in page
@@ -287,9 +279,10 @@ def test_guide_onward_to_another_teams_entry_is_refused(db, actions, client):
     foreign = OnwardService(team_id=theirs.id, name="Fremmed tjeneste")
     db.add(foreign)
     db.commit()
-    _login(db, actions, mine)
+    actions.login_staff(db, mine)
     url = f"/therapist/referrals/{referral.id}"
-    response = _post(client, f"{url}/onward", "onward", {"service": str(foreign.id), "message": "Hei"}, page=url)
+    response = post_form(client, f"{url}/onward", {"service": str(foreign.id), "message": "Hei"},
+                         prefix="onward", page=url)
     assert response.status_code == 400
     assert _fresh(db, Referral, referral.id).onward_service_id is None
 
@@ -297,7 +290,7 @@ def test_guide_onward_to_another_teams_entry_is_refused(db, actions, client):
 def test_action_without_its_csrf_token_is_refused(db, actions, client):
     team = make_team(db)
     referral = make_referral(db, team=team)
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     response = client.post(f"/therapist/referrals/{referral.id}/offerings", data={"offerings-offerings": "course"})
     assert response.status_code == 400
     assert _fresh(db, Episode, referral.episode.id).offerings == ""
@@ -306,16 +299,16 @@ def test_action_without_its_csrf_token_is_refused(db, actions, client):
 # --- Onward directory --------------------------------------------------------------------------
 
 def _entries(db, team) -> list[OnwardService]:
-    _refresh(db)
+    refresh(db)
     return list(db.scalars(select(OnwardService).where(OnwardService.team_id == team.id)))
 
 
 def test_directory_add_edit_delete(db, actions, client):
     team = make_team(db)
-    _login(db, actions, team)
-    response = _post(client, "/therapist/directory", "service",
-                     {"team": str(team.id), "name": "Frisklivssentralen", "description": "Fysisk aktivitet",
-                      "phone": "22 33 44 55", "url": "https://frisklivssentralen.example.no"})
+    actions.login_staff(db, team)
+    response = post_form(client, "/therapist/directory",
+                         {"team": str(team.id), "name": "Frisklivssentralen", "description": "Fysisk aktivitet",
+                          "phone": "22 33 44 55", "url": "https://frisklivssentralen.example.no"}, prefix="service")
     assert response.status_code == 302
     [entry] = _entries(db, team)
     assert (entry.name, entry.phone) == ("Frisklivssentralen", "22 33 44 55")
@@ -323,12 +316,12 @@ def test_directory_add_edit_delete(db, actions, client):
 
     edit = f"/therapist/directory/{entry.id}"
     assert "Fysisk aktivitet" in client.get(edit).get_data(as_text=True)
-    assert _post(client, edit, "service", {"team": str(team.id), "name": "Frisklivssentralen i kommunen",
-                                           "description": "", "phone": "", "url": ""}).status_code == 302
+    assert post_form(client, edit, {"team": str(team.id), "name": "Frisklivssentralen i kommunen",
+                                    "description": "", "phone": "", "url": ""}, prefix="service").status_code == 302
     [entry] = _entries(db, team)
     assert (entry.name, entry.phone, entry.url) == ("Frisklivssentralen i kommunen", None, None)
 
-    token = csrf_token(client.get("/therapist/directory").get_data(as_text=True))
+    token = form_token(client, "/therapist/directory")
     assert client.post(f"{edit}/delete", data={"csrf_token": token}).status_code == 302
     assert _entries(db, team) == []
 
@@ -338,15 +331,16 @@ def test_directory_is_team_scoped(db, actions, client):
     foreign = OnwardService(team_id=theirs.id, name="Deres DPS")
     db.add(foreign)
     db.commit()
-    _login(db, actions, mine)
+    actions.login_staff(db, mine)
     assert "Deres DPS" not in client.get("/therapist/directory").get_data(as_text=True)
     assert client.get(f"/therapist/directory/{foreign.id}").status_code == 404
-    assert _post(client, f"/therapist/directory/{foreign.id}", "service",
-                 {"team": str(mine.id), "name": "Kapret"}, page="/therapist/directory").status_code == 404
-    token = csrf_token(client.get("/therapist/directory").get_data(as_text=True))
+    assert post_form(client, f"/therapist/directory/{foreign.id}",
+                     {"team": str(mine.id), "name": "Kapret"},
+                     prefix="service", page="/therapist/directory").status_code == 404
+    token = form_token(client, "/therapist/directory")
     assert client.post(f"/therapist/directory/{foreign.id}/delete", data={"csrf_token": token}).status_code == 404
     # Adding to a team that is not mine is not a choice.
-    response = _post(client, "/therapist/directory", "service", {"team": str(theirs.id), "name": "Snik"})
+    response = post_form(client, "/therapist/directory", {"team": str(theirs.id), "name": "Snik"}, prefix="service")
     assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
     assert [e.name for e in _entries(db, theirs)] == ["Deres DPS"]
 
@@ -359,15 +353,16 @@ def test_directory_errors_are_400_and_in_use_entries_stay(db, actions, client):
     db.flush()
     referral.onward_service_id = used.id
     db.commit()
-    _login(db, actions, team)
-    duplicate = _post(client, "/therapist/directory", "service", {"team": str(team.id), "name": "fastlegen"})
+    actions.login_staff(db, team)
+    duplicate = post_form(client, "/therapist/directory", {"team": str(team.id), "name": "fastlegen"}, prefix="service")
     assert duplicate.status_code == 400
     assert "The directory already has a service with this name." in duplicate.get_data(as_text=True)
-    bad_url = _post(client, "/therapist/directory", "service",
-                    {"team": str(team.id), "name": "Lenke", "url": "javascript://example.no/%0Aalert(1)"})
+    bad_url = post_form(client, "/therapist/directory",
+                        {"team": str(team.id), "name": "Lenke", "url": "javascript://example.no/%0Aalert(1)"},
+                        prefix="service")
     assert bad_url.status_code == 400
     assert "Enter a web address like https://example.no." in bad_url.get_data(as_text=True)
-    token = csrf_token(client.get("/therapist/directory").get_data(as_text=True))
+    token = form_token(client, "/therapist/directory")
     response = client.post(f"/therapist/directory/{used.id}/delete", data={"csrf_token": token}, follow_redirects=True)
     assert "Someone has been guided to this service" in response.get_data(as_text=True)
     assert [e.name for e in _entries(db, team)] == ["Fastlegen"]
@@ -385,7 +380,7 @@ def test_reach_counts_by_age_gender_municipality_and_channel(db, actions, client
                   submitted_days_ago=100)
     make_referral(db, team=team, municipality=south, age_band="45-54", submitted_days_ago=400)  # outside the default
     make_referral(db, team=make_team(db), age_band="16-17")  # another team's
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     response = client.get("/therapist/reach")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "3 referrals in this period." in page
@@ -404,7 +399,7 @@ def test_reach_counts_by_age_gender_municipality_and_channel(db, actions, client
 
 
 def test_reach_without_data_says_so_plainly(db, actions, client):
-    _login(db, actions, make_team(db))
+    actions.login_staff(db, make_team(db))
     page = client.get("/therapist/reach").get_data(as_text=True)
     assert "No referrals in this period." in page and "<table" not in page
 
@@ -417,6 +412,6 @@ def test_reach_without_data_says_so_plainly(db, actions, client):
     ("since=2099-01-01", "The end date must be on or after the start date."),
 ])
 def test_bad_reach_dates_give_a_message_not_a_500(db, actions, client, query, message):
-    _login(db, actions, make_team(db))
+    actions.login_staff(db, make_team(db))
     response = client.get(f"/therapist/reach?{query}")
     assert response.status_code == 400 and message in response.get_data(as_text=True)

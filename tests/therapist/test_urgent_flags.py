@@ -8,7 +8,7 @@ import html
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from rph_pwa.db import utcnow
@@ -19,9 +19,15 @@ from rph_pwa.services import outcomes, urgent_flags
 from rph_pwa.services.errors import Conflict, NotFound
 from rph_pwa.services.referrals import save_section, start_draft, submit_referral
 from rph_pwa.therapist.urgent_views import ACTION_LABELS
-from tests.factories import (make_monitored_episode, make_referral, make_resident, make_staff,
-                             make_team, referral_answers)
-from tests.therapist.helpers import login_therapist as _login, post_prefixed as _post, refresh as _refresh
+from tests.conftest import post_form, refresh
+from tests.factories import (
+    make_monitored_episode,
+    make_referral,
+    make_resident,
+    make_staff,
+    make_team,
+    referral_answers,
+)
 
 
 def _audit(db, resident_id: int) -> list[tuple]:
@@ -157,7 +163,7 @@ def test_list_page_shows_open_and_closed_flags_and_is_linked_from_workspace_and_
     done = _flag(db, mine, reason="crisis", days_ago=4, name="Bjørn Ferdig")
     urgent_flags.close_flag(db, actor=colleague, flag_id=done.id, note="Referred to DPS; they took over.")
     _flag(db, theirs, name="Ikke Ditt Flagg")
-    staff = _login(db, actions, mine)
+    staff = actions.login_staff(db, mine)
     response = client.get("/therapist/urgent")
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200 and "Ikke Ditt Flagg" not in page
@@ -167,7 +173,7 @@ def test_list_page_shows_open_and_closed_flags_and_is_linked_from_workspace_and_
     assert "Called the person" in open_part and f'href="/therapist/urgent/{waiting.id}"' in open_part
     assert "Bjørn Ferdig" in closed_part and "Referred to DPS; they took over." in closed_part
     assert "Said they are in crisis now" in closed_part
-    _refresh(db)
+    refresh(db)
     assert _audit(db, waiting.resident_id)[-1] == (staff.id, "view_urgent_flag", "urgent_flag_summary", waiting.id)
     assert _audit(db, done.resident_id)[-1] == (staff.id, "view_urgent_flag", "urgent_flag_summary", done.id)
     workspace = client.get("/therapist/").get_data(as_text=True)
@@ -176,10 +182,10 @@ def test_list_page_shows_open_and_closed_flags_and_is_linked_from_workspace_and_
     assert "1 urgent flag is open" in triage and 'href="/therapist/urgent"' in triage
 
 
-def test_list_page_queries_do_not_grow_with_the_flags(db, actions, client, app):
+def test_list_page_queries_do_not_grow_with_the_flags(db, actions, client, count_queries):
     team = make_team(db)
     colleague = make_staff(db, teams=[team])[0]
-    _login(db, actions, team)
+    actions.login_staff(db, team)
 
     def add(n: int) -> None:
         for _ in range(n):
@@ -189,14 +195,7 @@ def test_list_page_queries_do_not_grow_with_the_flags(db, actions, client, app):
             urgent_flags.close_flag(db, actor=colleague, flag_id=closed.id, note="Done.")
         db.commit()
 
-    statements: list[str] = []
-
-    def count(*args) -> None:
-        statements.append(args[2])
-
-    engine = app.extensions["rph_db"].engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with count_queries() as statements:
         add(2)
         statements.clear()
         assert client.get("/therapist/urgent").status_code == 200
@@ -205,8 +204,6 @@ def test_list_page_queries_do_not_grow_with_the_flags(db, actions, client, app):
         statements.clear()
         assert client.get("/therapist/urgent").status_code == 200
         many = len(statements)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert many == few, statements
 
 
@@ -214,7 +211,7 @@ def test_flag_page_is_audited_and_other_teams_get_404_without_an_audit_event(db,
     mine, theirs = make_team(db), make_team(db)
     own = _flag(db, mine, name="Kari Flagg")
     foreign = _flag(db, theirs, name="Ikke Ditt Flagg")
-    staff = _login(db, actions, mine)
+    staff = actions.login_staff(db, mine)
     response = client.get(f"/therapist/urgent/{own.id}")
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200 and "Urgent flag: Kari Flagg" in page
@@ -223,11 +220,11 @@ def test_flag_page_is_audited_and_other_teams_get_404_without_an_audit_event(db,
     page_url = f"/therapist/urgent/{own.id}"
     url = f"/therapist/urgent/{foreign.id}"
     assert client.get(url).status_code == 404 and client.get("/therapist/urgent/0").status_code == 404
-    assert _post(client, f"{url}/actions", "action", {"kind": "called"}, page_url).status_code == 404
-    assert _post(client, f"{url}/actions", "action", {"kind": "nonsense"}, page_url).status_code == 404
-    assert _post(client, f"{url}/close", "close", {"note": "Mine now."}, page_url).status_code == 404
-    assert _post(client, f"{url}/close", "close", {"note": ""}, page_url).status_code == 404
-    _refresh(db)
+    assert post_form(client, f"{url}/actions", {"kind": "called"}, prefix="action", page=page_url).status_code == 404
+    assert post_form(client, f"{url}/actions", {"kind": "nonsense"}, prefix="action", page=page_url).status_code == 404
+    assert post_form(client, f"{url}/close", {"note": "Mine now."}, prefix="close", page=page_url).status_code == 404
+    assert post_form(client, f"{url}/close", {"note": ""}, prefix="close", page=page_url).status_code == 404
+    refresh(db)
     assert _audit(db, foreign.resident_id) == []
     saved = db.get(UrgentFlag, foreign.id)
     assert saved.closed_at is None and saved.actions == []
@@ -239,21 +236,23 @@ def test_flag_page_is_audited_and_other_teams_get_404_without_an_audit_event(db,
 def test_actions_are_recorded_with_staff_and_kind(db, actions, client):
     team = make_team(db)
     flag = _flag(db, team)
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     url = f"/therapist/urgent/{flag.id}"
-    response = _post(client, f"{url}/actions", "action", {"kind": "risk_assessment", "note": "Psykolog Hansen."}, url)
+    response = post_form(client, f"{url}/actions", {"kind": "risk_assessment", "note": "Psykolog Hansen."},
+                         prefix="action", page=url)
     assert response.status_code == 302 and response.headers["Location"].endswith(url)
-    assert _post(client, f"{url}/actions", "action", {"kind": "called", "note": ""}, url).status_code == 302
-    bad = _post(client, f"{url}/actions", "action", {"kind": "hugged", "note": "Kept text"}, url)
+    assert post_form(client, f"{url}/actions", {"kind": "called", "note": ""},
+                     prefix="action", page=url).status_code == 302
+    bad = post_form(client, f"{url}/actions", {"kind": "hugged", "note": "Kept text"}, prefix="action", page=url)
     assert bad.status_code == 400 and "Kept text" in bad.get_data(as_text=True)
-    _refresh(db)
+    refresh(db)
     rows = list(db.scalars(select(UrgentFlagAction).where(UrgentFlagAction.flag_id == flag.id)
                            .order_by(UrgentFlagAction.id)))
     assert [(a.staff_id, a.kind, a.note) for a in rows] == [(staff.id, "risk_assessment", "Psykolog Hansen."),
                                                            (staff.id, "called", None)]
     page = html.unescape(client.get(url).get_data(as_text=True))
     assert "Formal suicide risk assessment by a doctor or psychologist" in page and "Psykolog Hansen." in page
-    _refresh(db)  # an SQLite reader with an old snapshot could not write
+    refresh(db)  # an SQLite reader with an old snapshot could not write
     with pytest.raises(ValueError):
         urgent_flags.add_action(db, actor=staff, flag_id=flag.id, kind="hugged", note=None)
     urgent_flags.close_flag(db, actor=staff, flag_id=flag.id, note="Assessed; low risk, plan agreed.")
@@ -265,16 +264,16 @@ def test_actions_are_recorded_with_staff_and_kind(db, actions, client):
 def test_closing_needs_a_note_in_http_service_and_database(db, actions, client):
     team = make_team(db)
     flag = _flag(db, team)
-    staff = _login(db, actions, team)
+    staff = actions.login_staff(db, team)
     url = f"/therapist/urgent/{flag.id}"
     for note in ("", "   "):
-        response = _post(client, f"{url}/close", "close", {"note": note}, url)
+        response = post_form(client, f"{url}/close", {"note": note}, prefix="close", page=url)
         assert response.status_code == 400
         assert "Write what was done and why the flag can be closed." in html.unescape(response.get_data(as_text=True))
     long_note = "Ringte. " + "x" * 2100
-    response = _post(client, f"{url}/close", "close", {"note": long_note}, url)
+    response = post_form(client, f"{url}/close", {"note": long_note}, prefix="close", page=url)
     assert response.status_code == 400 and long_note in response.get_data(as_text=True)  # the text is kept
-    _refresh(db)
+    refresh(db)
     assert db.get(UrgentFlag, flag.id).closed_at is None
     with pytest.raises(ValueError):
         urgent_flags.close_flag(db, actor=staff, flag_id=flag.id, note="  ")
@@ -288,9 +287,10 @@ def test_closing_needs_a_note_in_http_service_and_database(db, actions, client):
     with pytest.raises(IntegrityError):
         db.flush()
     db.rollback()
-    response = _post(client, f"{url}/close", "close", {"note": "Called; safety plan made together."}, url)
+    response = post_form(client, f"{url}/close", {"note": "Called; safety plan made together."},
+                         prefix="close", page=url)
     assert response.status_code == 302
-    _refresh(db)
+    refresh(db)
     saved = db.get(UrgentFlag, flag.id)
     assert saved.closed_at is not None and saved.closed_by_id == staff.id
     assert saved.closing_note == "Called; safety plan made together."
@@ -340,12 +340,12 @@ def test_closed_flags_stay_listed_and_are_never_deleted(db, actions, client):
                                    referral_id=referral.id)
     urgent_flags.add_action(db, actor=therapist, flag_id=flag.id, kind="referred_legevakt", note="Drove there.")
     urgent_flags.close_flag(db, actor=therapist, flag_id=flag.id, note="Legevakt took over the same evening.")
-    _login(db, actions, team)
+    actions.login_staff(db, team)
     page = html.unescape(client.get("/therapist/urgent").get_data(as_text=True))
     closed_part = page[page.index('id="closed-flags"'):]
     assert "Legevakt took over the same evening." in closed_part
     flag_page = html.unescape(client.get(f"/therapist/urgent/{flag.id}").get_data(as_text=True))
     assert "Referred to the out-of-hours doctor (legevakt)" in flag_page and "Drove there." in flag_page
     assert f'href="/therapist/referrals/{referral.id}"' in flag_page
-    _refresh(db)
+    refresh(db)
     assert db.scalar(select(func.count()).select_from(UrgentFlag).where(UrgentFlag.id == flag.id)) == 1
