@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from playwright.sync_api import expect
-
-pytestmark = pytest.mark.browser
 
 CACHED_URLS = """async () => { const found = {};
     for (const name of await caches.keys()) {
