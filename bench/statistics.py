@@ -31,7 +31,7 @@ from rph_pwa.config import TestConfig, normalise_database_url
 from rph_pwa.crypto import field_crypto
 from rph_pwa.db import get_session
 from rph_pwa.measures import score
-from rph_pwa.models import (Appointment, Episode, MeasureResponse, Municipality, Referral, Role, Team, User)
+from rph_pwa.models import Appointment, Episode, MeasureResponse, Municipality, Referral, Role, Team, User
 from rph_pwa.models.referrals import CHANNELS, END_REASONS, OFFERINGS
 from rph_pwa.services.accounts import create_staff
 from rph_pwa.services.statistics import statistics_rows, team_statistics
@@ -120,7 +120,8 @@ def build(session, rng: random.Random) -> tuple[User, list[Municipality]]:
             "first_contact_at": referred[i] + timedelta(days=rng.randint(0, 14)), "assessed_at": None,
             "first_treatment_at": first_treatment, "discharged_at": ended, "offerings": offerings,
             "instruments": "PHQ-9,GAD-7", "work_status_start": rng.choice(WORK), "sick_leave_start": rng.choice(SICK),
-            "work_status_end": rng.choice(WORK) if ended else None, "sick_leave_end": rng.choice(SICK) if ended else None,
+            "work_status_end": rng.choice(WORK) if ended else None,
+            "sick_leave_end": rng.choice(SICK) if ended else None,
             "end_reason": rng.choices(END_REASONS, weights=END_REASON_WEIGHTS)[0] if ended else None,
         })
         plans.append((first_treatment or referred[i] + timedelta(days=7), rng.randint(8, 22), rng.randint(5, 18)))

@@ -146,7 +146,8 @@ def save_png(img: Image.Image, name: str) -> None:
 
 FAVICON_SVG = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">
   <rect width="64" height="64" rx="14" fill="#1f5f5b"/>
-  <path fill="#fff" d="M22 13h20a10 10 0 0 1 10 10v12a10 10 0 0 1-10 10H28l-10 8 2-8h0a10 10 0 0 1-8-10V23a10 10 0 0 1 10-10z"/>
+  <path fill="#fff"
+        d="M22 13h20a10 10 0 0 1 10 10v12a10 10 0 0 1-10 10H28l-10 8 2-8h0a10 10 0 0 1-8-10V23a10 10 0 0 1 10-10z"/>
   <path fill="#1f5f5b" d="M24 38c0-10 8-16 17-17 0 10-7 17-17 17z"/>
 </svg>
 """
