@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import measures
+from .codes import AppointmentKind, AppointmentStatus, MeetingMode, Offering, Problem, SickLeave, WorkStatus
 from .crypto import FieldCrypto
 from .db import utcnow
 from .models import Episode, FormRequest, MeasureResponse, Municipality, OnwardService, Referral, Role, Team, User
@@ -130,9 +131,9 @@ def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -
         draft, key = referrals.start_draft(session, eligibility={
             "age": 41, "municipality_id": municipality.id, "crisis": crisis, "complete": True})
         sections = {
-            "troubles": {"problems": ["low_mood", "sleep"], "own_words": "Alt føles tungt for tiden.",
+            "troubles": {"problems": [Problem.LOW_MOOD, Problem.SLEEP], "own_words": "Alt føles tungt for tiden.",
                          "duration": "3_12m", "goals": "Få tilbake overskuddet og sove bedre.", "earlier_help": ""},
-            "work": {"work_status": "working", "sick_leave": "graded", "sick_leave_percent": 40,
+            "work": {"work_status": WorkStatus.WORKING, "sick_leave": SickLeave.GRADED, "sick_leave_percent": 40,
                      "return_to_work": "unsure"},
             "PHQ-9": {"answers": phq9, "functioning": 1},
             "GAD-7": {"answers": [1, 2, 1, 1, 0, 1, 1], "functioning": 1},
@@ -159,13 +160,15 @@ def _demo_contacts(session: Session, *, therapist: User) -> None:
     session.get(Referral, episode.referral_id).submitted_at = referred
     for response in session.scalars(select(MeasureResponse).where(MeasureResponse.episode_id == episode.id)):
         response.submitted_at = referred
-    episode.offerings = "guided_self_help"
+    episode.offerings = Offering.GUIDED_SELF_HELP
     now = utcnow()
     for week, (phq, gad) in enumerate(((13, 11), (10, 8), (7, 6)), start=1):
         when = now - timedelta(days=7 * (4 - week))
-        contact = outcomes.book_contact(session, actor=therapist, episode_id=episode.id, kind="check_in",
-                                        starts_at=when, duration_minutes=20, mode="phone", place=None)
-        outcomes.record_attendance(session, actor=therapist, appointment_id=contact.id, status="attended")
+        contact = outcomes.book_contact(session, actor=therapist, episode_id=episode.id,
+                                        kind=AppointmentKind.CHECK_IN, starts_at=when, duration_minutes=20,
+                                        mode=MeetingMode.PHONE, place=None)
+        outcomes.record_attendance(session, actor=therapist, appointment_id=contact.id,
+                                   status=AppointmentStatus.ATTENDED)
         for request in session.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id)):
             total = {"PHQ-9": phq, "GAD-7": gad}.get(request.instrument_code, 12)
             count = len(measures.get(request.instrument_code).items)
@@ -182,6 +185,7 @@ def _demo_contacts(session: Session, *, therapist: User) -> None:
             session.add(response)
             session.flush()
             request.response_id = response.id
-    outcomes.book_contact(session, actor=therapist, episode_id=episode.id, kind="check_in",
-                          starts_at=now + timedelta(days=1), duration_minutes=20, mode="phone", place=None)
+    outcomes.book_contact(session, actor=therapist, episode_id=episode.id, kind=AppointmentKind.CHECK_IN,
+                          starts_at=now + timedelta(days=1), duration_minutes=20, mode=MeetingMode.PHONE,
+                          place=None)
     session.flush()

@@ -6,15 +6,12 @@ the page invites the person to tell their therapist and shows where to get help 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, lazy_gettext as _l
 from markupsafe import Markup
 
 from ..charts import ChartPoint, line_chart
 from ..services.outcomes import Series
-
-OSLO = ZoneInfo("Europe/Oslo")
 
 #: Friendly names: what the scale is about, not a diagnosis.
 NAMES = {
@@ -90,10 +87,10 @@ def charts(series_list: list[Series]) -> list[ProgressChart]:
     result = []
     for series in series_list:
         chart_id = "chart-" + series.code.lower().replace("-", "")
-        points = [ChartPoint(p.at, p.total, format_date(p.at.astimezone(OSLO), "d.M")) for p in series.points]
+        points = [ChartPoint(p.at, p.total, format_date(p.at, "d.M")) for p in series.points]
         text = sentence(series)
         svg = line_chart(points, max_value=series.max_total, title=str(NAMES[series.code]), description=text,
                          chart_id=chart_id)
-        rows = [(format_date(p.at.astimezone(OSLO), "medium"), p.total) for p in series.points]
+        rows = [(format_date(p.at, "medium"), p.total) for p in series.points]
         result.append(ProgressChart(chart_id, str(NAMES[series.code]), text, svg, rows, series.max_total))
     return result

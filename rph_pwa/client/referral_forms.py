@@ -7,6 +7,8 @@ from wtforms import (EmailField, IntegerField, RadioField, SelectChoice, SelectF
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .. import codes
+from ..codes import SICK_LEAVE_ANSWERS, WORK_ANSWERS, Problem, SickLeave, WorkStatus
 from ..forms import BaseForm, PhoneNumber, name_filter
 
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
@@ -71,20 +73,10 @@ class EligibilityForm(BaseForm):
             raise ValidationError(_l("Choose the municipality you live in."))
 
 
-PROBLEMS = [
-    SelectChoice("anxiety", _l("Worry, fear or anxiety")),
-    SelectChoice("low_mood", _l("Low mood or feeling down")),
-    SelectChoice("sleep", _l("Sleep problems")),
-    SelectChoice("substances", _l("Alcohol, drugs or medicines")),
-    SelectChoice("stress", _l("Stress or feeling burnt out")),
-    SelectChoice("other", _l("Something else")),
-]
-
-
 class TroublesForm(BaseForm):
     """Step 2: what troubles you, for how long, goals, earlier help."""
 
-    problems = MultiCheckboxField(_l("What troubles you? Choose all that fit."), choices=PROBLEMS,
+    problems = MultiCheckboxField(_l("What troubles you? Choose all that fit."), choices=codes.choices(Problem),
                                   validators=[_required(_l("Choose at least one."))])
     own_words = TextAreaField(_l("In your own words: what is it like for you? (optional)"), validators=[
         Optional(), Length(max=2000, message=_l("Use at most %(max)d characters. You have written %(length)d."))])
@@ -102,16 +94,10 @@ class TroublesForm(BaseForm):
 class WorkForm(BaseForm):
     """Step 3: work, study, sick leave."""
 
-    work_status = RadioField(_l("What do you do most of the day?"), choices=[
-        SelectChoice("working", _l("I work")), SelectChoice("studying", _l("I study or go to school")),
-        SelectChoice("job_seeking", _l("I am looking for work")),
-        SelectChoice("benefits", _l("I receive benefits (for example from NAV)")),
-        SelectChoice("retired", _l("I am retired")), SelectChoice("other", _l("Other")),
-    ], validators=[_required(_l("Choose what fits best."))])
-    sick_leave = RadioField(_l("Are you on sick leave now?"), choices=[
-        SelectChoice("none", _l("No")), SelectChoice("graded", _l("Yes, partly (graded)")),
-        SelectChoice("full", _l("Yes, fully")),
-    ], validators=[_required(_l("Choose no, partly or fully."))])
+    work_status = RadioField(_l("What do you do most of the day?"), choices=codes.choices(WorkStatus, WORK_ANSWERS),
+                             validators=[_required(_l("Choose what fits best."))])
+    sick_leave = RadioField(_l("Are you on sick leave now?"), choices=codes.choices(SickLeave, SICK_LEAVE_ANSWERS),
+                            validators=[_required(_l("Choose no, partly or fully."))])
     sick_leave_percent = IntegerField(_l("If partly: how many percent are you on sick leave?"), validators=[
         Optional(), NumberRange(min=1, max=99, message=_l("Write a number from 1 to 99."))])
     return_to_work = RadioField(
@@ -121,7 +107,7 @@ class WorkForm(BaseForm):
         validators=[_required(_l("Choose an answer."))])
 
     def validate_sick_leave_percent(self, field) -> None:
-        if self.sick_leave.data == "graded" and not field.data:
+        if self.sick_leave.data == SickLeave.GRADED and not field.data:
             raise ValidationError(_l("Write how many percent you are on sick leave."))
 
 

@@ -7,15 +7,18 @@ from typing import Optional
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..codes import (AppointmentKind, AppointmentStatus, Channel, EndReason, MeetingMode, Offering, ReferralStatus,
+                     values)
 from ..crypto import EncryptedInt, EncryptedText
 from ..db import Base, UTCDateTime, utcnow
 from .people import Municipality, Team, User
 
-REFERRAL_STATUSES = ("new", "in_contact", "assessed", "accepted", "guided_onward", "closed")
-OFFERINGS = ("course", "guided_self_help", "group", "individual")
-CHANNELS = ("app", "phone", "paper")
+#: The coded values' stored strings (rph_pwa/codes.py), listed by the CheckConstraints below.
+REFERRAL_STATUSES = values(ReferralStatus)
+OFFERINGS = values(Offering)
+CHANNELS = values(Channel)
 #: Why an episode ended, recorded at discharge (H L4989-4993); a coded value kept in clear for statistics.
-END_REASONS = ("completed", "guided_onward", "dropped_out", "declined", "other")
+END_REASONS = values(EndReason)
 
 
 class ReferralDraft(Base):
@@ -175,8 +178,9 @@ class ContactAttempt(Base):
     staff: Mapped[User] = relationship()
 
 
-APPOINTMENT_KINDS = ("assessment", "treatment", "check_in", "course_meeting")
-APPOINTMENT_STATUSES = ("booked", "attended", "cancelled", "no_show")
+APPOINTMENT_KINDS = values(AppointmentKind)
+APPOINTMENT_STATUSES = values(AppointmentStatus)
+MEETING_MODES = values(MeetingMode)
 
 
 class Appointment(Base):
@@ -186,7 +190,7 @@ class Appointment(Base):
 
     __tablename__ = "appointment"
     __table_args__ = (
-        CheckConstraint("mode IN ('phone', 'office', 'video')", name="mode_known"),
+        CheckConstraint(f"mode IN {MEETING_MODES!r}", name="mode_known"),
         CheckConstraint(f"kind IN {APPOINTMENT_KINDS!r}", name="kind_known"),
         CheckConstraint(f"status IN {APPOINTMENT_STATUSES!r}", name="status_known"),
         CheckConstraint("duration_minutes > 0 AND duration_minutes <= 600", name="duration_sane"),

@@ -23,7 +23,7 @@ from .. import measures
 from ..db import utcnow
 from ..models import (Appointment, Episode, FormRequest, IntakeChecklist, MeasureResponse, OfferingChange, Referral,
                       UrgentFlag, UrgentFlagAnswer, User)
-from ..models.referrals import APPOINTMENT_KINDS, END_REASONS, OFFERINGS
+from ..models.referrals import APPOINTMENT_KINDS, END_REASONS, MEETING_MODES, OFFERINGS
 from . import audit, record_text, urgent_flags
 from .access import CLINICAL_ROLES, staff_team_ids
 from .errors import Conflict, NotFound
@@ -39,7 +39,6 @@ NOT_ON_TRACK_AFTER = 4
 PROGRESS_INSTRUMENTS = ("PHQ-9", "GAD-7", "WSAS")
 #: Our own short session-feedback form, asked before every contact that follows an attended one.
 FEEDBACK = "SESSION-FEEDBACK"
-MEETING_MODES = ("phone", "office", "video")
 #: The forms a therapist can choose for an episode (WSAS on its schedule, the others every contact).
 CHOOSABLE_INSTRUMENTS = ("PHQ-9", "GAD-7", "WSAS")
 #: Contacts that count towards the 15-hour budget (the assessment conversation does not: H L252).

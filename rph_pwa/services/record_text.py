@@ -1,28 +1,42 @@
-"""Norwegian wording for texts copied into the municipal patient record and sent to the GP.
+"""Norwegian wording of coded values in texts copied into the municipal patient record and sent
+to the GP.
 
-The record is kept in Norwegian whatever language the staff member reads the app in, so these
-are plain constants rather than UI translations.
+The record is kept in bokmål whatever language the staff member reads the app in, so a coded
+value is worded with its label (rph_pwa/codes.py) from the bokmål catalog, lower-cased to sit
+inside a sentence ("Arbeid: i arbeid, sykmelding: nei").
 """
+from __future__ import annotations
 
-WORK = {"working": "i arbeid", "studying": "studerer/går på skole", "job_seeking": "arbeidssøkende",
-        "benefits": "mottar ytelser", "retired": "pensjonist", "other": "annet"}
-SICK_LEAVE = {"none": "nei", "graded": "gradert", "full": "full"}
-OFFERINGS = {"course": "kurs", "guided_self_help": "veiledet selvhjelp", "group": "behandlingsgruppe",
-             "individual": "individuell terapi"}
+from typing import Optional
 
+from flask_babel import force_locale
 
-def label(mapping: dict[str, str], key: str | None) -> str:
-    """The record wording of a coded value (the key itself if unknown, empty if missing)."""
-    return mapping.get(key, key) if key else ""
+from ..codes import AppointmentKind, Coded, EndReason, Offering, Problem, SickLeave, WorkStatus
 
+#: The language of the patient record.
+RECORD_LOCALE = "nb"
 
+#: The coded values the record texts word (the names the note builders use).
+WORK = WorkStatus
+SICK_LEAVE = SickLeave
+OFFERINGS = Offering
 #: Reasons for ending an episode (`Episode.end_reason`, handbook L4989–4993).
-END_REASONS = {"completed": "behandlingen er fullført", "guided_onward": "veiledet videre til annen hjelp",
-               "dropped_out": "avbrutt av pasienten", "declined": "takket nei til tilbudet", "other": "annet"}
+END_REASONS = EndReason
 #: What the person told the team they want help with (the referral's `problems` keys).
-PROBLEMS = {"anxiety": "bekymring, frykt eller angst", "low_mood": "nedstemthet", "sleep": "søvnvansker",
-            "substances": "alkohol, rusmidler eller medisiner", "stress": "stress eller utbrenthet",
-            "other": "annet"}
-#: Kinds of contact, as the record counts them ("behandlingssamtaler: 3").
-CONTACTS = {"assessment": "kartleggingssamtaler", "treatment": "behandlingssamtaler",
-            "check_in": "oppfølginger i veiledet selvhjelp", "course_meeting": "kurssamlinger"}
+PROBLEMS = Problem
+#: Kinds of contact, as the record counts them ("behandling: 3").
+CONTACTS = AppointmentKind
+
+
+def label(enum: type[Coded], key: Optional[str]) -> str:
+    """The record wording of a coded value: its bokmål label starting in lower case (the key
+    itself if unknown, empty if missing)."""
+    if not key:
+        return ""
+    try:
+        member = enum(key)
+    except ValueError:
+        return key
+    with force_locale(RECORD_LOCALE):
+        text = str(member.label)
+    return text[:1].lower() + text[1:]

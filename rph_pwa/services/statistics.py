@@ -24,6 +24,7 @@ from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from .. import measures
+from ..codes import SickLeave, WorkStatus, values
 from ..models import Appointment, Episode, MeasureResponse, Municipality, Referral, Team, User, team_municipality
 from ..models.referrals import APPOINTMENT_KINDS, CHANNELS, END_REASONS, OFFERINGS
 from .access import CLINICAL_ROLES, staff_team_ids
@@ -35,8 +36,8 @@ LOCAL_ZONE = ZoneInfo("Europe/Oslo")
 SCORED_CODES = ("PHQ-9", "GAD-7", "WSAS")
 #: Coded answers of the referral's work step (the keys the self-referral form stores), so the
 #: CSV has the same rows every period. Unknown codes found in the data are added after these.
-WORK_STATUSES = ("working", "studying", "job_seeking", "benefits", "retired", "other")
-SICK_LEAVES = ("none", "graded", "full")
+WORK_STATUSES = values(WorkStatus)
+SICK_LEAVES = values(SickLeave)
 #: The key for an episode without a recorded value.
 NOT_RECORDED = "not_recorded"
 #: Offering key for episodes with no agreed offering (yet).

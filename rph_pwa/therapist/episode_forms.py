@@ -7,57 +7,49 @@ from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectFi
                      TimeField)
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
+from .. import codes
+from ..codes import (ATTENDANCE, END_REASON_EXPLAINED, AppointmentKind, AppointmentStatus, EndReason, MeetingMode,
+                     Offering, SickLeave, WorkStatus)
 from ..forms import BaseForm
 from ..services.outcomes import OFFERING_NOTE_MAX
-from .forms import MEETING_MODES, OFFERING_LABELS, MultiCheckboxField, _choices, _length, _sensible_year
-from .presenters import CHOICES, CONTACT_KINDS, CONTACT_STATUSES
+from .forms import MultiCheckboxField, choices, length, sensible_year
 
-#: What the per-contact buttons set (a booked contact is never set back to booked by hand).
-ATTENDANCE_CHOICES = ("attended", "no_show", "cancelled")
 MIN_MINUTES, MAX_MINUTES = 15, 240
 
 
 class BookContactForm(BaseForm):
     """Book a contact in the episode (local Norwegian time)."""
 
-    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), _sensible_year])
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), sensible_year])
     time = TimeField(_l("Time"), validators=[InputRequired(_l("Enter the time."))])
     duration = IntegerField(_l("Length in minutes"), default=45, validators=[
         InputRequired(_l("Enter the length in minutes.")),
         NumberRange(MIN_MINUTES, MAX_MINUTES, _l("Enter a length from %(min)s to %(max)s minutes."))])
-    kind = SelectField(_l("Kind of contact"), choices=_choices(CONTACT_KINDS), default="treatment",
+    kind = SelectField(_l("Kind of contact"), choices=codes.choices(AppointmentKind), default="treatment",
                        validators=[InputRequired(_l("Choose the kind of contact."))])
-    mode = SelectField(_l("How"), choices=_choices(MEETING_MODES),
+    mode = SelectField(_l("How"), choices=codes.choices(MeetingMode),
                        validators=[InputRequired(_l("Choose how you will meet."))])
-    place = StringField(_l("Place (optional)"), validators=[Optional(), _length(200)])
+    place = StringField(_l("Place (optional)"), validators=[Optional(), length(200)])
     is_last = BooleanField(_l("This is the planned last contact"))
 
 
 class AttendanceForm(BaseForm):
     """Mark one contact attended, not attended or cancelled (one button per choice)."""
 
-    status = SelectField(_l("Attendance"), choices=_choices({s: CONTACT_STATUSES[s] for s in ATTENDANCE_CHOICES}),
+    status = SelectField(_l("Attendance"), choices=codes.choices(AppointmentStatus, only=ATTENDANCE),
                          validators=[InputRequired(_l("Choose attended, did not attend or cancelled."))])
-
-
-#: Why an episode ended (models.referrals.END_REASONS, H L4989-4993), as staff choose it at discharge.
-END_REASON_LABELS = {"completed": _l("Completed: the goal was reached or the treatment finished"),
-                     "guided_onward": _l("Guided onward: needs another kind of help"),
-                     "dropped_out": _l("Dropped out: stopped coming or could not be reached"),
-                     "declined": _l("Declined the offer"),
-                     "other": _l("Other reason")}
 
 
 class DischargeForm(BaseForm):
     """End the episode with why it ended and work and sick leave at the end (the same keys as the
     referral's work step)."""
 
-    end_reason = RadioField(_l("Why the episode ends"), choices=_choices(END_REASON_LABELS),
+    end_reason = RadioField(_l("Why the episode ends"), choices=codes.choices(EndReason, END_REASON_EXPLAINED),
                             validators=[InputRequired(_l("Choose why the episode ends."))])
 
-    work_status_end = RadioField(_l("Work status at the end"), choices=_choices(CHOICES["work_status"]),
+    work_status_end = RadioField(_l("Work status at the end"), choices=codes.choices(WorkStatus),
                                  validators=[InputRequired(_l("Choose the work status at the end."))])
-    sick_leave_end = RadioField(_l("Sick leave at the end"), choices=_choices(CHOICES["sick_leave"]),
+    sick_leave_end = RadioField(_l("Sick leave at the end"), choices=codes.choices(SickLeave),
                                 validators=[InputRequired(_l("Choose the sick leave at the end."))])
 
 
@@ -71,14 +63,14 @@ INSTRUMENT_CHOICES = {"PHQ-9": _l("PHQ-9 (depression), before every contact"),
 class InstrumentsForm(BaseForm):
     """Which forms this person receives before contacts (none is a valid choice)."""
 
-    instruments = MultiCheckboxField(_l("Forms before contacts"), choices=_choices(INSTRUMENT_CHOICES))
+    instruments = MultiCheckboxField(_l("Forms before contacts"), choices=choices(INSTRUMENT_CHOICES))
 
 
 class OfferingChangeForm(BaseForm):
     """Change the offering, with a short note on how it went, what was learnt and what comes next."""
 
-    offerings = MultiCheckboxField(_l("New offering"), choices=_choices(OFFERING_LABELS),
+    offerings = MultiCheckboxField(_l("New offering"), choices=codes.choices(Offering),
                                    validators=[DataRequired(_l("Choose at least one offering."))])
     note = TextAreaField(_l("How it went, what was learnt, what comes next"), validators=[
         DataRequired(_l("Write a short note on how it went, what was learnt and what comes next.")),
-        _length(OFFERING_NOTE_MAX)])
+        length(OFFERING_NOTE_MAX)])

@@ -20,7 +20,7 @@ from flask_wtf import FlaskForm
 from ..db import get_session, utcnow
 from ..services import outcomes
 from ..services.errors import Conflict, NotFound
-from . import presenters
+from .presenters.episode import episode_view
 from .episode_forms import AttendanceForm, BookContactForm, DischargeForm, InstrumentsForm, OfferingChangeForm
 
 #: Times typed by staff are Norwegian local time; the database keeps UTC.
@@ -150,7 +150,7 @@ def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None
     if bound is not None:
         forms[bound[0]] = bound[1]
     return render_template("therapist/episode.html", o=overview, forms=forms,
-                           view=presenters.episode_view(overview, now=utcnow()),
+                           view=episode_view(overview, now=utcnow()),
                            start_note=outcomes.start_note(overview),
                            closure_note=outcomes.closure_note(overview)), status
 

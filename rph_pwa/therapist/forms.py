@@ -3,8 +3,8 @@ the referral services check access and the rest."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
+from typing import Any, Mapping
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, DateField, RadioField, SelectChoice, SelectField, SelectMultipleField,
@@ -12,17 +12,11 @@ from wtforms import (BooleanField, DateField, RadioField, SelectChoice, SelectFi
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import measures
+from .. import codes, measures
+from ..codes import Channel, ContactMethod, ContactOutcome, MeetingMode, Offering, Problem
 from ..forms import BaseForm, PhoneNumber, name_filter
+from ..localtime import local_today
 
-#: Choice labels, keyed by the stable values the services store.
-CONTACT_METHODS = {"phone": _l("Phone"), "sms": _l("Text message (SMS)"), "letter": _l("Letter"),
-                   "email": _l("E-mail")}
-CONTACT_OUTCOMES = {"reached": _l("Reached the person"), "no_answer": _l("No answer"),
-                    "left_message": _l("Left a message")}
-MEETING_MODES = {"phone": _l("By phone"), "office": _l("At the office"), "video": _l("By video")}
-OFFERING_LABELS = {"course": _l("Course"), "guided_self_help": _l("Guided self-help"),
-                   "group": _l("Treatment group"), "individual": _l("Individual therapy")}
 KIND_ONWARD_MESSAGE = _l(
     "Thank you for getting in touch with us, and for telling us how things are for you. "
     "We have read what you wrote carefully. We think another service can help you better than we can, "
@@ -31,16 +25,18 @@ KIND_ONWARD_MESSAGE = _l(
 )
 
 
-def _choices(labels: dict) -> list[SelectChoice]:
+def choices(labels: Mapping[str, Any]) -> list[SelectChoice]:
+    """WTForms choices from a table of stable value → label (coded values: `codes.choices`)."""
     return [SelectChoice(value, label) for value, label in labels.items()]
 
 
-def _length(maximum: int) -> Length:
+def length(maximum: int) -> Length:
+    """At most `maximum` characters, with our wording of the message."""
     # Length fills in %(max)d itself.
     return Length(max=maximum, message=_l("Use at most %(max)d characters."))
 
 
-def _sensible_year(_form, field) -> None:
+def sensible_year(_form, field) -> None:
     """Catch typing slips such as year 0202 (and dates the database cannot hold)."""
     if field.data is not None and not 2000 <= field.data.year <= 2100:
         raise ValidationError(_l("Enter a date between the years 2000 and 2100."))
@@ -62,21 +58,21 @@ class MultiCheckboxField(SelectMultipleField):
 class BookAssessmentForm(BaseForm):
     """Book the information and assessment conversation (local Norwegian time)."""
 
-    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), _sensible_year])
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), sensible_year])
     time = TimeField(_l("Time"), validators=[InputRequired(_l("Enter the time."))])
-    mode = SelectField(_l("How"), choices=_choices(MEETING_MODES),
+    mode = SelectField(_l("How"), choices=codes.choices(MeetingMode),
                        validators=[InputRequired(_l("Choose how you will meet."))])
-    place = StringField(_l("Place (optional)"), validators=[Optional(), _length(200)])
+    place = StringField(_l("Place (optional)"), validators=[Optional(), length(200)])
 
 
 class ContactAttemptForm(BaseForm):
     """One try to reach the person."""
 
-    method = SelectField(_l("How"), choices=_choices(CONTACT_METHODS),
+    method = SelectField(_l("How"), choices=codes.choices(ContactMethod),
                          validators=[InputRequired(_l("Choose how you tried to reach them."))])
-    outcome = SelectField(_l("Result"), choices=_choices(CONTACT_OUTCOMES),
+    outcome = SelectField(_l("Result"), choices=codes.choices(ContactOutcome),
                           validators=[InputRequired(_l("Choose the result."))])
-    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), _length(1000)])
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), length(1000)])
 
 
 class IntakeChecklistForm(BaseForm):
@@ -97,13 +93,13 @@ class IntakeChecklistForm(BaseForm):
     change_information = BooleanField(_l("Information about what change takes (effort between sessions)"))
     children = BooleanField(_l("Children under 18 as relatives (a legal duty to ask)"))
     minor_confidentiality = BooleanField(_l("Ages 16–17: the confidentiality rules that apply were explained"))
-    notes = TextAreaField(_l("Notes (optional)"), validators=[Optional(), _length(4000)])
+    notes = TextAreaField(_l("Notes (optional)"), validators=[Optional(), length(4000)])
 
 
 class OfferingsForm(BaseForm):
     """The offerings agreed together with the person (one or several)."""
 
-    offerings = MultiCheckboxField(_l("Agreed offerings"), choices=_choices(OFFERING_LABELS),
+    offerings = MultiCheckboxField(_l("Agreed offerings"), choices=codes.choices(Offering),
                                    validators=[DataRequired(_l("Choose at least one offering."))])
 
 
@@ -111,16 +107,16 @@ class FirstTreatmentForm(BaseForm):
     """The date of the first treatment contact."""
 
     day = DateField(_l("Date of first treatment"),
-                    validators=[InputRequired(_l("Enter the date.")), _sensible_year])
+                    validators=[InputRequired(_l("Enter the date.")), sensible_year])
 
     def validate_day(self, field) -> None:
         """A first treatment cannot be recorded ahead of time."""
-        if field.data is not None and field.data > datetime.now(ZoneInfo("Europe/Oslo")).date():
+        if field.data is not None and field.data > local_today():
             raise ValidationError(_l("The date cannot be in the future."))
 
 
 def _in_two_weeks() -> date:
-    return datetime.now(ZoneInfo("Europe/Oslo")).date() + timedelta(days=14)
+    return local_today() + timedelta(days=14)
 
 
 class GuideOnwardForm(BaseForm):
@@ -128,11 +124,11 @@ class GuideOnwardForm(BaseForm):
 
     service = SelectField(_l("Where to go instead"), coerce=int, validate_choice=True)
     message = TextAreaField(_l("Message to the person"), default=KIND_ONWARD_MESSAGE,
-                            validators=[DataRequired(_l("Write a message to the person.")), _length(3000)])
+                            validators=[DataRequired(_l("Write a message to the person.")), length(3000)])
     follow_up = DateField(_l("Follow up on"), default=_in_two_weeks,
                           description=_l("The team checks with the person whether help has started there "
                                          "(left empty: in two weeks)."),
-                          validators=[Optional(), _sensible_year])
+                          validators=[Optional(), sensible_year])
 
 
 ONWARD_OUTCOMES = {"started": _l("Help has started there"), "not_started": _l("Help did not start there")}
@@ -141,10 +137,10 @@ ONWARD_OUTCOMES = {"started": _l("Help has started there"), "not_started": _l("H
 class CloseOnwardForm(BaseForm):
     """End the follow-up of a person guided onward: did help start elsewhere, or why not."""
 
-    outcome = RadioField(_l("Outcome"), choices=_choices(ONWARD_OUTCOMES),
+    outcome = RadioField(_l("Outcome"), choices=choices(ONWARD_OUTCOMES),
                          validators=[InputRequired(_l("Choose whether help has started there."))])
     note = TextAreaField(_l("Note (required when help did not start: why not)"),
-                         validators=[_length(2000)])  # no Optional(): it would skip validate_note
+                         validators=[length(2000)])  # no Optional(): it would skip validate_note
 
     def validate_note(self, field) -> None:
         """Why help did not start is part of the record."""
@@ -152,11 +148,9 @@ class CloseOnwardForm(BaseForm):
             raise StopValidation(_l("Write why help did not start."))
 
 
-ENQUIRY_CHANNELS = {"phone": _l("Phone"), "paper": _l("Paper form or letter")}
+#: Staff register enquiries that came by phone or on paper (the app's own come through the app).
+ENQUIRY_CHANNELS = {Channel.PHONE.value: _l("Phone"), Channel.PAPER.value: _l("Paper form or letter")}
 ENQUIRY_GENDERS = {"woman": _l("Woman"), "man": _l("Man"), "other": _l("Other"), "unspecified": _l("Not given")}
-ENQUIRY_PROBLEMS = {"anxiety": _l("Worry, fear or anxiety"), "low_mood": _l("Low mood or feeling down"),
-                    "sleep": _l("Sleep problems"), "substances": _l("Alcohol, drugs or medicines"),
-                    "stress": _l("Stress or feeling burnt out"), "other": _l("Something else")}
 YES_NO = {"no": _l("No"), "yes": _l("Yes")}
 #: Instruments staff may transcribe from a paper form or a call (field name, code).
 ENQUIRY_INSTRUMENTS = (("phq9", "PHQ-9"), ("gad7", "GAD-7"), ("wsas", "WSAS"), ("auditc", "AUDIT-C"),
@@ -175,18 +169,18 @@ def item_answers(text: str | None) -> list[int]:
 def _item_answers_field(code: str) -> StringField:
     return StringField(_l("%(code)s: item answers (optional)", code=code),
                        description=_l("One number per item, in order, separated by spaces, e.g. 1 2 0 3."),
-                       validators=[Optional(), _length(100)])
+                       validators=[Optional(), length(100)])
 
 
 class EnquiryForm(BaseForm):
     """A phone or paper enquiry, registered by staff (questionnaires optional)."""
 
-    channel = RadioField(_l("How the enquiry came"), choices=_choices(ENQUIRY_CHANNELS),
+    channel = RadioField(_l("How the enquiry came"), choices=choices(ENQUIRY_CHANNELS),
                          validators=[InputRequired(_l("Choose phone or paper."))])
     name = StringField(_l("Name"), filters=[name_filter],
-                       validators=[DataRequired(_l("Enter the person's name.")), _length(120)])
+                       validators=[DataRequired(_l("Enter the person's name.")), length(120)])
     phone = StringField(_l("Phone (optional)"), render_kw={"autocomplete": "off", "inputmode": "tel"},
-                        validators=[Optional(), _length(30), PhoneNumber()])
+                        validators=[Optional(), length(30), PhoneNumber()])
     municipality = SelectField(_l("Lives in"), coerce=int, validate_choice=True)
 
     def validate_municipality(self, field) -> None:
@@ -194,12 +188,12 @@ class EnquiryForm(BaseForm):
         if not field.data:
             raise StopValidation(_l("Choose the municipality the person lives in."))
     age_band = SelectField(_l("Age"), validators=[InputRequired(_l("Choose the age group."))])
-    gender = RadioField(_l("Gender"), choices=_choices(ENQUIRY_GENDERS),
+    gender = RadioField(_l("Gender"), choices=choices(ENQUIRY_GENDERS),
                         validators=[InputRequired(_l("Choose a gender, or 'Not given'."))])
-    problems = MultiCheckboxField(_l("Troubled by"), choices=_choices(ENQUIRY_PROBLEMS))
+    problems = MultiCheckboxField(_l("Troubled by"), choices=codes.choices(Problem))
     own_words = TextAreaField(_l("What troubles them, in their words (optional)"),
-                              validators=[Optional(), _length(3000)])
-    urgent = RadioField(_l("Needs quick contact"), choices=_choices(YES_NO),
+                              validators=[Optional(), length(3000)])
+    urgent = RadioField(_l("Needs quick contact"), choices=choices(YES_NO),
                         validators=[InputRequired(_l("Choose whether the person needs quick contact."))])
     phq9 = _item_answers_field("PHQ-9")
     gad7 = _item_answers_field("GAD-7")
@@ -234,12 +228,12 @@ class OnwardServiceForm(BaseForm):
 
     team = SelectField(_l("Team"), coerce=int, validate_choice=True)
     name = StringField(_l("Name"), filters=[name_filter],
-                       validators=[DataRequired(_l("Enter the name of the service.")), _length(120)])
+                       validators=[DataRequired(_l("Enter the name of the service.")), length(120)])
     description = TextAreaField(_l("What they offer and who they are for (optional)"),
-                                validators=[Optional(), _length(500)])
-    phone = StringField(_l("Phone (optional)"), validators=[Optional(), _length(30), PhoneNumber(service_numbers=True)])
+                                validators=[Optional(), length(500)])
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), length(30), PhoneNumber(service_numbers=True)])
     url = URLField(_l("Web address (optional)"), validators=[
-        Optional(), _length(300),
+        Optional(), length(300),
         _web_link, URL(message=_l("Enter a web address like https://example.no."))])
 
 
@@ -249,8 +243,8 @@ class ReachForm(BaseForm):
     class Meta:
         csrf = False
 
-    since = DateField(_l("From"), validators=[Optional(), _sensible_year])
-    until = DateField(_l("To"), validators=[Optional(), _sensible_year])
+    since = DateField(_l("From"), validators=[Optional(), sensible_year])
+    until = DateField(_l("To"), validators=[Optional(), sensible_year])
 
     def validate_until(self, field) -> None:
         """The period must not end before it starts."""

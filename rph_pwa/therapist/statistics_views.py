@@ -26,24 +26,21 @@ from ..forms import BaseForm
 from ..services import statistics as svc
 from ..services.access import CLINICAL_ROLES
 from ..services.errors import NotFound
-from .forms import OFFERING_LABELS, ReachForm
-from .presenters import CHOICES
+from ..codes import AppointmentKind, EndReason, Offering, SickLeave, WorkStatus, labels
+from .forms import ReachForm
 
 #: Dates typed by staff are Norwegian local dates.
 LOCAL_ZONE = ZoneInfo("Europe/Oslo")
 
 NOT_RECORDED_LABEL = _l("Not recorded")
-KIND_LABELS = {"assessment": _l("Assessment conversations"), "treatment": _l("Treatment sessions"),
-               "check_in": _l("Guided self-help check-ins"), "course_meeting": _l("Course meetings")}
+KIND_LABELS = labels(AppointmentKind)
 CHANNEL_LABELS = {"app": _l("Referrals in the app"), "phone": _l("Enquiries by phone"),
                   "paper": _l("Enquiries on paper")}
 LABELS = {
-    "end_reasons": {"completed": _l("Completed"), "guided_onward": _l("Guided onward to other help"),
-                    "dropped_out": _l("Dropped out"), "declined": _l("Declined the offer"),
-                    "other": _l("Other reason"), svc.NOT_RECORDED: NOT_RECORDED_LABEL},
-    "work_status": {**CHOICES["work_status"], svc.NOT_RECORDED: NOT_RECORDED_LABEL},
-    "sick_leave": {**CHOICES["sick_leave"], svc.NOT_RECORDED: NOT_RECORDED_LABEL},
-    "offerings": {**OFFERING_LABELS, svc.NO_OFFERING: _l("No offering agreed yet")},
+    "end_reasons": {**labels(EndReason), svc.NOT_RECORDED: NOT_RECORDED_LABEL},
+    "work_status": {**labels(WorkStatus), svc.NOT_RECORDED: NOT_RECORDED_LABEL},
+    "sick_leave": {**labels(SickLeave), svc.NOT_RECORDED: NOT_RECORDED_LABEL},
+    "offerings": {**labels(Offering), svc.NO_OFFERING: _l("No offering agreed yet")},
 }
 
 

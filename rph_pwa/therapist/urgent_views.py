@@ -19,8 +19,8 @@ from ..db import get_session
 from ..forms import BaseForm
 from ..services import urgent_flags
 from ..services.errors import Conflict, NotFound
-from .forms import _choices, _length
-from .presenters import URGENT_REASONS, tel_link
+from .forms import choices as _choices, length as _length
+from .presenters.common import URGENT_REASONS, tel_link
 
 #: What was done about a flag, keyed by the stable values the service stores.
 ACTION_LABELS = {

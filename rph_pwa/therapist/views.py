@@ -21,7 +21,10 @@ from ..services.access import CLINICAL_ROLES, staff_teams
 from ..services.errors import Conflict, NotFound
 from ..services.mail import outbox_status
 from ..services.residents import open_resident, residents_for_staff
-from . import episode_views, presenters
+from . import episode_views
+from .presenters.reach import reach_tables
+from .presenters.referral import referral_view
+from .presenters.triage import queue_card
 from ..services import enquiries
 from ..services.referrals import AGE_BANDS
 from .forms import (BookAssessmentForm, CloseOnwardForm,
@@ -114,7 +117,7 @@ def triage():
     except NotFound:
         abort(404)
     db.commit()
-    return render_template("therapist/triage.html", items=[presenters.queue_card(item) for item in items],
+    return render_template("therapist/triage.html", items=[queue_card(item) for item in items],
                            urgent_episodes=urgent, follow_ups=follow_ups)
 
 
@@ -238,7 +241,7 @@ def _referral_page(referral_id: int, *, bound: tuple[str, FlaskForm] | None = No
         abort(404)
     db.commit()  # the audit event of this read
     forms = _referral_forms(detail, bound)
-    return render_template("therapist/referral.html", d=detail, forms=forms, view=presenters.referral_view(detail)), status
+    return render_template("therapist/referral.html", d=detail, forms=forms, view=referral_view(detail)), status
 
 
 def _referral_forms(detail: svc.ReferralDetail, bound: tuple[str, FlaskForm] | None) -> dict[str, FlaskForm]:
@@ -391,7 +394,7 @@ def reach():
     counts = svc.reach(get_session(), actor=current_user, since=_local_to_utc(since, time(0)),
                        until=_local_to_utc(until + timedelta(days=1), time(0)))
     return render_template("therapist/reach.html", form=form, counts=counts, since=since, until=until,
-                           tables=presenters.reach_tables(counts))
+                           tables=reach_tables(counts))
 
 
 def _reach_period(form: ReachForm) -> tuple[date, date] | None:

@@ -374,7 +374,7 @@ def test_closure_note_has_start_and_end_scores_and_a_copy_button(db, actions, cl
     note = re.search(r'<pre id="closure-note">(.*?)</pre>', page, re.S).group(1)
     assert "henvist 01.03.2026" in note
     assert "PHQ-9: 16 ved start, 7 ved slutt." in note and "GAD-7: 12 ved start, 5 ved slutt." in note
-    assert "Gjennomførte kontakter: 3 (behandlingssamtaler: 3), 3.0 timer behandling." in note
+    assert "Gjennomførte kontakter: 3 (behandling: 3), 3.0 timer behandling." in note
     assert '<button type="button" class="button--secondary" data-copy-target="closure-note"' in page
 
 

@@ -238,7 +238,7 @@ def test_the_closure_note_has_every_part_the_handbook_lists(db, actions, client)
     note = re.search(r'<pre id="closure-note">(.*?)</pre>', page, re.S).group(1)
     for part in ("Bakgrunn: selvhenvist for bekymring, frykt eller angst, søvnvansker.",
                  "Behandling gitt: individuell terapi. Gjennomførte kontakter: 3 "
-                 "(kartleggingssamtaler: 1, behandlingssamtaler: 2), 2.0 timer behandling.",
+                 "(kartleggingssamtale: 1, behandling: 2), 2.0 timer behandling.",
                  "Mest nyttige metoder: ", "PHQ-9: 16 ved start, 7 ved slutt.",
                  "Status ved avslutning og videre behov: ", "Årsak til avslutning: ",
                  "Selvhjelpsplan: ikke tilgjengelig ennå."):

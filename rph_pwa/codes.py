@@ -1,0 +1,201 @@
+"""Coded values, in one place: each is an enum whose values are the strings stored in the database
+(and in the referral's answers), in display order, with its translated label.
+
+Forms build their choices with `choices`, pages show a stored value with `label`, statistics and
+the patient-record texts take their wording from here too (record texts through the bokmål
+catalog, see `services.record_text`). Model `CheckConstraint`s list `values(...)`, so adding a
+value here needs a migration.
+
+A few coded values are worded differently where the wording is a different sentence, not a
+different name: the resident answers the referral in the first person ("I work") and staff choose
+an end reason with its explanation. Those wordings are tables keyed by the enum, next to it.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Mapping, Optional, TypeVar
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
+
+
+class Coded(StrEnum):
+    """A coded value: `member.value` is the stored string, `member.label` its (lazy) label."""
+
+    label: Any
+
+    def __new__(cls, value: str, label: Any):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+
+C = TypeVar("C", bound=Coded)
+
+
+class WorkStatus(Coded):
+    """What the person does most of the day (the referral's work step; at discharge)."""
+
+    WORKING = "working", _l("Working")
+    STUDYING = "studying", _l("Studying or at school")
+    JOB_SEEKING = "job_seeking", _l("Looking for work")
+    BENEFITS = "benefits", _l("Receives benefits (for example from NAV)")
+    RETIRED = "retired", _l("Retired")
+    OTHER = "other", _l("Other")
+
+
+class SickLeave(Coded):
+    """Sick leave now (the referral's work step; at discharge)."""
+
+    NONE = "none", _l("No")
+    GRADED = "graded", _l("Partly (graded)")
+    FULL = "full", _l("Fully")
+
+
+class Problem(Coded):
+    """What the person wants help with (the referral's `problems`, several allowed)."""
+
+    ANXIETY = "anxiety", _l("Worry, fear or anxiety")
+    LOW_MOOD = "low_mood", _l("Low mood or feeling down")
+    SLEEP = "sleep", _l("Sleep problems")
+    SUBSTANCES = "substances", _l("Alcohol, drugs or medicines")
+    STRESS = "stress", _l("Stress or feeling burnt out")
+    OTHER = "other", _l("Something else")
+
+
+class MeetingMode(Coded):
+    """How a contact takes place (`Appointment.mode`)."""
+
+    PHONE = "phone", _l("By phone")
+    OFFICE = "office", _l("At the office")
+    VIDEO = "video", _l("By video")
+
+
+class AppointmentKind(Coded):
+    """The kind of a contact (`Appointment.kind`); all but the assessment are treatment."""
+
+    ASSESSMENT = "assessment", _l("Assessment")
+    TREATMENT = "treatment", _l("Treatment")
+    CHECK_IN = "check_in", _l("Guided self-help check-in")
+    COURSE_MEETING = "course_meeting", _l("Course meeting")
+
+
+class AppointmentStatus(Coded):
+    """Whether a contact took place (`Appointment.status`)."""
+
+    BOOKED = "booked", _l("Booked")
+    ATTENDED = "attended", _l("Attended")
+    CANCELLED = "cancelled", _l("Cancelled")
+    NO_SHOW = "no_show", _l("Did not attend")
+
+
+#: The statuses staff set by hand, in the order of the per-contact buttons (a booked contact is
+#: never set back to booked).
+ATTENDANCE = (AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED)
+
+
+class Offering(Coded):
+    """What the team offers (`Episode.offerings`, several allowed: mixed care)."""
+
+    COURSE = "course", _l("Course")
+    GUIDED_SELF_HELP = "guided_self_help", _l("Guided self-help")
+    GROUP = "group", _l("Treatment group")
+    INDIVIDUAL = "individual", _l("Individual therapy")
+
+
+class EndReason(Coded):
+    """Why an episode ended, recorded at discharge (`Episode.end_reason`, H L4989-4993)."""
+
+    COMPLETED = "completed", _l("Completed")
+    GUIDED_ONWARD = "guided_onward", _l("Guided onward to other help")
+    DROPPED_OUT = "dropped_out", _l("Dropped out")
+    DECLINED = "declined", _l("Declined the offer")
+    OTHER = "other", _l("Other reason")
+
+
+class ReferralStatus(Coded):
+    """Where a referral stands (`Referral.status`)."""
+
+    NEW = "new", _l("New")
+    IN_CONTACT = "in_contact", _l("In contact")
+    ASSESSED = "assessed", _l("Assessed")
+    ACCEPTED = "accepted", _l("Accepted")
+    GUIDED_ONWARD = "guided_onward", _l("Guided onward")
+    CLOSED = "closed", _l("Closed")
+
+
+class Channel(Coded):
+    """How a referral came (`Referral.channel`): the app, or registered by staff."""
+
+    APP = "app", _l("App")
+    PHONE = "phone", _l("Phone")
+    PAPER = "paper", _l("Paper form")
+
+
+class ContactMethod(Coded):
+    """How staff tried to reach the person (`ContactAttempt.method`)."""
+
+    PHONE = "phone", _l("Phone")
+    SMS = "sms", _l("Text message (SMS)")
+    LETTER = "letter", _l("Letter")
+    EMAIL = "email", _l("E-mail")
+
+
+class ContactOutcome(Coded):
+    """The result of a try to reach the person (`ContactAttempt.outcome`)."""
+
+    REACHED = "reached", _l("Reached the person")
+    NO_ANSWER = "no_answer", _l("No answer")
+    LEFT_MESSAGE = "left_message", _l("Left a message")
+
+
+#: The resident's own answers on the referral's work step (first person), by work status.
+WORK_ANSWERS = {
+    WorkStatus.WORKING: _l("I work"), WorkStatus.STUDYING: _l("I study or go to school"),
+    WorkStatus.JOB_SEEKING: _l("I am looking for work"),
+    WorkStatus.BENEFITS: _l("I receive benefits (for example from NAV)"),
+    WorkStatus.RETIRED: _l("I am retired"), WorkStatus.OTHER: _l("Other"),
+}
+#: ... and about sick leave.
+SICK_LEAVE_ANSWERS = {SickLeave.NONE: _l("No"), SickLeave.GRADED: _l("Yes, partly (graded)"),
+                      SickLeave.FULL: _l("Yes, fully")}
+#: End reasons with what each means, as staff choose one at discharge.
+END_REASON_EXPLAINED = {
+    EndReason.COMPLETED: _l("Completed: the goal was reached or the treatment finished"),
+    EndReason.GUIDED_ONWARD: _l("Guided onward: needs another kind of help"),
+    EndReason.DROPPED_OUT: _l("Dropped out: stopped coming or could not be reached"),
+    EndReason.DECLINED: _l("Declined the offer"),
+    EndReason.OTHER: _l("Other reason"),
+}
+
+
+def values(enum: type[Coded]) -> tuple[str, ...]:
+    """The stored strings, in display order (plain `str`, so `repr` gives SQL-ready literals)."""
+    return tuple(member.value for member in enum)
+
+
+def labels(enum: type[C]) -> dict[str, Any]:
+    """Stored string → lazy label, in display order."""
+    return {member.value: member.label for member in enum}
+
+
+def choices(enum: type[C], wording: Optional[Mapping[C, Any]] = None,
+            *, only: Optional[tuple[C, ...]] = None) -> list[SelectChoice]:
+    """WTForms choices for a coded value: every member (or `only` these, in that order), labelled
+    with the enum's label or with `wording` (a table keyed by the enum, e.g. `WORK_ANSWERS`)."""
+    members = only if only is not None else tuple(enum)
+    return [SelectChoice(m.value, wording[m] if wording is not None else m.label) for m in members]
+
+
+def label(known: type[Coded] | Mapping[str, Any], value: Optional[str]) -> str:
+    """The translated label of a stored value, from a coded value's enum or a table of labels.
+    A missing value reads "Not answered"; a value not known is shown readably ("some_key" →
+    "Some key") rather than hidden."""
+    if value is None or value == "":
+        return _("Not answered")
+    try:
+        return str(known[value] if isinstance(known, Mapping) else known(value).label)
+    except (KeyError, ValueError):
+        return str(value).replace("_", " ").capitalize()
