@@ -66,9 +66,15 @@ def form_name(code: str) -> str:
 
 
 def answered_items(response, lang: str) -> list[dict[str, Any]]:
-    """Every item of a response: number, value, wording and answer (PHQ-9 item 9 above 0 marked)."""
+    """Every item of a response: number, value, wording and answer. An item is marked when the
+    stored result flagged it (PHQ-9 item 9 above 0): by the instrument's item key, not position."""
+    flagged = set(filter(None, response.flags.split(",")))
+    try:
+        keys = [item.key for item in measures.get(response.instrument_code, int(response.instrument_version)).items]
+    except (KeyError, ValueError):
+        keys = []
     return [{"number": n, "value": v, **item_wording(response, n - 1, v, lang),
-             "raised": response.instrument_code == "PHQ-9" and n == 9 and bool(v)}
+             "raised": n <= len(keys) and keys[n - 1] in flagged}
             for n, v in enumerate(json.loads(response.answers), start=1)]
 
 
