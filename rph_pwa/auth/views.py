@@ -5,8 +5,7 @@ import secrets
 import time
 from datetime import timedelta
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   session, url_for)
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -15,16 +14,15 @@ from ..crypto import field_crypto as crypto
 from ..db import get_session
 from ..extensions import limiter, signin_limit
 from ..models import User
+from ..referral_submission import DRAFT_SESSION_KEY, complete_referral
 from ..services import email_codes, passkeys
 from ..services.accounts import TOTP_LOCK, check_staff_password, check_totp, create_resident, normalise_email
 from ..services.errors import Conflict, InvalidCode, NotFound, PasskeyError, SecondFactorLocked
 from ..services.mail import queue_mail, queue_no_mail
 from ..services.residents import municipality_choices
-from ..client.referral_submit import DRAFT_SESSION_KEY, complete_referral
+from . import bp
 from .forms import CodeForm, EmailForm, EmptyForm, PasskeyNameForm, RegisterForm, StaffLoginForm, TotpForm
 from .signin import relying_party, sign_in, sign_out
-
-bp = Blueprint("auth", __name__)
 
 #: How long a right staff password counts: the second factor must follow within this time.
 STAFF_PENDING_LIFETIME = timedelta(minutes=5)
@@ -171,11 +169,8 @@ def passkey_register_verify():
         db.rollback()
         return _json_error(_("Choose your municipality again."))
     passkeys.add_passkey(db, user=user, new=new, name=name)
-    draft_key = session.get(DRAFT_SESSION_KEY)
-    sign_in(user, method="passkey")
-    if draft_key:
-        session[DRAFT_SESSION_KEY] = draft_key  # sign-in rotates the session; the draft goes along
-    target = complete_referral(user) or url_for("client.home")
+    sign_in(user, method="passkey", keep=(DRAFT_SESSION_KEY,))  # the referral draft goes along
+    target = complete_referral(user, otherwise=url_for("client.home"))
     db.commit()
     flash(_("Your account is ready. Next time, sign in with your passkey."), "success")
     return jsonify({"redirect": target})
@@ -338,10 +333,7 @@ def passkey_rename(passkey_id: int):
     if not form.validate_on_submit():
         flash(" ".join(str(e) for e in form.name.errors) or _("Please try again."), "error")
         return redirect(url_for(".passkey_list"))
-    try:
-        passkeys.rename_passkey(db, user=current_user, passkey_id=passkey_id, name=form.name.data)
-    except NotFound:
-        abort(404)
+    passkeys.rename_passkey(db, user=current_user, passkey_id=passkey_id, name=form.name.data)
     db.commit()
     flash(_("The passkey was renamed."), "success")
     return redirect(url_for(".passkey_list"))
@@ -357,8 +349,6 @@ def passkey_remove(passkey_id: int):
         abort(400)
     try:
         passkeys.remove_passkey(db, user=current_user, passkey_id=passkey_id)
-    except NotFound:
-        abort(404)
     except PasskeyError:
         flash(_("Add an e-mail address or another passkey first, so you can still sign in."), "error")
         return redirect(url_for(".passkey_list"))

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -14,8 +14,7 @@ from ..auth.forms import LanguageForm
 from ..config import ROOT
 from ..db import get_session, parse_id, utcnow
 from ..services.mail import MailSettings, outbox_status, read_outbox
-
-bp = Blueprint("public", __name__)
+from . import bp
 
 SERVICE_WORKER = ROOT / "service_worker" / "service-worker.js"
 

@@ -1,11 +1,12 @@
-"""The self-referral flow (public, no sign-in until the last step). Each step is saved as a
-server-side draft, also when it has errors, so nothing typed is lost."""
+"""The self-referral pages: the steps, the review, the account that receives the referral and
+the receipt. Each step is saved as a server-side draft, also when it has errors, so nothing typed
+is lost."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -14,20 +15,19 @@ from wtforms.validators import Length
 
 from ..auth.forms import CodeForm
 from ..auth.signin import sign_in
+from ..client.instrument_forms import instrument_form
+from ..client.referral_forms import ContactForm, EligibilityForm, EmptyReferralForm, TroublesForm, WorkForm
 from ..crypto import field_crypto
 from ..db import get_session
 from ..extensions import limiter, referral_step_limit, signin_limit
 from ..models import Municipality, Referral, Team
+from ..referral_submission import DRAFT_SESSION_KEY, complete_referral
 from ..services import email_codes, referrals
 from ..services.errors import InvalidCode
 from ..services.mail import queue_mail
 from ..services.residents import municipality_choices
-from .instrument_forms import instrument_form
-from .referral_review import ReviewPart, review_parts
-from .referral_forms import ContactForm, EligibilityForm, EmptyReferralForm, TroublesForm, WorkForm
-from .referral_submit import DRAFT_SESSION_KEY, complete_referral
-
-bp = Blueprint("referral", __name__, url_prefix="/referral")
+from . import bp
+from .review import ReviewPart, review_parts
 
 
 @dataclass(frozen=True)
@@ -63,13 +63,6 @@ class _Steps(Sequence):
 
 
 STEPS = _Steps()
-
-
-@bp.after_request
-def _no_store(response):
-    """These pages show what the person answered, before any sign-in: never keep them in a cache."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _draft():
@@ -387,9 +380,7 @@ def account_code():
             db.commit()
             form.code.errors.append(_("The code is wrong or has expired. Check the e-mail, or ask for a new code."))
         else:
-            key = session.get(DRAFT_SESSION_KEY)
-            sign_in(user, method="email_code")
-            session[DRAFT_SESSION_KEY] = key
+            sign_in(user, method="email_code", keep=(DRAFT_SESSION_KEY,))
             return _send_or_ask(user, draft)
     return render_template("referral/account_code.html", form=form,
                            contact_step=len(STEPS)), 400 if form.errors else 200
@@ -401,9 +392,9 @@ def _send_or_ask(user, draft):
     if referrals.detail_changes(db, resident=user, draft=draft):
         db.commit()
         return redirect(url_for(".details"))
-    target = complete_referral(user)
+    target = complete_referral(user, otherwise=url_for(".review"))
     db.commit()
-    return redirect(target or url_for(".review"))
+    return redirect(target)
 
 
 @bp.route("/details", methods=["GET", "POST"])
@@ -421,9 +412,9 @@ def details():
     error = None
     if request.method == "POST" and form.validate_on_submit():
         if choice in ("update", "keep"):
-            target = complete_referral(current_user, update_details=choice == "update")
+            target = complete_referral(current_user, otherwise=url_for(".review"), update_details=choice == "update")
             db.commit()
-            return redirect(target or url_for(".review"))
+            return redirect(target)
         error = _("Choose whether to update your details or keep them.")
     changes = referrals.detail_changes(db, resident=current_user, draft=draft)
     if not changes and request.method == "GET":
