@@ -171,10 +171,10 @@ class Refusal:
 
 
 def run_form_action(form: FlaskForm, action: Callable[[Any], Any], *, show: Callable[[], Any], back: str,
-                    done: Any, then: Callable[[Any], str] | None = None,
+                    done: Any | None, then: Callable[[Any], str] | None = None,
                     refusals: Sequence[Refusal] = ()) -> ResponseReturnValue:
-    """Validate `form`, run `action(db)` and commit; flash `done` and redirect to `then(result)`
-    (default `back`, the URL of the form's page).
+    """Validate `form`, run `action(db)` and commit; flash `done` (unless None) and redirect to
+    `then(result)` (default `back`, the URL of the form's page).
 
     An invalid form, or a refusal on a field, answers `show()` (the page with the form and its
     errors) with 400. A refusal without a field is flashed and redirects to `back`. Any other error
@@ -197,5 +197,6 @@ def run_form_action(form: FlaskForm, action: Callable[[Any], Any], *, show: Call
         refusal.field.errors = [*refusal.field.errors, refusal.message]
         return show(), 400
     db.commit()
-    flash(str(done), "success")
+    if done is not None:
+        flash(str(done), "success")
     return redirect(then(result) if then is not None else back)
