@@ -4,7 +4,8 @@ Used by the referral pages and by the resident's questionnaires, so it belongs t
 """
 from __future__ import annotations
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from .db import get_session
 from .services.mail import queue_mail

@@ -21,7 +21,6 @@ from .db import MAX_ID, get_session
 from .extensions import babel, csrf, limiter, login_manager
 from .services import errors, login_sessions
 
-
 CSP = "; ".join([
     "default-src 'self'",
     "script-src 'self'",

@@ -12,13 +12,13 @@ from datetime import date, timedelta
 from typing import Any, Optional
 
 from flask import Response, render_template, request, url_for
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import IntegerField, SelectChoice, SelectField
-from wtforms.validators import InputRequired, Optional as OptionalValue, ValidationError
+from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import Optional as OptionalValue
 
 from ..db import get_session, parse_id
 from ..forms import BaseForm

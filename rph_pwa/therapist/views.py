@@ -24,9 +24,18 @@ from ..services.mail import outbox_status
 from ..services.referrals import AGE_BANDS
 from ..services.residents import open_resident, residents_for_staff
 from . import bp, presenters
-from .forms import (BookAssessmentForm, CloseOnwardForm,
-                    ContactAttemptForm, EnquiryForm, FirstTreatmentForm, GuideOnwardForm, IntakeChecklistForm,
-                    OfferingsForm, OnwardServiceForm, ReachForm)
+from .forms import (
+    BookAssessmentForm,
+    CloseOnwardForm,
+    ContactAttemptForm,
+    EnquiryForm,
+    FirstTreatmentForm,
+    GuideOnwardForm,
+    IntakeChecklistForm,
+    OfferingsForm,
+    OnwardServiceForm,
+    ReachForm,
+)
 
 REACH_DEFAULT_DAYS = 365
 
