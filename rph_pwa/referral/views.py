@@ -22,6 +22,7 @@ from ..client.referral_forms import ContactForm, EligibilityForm, EmptyReferralF
 from ..crypto import field_crypto
 from ..db import get_session
 from ..extensions import limiter, referral_step_limit, signin_limit
+from ..forms import Refusal, run_form_action
 from ..models import Municipality, Referral, Team
 from ..referral_submission import DRAFT_SESSION_KEY, complete_referral
 from ..services import email_codes, referrals
@@ -317,7 +318,9 @@ def review():
     form = EmptyReferralForm()
     if request.method == "POST" and form.validate_on_submit() and not missing:
         if current_user.is_authenticated and current_user.is_resident:
-            return _send_or_ask(current_user, draft)
+            target = _send_or_ask(current_user, draft)
+            get_session().commit()
+            return redirect(target)
         if current_user.is_authenticated:
             abort(403)
         eligibility = data["eligibility"]
@@ -369,34 +372,35 @@ def account_email():
 @limiter.limit(signin_limit, methods=["POST"])
 def account_code():
     """Enter the e-mailed code: the account is created (or found) and the referral is sent."""
-    db = get_session()
     draft = _draft()
     if draft is None or "signup" not in session:
         return redirect(url_for(".review"))
     form = CodeForm()
-    if form.validate_on_submit():
-        try:
-            user = referrals.account_from_draft_code(db, draft=draft, code=form.code.data, crypto=field_crypto(),
-                                                     locale=request.cookies.get("lang"))
-        except InvalidCode:
-            db.commit()
-            form.code.errors.append(_("The code is wrong or has expired. Check the e-mail, or ask for a new code."))
-        else:
-            sign_in(user, method="email_code", keep=(DRAFT_SESSION_KEY,))
-            return _send_or_ask(user, draft)
-    return render_template("referral/account_code.html", form=form,
-                           contact_step=len(STEPS)), 400 if form.errors else 200
+
+    def page() -> str:
+        return render_template("referral/account_code.html", form=form, contact_step=len(STEPS))
+
+    def sign_in_and_send(db) -> str:
+        user = referrals.account_from_draft_code(db, draft=draft, code=form.code.data, crypto=field_crypto(),
+                                                 locale=request.cookies.get("lang"))
+        sign_in(user, method="email_code", keep=(DRAFT_SESSION_KEY,))
+        return _send_or_ask(user, draft)
+
+    if not form.is_submitted():
+        return page()
+    return run_form_action(form, sign_in_and_send, show=page, back=url_for(".review"), done=None,
+                           then=lambda target: target, refusals=[Refusal(InvalidCode, _l(
+                               "The code is wrong or has expired. Check the e-mail, or ask for a new code."),
+                               field=form.code, commit=True)])
 
 
-def _send_or_ask(user, draft):
-    """Send the referral, unless it would change the resident's details: then ask first."""
-    db = get_session()
-    if referrals.detail_changes(db, resident=user, draft=draft):
-        db.commit()
-        return redirect(url_for(".details"))
-    target = complete_referral(user, otherwise=url_for(".review"))
-    db.commit()
-    return redirect(target)
+def _send_or_ask(user, draft) -> str:
+    """Send the referral, unless it would change the resident's details: then ask first. Returns
+    where to go (the receipt, the details question, or the review if it could not be sent); the
+    caller commits."""
+    if referrals.detail_changes(get_session(), resident=user, draft=draft):
+        return url_for(".details")
+    return complete_referral(user, otherwise=url_for(".review"))
 
 
 @bp.route("/details", methods=["GET", "POST"])
