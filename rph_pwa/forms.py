@@ -176,10 +176,13 @@ def run_form_action(form: FlaskForm, action: Callable[[Any], Any], *, show: Call
     """Validate `form`, run `action(db)` and commit; flash `done` (unless None) and redirect to
     `then(result)` (default `back`, the URL of the form's page).
 
-    An invalid form, or a refusal on a field, answers `show()` (the page with the form and its
-    errors) with 400. A refusal without a field is flashed and redirects to `back`. Any other error
-    propagates: the domain errors become their error pages (`web.domain_error`), nothing is saved.
+    A form not sent yet (a GET) answers `show()`, the page as it is. An invalid form, or a refusal
+    on a field, answers `show()` (now with the form's errors) with 400. A refusal without a field
+    is flashed and redirects to `back`. Any other error propagates: the domain errors become their
+    error pages (`web.domain_error_page`), and nothing is saved.
     """
+    if not form.is_submitted():
+        return show()
     if not form.validate():
         return show(), 400
     db = get_session()

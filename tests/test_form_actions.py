@@ -65,6 +65,14 @@ def _raise(error):
     return action
 
 
+def test_a_form_not_sent_yet_is_shown_and_the_action_does_not_run(db, app):
+    ran = []
+    with app.test_request_context("/anywhere", method="GET"):
+        answer, shown = _run(NameForm(), lambda _db: ran.append(1))
+        assert answer == "the page" and shown == [[]]
+    assert ran == [] and db.calls == []
+
+
 def test_an_invalid_form_is_shown_again_with_400_and_the_action_does_not_run(db, posted):
     ran = []
     with posted(""):

@@ -220,8 +220,6 @@ def code_verify():
     def page() -> str:
         return render_template("auth/code_verify.html", form=form)
 
-    if not form.is_submitted():
-        return page()
     return run_form_action(form, lambda db: sign_in(email_codes.verify_signin_code(
         db, email_lookup=session["code_lookup"], code=form.code.data, crypto=crypto()), method="email_code"),
         show=page, back=url_for(".passkey_list"),
@@ -273,8 +271,6 @@ def staff_second_factor():
         check_totp(db, user=user, code=form.code.data)
         sign_in(user, method="password_totp")
 
-    if not form.is_submitted():
-        return page()
     locked = _("Too many wrong codes. Codes are refused for %(minutes)s minutes: wait, then try again, or sign in "
                "with your passkey.", minutes=int(TOTP_LOCK.total_seconds() // 60))
     return run_form_action(form, check_and_sign_in, show=page, back=url_for("therapist.index"), done=None, refusals=[
@@ -386,8 +382,6 @@ def email_confirm():
     def page() -> str:
         return render_template("auth/email_confirm.html", form=form)
 
-    if not form.is_submitted():
-        return page()
     return run_form_action(form, lambda db: email_codes.confirm_email(
         db, user=current_user, code=form.code.data, crypto=crypto()),
         show=page, back=url_for(".passkey_list"),

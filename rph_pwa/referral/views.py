@@ -386,8 +386,6 @@ def account_code():
         sign_in(user, method="email_code", keep=(DRAFT_SESSION_KEY,))
         return _send_or_ask(user, draft)
 
-    if not form.is_submitted():
-        return page()
     return run_form_action(form, sign_in_and_send, show=page, back=url_for(".review"), done=None,
                            then=lambda target: target, refusals=[Refusal(InvalidCode, _l(
                                "The code is wrong or has expired. Check the e-mail, or ask for a new code."),

@@ -252,8 +252,6 @@ def enquiry_new():
         SelectChoice(m.id, m.name) for m in municipalities]
     form.age_band.choices = [SelectChoice("", _("Choose"))] + [
         SelectChoice(label, label) for _low, _high, label in AGE_BANDS]
-    if not form.is_submitted():
-        return render_template("therapist/enquiry.html", form=form)
     return run_form_action(form, lambda db: enquiries.register_enquiry(
         db, actor=current_user, data=enquiries.EnquiryInput(
             channel=form.channel.data, name=form.name.data.strip(), phone=form.phone.data or None,
@@ -279,8 +277,6 @@ def directory():
         return render_template("therapist/directory.html", form=form, entries=entries,
                                team_names={t.id: t.name for t in teams})
 
-    if not form.is_submitted():
-        return page()
     return _save_service(form, service_id=None, show=page, done=_l("The service is added to the directory."))
 
 
@@ -298,8 +294,6 @@ def directory_edit(service_id: int):
     def page() -> str:
         return render_template("therapist/directory_edit.html", form=form, entry=entry)
 
-    if not form.is_submitted():
-        return page()
     return _save_service(form, service_id=entry.id, show=page, done=_l("The entry is saved."))
 
 
