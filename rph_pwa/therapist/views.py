@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
+from ..auth.forms import EmptyForm
 from ..db import get_session, parse_id, utcnow
 from ..forms import Refusal, run_form_action, typed_local_time
 from ..localtime import local_date, local_today, start_of_local_day
@@ -299,17 +300,12 @@ def directory_edit(service_id: int):
 
 @bp.post("/directory/<int:service_id>/delete")
 def directory_delete(service_id: int):
-    """Remove an entry from my teams' directory."""
-    db = get_session()
-    try:
-        svc.delete_onward_service(db, actor=current_user, service_id=service_id)
-    except Conflict:
-        flash(_("Someone has been guided to this service, so it stays in the directory. You can edit it instead."),
-              "error")
-        return redirect(url_for(".directory"))
-    db.commit()
-    flash(_("The entry is removed from the directory."), "success")
-    return redirect(url_for(".directory"))
+    """Remove an entry from my teams' directory (the button's form holds only its CSRF token)."""
+    return run_form_action(EmptyForm(), lambda db: svc.delete_onward_service(
+        db, actor=current_user, service_id=service_id,
+    ), show=lambda: abort(400), back=url_for(".directory"), done=_l("The entry is removed from the directory."),
+        refusals=[Refusal(Conflict, _l("Someone has been guided to this service, so it stays in the directory. "
+                                       "You can edit it instead."))])
 
 
 def _clinical_teams():
