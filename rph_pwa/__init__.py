@@ -26,8 +26,8 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     from . import cli, crypto, db, localtime, urls, web
     from .auth import bp as auth_bp
     from .client import bp as client_bp
-    from .client.referral_views import bp as referral_bp
     from .public import bp as public_bp
+    from .referral import bp as referral_bp
     from .therapist import bp as therapist_bp
 
     db.init_app(app)

@@ -1,14 +1,22 @@
 """What every form of the app shares: control characters are refused once, for every field; name
-and phone fields are cleaned the same way everywhere.
+and phone fields are cleaned the same way everywhere; one way to run a form's action.
 
 Every form subclasses `BaseForm` (nested row forms subclass `BaseSubForm`), so a field holding
 NUL, ESC, DEL or any other control character gets a clear error instead of reaching the database
 (PostgreSQL cannot store NUL), and the rest of what was typed stays on the page.
+
+A view whose page shows a form again with its errors runs the form's action with
+`run_form_action`, saying which domain errors mean what to the person (`Refusal`).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Any
 
+from flask import flash, redirect
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, Form, FormField
@@ -16,6 +24,8 @@ from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextArea
 
+from .db import get_session
+from .localtime import local_zone
 from .services.phones import PhoneNumberError, normalise_phone
 from .services.text_input import clean_name, has_control_characters, mark_control_characters
 
@@ -135,3 +145,61 @@ class BaseSubForm(Form):
 
     def validate(self, extra_validators=None) -> bool:
         return refuse_control_characters(self, lambda: super(BaseSubForm, self).validate(extra_validators))
+
+
+def typed_local_time(day: date, at: time) -> datetime:
+    """A date and wall-clock time typed in a form (the team's local time) as an aware UTC time."""
+    return datetime.combine(day, at, tzinfo=local_zone()).astimezone(timezone.utc)
+
+
+# --- Running a form's action ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Refusal:
+    """What an error raised by a form's action means to the person.
+
+    With a `field`, `message` becomes that field's error and the form is shown again (400), as
+    typed. Without one, `message` is flashed (`category`) and the person goes back to the page.
+    Nothing the action did is saved, unless `commit` (the refusal itself counts, like a wrong code).
+    """
+
+    error: type[Exception]
+    message: Any  # a translated string, lazy or not
+    field: Field | None = None
+    category: str = "error"
+    commit: bool = False
+
+
+def run_form_action(form: FlaskForm, action: Callable[[Any], Any], *, show: Callable[[], Any], back: str,
+                    done: Any | None, then: Callable[[Any], str] | None = None,
+                    refusals: Sequence[Refusal] = ()) -> ResponseReturnValue:
+    """Validate `form`, run `action(db)` and commit; flash `done` (unless None) and redirect to
+    `then(result)` (default `back`, the URL of the form's page).
+
+    A form not sent yet (a GET) answers `show()`, the page as it is. An invalid form, or a refusal
+    on a field, answers `show()` (now with the form's errors) with 400. A refusal without a field
+    is flashed and redirects to `back`. Any other error propagates: the domain errors become their
+    error pages (`web.domain_error_page`), and nothing is saved.
+    """
+    if not form.is_submitted():
+        return show()
+    if not form.validate():
+        return show(), 400
+    db = get_session()
+    try:
+        result = action(db)
+    except tuple(refusal.error for refusal in refusals) as error:
+        refusal = next(r for r in refusals if isinstance(error, r.error))
+        if refusal.commit:
+            db.commit()
+        else:
+            db.rollback()
+        if refusal.field is None:
+            flash(str(refusal.message), refusal.category)
+            return redirect(back)
+        refusal.field.errors = [*refusal.field.errors, refusal.message]
+        return show(), 400
+    db.commit()
+    if done is not None:
+        flash(str(done), "success")
+    return redirect(then(result) if then is not None else back)

@@ -1,5 +1,6 @@
 """Request-level wiring shared by every blueprint: extensions, security headers, language,
-the signed-in user, the staff idle timeout and error pages."""
+the signed-in user, the staff idle timeout and error pages (also for the services' domain errors,
+so views need no `try/except NotFound`)."""
 from __future__ import annotations
 
 import re
@@ -11,15 +12,14 @@ from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, same_origin
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .config import LANGUAGE_NAMES
 from .db import MAX_ID, get_session
 from .extensions import babel, csrf, limiter, login_manager
-from .services import login_sessions
-
+from .services import errors, login_sessions
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -72,6 +72,8 @@ def init_app(app: Flask) -> None:
     app.context_processor(template_globals)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(HTTPException, http_error)
+    for domain_error in DOMAIN_ERRORS:
+        app.register_error_handler(domain_error, domain_error_page)
     app.register_error_handler(Exception, unexpected_error)
 
 
@@ -224,6 +226,21 @@ def http_error(error: HTTPException):
     if request.is_json or request.path.startswith("/auth/passkey/"):
         return {"error": str(message)}, code
     return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+#: The services' errors that have one answer wherever they come from. Unknown and forbidden
+#: objects are both NotFound (ids reveal nothing). A Conflict or an InvalidCode is not here: what it
+#: means depends on the form, so each view says it (`forms.Refusal`); one left unsaid is a bug (500).
+DOMAIN_ERRORS: dict[type[errors.DomainError], type[HTTPException]] = {
+    errors.NotFound: NotFound,
+    errors.Forbidden: Forbidden,
+}
+
+
+def domain_error_page(error: errors.DomainError):
+    """The error page of the HTTP error a domain error stands for (404 for NotFound)."""
+    answer = next(http for domain, http in DOMAIN_ERRORS.items() if isinstance(error, domain))
+    return http_error(answer())
 
 
 def error_report(error: BaseException) -> str:

@@ -13,9 +13,11 @@ from ..services.mail import MailSettings
 from ..services.passkeys import RelyingParty
 
 
-def sign_in(user: User, *, method: str) -> None:
-    """Rotate the session: forget everything from before, record a new login session, log in."""
+def sign_in(user: User, *, method: str, keep: tuple[str, ...] = ()) -> None:
+    """Rotate the session: forget everything from before (but the language and the `keep` keys),
+    record a new login session, log in."""
     lang = session.get("lang")
+    kept = {key: session[key] for key in keep if key in session}
     session.clear()
     token = login_sessions.start_login_session(get_session(), user=user, method=method)
     user.login_token = token
@@ -25,6 +27,7 @@ def sign_in(user: User, *, method: str) -> None:
         session["last_active"] = datetime.now(timezone.utc).timestamp()
     if lang:
         session["lang"] = lang
+    session.update(kept)
 
 
 def sign_out() -> None:

@@ -5,29 +5,31 @@ import secrets
 import time
 from datetime import timedelta
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   session, url_for)
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from ..crypto import field_crypto as crypto
 from ..db import get_session
 from ..extensions import limiter, signin_limit
+from ..forms import Refusal, run_form_action
 from ..models import User
+from ..referral_submission import DRAFT_SESSION_KEY, complete_referral
 from ..services import email_codes, passkeys
 from ..services.accounts import TOTP_LOCK, check_staff_password, check_totp, create_resident, normalise_email
 from ..services.errors import Conflict, InvalidCode, NotFound, PasskeyError, SecondFactorLocked
 from ..services.mail import queue_mail, queue_no_mail
 from ..services.residents import municipality_choices
-from ..client.referral_submit import DRAFT_SESSION_KEY, complete_referral
+from . import bp
 from .forms import CodeForm, EmailForm, EmptyForm, PasskeyNameForm, RegisterForm, StaffLoginForm, TotpForm
 from .signin import relying_party, sign_in, sign_out
 
-bp = Blueprint("auth", __name__)
-
 #: How long a right staff password counts: the second factor must follow within this time.
 STAFF_PENDING_LIFETIME = timedelta(minutes=5)
+#: A sign-in or confirmation code from an e-mail that is wrong, used up or too old.
+WRONG_EMAIL_CODE = _l("The code is wrong or has expired. Check the e-mail, or ask for a new code.")
 
 
 def _home_for(user: User) -> str:
@@ -171,11 +173,8 @@ def passkey_register_verify():
         db.rollback()
         return _json_error(_("Choose your municipality again."))
     passkeys.add_passkey(db, user=user, new=new, name=name)
-    draft_key = session.get(DRAFT_SESSION_KEY)
-    sign_in(user, method="passkey")
-    if draft_key:
-        session[DRAFT_SESSION_KEY] = draft_key  # sign-in rotates the session; the draft goes along
-    target = complete_referral(user) or url_for("client.home")
+    sign_in(user, method="passkey", keep=(DRAFT_SESSION_KEY,))  # the referral draft goes along
+    target = complete_referral(user, otherwise=url_for("client.home"))
     db.commit()
     flash(_("Your account is ready. Next time, sign in with your passkey."), "success")
     return jsonify({"redirect": target})
@@ -217,20 +216,15 @@ def code_verify():
     if "code_lookup" not in session:
         return redirect(url_for(".code_request"))
     form = CodeForm()
-    if form.validate_on_submit():
-        db = get_session()
-        try:
-            user = email_codes.verify_signin_code(db, email_lookup=session["code_lookup"], code=form.code.data,
-                                                  crypto=crypto())
-        except InvalidCode:
-            db.commit()
-            form.code.errors.append(_("The code is wrong or has expired. Check the e-mail, or ask for a new code."))
-        else:
-            sign_in(user, method="email_code")
-            db.commit()
-            flash(_("You are signed in. Make a passkey on this device so you can sign in quickly next time."), "success")
-            return redirect(url_for(".passkey_list"))
-    return render_template("auth/code_verify.html", form=form), 400 if form.errors else 200
+
+    def page() -> str:
+        return render_template("auth/code_verify.html", form=form)
+
+    return run_form_action(form, lambda db: sign_in(email_codes.verify_signin_code(
+        db, email_lookup=session["code_lookup"], code=form.code.data, crypto=crypto()), method="email_code"),
+        show=page, back=url_for(".passkey_list"),
+        done=_l("You are signed in. Make a passkey on this device so you can sign in quickly next time."),
+        refusals=[Refusal(InvalidCode, WRONG_EMAIL_CODE, field=form.code, commit=True)])
 
 
 # --- Staff: password, then TOTP or passkey ----------------------------------------------------
@@ -268,23 +262,21 @@ def staff_second_factor():
             flash(_("The sign-in took too long. Enter your username and password again."), "info")
         return redirect(url_for(".staff_login"))
     form = TotpForm()
-    if form.validate_on_submit():
-        try:
-            check_totp(db, user=user, code=form.code.data)
-        except SecondFactorLocked:
-            db.commit()
-            form.code.errors.append(_("Too many wrong codes. Codes are refused for %(minutes)s minutes: wait, then "
-                                      "try again, or sign in with your passkey.",
-                                      minutes=int(TOTP_LOCK.total_seconds() // 60)))
-        except InvalidCode:
-            db.commit()
-            form.code.errors.append(_("The code is wrong or has already been used. Wait for a new code and try again."))
-        else:
-            sign_in(user, method="password_totp")
-            db.commit()
-            return redirect(url_for("therapist.index"))
-    has_passkey = bool(passkeys.list_passkeys(db, user=user))
-    return render_template("auth/staff_second_factor.html", form=form, has_passkey=has_passkey), 400 if form.errors else 200
+
+    def page() -> str:
+        has_passkey = bool(passkeys.list_passkeys(db, user=user))
+        return render_template("auth/staff_second_factor.html", form=form, has_passkey=has_passkey)
+
+    def check_and_sign_in(db) -> None:
+        check_totp(db, user=user, code=form.code.data)
+        sign_in(user, method="password_totp")
+
+    locked = _("Too many wrong codes. Codes are refused for %(minutes)s minutes: wait, then try again, or sign in "
+               "with your passkey.", minutes=int(TOTP_LOCK.total_seconds() // 60))
+    return run_form_action(form, check_and_sign_in, show=page, back=url_for("therapist.index"), done=None, refusals=[
+        Refusal(SecondFactorLocked, locked, field=form.code, commit=True),  # before InvalidCode, its base class
+        Refusal(InvalidCode, _l("The code is wrong or has already been used. Wait for a new code and try again."),
+                field=form.code, commit=True)])
 
 
 def _pending_staff_id() -> int | None:
@@ -338,10 +330,7 @@ def passkey_rename(passkey_id: int):
     if not form.validate_on_submit():
         flash(" ".join(str(e) for e in form.name.errors) or _("Please try again."), "error")
         return redirect(url_for(".passkey_list"))
-    try:
-        passkeys.rename_passkey(db, user=current_user, passkey_id=passkey_id, name=form.name.data)
-    except NotFound:
-        abort(404)
+    passkeys.rename_passkey(db, user=current_user, passkey_id=passkey_id, name=form.name.data)
     db.commit()
     flash(_("The passkey was renamed."), "success")
     return redirect(url_for(".passkey_list"))
@@ -357,8 +346,6 @@ def passkey_remove(passkey_id: int):
         abort(400)
     try:
         passkeys.remove_passkey(db, user=current_user, passkey_id=passkey_id)
-    except NotFound:
-        abort(404)
     except PasskeyError:
         flash(_("Add an e-mail address or another passkey first, so you can still sign in."), "error")
         return redirect(url_for(".passkey_list"))
@@ -391,18 +378,13 @@ def email_add():
 def email_confirm():
     """Enter the code that confirms the new address."""
     form = CodeForm()
-    if form.validate_on_submit():
-        db = get_session()
-        try:
-            email_codes.confirm_email(db, user=current_user, code=form.code.data, crypto=crypto())
-        except InvalidCode:
-            db.commit()
-            form.code.errors.append(_("The code is wrong or has expired. Check the e-mail, or ask for a new code."))
-        except Conflict:
-            db.rollback()
-            form.code.errors.append(_("This address cannot be used. Choose another address."))
-        else:
-            db.commit()
-            flash(_("The e-mail address is saved. You can use it to sign in if you lose your passkey."), "success")
-            return redirect(url_for(".passkey_list"))
-    return render_template("auth/email_confirm.html", form=form), 400 if form.errors else 200
+
+    def page() -> str:
+        return render_template("auth/email_confirm.html", form=form)
+
+    return run_form_action(form, lambda db: email_codes.confirm_email(
+        db, user=current_user, code=form.code.data, crypto=crypto()),
+        show=page, back=url_for(".passkey_list"),
+        done=_l("The e-mail address is saved. You can use it to sign in if you lose your passkey."),
+        refusals=[Refusal(InvalidCode, WRONG_EMAIL_CODE, field=form.code, commit=True),
+                  Refusal(Conflict, _l("This address cannot be used. Choose another address."), field=form.code)])

@@ -1,25 +1,21 @@
 """The resident's safety plan: read it (kept offline by the service worker), print it, edit it.
 
-`register(bp)` adds the routes to the client blueprint, whose `before_request` already keeps
-everyone but signed-in residents out; a resident only ever reaches their own plan.
+The client blueprint's `before_request` already keeps everyone but signed-in residents out; a
+resident only ever reaches their own plan.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..db import get_session
 from ..services import safety_plans
+from . import bp
 from .safety_forms import SafetyPlanForm, plan_parts, updated_line
 
 
-def register(bp: Blueprint) -> None:
-    """Add the safety plan pages to the client blueprint."""
-    bp.add_url_rule("/me/safety-plan", view_func=safety_plan)
-    bp.add_url_rule("/me/safety-plan/edit", view_func=safety_plan_edit, methods=["GET", "POST"])
-
-
+@bp.route("/me/safety-plan")
 def safety_plan():
     """My safety plan: every part, one-tap phone numbers, when it was last changed and by whom."""
     plan = safety_plans.current_plan(get_session(), resident=current_user)
@@ -28,6 +24,7 @@ def safety_plan():
                            updated=updated_line(plan, viewer_id=current_user.id))
 
 
+@bp.route("/me/safety-plan/edit", methods=["GET", "POST"])
 def safety_plan_edit():
     """Write or change my safety plan; each save is a new version."""
     db = get_session()

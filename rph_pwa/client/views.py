@@ -4,32 +4,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ..auth.forms import ProfileForm
 from ..db import get_session
+from ..notices import notify_team_urgent
 from ..services import audit, outcomes
 from ..services.errors import NotFound
 from ..services.progress import resident_episode_progress
 from ..services.residents import ProfileInput, update_profile
+from . import bp
 from . import progress as progress_view
 from .instrument_forms import instrument_form
-from .referral_submit import notify_team_urgent
-
-bp = Blueprint("client", __name__)
-
-
-@bp.before_request
-def residents_only():
-    """Every page here is the signed-in resident's own; staff and strangers get nothing."""
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login"))
-    if not current_user.is_resident:
-        abort(403)
-    return None
 
 
 @bp.route("/me")
@@ -85,10 +76,7 @@ ACCESS_ACTION_UNKNOWN = _l("Opened your information")
 def form(request_id: int):
     """A questionnaire before a contact. A partly filled form is kept as a draft."""
     db = get_session()
-    try:
-        form_request = outcomes.form_for_resident(db, resident=current_user, request_id=request_id)
-    except NotFound:
-        abort(404)
+    form_request = outcomes.form_for_resident(db, resident=current_user, request_id=request_id)
     if form_request.response_id is not None:
         if request.method == "POST" and "item9" in form_request.response.flags:
             # A repeated post (a double tap, a second tab) gets the first post's page: crisis help.
@@ -178,6 +166,3 @@ def progress():
     progress = resident_episode_progress(get_session(), resident=current_user)
     return render_template("client/progress.html", charts=progress_view.charts(progress.series),
                            started_at=progress.started_at, risen=progress_view.any_risen(progress.series))
-
-
-from . import safety_views; safety_views.register(bp)  # noqa: E402,E702 - adds the safety plan routes to bp

@@ -1,4 +1,10 @@
-"""Public pages: front page, crisis help, offline page, privacy, health check, PWA files."""
-from .views import bp
+"""Public pages: front page, crisis help, offline page, privacy, health check, PWA files.
 
-__all__ = ["bp"]
+The blueprint is made here and its routes are declared in `views`, imported at the bottom (the
+layout of Miguel Grinberg's microblog).
+"""
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from . import views  # noqa: E402,F401 - declares the routes on bp

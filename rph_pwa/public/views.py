@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
 from ..auth.forms import LanguageForm
 from ..db import get_session, parse_id, utcnow
 from ..services.mail import MailSettings, outbox_status, read_outbox
-from . import worker
-
-bp = Blueprint("public", __name__)
+from . import bp, worker
 
 
 @bp.route("/")

@@ -3,13 +3,30 @@ receives, change the offering (with its note), follow up an urgent answer and di
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField,
-                     TimeField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from .. import codes
-from ..codes import (ATTENDANCE, END_REASON_EXPLAINED, AppointmentKind, AppointmentStatus, EndReason, MeetingMode,
-                     Offering, SickLeave, WorkStatus)
+from ..codes import (
+    ATTENDANCE,
+    END_REASON_EXPLAINED,
+    AppointmentKind,
+    AppointmentStatus,
+    EndReason,
+    MeetingMode,
+    Offering,
+    SickLeave,
+    WorkStatus,
+)
 from ..forms import BaseForm
 from ..services.outcomes import OFFERING_NOTE_MAX
 from .forms import MultiCheckboxField, choices, length, sensible_year

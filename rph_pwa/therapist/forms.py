@@ -7,8 +7,18 @@ from datetime import date, timedelta
 from typing import Any, Mapping
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, RadioField, SelectChoice, SelectField, SelectMultipleField,
-                     StringField, TextAreaField, TimeField, URLField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    URLField,
+)
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 

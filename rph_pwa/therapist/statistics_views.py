@@ -1,36 +1,33 @@
 """Team statistics pages: the figures for a period (page, CSV and JSON) and a printable yearly
 report for one municipality. Aggregates only, so nothing here is audited.
 
-`register(bp)` adds the routes to the therapist blueprint (which already requires staff sign-in).
+The routes are on the therapist blueprint, which already requires staff sign-in.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Optional
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
-from flask_babel import format_decimal, format_percent
+from flask import Response, render_template, request, url_for
+from flask_babel import format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import IntegerField, SelectChoice, SelectField
-from wtforms.validators import InputRequired, Optional as OptionalValue, ValidationError
+from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import Optional as OptionalValue
 
+from ..codes import AppointmentKind, EndReason, Offering, SickLeave, WorkStatus, labels
 from ..db import get_session, parse_id
 from ..forms import BaseForm
+from ..localtime import local_today
 from ..services import statistics as svc
-from ..services.access import CLINICAL_ROLES
-from ..services.errors import NotFound
-from ..codes import AppointmentKind, EndReason, Offering, SickLeave, WorkStatus, labels
+from ..services.access import require_clinical
+from . import bp
 from .forms import ReachForm
-
-#: Dates typed by staff are Norwegian local dates.
-LOCAL_ZONE = ZoneInfo("Europe/Oslo")
 
 NOT_RECORDED_LABEL = _l("Not recorded")
 KIND_LABELS = labels(AppointmentKind)
@@ -78,16 +75,9 @@ class ReportForm(BaseForm):
                                validators=[InputRequired(_l("Choose a municipality."))])
 
 
-def register(bp: Blueprint) -> None:
-    """Add the statistics routes to the therapist blueprint."""
-    bp.add_url_rule("/statistics", view_func=statistics)
-    bp.add_url_rule("/statistics.csv", view_func=statistics_csv)
-    bp.add_url_rule("/statistics.json", view_func=statistics_json)
-    bp.add_url_rule("/statistics/report", view_func=statistics_report)
-
-
 # --- Views ---------------------------------------------------------------------------------------
 
+@bp.route("/statistics")
 def statistics():
     """Team figures for a period (default: this calendar year), with CSV and JSON downloads."""
     form, report_form = _statistics_forms()
@@ -97,6 +87,7 @@ def statistics():
     return _page(form, report_form, stats)
 
 
+@bp.route("/statistics.csv")
 def statistics_csv():
     """The same figures as `section,metric,value` rows (no person-level data)."""
     form, report_form = _statistics_forms()
@@ -110,6 +101,7 @@ def statistics_csv():
     return _attachment(out.getvalue(), "text/csv; charset=utf-8", _filename(stats, "csv"))
 
 
+@bp.route("/statistics.json")
 def statistics_json():
     """The same figures as JSON: {section: {metric: value}}, null for no data."""
     form, _report_form = _statistics_forms()
@@ -120,6 +112,7 @@ def statistics_json():
     return _attachment(body, "application/json", _filename(stats, "json"))
 
 
+@bp.route("/statistics/report")
 def statistics_report():
     """A printable one-page yearly report for one municipality."""
     _teams, municipalities = _scopes_or_404()
@@ -127,13 +120,10 @@ def statistics_report():
     form.municipality.choices = _municipality_choices(municipalities, everyone=False)
     if not form.validate():
         return render_template("therapist/statistics_report.html", form=form, report=None), 400
-    year = form.year.data or datetime.now(LOCAL_ZONE).year
+    year = form.year.data or local_today().year
     form.year.data = year
-    try:
-        stats = svc.team_statistics(get_session(), actor=current_user, since=date(year, 1, 1),
-                                    until=date(year + 1, 1, 1), municipality_id=form.municipality.data)
-    except NotFound:
-        abort(404)
+    stats = svc.team_statistics(get_session(), actor=current_user, since=date(year, 1, 1),
+                                until=date(year + 1, 1, 1), municipality_id=form.municipality.data)
     return render_template("therapist/statistics_report.html", form=form, report=_report(stats, year))
 
 
@@ -141,8 +131,7 @@ def statistics_report():
 
 def _scopes_or_404():
     """My teams and their municipalities; only clinical staff see statistics (others get 404)."""
-    if current_user.role not in CLINICAL_ROLES:
-        abort(404)
+    require_clinical(current_user, what="statistics")
     return svc.reporting_scopes(get_session(), actor=current_user)
 
 
@@ -165,17 +154,14 @@ def _requested(form: StatisticsForm) -> Optional[svc.TeamStatistics]:
     """The figures for the form's period and scope; None if the form is not valid (404 if out of scope)."""
     if not form.validate():
         return None
-    this_year = datetime.now(LOCAL_ZONE).year
+    this_year = local_today().year
     since, until = form.since.data, form.until.data
     # A missing end is the end of the start's year, and the other way round, so the period is valid.
     since = since or date(until.year if until else this_year, 1, 1)
     until = until or date(since.year, 12, 31)
     form.since.data, form.until.data = since, until
-    try:
-        return svc.team_statistics(get_session(), actor=current_user, since=since, until=until + timedelta(days=1),
-                                   team_id=form.team.data, municipality_id=form.municipality.data)
-    except NotFound:
-        abort(404)
+    return svc.team_statistics(get_session(), actor=current_user, since=since, until=until + timedelta(days=1),
+                               team_id=form.team.data, municipality_id=form.municipality.data)
 
 
 def _page(form: StatisticsForm, report_form: ReportForm, stats: Optional[svc.TeamStatistics]) -> str:
@@ -342,4 +328,4 @@ def _report(stats: svc.TeamStatistics, year: int) -> dict[str, Any]:
     ]
     return {"year": year, "municipality": stats.municipality_name, "team": ", ".join(stats.team_names),
             "since": stats.since, "last_day": stats.until - timedelta(days=1),
-            "made": datetime.now(LOCAL_ZONE).date(), "summary": _summary(stats, year), "rows": rows}
+            "made": local_today(), "summary": _summary(stats, year), "rows": rows}

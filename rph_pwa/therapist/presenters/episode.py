@@ -10,12 +10,31 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ... import charts
-from ...codes import (ATTENDANCE, AppointmentKind, AppointmentStatus, MeetingMode, Offering, ReferralStatus,
-                      SickLeave, WorkStatus, label)
+from ...codes import (
+    ATTENDANCE,
+    AppointmentKind,
+    AppointmentStatus,
+    MeetingMode,
+    Offering,
+    ReferralStatus,
+    SickLeave,
+    WorkStatus,
+    label,
+)
 from ...services import outcomes
 from ...services import referrals as svc
-from .common import (INSTRUMENTS, PHASES, answered_items, episode_dates, form_name, functioning_answer,
-                     offering_labels, resident_phone, score_view, tel_link)
+from .common import (
+    INSTRUMENTS,
+    PHASES,
+    answered_items,
+    episode_dates,
+    form_name,
+    functioning_answer,
+    offering_labels,
+    resident_phone,
+    score_view,
+    tel_link,
+)
 
 #: Labels of the intake checklist's points, keyed by `services.referrals.CHECKLIST_POINTS`.
 CHECKLIST_LABELS = {

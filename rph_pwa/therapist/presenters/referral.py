@@ -11,8 +11,20 @@ from flask_babel import lazy_gettext as _l
 from ... import measures
 from ...codes import AppointmentKind, Channel, ContactMethod, ContactOutcome, MeetingMode, ReferralStatus, label
 from ...services import referrals as svc
-from .common import (ANSWER_LABELS, INSTRUMENTS, PHASES, URGENT_REASONS, answered_items, episode_dates,
-                     functioning_answer, offering_labels, resident_phone, score_view, tel_link, unverified)
+from .common import (
+    ANSWER_LABELS,
+    INSTRUMENTS,
+    PHASES,
+    URGENT_REASONS,
+    answered_items,
+    episode_dates,
+    functioning_answer,
+    offering_labels,
+    resident_phone,
+    score_view,
+    tel_link,
+    unverified,
+)
 
 #: The referral form's sections and answers, in the order the page shows them. Answers a resident
 #: gave that are not listed here are still shown (with a plain label), so nothing is hidden.

@@ -1,12 +1,15 @@
-"""The self-referral flow (public, no sign-in until the last step). Each step is saved as a
-server-side draft, also when it has errors, so nothing typed is lost."""
+"""The self-referral pages: the steps, the review, the account that receives the referral and
+the receipt. Each step is saved as a server-side draft, also when it has errors, so nothing typed
+is lost."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice, SelectMultipleField
@@ -14,20 +17,20 @@ from wtforms.validators import Length
 
 from ..auth.forms import CodeForm
 from ..auth.signin import sign_in
+from ..client.instrument_forms import instrument_form
+from ..client.referral_forms import ContactForm, EligibilityForm, EmptyReferralForm, TroublesForm, WorkForm
 from ..crypto import field_crypto
 from ..db import get_session
 from ..extensions import limiter, referral_step_limit, signin_limit
+from ..forms import Refusal, run_form_action
 from ..models import Municipality, Referral, Team
+from ..referral_submission import DRAFT_SESSION_KEY, complete_referral
 from ..services import email_codes, referrals
 from ..services.errors import InvalidCode
 from ..services.mail import queue_mail
 from ..services.residents import municipality_choices
-from .instrument_forms import instrument_form
-from .referral_review import ReviewPart, review_parts
-from .referral_forms import ContactForm, EligibilityForm, EmptyReferralForm, TroublesForm, WorkForm
-from .referral_submit import DRAFT_SESSION_KEY, complete_referral
-
-bp = Blueprint("referral", __name__, url_prefix="/referral")
+from . import bp
+from .review import ReviewPart, review_parts
 
 
 @dataclass(frozen=True)
@@ -63,13 +66,6 @@ class _Steps(Sequence):
 
 
 STEPS = _Steps()
-
-
-@bp.after_request
-def _no_store(response):
-    """These pages show what the person answered, before any sign-in: never keep them in a cache."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _draft():
@@ -322,7 +318,9 @@ def review():
     form = EmptyReferralForm()
     if request.method == "POST" and form.validate_on_submit() and not missing:
         if current_user.is_authenticated and current_user.is_resident:
-            return _send_or_ask(current_user, draft)
+            target = _send_or_ask(current_user, draft)
+            get_session().commit()
+            return redirect(target)
         if current_user.is_authenticated:
             abort(403)
         eligibility = data["eligibility"]
@@ -374,36 +372,33 @@ def account_email():
 @limiter.limit(signin_limit, methods=["POST"])
 def account_code():
     """Enter the e-mailed code: the account is created (or found) and the referral is sent."""
-    db = get_session()
     draft = _draft()
     if draft is None or "signup" not in session:
         return redirect(url_for(".review"))
     form = CodeForm()
-    if form.validate_on_submit():
-        try:
-            user = referrals.account_from_draft_code(db, draft=draft, code=form.code.data, crypto=field_crypto(),
-                                                     locale=request.cookies.get("lang"))
-        except InvalidCode:
-            db.commit()
-            form.code.errors.append(_("The code is wrong or has expired. Check the e-mail, or ask for a new code."))
-        else:
-            key = session.get(DRAFT_SESSION_KEY)
-            sign_in(user, method="email_code")
-            session[DRAFT_SESSION_KEY] = key
-            return _send_or_ask(user, draft)
-    return render_template("referral/account_code.html", form=form,
-                           contact_step=len(STEPS)), 400 if form.errors else 200
+
+    def page() -> str:
+        return render_template("referral/account_code.html", form=form, contact_step=len(STEPS))
+
+    def sign_in_and_send(db) -> str:
+        user = referrals.account_from_draft_code(db, draft=draft, code=form.code.data, crypto=field_crypto(),
+                                                 locale=request.cookies.get("lang"))
+        sign_in(user, method="email_code", keep=(DRAFT_SESSION_KEY,))
+        return _send_or_ask(user, draft)
+
+    return run_form_action(form, sign_in_and_send, show=page, back=url_for(".review"), done=None,
+                           then=lambda target: target, refusals=[Refusal(InvalidCode, _l(
+                               "The code is wrong or has expired. Check the e-mail, or ask for a new code."),
+                               field=form.code, commit=True)])
 
 
-def _send_or_ask(user, draft):
-    """Send the referral, unless it would change the resident's details: then ask first."""
-    db = get_session()
-    if referrals.detail_changes(db, resident=user, draft=draft):
-        db.commit()
-        return redirect(url_for(".details"))
-    target = complete_referral(user)
-    db.commit()
-    return redirect(target or url_for(".review"))
+def _send_or_ask(user, draft) -> str:
+    """Send the referral, unless it would change the resident's details: then ask first. Returns
+    where to go (the receipt, the details question, or the review if it could not be sent); the
+    caller commits."""
+    if referrals.detail_changes(get_session(), resident=user, draft=draft):
+        return url_for(".details")
+    return complete_referral(user, otherwise=url_for(".review"))
 
 
 @bp.route("/details", methods=["GET", "POST"])
@@ -421,9 +416,9 @@ def details():
     error = None
     if request.method == "POST" and form.validate_on_submit():
         if choice in ("update", "keep"):
-            target = complete_referral(current_user, update_details=choice == "update")
+            target = complete_referral(current_user, otherwise=url_for(".review"), update_details=choice == "update")
             db.commit()
-            return redirect(target or url_for(".review"))
+            return redirect(target)
         error = _("Choose whether to update your details or keep them.")
     changes = referrals.detail_changes(db, resident=current_user, draft=draft)
     if not changes and request.method == "GET":
