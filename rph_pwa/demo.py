@@ -11,7 +11,7 @@ from . import measures
 from .crypto import FieldCrypto
 from .db import utcnow
 from .models import Episode, FormRequest, MeasureResponse, Municipality, OnwardService, Referral, Role, Team, User
-from .services import outcomes, referrals
+from .services import outcomes, referral_drafts, referral_submission
 from .services.accounts import create_resident, create_staff, set_email
 
 DEMO_PASSWORD = "demo-passord-2026"
@@ -127,7 +127,7 @@ def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -
         municipality = by_number[number]
         resident = create_resident(session, municipality_id=municipality.id, display_name=name)
         set_email(resident, email, crypto)
-        draft, key = referrals.start_draft(session, eligibility={
+        draft, key = referral_drafts.start_draft(session, eligibility={
             "age": 41, "municipality_id": municipality.id, "crisis": crisis, "complete": True})
         sections = {
             "troubles": {"problems": ["low_mood", "sleep"], "own_words": "Alt føles tungt for tiden.",
@@ -144,8 +144,8 @@ def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -
                         "gp_name": "", "interpreter": "no", "language_needs": "", "gender": "unspecified"},
         }
         for section, values in sections.items():
-            referrals.save_section(session, draft=draft, section=section, values={**values, "complete": True})
-        referrals.submit_referral(session, draft_key=key, resident=resident)
+            referral_drafts.save_section(session, draft=draft, section=section, values={**values, "complete": True})
+        referral_submission.submit_referral(session, draft_key=key, resident=resident)
     return True
 
 

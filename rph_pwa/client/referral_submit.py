@@ -8,7 +8,7 @@ from ..db import get_session
 from ..models import User
 from ..services.mail import queue_mail
 from ..services.errors import DomainError
-from ..services.referrals import submit_referral
+from ..services.referral_submission import submit_referral
 from ..urls import external_url
 
 DRAFT_SESSION_KEY = "referral_draft"
@@ -17,7 +17,7 @@ DRAFT_SESSION_KEY = "referral_draft"
 def complete_referral(user: User, *, update_details: bool = False) -> str | None:
     """Submit the draft in this browser's session for `user`; returns the receipt URL, or None
     when there is no draft. `update_details`: the resident said yes to changing their name, phone
-    and team to the referral's (see `referrals.detail_changes`). The caller commits."""
+    and team to the referral's (see `referral_submission.detail_changes`). The caller commits."""
     key = session.get(DRAFT_SESSION_KEY)
     if not key:
         return None

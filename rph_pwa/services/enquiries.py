@@ -20,7 +20,8 @@ from . import audit, urgent_flags
 from .access import CLINICAL_ROLES, staff_team_ids
 from .accounts import create_resident, team_for_municipality
 from .errors import NotFound
-from .referrals import AGE_BANDS, REFERRAL_INSTRUMENTS
+from .referral_drafts import REFERRAL_INSTRUMENTS
+from .referrals import AGE_BANDS
 
 #: Channels staff register (the app registers its own referrals).
 STAFF_CHANNELS = ("phone", "paper")

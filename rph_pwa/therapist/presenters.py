@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import measures
-from ..services import referrals as svc
+from ..services import referrals, statistics
+from ..services import triage as svc
 from .forms import CONTACT_METHODS, CONTACT_OUTCOMES, MEETING_MODES, OFFERING_LABELS
 
 
-def reach_tables(counts: svc.Reach) -> list[dict[str, Any]]:
+def reach_tables(counts: statistics.Reach) -> list[dict[str, Any]]:
     return [
         {"id": "age", "title": _("By age"), "heading": _("Age"), "rows": counts.by_age_band},
         {"id": "gender", "title": _("By gender"), "heading": _("Gender"),
@@ -43,7 +44,7 @@ INSTRUMENTS = {"PHQ-9": _l("Depression"), "GAD-7": _l("Anxiety"), "WSAS": _l("Wo
                "AUDIT-C": _l("Alcohol"), "DUDIT-C": _l("Drugs"), "SESSION-FEEDBACK": _l("Session feedback")}
 STATUSES = {"new": _l("New"), "in_contact": _l("In contact"), "assessed": _l("Assessed"), "accepted": _l("Accepted"),
             "guided_onward": _l("Guided onward"), "closed": _l("Closed")}
-#: Labels of an episode's phase, keyed by `services.referrals.PHASES`.
+#: Labels of an episode's phase, keyed by `services.triage.PHASES`.
 PHASES = {"waiting_assessment": _l("Waiting for assessment"), "assessment_booked": _l("Assessment booked"),
           "assessed": _l("Assessed, treatment not started"), "in_treatment": _l("In treatment"),
           "following_up": _l("Guided onward, following up"), "ended": _l("Ended")}
@@ -138,7 +139,7 @@ def _answer_sections(answers: dict[str, Any], referral) -> list[dict[str, Any]]:
                  if key not in listed and key not in SKIP_KEYS]
         sections.append({"title": str(title), "rows": rows})
     for name, data in answers.items():
-        if name not in known and name != svc.DECLINED_KEY and isinstance(data, dict):
+        if name not in known and name != referrals.DECLINED_KEY and isinstance(data, dict):
             rows = [(_label({}, k), _value(k, v, referral)) for k, v in data.items() if k not in SKIP_KEYS]
             if rows:
                 sections.append({"title": _label({}, name), "rows": rows})
@@ -236,7 +237,7 @@ def referral_view(detail: svc.ReferralDetail) -> dict[str, Any]:
         "sections": _answer_sections(detail.answers, referral),
         "responses": _responses(referral),
         "declined": [{"code": code, "name": _label(INSTRUMENTS, code), "unverified": _unverified(code)}
-                     for code in (detail.answers.get(svc.DECLINED_KEY) or {})],
+                     for code in (detail.answers.get(referrals.DECLINED_KEY) or {})],
         "dates": [(_("Referred"), episode.referred_at), (_("First contact"), episode.first_contact_at),
                   (_("Assessed"), episode.assessed_at), (_("First treatment"), episode.first_treatment_at),
                   (_("Discharged"), episode.discharged_at)],
@@ -340,7 +341,7 @@ def _form_state(request, appointment, responses_by_id: dict, now: datetime) -> d
 
 #: Forms known by their short name among staff; others (our own session feedback) by a plain label.
 NAMED_BY_CODE = ("PHQ-9", "GAD-7", "WSAS", "AUDIT-C", "DUDIT-C")
-#: Labels of the intake checklist's points, keyed by `services.referrals.CHECKLIST_POINTS`.
+#: Labels of the intake checklist's points, keyed by `services.triage.CHECKLIST_POINTS`.
 CHECKLIST_LABELS = {
     "why_now": _l("Why they seek help now"), "expectations": _l("What they expect from us"), "goals": _l("Goals"),
     "development": _l("How the problems developed and what keeps them going"),

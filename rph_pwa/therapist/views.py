@@ -16,7 +16,8 @@ from wtforms import SelectChoice
 from ..db import get_session, parse_id, utcnow
 from ..models import Role
 from ..services import audit, outcomes
-from ..services import referrals as svc
+from ..services import onward, referrals, statistics
+from ..services import triage as svc
 from ..services.access import CLINICAL_ROLES, staff_teams
 from ..services.errors import Conflict, NotFound
 from ..services.mail import outbox_status
@@ -58,7 +59,7 @@ def index():
                            is_lead=current_user.role in (Role.TEAM_LEAD.value, Role.ADMIN.value),
                            is_clinical=current_user.role in CLINICAL_ROLES,
                            urgent_count=svc.count_urgent(db, actor=current_user),
-                           follow_ups_due=svc.count_follow_ups_due(db, actor=current_user),
+                           follow_ups_due=onward.count_follow_ups_due(db, actor=current_user),
                            mail=mail, mail_delayed=mail_delayed)
 
 
@@ -110,7 +111,7 @@ def triage():
     try:
         items = svc.triage_queue(db, actor=current_user)
         urgent = outcomes.urgent_episodes(db, actor=current_user)
-        follow_ups = svc.onward_follow_ups(db, actor=current_user)
+        follow_ups = onward.onward_follow_ups(db, actor=current_user)
     except NotFound:
         abort(404)
     db.commit()
@@ -178,7 +179,7 @@ def guide_onward(referral_id: int):
     """Close the referral kindly with where to go instead."""
     form = GuideOnwardForm(prefix="onward")
     form.service.choices = _onward_choices(_referral_or_404(referral_id).team_id)
-    return _act(referral_id, "onward", form, lambda db: svc.guide_onward(
+    return _act(referral_id, "onward", form, lambda db: onward.guide_onward(
         db, actor=current_user, referral_id=referral_id, service_id=form.service.data or None,
         message=form.message.data.strip(), follow_up_at=_local_to_utc(form.follow_up.data, time(0)) if form.follow_up.data else None,
     ), _l("The person is guided onward. The team keeps in touch until they have help there."),
@@ -189,7 +190,7 @@ def guide_onward(referral_id: int):
 def close_onward(referral_id: int):
     """End the follow-up of a person guided onward: help started elsewhere, or why not."""
     form = CloseOnwardForm(prefix="close")
-    return _act(referral_id, "close", form, lambda db: svc.close_onward(
+    return _act(referral_id, "close", form, lambda db: onward.close_onward(
         db, actor=current_user, referral_id=referral_id, help_started=form.outcome.data == "started",
         note=form.note.data,
     ), _l("The follow-up is closed and the episode is ended."),
@@ -219,13 +220,13 @@ def _act(referral_id: int, name: str, form: FlaskForm, action: Callable, done: s
 
 def _referral_or_404(referral_id: int):
     try:
-        return svc.referral_for_staff(get_session(), actor=current_user, referral_id=referral_id)
+        return referrals.referral_for_staff(get_session(), actor=current_user, referral_id=referral_id)
     except NotFound:
         abort(404)
 
 
 def _onward_choices(team_id: int) -> list[SelectChoice]:
-    entries = svc.onward_services(get_session(), team_ids=[team_id])
+    entries = onward.onward_services(get_session(), team_ids=[team_id])
     return [SelectChoice(0, _("None of these (the message says where to go)"))] + [
         SelectChoice(s.id, s.name) for s in entries]
 
@@ -314,7 +315,7 @@ def directory():
     if form.validate_on_submit() and _save_service(form, service_id=None):
         flash(_("The service is added to the directory."), "success")
         return redirect(url_for(".directory"))
-    entries = svc.onward_services(get_session(), team_ids=[t.id for t in teams])
+    entries = onward.onward_services(get_session(), team_ids=[t.id for t in teams])
     return render_template("therapist/directory.html", form=form, entries=entries,
                            team_names={t.id: t.name for t in teams}), 400 if form.errors else 200
 
@@ -323,7 +324,7 @@ def directory():
 def directory_edit(service_id: int):
     """Edit one entry of my teams' directory."""
     teams = _clinical_teams()
-    entry = next((s for s in svc.onward_services(get_session(), team_ids=[t.id for t in teams])
+    entry = next((s for s in onward.onward_services(get_session(), team_ids=[t.id for t in teams])
                   if s.id == service_id), None)
     if entry is None:
         abort(404)
@@ -340,7 +341,7 @@ def directory_delete(service_id: int):
     """Remove an entry from my teams' directory."""
     db = get_session()
     try:
-        svc.delete_onward_service(db, actor=current_user, service_id=service_id)
+        onward.delete_onward_service(db, actor=current_user, service_id=service_id)
     except NotFound:
         abort(404)
     except Conflict:
@@ -363,7 +364,7 @@ def _save_service(form: OnwardServiceForm, *, service_id: int | None) -> bool:
     """Save the entry; a name the team already uses becomes an error on the name field."""
     db = get_session()
     try:
-        svc.save_onward_service(db, actor=current_user, team_id=form.team.data, name=form.name.data.strip(),
+        onward.save_onward_service(db, actor=current_user, team_id=form.team.data, name=form.name.data.strip(),
                                 description=(form.description.data or "").strip(),
                                 phone=(form.phone.data or "").strip() or None,
                                 url=(form.url.data or "").strip() or None, service_id=service_id)
@@ -388,7 +389,7 @@ def reach():
     if period is None:
         return render_template("therapist/reach.html", form=form, counts=None), 400
     since, until = period
-    counts = svc.reach(get_session(), actor=current_user, since=_local_to_utc(since, time(0)),
+    counts = statistics.reach(get_session(), actor=current_user, since=_local_to_utc(since, time(0)),
                        until=_local_to_utc(until + timedelta(days=1), time(0)))
     return render_template("therapist/reach.html", form=form, counts=counts, since=since, until=until,
                            tables=presenters.reach_tables(counts))

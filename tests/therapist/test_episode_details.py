@@ -15,7 +15,7 @@ from rph_pwa.db import utcnow
 from rph_pwa.models import (Appointment, Episode, FormRequest, IntakeChecklist, OfferingChange, Referral, UrgentFlag,
                             User)
 from rph_pwa.services import outcomes, urgent_flags
-from rph_pwa.services import referrals as svc
+from rph_pwa.services import triage as svc
 from tests.factories import (add_episode_contact, add_episode_response, make_monitored_episode,
                              make_staff, make_team)
 from tests.therapist.helpers import login_therapist as _login, post_prefixed as _post, refresh as _refresh
