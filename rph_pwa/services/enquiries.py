@@ -17,9 +17,8 @@ from .. import measures
 from ..db import utcnow
 from ..models import Episode, MeasureResponse, Referral, User
 from . import audit, urgent_flags
-from .access import CLINICAL_ROLES, staff_team_ids
+from .access import require_team
 from .accounts import create_resident, team_for_municipality
-from .errors import NotFound
 from .referral_drafts import REFERRAL_INSTRUMENTS
 from .referrals import AGE_BANDS
 
@@ -55,11 +54,8 @@ def register_enquiry(session: Session, *, actor: User, data: EnquiryInput, now: 
     note: staff marking it urgent (reason "crisis", like "in crisis now") and PHQ-9 item 9 above 0
     ("item9"). Audited ("register_enquiry").
     """
-    if actor.role not in CLINICAL_ROLES:
-        raise NotFound("team")
     team = team_for_municipality(session, data.municipality_id)
-    if team is None or team.id not in staff_team_ids(session, actor):
-        raise NotFound("team")
+    require_team(session, actor, team.id if team is not None else None, what="team")
     if data.channel not in STAFF_CHANNELS:
         raise ValueError("unknown channel")
     if data.age_band not in {label for _low, _high, label in AGE_BANDS}:

@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -21,11 +20,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import measures
 from ..db import utcnow
+from ..localtime import to_local
 from ..models import (Appointment, Episode, FormRequest, IntakeChecklist, MeasureResponse, OfferingChange, Referral,
                       UrgentFlag, UrgentFlagAnswer, User)
 from ..models.referrals import APPOINTMENT_KINDS, END_REASONS, OFFERINGS
 from . import audit, record_text, urgent_flags
-from .access import CLINICAL_ROLES, staff_team_ids
+from .access import clinical_team_ids, require_team
 from .errors import Conflict, NotFound
 
 OPENS_BEFORE = timedelta(hours=48)
@@ -48,8 +48,6 @@ BUDGET_EXCLUDES = ("assessment",)
 NO_FEEDBACK_BEFORE = ("course_meeting",)
 #: Longest "fot i bakken" note on a change of offering.
 OFFERING_NOTE_MAX = 2000
-#: Dates in the closure note are Norwegian calendar dates (the database keeps UTC).
-NOTE_ZONE = ZoneInfo("Europe/Oslo")
 
 
 # --- Planning forms for a contact ---------------------------------------------------------------
@@ -73,8 +71,7 @@ def plan_forms(session: Session, *, appointment: Appointment, episode: Episode) 
 
 def _episode_for_staff(session: Session, *, actor: User, episode_id: int) -> Episode:
     episode = session.get(Episode, episode_id)
-    if actor.role not in CLINICAL_ROLES or episode is None or episode.team_id not in staff_team_ids(session, actor):
-        raise NotFound("episode")
+    require_team(session, actor, episode.team_id if episode is not None else None, what="episode")
     return episode
 
 
@@ -472,13 +469,13 @@ def start_note(overview: EpisodeOverview, *, therapist: User | None = None) -> s
     answers = json.loads(referral.answers)
     troubles = answers.get("troubles") or {}
     consent = bool((answers.get("contact") or {}).get("gp_consent"))
-    referred = episode.referred_at.astimezone(NOTE_ZONE)
+    referred = to_local(episode.referred_at)
     lines = [f"Oppstart i Rask psykisk helsehjelp (selvhenvisning {referred:%d.%m.%Y})."]
     reason = _labels(record_text.PROBLEMS, troubles.get("problems"))
     lines.append("Kontaktårsak: " + (reason + "." if reason else ""))
     if troubles.get("goals"):
         lines.append(f"Mål: {troubles['goals']}")
-    assessed = (f"kartleggingssamtale {episode.assessed_at.astimezone(NOTE_ZONE):%d.%m.%Y}"
+    assessed = (f"kartleggingssamtale {to_local(episode.assessed_at):%d.%m.%Y}"
                 if episode.assessed_at else "kartleggingssamtale")
     scores = "; ".join(f"{s.code} {s.first}" for s in overview.series)
     referral_scores = "; ".join(f"{r.instrument_code} {r.total}" for r in referral.responses
@@ -504,8 +501,8 @@ def closure_note(overview: EpisodeOverview, *, self_help_plan: str | None = None
     treatment given, most useful methods, scores at start and end, status and further needs,
     reason for ending, and the self-help plan (a hook: guided self-help does not build one yet)."""
     episode, lines = overview.episode, []
-    referred = episode.referred_at.astimezone(NOTE_ZONE)
-    ended = episode.discharged_at.astimezone(NOTE_ZONE) if episode.discharged_at else None
+    referred = to_local(episode.referred_at)
+    ended = to_local(episode.discharged_at) if episode.discharged_at else None
     lines.append(f"Avslutning av forløp i Rask psykisk helsehjelp, henvist {referred:%d.%m.%Y}"
                  + (f", avsluttet {ended:%d.%m.%Y}." if ended else "."))
     answers = json.loads(overview.referral.answers)
@@ -550,8 +547,7 @@ class UrgentEpisode:
 def urgent_episodes(session: Session, *, actor: User) -> list[UrgentEpisode]:
     """Episodes of the actor's teams that are marked urgent or have an open flag, oldest first.
     No names here: opening the episode or the flag (both audited) shows who it is."""
-    if actor.role not in CLINICAL_ROLES:
-        raise NotFound("episodes")
+    team_ids = clinical_team_ids(session, actor, what="episodes")
     open_flags = (
         select(UrgentFlag.episode_id, func.min(UrgentFlag.raised_at).label("raised"),
                func.min(UrgentFlag.id).label("flag_id"))
@@ -562,7 +558,7 @@ def urgent_episodes(session: Session, *, actor: User) -> list[UrgentEpisode]:
     rows = session.execute(
         select(Episode.id, since, open_flags.c.flag_id)
         .outerjoin(open_flags, open_flags.c.episode_id == Episode.id)
-        .where(Episode.team_id.in_(staff_team_ids(session, actor)),
+        .where(Episode.team_id.in_(team_ids),
                or_(Episode.urgent_since.is_not(None), open_flags.c.episode_id.is_not(None)))
         .order_by(since, Episode.id)
     ).all()
