@@ -1,7 +1,6 @@
 """Demo data for development and screenshots: teams, municipalities, staff and residents."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from . import measures
 from .crypto import FieldCrypto
 from .db import utcnow
 from .models import Episode, FormRequest, MeasureResponse, Municipality, OnwardService, Referral, Role, Team, User
-from .services import outcomes, referral_drafts, referral_submission
+from .services import measure_responses, outcomes, referral_drafts, referral_submission
 from .services.accounts import create_resident, create_staff, set_email
 
 DEMO_PASSWORD = "demo-passord-2026"
@@ -173,13 +172,9 @@ def _demo_contacts(session: Session, *, therapist: User) -> None:
             if request.instrument_code == "PHQ-9":
                 answers[8], answers[0] = 0, answers[0] + answers[8]
             result = measures.score(request.instrument_code, answers)
-            response = MeasureResponse(resident_id=episode.resident_id, episode_id=episode.id,
-                                       form_request_id=request.id, instrument_code=result.code,
-                                       instrument_version=str(result.version),
-                                       answers=json.dumps(list(result.answers)), functioning=1, total=result.total,
-                                       band=result.band, flags=",".join(sorted(result.flags)),
-                                       submitted_at=when - timedelta(hours=3))
-            session.add(response)
+            response = measure_responses.store_response(
+                session, result=result, resident_id=episode.resident_id, submitted_at=when - timedelta(hours=3),
+                episode_id=episode.id, form_request_id=request.id, functioning=1)
             session.flush()
             request.response_id = response.id
     outcomes.book_contact(session, actor=therapist, episode_id=episode.id, kind="check_in",

@@ -9,7 +9,6 @@ open 48 hours before the contact.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from ..models.referrals import APPOINTMENT_KINDS, END_REASONS, OFFERINGS
 from . import audit, record_text, urgent_flags
 from .access import clinical_team_ids, require_team
 from .errors import Conflict, NotFound
+from .measure_responses import store_response
 
 OPENS_BEFORE = timedelta(hours=48)
 #: How long after the contact a form can still be sent (the contact may have moved a little).
@@ -230,13 +230,13 @@ def form_for_resident(session: Session, *, resident: User, request_id: int, now:
 def save_form_draft(session: Session, *, request: FormRequest, raw: dict[str, list[str]]) -> None:
     """Keep a partly filled form so nothing is lost."""
     if request.response_id is None:
-        request.draft = json.dumps(raw)
+        request.draft = dict(raw)
         session.flush()
 
 
 def form_draft(request: FormRequest) -> dict[str, list[str]]:
     """The raw answers of a partly filled form."""
-    return json.loads(request.draft) if request.draft else {}
+    return dict(request.draft or {})
 
 
 @dataclass(frozen=True)
@@ -261,14 +261,11 @@ def submit_form(session: Session, *, resident: User, request_id: int, answers: l
         return FormSubmission(request.response, False, "item9" in request.response.flags)
     result = measures.score(request.instrument_code, answers)  # ValueError on anything off-scale
     now = now or utcnow()
-    response = MeasureResponse(
-        resident_id=resident.id, episode_id=request.episode_id, form_request_id=request.id,
-        instrument_code=result.code, instrument_version=str(result.version),
-        answers=json.dumps(list(result.answers)), functioning=functioning, total=result.total, band=result.band,
-        flags=",".join(sorted(result.flags)), submitted_at=now)
     try:
         with session.begin_nested():
-            session.add(response)
+            response = store_response(session, result=result, resident_id=resident.id, submitted_at=now,
+                                      episode_id=request.episode_id, form_request_id=request.id,
+                                      functioning=functioning)
             session.flush()
     except IntegrityError:
         first = session.scalars(select(MeasureResponse).where(MeasureResponse.form_request_id == request.id)).one()
@@ -466,7 +463,7 @@ def start_note(overview: EpisodeOverview, *, therapist: User | None = None) -> s
     reason for contact, assessment, the offering started, responsible therapist and contact, an
     invitation to cooperate, and that a closure note follows."""
     episode, referral = overview.episode, overview.referral
-    answers = json.loads(referral.answers)
+    answers = referral.answers
     troubles = answers.get("troubles") or {}
     consent = bool((answers.get("contact") or {}).get("gp_consent"))
     referred = to_local(episode.referred_at)
@@ -505,7 +502,7 @@ def closure_note(overview: EpisodeOverview, *, self_help_plan: str | None = None
     ended = to_local(episode.discharged_at) if episode.discharged_at else None
     lines.append(f"Avslutning av forløp i Rask psykisk helsehjelp, henvist {referred:%d.%m.%Y}"
                  + (f", avsluttet {ended:%d.%m.%Y}." if ended else "."))
-    answers = json.loads(overview.referral.answers)
+    answers = overview.referral.answers
     troubles = answers.get("troubles") or {}
     background = _labels(record_text.PROBLEMS, troubles.get("problems"))
     lines.append("Bakgrunn: " + (f"selvhenvist for {background}." if background else "selvhenvist."))

@@ -3,6 +3,7 @@ keeps the person's answers (encrypted) step by step until they submit (`referral
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import secrets
@@ -76,17 +77,19 @@ class DraftTooLarge(Conflict):
     """The draft would hold more than MAX_DRAFT_CHARS."""
 
 
-def _dump_draft(data: dict[str, Any]) -> str:
+def _storable(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` as it will be stored (JSON types, a new object for the session to notice);
+    DraftTooLarge when its JSON is longer than MAX_DRAFT_CHARS."""
     text = json.dumps(data)
     if len(text) > MAX_DRAFT_CHARS:
         raise DraftTooLarge("draft too large")
-    return text
+    return json.loads(text)
 
 
 def start_draft(session: Session, *, eligibility: dict[str, Any]) -> tuple[ReferralDraft, str]:
     """A new draft holding the (already checked) eligibility answers; returns (draft, key)."""
     key = secrets.token_urlsafe(32)
-    draft = ReferralDraft(key_hash=hash_key(key), data=_dump_draft({"eligibility": eligibility}),
+    draft = ReferralDraft(key_hash=hash_key(key), data=_storable({"eligibility": eligibility}),
                           urgent=eligibility.get("crisis") == "yes", expires_at=utcnow() + DRAFT_LIFETIME)
     session.add(draft)
     session.flush()
@@ -104,8 +107,8 @@ def load_draft(session: Session, key: str | None) -> ReferralDraft | None:
 
 
 def draft_data(draft: ReferralDraft) -> dict[str, Any]:
-    """The draft's answers as a dict."""
-    return json.loads(draft.data or "{}")
+    """A copy of the draft's answers (change the draft through `save_section`)."""
+    return copy.deepcopy(draft.data or {})
 
 
 def save_section(session: Session, *, draft: ReferralDraft, section: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +118,7 @@ def save_section(session: Session, *, draft: ReferralDraft, section: str, values
     if section == "contact" and _contact_email(data.get(section)) != _contact_email(values):
         email_codes.void_draft_codes(session, draft_id=draft.id)  # a code proves only the address it went to
     data[section] = values
-    draft.data = _dump_draft(data)
+    draft.data = _storable(data)
     draft.urgent = bool(urgent_reasons(data))
     draft.expires_at = utcnow() + DRAFT_LIFETIME
     session.flush()
@@ -133,7 +136,7 @@ def record_position(session: Session, *, draft: ReferralDraft, step: int) -> Non
     if data.get(POSITION_KEY) == step:
         return
     data[POSITION_KEY] = step
-    draft.data = _dump_draft(data)
+    draft.data = _storable(data)
     session.flush()
 
 

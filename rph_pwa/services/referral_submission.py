@@ -3,7 +3,6 @@ an episode of care; and what it would change about an existing resident's detail
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +13,11 @@ from sqlalchemy.orm import Session
 from .. import measures
 from ..db import utcnow
 from ..measures.instruments import auditc
-from ..models import Episode, MeasureResponse, Municipality, Referral, ReferralDraft, Team, User
+from ..models import Episode, Municipality, Referral, ReferralDraft, Team, User
 from . import urgent_flags
 from .accounts import team_for_municipality
 from .errors import Conflict, NotFound
+from .measure_responses import store_response
 from .referral_drafts import (MINIMUM_AGE, POSITION_KEY, REFERRAL_INSTRUMENTS, draft_data, draft_phq9, hash_key,
                               load_draft, missing_sections, urgent_reasons)
 from .referrals import DECLINED_KEY, age_band
@@ -62,8 +62,8 @@ def submit_referral(session: Session, *, draft_key: str, resident: User, update_
         urgent=bool(reasons), urgent_reason=",".join(reasons) or None, channel="app",
         age_band=age_band(int(eligibility["age"])), gender=contact.get("gender") or "unspecified",
         submitted_at=now,
-        answers=json.dumps({**{k: _clean(v) for k, v in data.items()
-                               if k not in REFERRAL_INSTRUMENTS and k != POSITION_KEY}, **_declined(data)}),
+        answers={**{k: _clean(v) for k, v in data.items()
+                    if k not in REFERRAL_INSTRUMENTS and k != POSITION_KEY}, **_declined(data)},
     )
     try:
         with session.begin_nested():  # two submits at the same moment: the unique key decides
@@ -87,12 +87,8 @@ def submit_referral(session: Session, *, draft_key: str, resident: User, update_
         if not section.get("complete") or section.get("answers") is None:
             continue  # not asked, skipped (never required), or "I would rather talk about it"
         result = measures.score(code, section["answers"], bands=_bands(code, contact, auditc_cutoffs))
-        session.add(MeasureResponse(
-            resident_id=resident.id, referral_id=referral.id, episode_id=episode.id, instrument_code=code,
-            instrument_version=str(result.version), answers=json.dumps(list(result.answers)),
-            functioning=section.get("functioning"), total=result.total, band=result.band,
-            flags=",".join(sorted(result.flags)), submitted_at=now,
-        ))
+        store_response(session, result=result, resident_id=resident.id, submitted_at=now, episode_id=episode.id,
+                       referral_id=referral.id, functioning=section.get("functioning"))
     _fill_resident_contact(resident, contact, team=team, municipality_id=municipality_id, update=update_details)
     session.delete(draft)
     session.flush()

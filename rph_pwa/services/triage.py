@@ -5,7 +5,6 @@ through `audit.record`; access through `access`.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +12,6 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import measures
 from ..db import utcnow
 from ..localtime import to_local
 from ..models import (Appointment, AuditEvent, ContactAttempt, Episode, IntakeChecklist, OnwardService, Referral,
@@ -21,6 +19,7 @@ from ..models import (Appointment, AuditEvent, ContactAttempt, Episode, IntakeCh
 from ..models.referrals import OFFERINGS
 from . import record_text
 from .access import clinical_team_ids, is_clinical, staff_team_ids
+from .measure_responses import stored_result
 from .onward import onward_services
 from .outcomes import plan_forms
 from .referrals import OPEN_STATUSES, open_referral, referral_answers, referral_for_staff
@@ -65,8 +64,7 @@ def _scores(referral: Referral) -> tuple[list[Score], int | None]:
     for response in referral.responses:
         scores.append(Score(response.instrument_code, response.total, response.band, bool(response.flags)))
         if response.instrument_code == "PHQ-9":
-            item9 = measures.score("PHQ-9", json.loads(response.answers),
-                                   version=int(response.instrument_version)).value_of("item9")
+            item9 = stored_result(response).value_of("item9")
     return scores, item9
 
 
@@ -152,7 +150,7 @@ def triage_queue(session: Session, *, actor: User, now: datetime | None = None) 
                Appointment.status == "booked"))) if referrals else set()
     items = []
     for r in referrals:
-        answers = json.loads(r.answers)
+        answers = referral_answers(r)
         scores, item9 = _scores(r)
         troubles, work = answers.get("troubles", {}), answers.get("work", {})
         items.append(QueueItem(

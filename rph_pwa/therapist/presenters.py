@@ -2,7 +2,6 @@
 translated labels, and referral data shaped for the templates, so templates decide nothing."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import g
@@ -180,7 +179,7 @@ def _responses(referral) -> list[dict[str, Any]]:
     """Each questionnaire: total, band and the answer to every item (PHQ-9 item 9 above 0 marked)."""
     rows, lang = [], str(get_locale())
     for response in referral.responses:
-        answers = json.loads(response.answers)
+        answers = response.answers
         flags = set(filter(None, response.flags.split(",")))
         items = [{"number": n, "value": v, **_item_wording(response, n - 1, v, lang),
                   "raised": response.instrument_code == "PHQ-9" and n == 9 and bool(v)}
@@ -311,7 +310,7 @@ def _trend(series: outcomes.Series, responses: list) -> dict[str, Any]:
 
 def _answered_form(response, lang: str) -> dict[str, Any]:
     """One response with every item's validated wording and the chosen answer (item 9 above 0 marked)."""
-    answers = json.loads(response.answers)
+    answers = response.answers
     items = [{"number": n, "value": v, **_item_wording(response, n - 1, v, lang),
               "raised": response.instrument_code == "PHQ-9" and n == 9 and bool(v)}
              for n, v in enumerate(answers, start=1)]
@@ -411,7 +410,7 @@ def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[s
     """
     episode, referral, lang = overview.episode, overview.referral, str(get_locale())
     responses_by_id = {r.id: r for r in overview.responses}
-    phone = resident_phone(overview.resident, json.loads(referral.answers))
+    phone = resident_phone(overview.resident, referral.answers)
     checklist = overview.checklist
     points = svc.checklist_points(referral.age_band)
     progress = [r for r in overview.responses if r.instrument_code in outcomes.PROGRESS_INSTRUMENTS]

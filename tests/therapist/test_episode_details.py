@@ -5,7 +5,6 @@ notes, repeated item-9 answers kept on the open flag, plain labels and one-tap c
 from __future__ import annotations
 
 import html
-import json
 import re
 from datetime import timedelta
 
@@ -199,10 +198,9 @@ def test_the_start_note_has_what_the_handbook_lists_and_respects_gp_consent(db, 
     assert "Vurdering: kartleggingssamtale" in note and "Tilbud som er startet: individuell terapi." in note
     assert f"Ansvarlig terapeut: {staff.display_name}, telefon 22 33 44 55." in note
     assert "inviteres til samarbeid" in note and "Det sendes et avslutningsnotat" in note
-    consent = json.loads(referral.answers)["contact"].get("gp_consent")
-    answers = json.loads(referral.answers)
-    answers["contact"]["gp_consent"] = False
-    referral.answers = json.dumps(answers)
+    consent = referral.answers["contact"].get("gp_consent")
+    answers = referral.answers
+    referral.answers = {**answers, "contact": {**answers["contact"], "gp_consent": False}}
     db.commit()
     note = re.search(r'<pre id="episode-start-note">(.*?)</pre>', _page(client, f"/therapist/episodes/{episode.id}"),
                      re.S).group(1)
