@@ -38,7 +38,6 @@ def _timed(fn, repeat: int = REPEAT) -> tuple[float, float]:
 
 def _referrals(session, *, team_id: int, municipality_ids: list[int]) -> None:
     """REFERRALS submitted referrals with five scored questionnaires and an episode each."""
-    import json
     from datetime import timedelta
 
     from rph_pwa.db import utcnow
@@ -48,9 +47,9 @@ def _referrals(session, *, team_id: int, municipality_ids: list[int]) -> None:
     scored = {code: score(code, values) for code, values in {
         "PHQ-9": [2, 2, 1, 2, 1, 1, 2, 1, 0], "GAD-7": [1, 2, 1, 1, 0, 1, 1], "WSAS": [4, 3, 3, 2, 4],
         "AUDIT-C": [1, 0, 0], "DUDIT-C": [0, 0, 0, 0]}.items()}
-    answers = json.dumps({"troubles": {"problems": ["sleep"], "own_words": "Sover dårlig.", "goals": "Sove bedre"},
-                          "work": {"work_status": "working", "sick_leave": "none"},
-                          "contact": {"name": "Bench", "gp_consent": True}})
+    answers = {"troubles": {"problems": ["sleep"], "own_words": "Sover dårlig.", "goals": "Sove bedre"},
+               "work": {"work_status": "working", "sick_leave": "none"},
+               "contact": {"name": "Bench", "gp_consent": True}}
     now = utcnow()
     for i in range(REFERRALS):
         referral = Referral(submission_key=f"bench-{i}", resident_id=2 + i, team_id=team_id,
@@ -60,7 +59,7 @@ def _referrals(session, *, team_id: int, municipality_ids: list[int]) -> None:
                             answers=answers)
         referral.responses = [
             MeasureResponse(resident_id=2 + i, instrument_code=code, instrument_version="1",
-                            answers=json.dumps(list(result.answers)), total=result.total, band=result.band,
+                            answers=list(result.answers), total=result.total, band=result.band,
                             flags="", submitted_at=referral.submitted_at)
             for code, result in scored.items()
         ]

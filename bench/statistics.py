@@ -144,7 +144,7 @@ def build(session, rng: random.Random) -> tuple[User, list[Municipality]]:
                 responses.append({
                     "resident_id": residents[i], "referral_id": referrals[i], "episode_id": episode_id,
                     "instrument_code": code, "instrument_version": str(result.version),
-                    "answers": json.dumps(list(result.answers)), "functioning": None, "total": total,
+                    "answers": list(result.answers), "functioning": None, "total": total,
                     "band": result.band, "flags": "", "submitted_at": at})
             appointments.append({
                 "episode_id": episode_id, "staff_id": staff.id, "kind": "assessment" if contact == 0 else "treatment",

@@ -127,7 +127,7 @@ def rotate_keys_command() -> None:
 @with_appcontext
 def purge_drafts_command() -> None:
     """Delete self-referral drafts nobody came back to within 30 days (run daily)."""
-    from .services.referrals import purge_expired_drafts
+    from .services.referral_drafts import purge_expired_drafts
 
     session = get_session()
     removed = purge_expired_drafts(session)

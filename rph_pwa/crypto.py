@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -97,8 +98,27 @@ class EncryptedInt(EncryptedText):
         return None if text is None else int(text)
 
 
+class EncryptedJSON(EncryptedText):
+    """A JSON value (dict, list, number, text) stored as the Fernet token of its JSON text, as
+    services used to write it by hand (`encrypt(json.dumps(value))`), so older rows read the same.
+
+    Assign a new value to change it: a dict or list changed in place is not noticed by the session.
+    """
+
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect) -> str | None:
+        if value is None:
+            return None
+        return super().process_bind_param(json.dumps(value, ensure_ascii=False), dialect)
+
+    def process_result_value(self, value: str | None, dialect):
+        text = super().process_result_value(value, dialect)
+        return None if text is None else json.loads(text)
+
+
 def encrypted_columns(tables: Sequence[Table]) -> list[tuple[Table, list[str]]]:
-    """Every table with EncryptedText columns, and the names of those columns."""
+    """Every table with encrypted columns (EncryptedText and its subclasses), and their names."""
     found = []
     for table in tables:
         names = [c.name for c in table.columns if isinstance(c.type, EncryptedText)]

@@ -1,7 +1,6 @@
 """Demo data for development and screenshots: teams, municipalities, staff and residents."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -12,7 +11,7 @@ from .codes import AppointmentKind, AppointmentStatus, MeetingMode, Offering, Pr
 from .crypto import FieldCrypto
 from .db import utcnow
 from .models import Episode, FormRequest, MeasureResponse, Municipality, OnwardService, Referral, Role, Team, User
-from .services import outcomes, referrals
+from .services import measure_responses, outcomes, referral_drafts, referral_submission
 from .services.accounts import create_resident, create_staff, set_email
 
 DEMO_PASSWORD = "demo-passord-2026"
@@ -128,7 +127,7 @@ def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -
         municipality = by_number[number]
         resident = create_resident(session, municipality_id=municipality.id, display_name=name)
         set_email(resident, email, crypto)
-        draft, key = referrals.start_draft(session, eligibility={
+        draft, key = referral_drafts.start_draft(session, eligibility={
             "age": 41, "municipality_id": municipality.id, "crisis": crisis, "complete": True})
         sections = {
             "troubles": {"problems": [Problem.LOW_MOOD, Problem.SLEEP], "own_words": "Alt føles tungt for tiden.",
@@ -145,8 +144,8 @@ def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -
                         "gp_name": "", "interpreter": "no", "language_needs": "", "gender": "unspecified"},
         }
         for section, values in sections.items():
-            referrals.save_section(session, draft=draft, section=section, values={**values, "complete": True})
-        referrals.submit_referral(session, draft_key=key, resident=resident)
+            referral_drafts.save_section(session, draft=draft, section=section, values={**values, "complete": True})
+        referral_submission.submit_referral(session, draft_key=key, resident=resident)
     return True
 
 
@@ -176,13 +175,9 @@ def _demo_contacts(session: Session, *, therapist: User) -> None:
             if request.instrument_code == "PHQ-9":
                 answers[8], answers[0] = 0, answers[0] + answers[8]
             result = measures.score(request.instrument_code, answers)
-            response = MeasureResponse(resident_id=episode.resident_id, episode_id=episode.id,
-                                       form_request_id=request.id, instrument_code=result.code,
-                                       instrument_version=str(result.version),
-                                       answers=json.dumps(list(result.answers)), functioning=1, total=result.total,
-                                       band=result.band, flags=",".join(sorted(result.flags)),
-                                       submitted_at=when - timedelta(hours=3))
-            session.add(response)
+            response = measure_responses.store_response(
+                session, result=result, resident_id=episode.resident_id, submitted_at=when - timedelta(hours=3),
+                episode_id=episode.id, form_request_id=request.id, functioning=1)
             session.flush()
             request.response_id = response.id
     outcomes.book_contact(session, actor=therapist, episode_id=episode.id, kind=AppointmentKind.CHECK_IN,

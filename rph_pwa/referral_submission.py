@@ -12,7 +12,7 @@ from .db import get_session
 from .models import User
 from .notices import notify_team_urgent
 from .services.errors import DomainError
-from .services.referrals import submit_referral
+from .services.referral_submission import submit_referral
 
 #: The session key of the referral draft in progress in this browser.
 DRAFT_SESSION_KEY = "referral_draft"
@@ -22,7 +22,7 @@ def complete_referral(user: User, *, otherwise: str, update_details: bool = Fals
     """Submit the draft in this browser's session for `user`; returns where to go next: the
     receipt, or `otherwise` when there is no draft to send (so no caller redirects to None).
     `update_details`: the resident said yes to changing their name, phone and team to the
-    referral's (see `referrals.detail_changes`). The caller commits."""
+    referral's (see `referral_submission.detail_changes`). The caller commits."""
     key = session.get(DRAFT_SESSION_KEY)
     if not key:
         return otherwise

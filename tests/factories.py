@@ -89,12 +89,12 @@ def make_referral(session: Session, *, team: Team, resident: User | None = None,
 
     `urgent=True` marks it urgent for "in crisis now"; `item9 > 0` marks it urgent for PHQ-9 item 9.
     """
-    import json
     from datetime import timedelta
 
     from rph_pwa.db import utcnow
     from rph_pwa.measures import score
-    from rph_pwa.models import Episode, MeasureResponse, Referral
+    from rph_pwa.models import Episode, Referral
+    from rph_pwa.services.measure_responses import store_response
 
     municipality = municipality or team.municipalities[0]
     resident = resident or make_resident(session, team=team, municipality=municipality)
@@ -106,7 +106,7 @@ def make_referral(session: Session, *, team: Team, resident: User | None = None,
     referral = Referral(
         submission_key=uuid.uuid4().hex, resident_id=resident.id, team_id=team.id, municipality_id=municipality.id,
         urgent=bool(reasons), urgent_reason=",".join(reasons) or None, channel=channel, age_band=age_band,
-        gender=gender, submitted_at=submitted, answers=json.dumps(answers),
+        gender=gender, submitted_at=submitted, answers=answers,
     )
     session.add(referral)
     session.flush()
@@ -119,12 +119,9 @@ def make_referral(session: Session, *, team: Team, resident: User | None = None,
                     "AUDIT-C": _instrument_answers("AUDIT-C", 1), "DUDIT-C": _instrument_answers("DUDIT-C", 0)}
     for code, values in item_answers.items():
         result = score(code, values)
-        session.add(MeasureResponse(
-            resident_id=resident.id, referral_id=referral.id, episode_id=episode.id, instrument_code=code,
-            instrument_version=str(result.version), answers=json.dumps(list(result.answers)),
-            functioning=1 if code in ("PHQ-9", "GAD-7") else None, total=result.total, band=result.band,
-            flags=",".join(sorted(result.flags)), submitted_at=submitted,
-        ))
+        store_response(session, result=result, resident_id=resident.id, submitted_at=submitted,
+                       episode_id=episode.id, referral_id=referral.id,
+                       functioning=1 if code in ("PHQ-9", "GAD-7") else None)
     session.flush()
     return referral
 
@@ -163,12 +160,12 @@ def make_episode_with_scores(session: Session, *, team: Team, phq9: list[int] = 
     `attended_minutes` are attended, `cancelled_minutes` cancelled (kind "treatment"), then
     `assessment_minutes` attended assessment conversations. Returns the episode.
     """
-    import json
     from datetime import datetime, time, timedelta
     from zoneinfo import ZoneInfo
 
     from rph_pwa.measures import score
-    from rph_pwa.models import Appointment, Episode, MeasureResponse, Referral
+    from rph_pwa.models import Appointment, Episode, Referral
+    from rph_pwa.services.measure_responses import store_response
 
     oslo = ZoneInfo("Europe/Oslo")
     today = datetime.now(oslo).date()
@@ -182,7 +179,7 @@ def make_episode_with_scores(session: Session, *, team: Team, phq9: list[int] = 
     referred = noon(referred_day)
     referral = Referral(submission_key=uuid.uuid4().hex, resident_id=resident.id, team_id=team.id,
                         municipality_id=municipality.id, status=referral_status, channel=channel, age_band="25-34",
-                        gender="woman", submitted_at=referred, answers=json.dumps(referral_answers()))
+                        gender="woman", submitted_at=referred, answers=referral_answers())
     session.add(referral)
     session.flush()
     episode = Episode(
@@ -201,11 +198,9 @@ def make_episode_with_scores(session: Session, *, team: Team, phq9: list[int] = 
                  for i, total in enumerate(totals)]
     for code, i, total in reversed(responses):
         result = score(code, _answers_for_total(code, total))
-        session.add(MeasureResponse(
-            resident_id=resident.id, referral_id=referral.id, episode_id=episode.id, instrument_code=code,
-            instrument_version=str(result.version), answers=json.dumps(list(result.answers)), total=result.total,
-            band=result.band, flags=",".join(sorted(result.flags)), submitted_at=noon(referred_day + timedelta(days=i)),
-        ))
+        store_response(session, result=result, resident_id=resident.id,
+                       submitted_at=noon(referred_day + timedelta(days=i)), episode_id=episode.id,
+                       referral_id=referral.id)
     if attended_minutes or cancelled_minutes or assessment_minutes:
         staff = staff or make_staff(session, teams=[team])[0]
         planned = ([("attended", "treatment", m) for m in attended_minutes]
@@ -260,18 +255,12 @@ def make_monitored_episode(session: Session, *, team: Team, resident: User | Non
 
 def add_episode_response(session: Session, *, episode, code: str, total: int, at, item9: int = 0):
     """A scored response of `code` in the episode, submitted `at` (aware datetime)."""
-    import json
-
     from rph_pwa.measures import score
-    from rph_pwa.models import MeasureResponse
+    from rph_pwa.services.measure_responses import store_response
 
     result = score(code, _episode_item_answers(code, total, item9))
-    response = MeasureResponse(
-        resident_id=episode.resident_id, episode_id=episode.id, instrument_code=code,
-        instrument_version=str(result.version), answers=json.dumps(list(result.answers)),
-        functioning=1 if code in ("PHQ-9", "GAD-7") else None, total=result.total, band=result.band,
-        flags=",".join(sorted(result.flags)), submitted_at=at)
-    session.add(response)
+    response = store_response(session, result=result, resident_id=episode.resident_id, submitted_at=at,
+                              episode_id=episode.id, functioning=1 if code in ("PHQ-9", "GAD-7") else None)
     session.flush()
     return response
 

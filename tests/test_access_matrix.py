@@ -37,7 +37,7 @@ from rph_pwa.db import get_session, utcnow
 from rph_pwa.measures import get as get_instrument
 from rph_pwa.models import FormRequest, Passkey, Role
 from rph_pwa.services import outcomes, urgent_flags
-from rph_pwa.services.referrals import save_onward_service
+from rph_pwa.services.onward import save_onward_service
 from tests.conftest import Actions, csrf_token
 from tests.factories import (
     PASSWORD,

@@ -11,9 +11,25 @@ from flask_babel import force_locale
 
 from rph_pwa import codes
 from rph_pwa.client.referral_forms import TroublesForm, WorkForm
-from rph_pwa.codes import (ATTENDANCE, END_REASON_EXPLAINED, SICK_LEAVE_ANSWERS, WORK_ANSWERS, AppointmentKind,
-                           AppointmentStatus, Channel, ContactMethod, ContactOutcome, EndReason, MeetingMode, Offering,
-                           Problem, ReferralStatus, SickLeave, WorkStatus, values)
+from rph_pwa.codes import (
+    ATTENDANCE,
+    END_REASON_EXPLAINED,
+    SICK_LEAVE_ANSWERS,
+    WORK_ANSWERS,
+    AppointmentKind,
+    AppointmentStatus,
+    Channel,
+    ContactMethod,
+    ContactOutcome,
+    EndReason,
+    MeetingMode,
+    Offering,
+    Problem,
+    ReferralStatus,
+    SickLeave,
+    WorkStatus,
+    values,
+)
 from rph_pwa.db import Base
 from rph_pwa.services import record_text
 from rph_pwa.therapist.episode_forms import AttendanceForm, BookContactForm, DischargeForm, OfferingChangeForm

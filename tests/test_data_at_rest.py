@@ -324,7 +324,7 @@ def test_the_migration_encrypts_existing_rows_and_the_downgrade_decrypts_them(ap
         session = get_session()
         row = session.execute(select(MeasureResponse.answers, MeasureResponse.functioning, MeasureResponse.flags)
                               .where(MeasureResponse.id == 1)).one()
-        assert tuple(row) == ("[1, 1, 2, 2, 3, 3, 0, 0, 1]", 2, "item9")
+        assert tuple(row) == ([1, 1, 2, 2, 3, 3, 0, 0, 1], 2, "item9")  # the answers column is EncryptedJSON
         assert session.scalar(select(Referral.urgent_reason).where(Referral.id == 1)) == "item9"
         assert session.scalar(select(Appointment.place).where(Appointment.id == 1)) == "Rom 7, legekontoret"
         assert session.scalar(select(Passkey.name).where(Passkey.id == 1)) == "Telefonen til mamma"

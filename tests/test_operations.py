@@ -61,7 +61,7 @@ def test_purge_drafts_removes_only_expired_ones(app, db):
 
     from rph_pwa.db import utcnow
     from rph_pwa.models import ReferralDraft
-    from rph_pwa.services.referrals import start_draft
+    from rph_pwa.services.referral_drafts import start_draft
 
     old, _ = start_draft(db, eligibility={"age": 30})
     old.expires_at = utcnow() - timedelta(days=1)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import format_date, lazy_gettext as _l
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from ..charts import ChartPoint, line_chart

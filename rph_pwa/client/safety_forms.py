@@ -13,8 +13,17 @@ from wtforms import FieldList, FormField, StringField, TelField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from ..forms import BaseForm, BaseSubForm, PhoneNumber, name_filter
-from ..services.safety_plans import (CONTACT_PARTS, MAX_NAME, MAX_ROWS, MAX_TEXT, PART_ORDER, TEXT_PARTS,
-                                     PlanContent, PlanView, tel_href)
+from ..services.safety_plans import (
+    CONTACT_PARTS,
+    MAX_NAME,
+    MAX_ROWS,
+    MAX_TEXT,
+    PART_ORDER,
+    TEXT_PARTS,
+    PlanContent,
+    PlanView,
+    tel_href,
+)
 
 #: Heading and hint of each part (the same words on the plan, the form and the printout).
 PARTS: dict[str, tuple[Any, Any]] = {

@@ -2,12 +2,20 @@
 from .audit import AuditEvent
 from .auth import EmailCode, LoginSession, Passkey, WebAuthnChallenge
 from .mail import OutboxMessage
+from .people import Municipality, Role, Team, TeamMembership, User, team_municipality
 from .referrals import (
-    Appointment, ContactAttempt, Episode, FormRequest, IntakeChecklist, MeasureResponse, OfferingChange, OnwardService,
-    Referral, ReferralDraft,
+    Appointment,
+    ContactAttempt,
+    Episode,
+    FormRequest,
+    IntakeChecklist,
+    MeasureResponse,
+    OfferingChange,
+    OnwardService,
+    Referral,
+    ReferralDraft,
 )
 from .safety import SafetyPlan, SafetyPlanVersion, UrgentFlag, UrgentFlagAction, UrgentFlagAnswer
-from .people import Municipality, Role, Team, TeamMembership, User, team_municipality
 
 __all__ = [
     "Appointment",

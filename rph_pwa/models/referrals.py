@@ -2,14 +2,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..codes import (AppointmentKind, AppointmentStatus, Channel, EndReason, MeetingMode, Offering, ReferralStatus,
-                     values)
-from ..crypto import EncryptedInt, EncryptedText
+from ..codes import (
+    AppointmentKind,
+    AppointmentStatus,
+    Channel,
+    EndReason,
+    MeetingMode,
+    Offering,
+    ReferralStatus,
+    values,
+)
+from ..crypto import EncryptedInt, EncryptedJSON, EncryptedText
 from ..db import Base, UTCDateTime, utcnow
 from .people import Municipality, Team, User
 
@@ -33,7 +41,7 @@ class ReferralDraft(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: The draft's answers so far (encrypted JSON).
-    data: Mapped[str] = mapped_column(EncryptedText, default="{}")
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     #: Set once the person has been shown crisis help in the flow.
     urgent: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -72,7 +80,7 @@ class Referral(Base):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: The full answers of the referral form (encrypted JSON): troubles, own words, goals,
     #: earlier help, work, contact preferences, GP consent, language needs.
-    answers: Mapped[str] = mapped_column(EncryptedText)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     #: Kind message sent when guided onward (encrypted).
     onward_message: Mapped[Optional[str]] = mapped_column(EncryptedText)
     onward_service_id: Mapped[Optional[int]] = mapped_column(ForeignKey("onward_service.id"))
@@ -98,7 +106,7 @@ class MeasureResponse(Base):
     instrument_code: Mapped[str] = mapped_column(String(20))
     instrument_version: Mapped[str] = mapped_column(String(20))
     #: Item answers as JSON, in the instrument's order (encrypted: statistics use total and band).
-    answers: Mapped[str] = mapped_column(EncryptedText)
+    answers: Mapped[list[int]] = mapped_column(EncryptedJSON)
     #: The answer to the separate functioning question (PHQ-9, GAD-7), not scored (encrypted).
     functioning: Mapped[Optional[int]] = mapped_column(EncryptedInt)
     total: Mapped[int]
@@ -233,7 +241,7 @@ class FormRequest(Base):
     #: The answer, once given (unique: a form submitted twice counts once).
     response_id: Mapped[Optional[int]] = mapped_column(ForeignKey("measure_response.id"), unique=True)
     #: A partly filled form (encrypted JSON of the raw answers), kept until it is sent.
-    draft: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    draft: Mapped[Optional[dict[str, list[str]]]] = mapped_column(EncryptedJSON)
 
     appointment: Mapped[Appointment] = relationship(back_populates="form_requests")
     response: Mapped[Optional["MeasureResponse"]] = relationship(foreign_keys=[response_id])

@@ -3,12 +3,12 @@ follow-up: a flag is closed only with a note, so it never disappears silently.""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..crypto import EncryptedText, field_crypto
+from ..crypto import EncryptedJSON, EncryptedText, field_crypto
 from ..db import Base, UTCDateTime, utcnow
 from .people import User
 
@@ -43,7 +43,7 @@ class SafetyPlanVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: The plan's parts as JSON (encrypted): warning signs, coping, people and places, contacts,
     #: professionals, safer surroundings, reasons for living.
-    content: Mapped[str] = mapped_column(EncryptedText)
+    content: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
 
     plan: Mapped[SafetyPlan] = relationship(back_populates="versions")
     author: Mapped[Optional[User]] = relationship()

@@ -25,7 +25,7 @@ from ..extensions import limiter, referral_step_limit, signin_limit
 from ..forms import Refusal, run_form_action
 from ..models import Municipality, Referral, Team
 from ..referral_submission import DRAFT_SESSION_KEY, complete_referral
-from ..services import email_codes, referrals
+from ..services import email_codes, referral_account, referral_drafts, referral_submission
 from ..services.errors import InvalidCode
 from ..services.mail import queue_mail
 from ..services.residents import municipality_choices
@@ -45,7 +45,7 @@ ALL_STEPS = (
     Step("eligibility", _l("About you")),
     Step("troubles", _l("What troubles you")),
     Step("work", _l("Work and daily life")),
-    *[Step(code, code) for code in referrals.REFERRAL_INSTRUMENTS],
+    *[Step(code, code) for code in referral_drafts.REFERRAL_INSTRUMENTS],
     Step("contact", _l("How we can reach you")),
 )
 
@@ -55,8 +55,8 @@ class _Steps(Sequence):
     is a step only if the UNVERIFIED_INSTRUMENTS setting turns it on."""
 
     def _steps(self) -> list[Step]:
-        asked = set(referrals.asked_instruments(current_app.config.get("UNVERIFIED_INSTRUMENTS")))
-        return [s for s in ALL_STEPS if s.section not in referrals.REFERRAL_INSTRUMENTS or s.section in asked]
+        asked = set(referral_drafts.asked_instruments(current_app.config.get("UNVERIFIED_INSTRUMENTS")))
+        return [s for s in ALL_STEPS if s.section not in referral_drafts.REFERRAL_INSTRUMENTS or s.section in asked]
 
     def __getitem__(self, index):
         return self._steps()[index]
@@ -69,7 +69,7 @@ STEPS = _Steps()
 
 
 def _draft():
-    return referrals.load_draft(get_session(), session.get(DRAFT_SESSION_KEY))
+    return referral_drafts.load_draft(get_session(), session.get(DRAFT_SESSION_KEY))
 
 
 def _make(form_class, formdata):
@@ -99,7 +99,7 @@ def _build_form(step: Step, formdata=None):
 def _meeting_choices() -> list[SelectChoice]:
     """Home municipality first, then the other municipalities the same team serves."""
     draft = _draft()
-    data = referrals.draft_data(draft) if draft else {}
+    data = referral_drafts.draft_data(draft) if draft else {}
     home_id = int((data.get("eligibility") or {}).get("municipality_id") or 0)
     home = get_session().get(Municipality, home_id)
     choices = [SelectChoice(0, _("Where I live") + (f" ({home.name})" if home else ""))]
@@ -111,7 +111,7 @@ def _meeting_choices() -> list[SelectChoice]:
 
 def _values(step: Step, form) -> dict:
     """The cleaned answers of a valid step, in the shape the service stores."""
-    if step.section in referrals.REFERRAL_INSTRUMENTS:
+    if step.section in referral_drafts.REFERRAL_INSTRUMENTS:
         return form.scored_values()
     data = {k: v for k, v in form.data.items() if k != "csrf_token"}
     if step.section == "eligibility":
@@ -157,7 +157,7 @@ def start():
 
 def _resume_url(draft) -> str:
     """Where "continue" goes: the step the person was on last (the review once they reached it)."""
-    position = referrals.resume_position(draft) or 2
+    position = referral_drafts.resume_position(draft) or 2
     if position > len(STEPS):
         return url_for(".review")
     return url_for(".step", number=max(1, position))
@@ -167,8 +167,8 @@ def _record_position(draft, number: int) -> None:
     """Remember the step for resuming; a draft at its size limit simply keeps the old position."""
     db = get_session()
     try:
-        referrals.record_position(db, draft=draft, step=number)
-    except referrals.DraftTooLarge:
+        referral_drafts.record_position(db, draft=draft, step=number)
+    except referral_drafts.DraftTooLarge:
         db.rollback()
         return
     db.commit()
@@ -183,7 +183,7 @@ def _returns_to_review() -> bool:
 def restart():
     """Throw away the draft in this browser and start again."""
     if EmptyReferralForm().validate_on_submit():
-        referrals.discard_draft(get_session(), session.pop(DRAFT_SESSION_KEY, None))
+        referral_drafts.discard_draft(get_session(), session.pop(DRAFT_SESSION_KEY, None))
         get_session().commit()
         flash(_("Your answers were deleted. You can start again."), "info")
     return redirect(url_for(".start"))
@@ -200,7 +200,7 @@ def step(number: int):
     draft = _draft()
     if current.section != "eligibility" and draft is None:
         return redirect(url_for(".step", number=1))
-    saved = (referrals.draft_data(draft).get(current.section) or {}) if draft else {}
+    saved = (referral_drafts.draft_data(draft).get(current.section) or {}) if draft else {}
 
     if request.method == "GET":
         form = _build_form(current, formdata=MultiDict(
@@ -218,7 +218,7 @@ def step(number: int):
     if crisis_now and _under_16(request.form.get("age")):
         # A young person in crisis gets age-adapted crisis help before anything else, even if the
         # rest of the step is unfinished; nothing they typed is stored.
-        referrals.discard_draft(db, session.pop(DRAFT_SESSION_KEY, None))
+        referral_drafts.discard_draft(db, session.pop(DRAFT_SESSION_KEY, None))
         db.commit()
         return render_template("referral/under_16.html", crisis=True)
     if not form.validate_on_submit():
@@ -228,15 +228,15 @@ def step(number: int):
 
     values = _values(current, form)
     if current.section == "eligibility":
-        result = referrals.check_eligibility(db, age=values["age"], municipality_id=values["municipality_id"])
+        result = referral_drafts.check_eligibility(db, age=values["age"], municipality_id=values["municipality_id"])
         if result.outcome != "ok":
             # Not stored as a referral: any draft from this browser is deleted too.
-            referrals.discard_draft(db, session.pop(DRAFT_SESSION_KEY, None))
+            referral_drafts.discard_draft(db, session.pop(DRAFT_SESSION_KEY, None))
             db.commit()
             template = "referral/under_16.html" if result.outcome == "under_16" else "referral/unserved.html"
             return render_template(template, municipality=result.municipality, crisis=values["crisis"] == "yes")
         if draft is None:
-            draft, key = referrals.start_draft(db, eligibility={**values, "raw": _raw(form), "complete": True})
+            draft, key = referral_drafts.start_draft(db, eligibility={**values, "raw": _raw(form), "complete": True})
             session[DRAFT_SESSION_KEY] = key
             session.permanent = True  # the draft survives closing the browser
             db.commit()
@@ -267,7 +267,7 @@ def _back(number: int, current: Step, form, draft):
 def _under_16(age: str | None) -> bool:
     """Whether a typed age (maybe not yet valid) is a whole number below 16."""
     try:
-        return 0 <= int((age or "").strip()) < referrals.MINIMUM_AGE
+        return 0 <= int((age or "").strip()) < referral_drafts.MINIMUM_AGE
     except ValueError:
         return False
 
@@ -277,8 +277,8 @@ def _save_section(draft, section: str, values: dict) -> bool:
     beyond its limit (then nothing changes)."""
     db = get_session()
     try:
-        referrals.save_section(db, draft=draft, section=section, values=values)
-    except referrals.DraftTooLarge:
+        referral_drafts.save_section(db, draft=draft, section=section, values=values)
+    except referral_drafts.DraftTooLarge:
         db.rollback()
         flash(_("What you sent was too large. Please shorten it and try again."), "error")
         return False
@@ -313,8 +313,8 @@ def review():
         if session.get("referral_sent"):
             return redirect(url_for(".sent"))
         return redirect(url_for(".start"))
-    data = referrals.draft_data(draft)
-    missing = referrals.missing_sections(data)
+    data = referral_drafts.draft_data(draft)
+    missing = referral_drafts.missing_sections(data)
     form = EmptyReferralForm()
     if request.method == "POST" and form.validate_on_submit() and not missing:
         if current_user.is_authenticated and current_user.is_resident:
@@ -340,7 +340,7 @@ def account():
     draft = _draft()
     if draft is None or "signup" not in session:
         return redirect(url_for(".review"))
-    contact = referrals.draft_data(draft).get("contact") or {}
+    contact = referral_drafts.draft_data(draft).get("contact") or {}
     return render_template("referral/account.html", email=contact.get("email", ""), form=EmptyReferralForm(),
                            urgent=draft.urgent, contact_step=len(STEPS))
 
@@ -352,13 +352,13 @@ def account_email():
     db = get_session()
     draft = _draft()
     form = EmptyReferralForm()
-    contact = (referrals.draft_data(draft).get("contact") or {}) if draft else {}
+    contact = (referral_drafts.draft_data(draft).get("contact") or {}) if draft else {}
     if draft is None or not form.validate_on_submit():
         return redirect(url_for(".review"))
     if not contact.get("email"):
         flash(_("Add your e-mail address in the contact step first."), "error")
         return redirect(url_for(".step", number=len(STEPS)))
-    code = referrals.issue_draft_code(db, draft=draft, crypto=field_crypto())
+    code = referral_account.issue_draft_code(db, draft=draft, crypto=field_crypto())
     if code is not None:  # None: the address has had its codes for this hour; the answer is the same
         queue_mail(db, to=contact["email"], subject=_("Your sign-in code"),
                    body=_("Your code is %(code)s. It is valid for 10 minutes.\n\n"
@@ -381,7 +381,7 @@ def account_code():
         return render_template("referral/account_code.html", form=form, contact_step=len(STEPS))
 
     def sign_in_and_send(db) -> str:
-        user = referrals.account_from_draft_code(db, draft=draft, code=form.code.data, crypto=field_crypto(),
+        user = referral_account.account_from_draft_code(db, draft=draft, code=form.code.data, crypto=field_crypto(),
                                                  locale=request.cookies.get("lang"))
         sign_in(user, method="email_code", keep=(DRAFT_SESSION_KEY,))
         return _send_or_ask(user, draft)
@@ -396,7 +396,7 @@ def _send_or_ask(user, draft) -> str:
     """Send the referral, unless it would change the resident's details: then ask first. Returns
     where to go (the receipt, the details question, or the review if it could not be sent); the
     caller commits."""
-    if referrals.detail_changes(get_session(), resident=user, draft=draft):
+    if referral_submission.detail_changes(get_session(), resident=user, draft=draft):
         return url_for(".details")
     return complete_referral(user, otherwise=url_for(".review"))
 
@@ -409,7 +409,7 @@ def details():
     draft = _draft()
     if draft is None or not current_user.is_authenticated or not current_user.is_resident:
         return redirect(url_for(".review"))
-    if referrals.missing_sections(referrals.draft_data(draft)):
+    if referral_drafts.missing_sections(referral_drafts.draft_data(draft)):
         return redirect(url_for(".review"))
     form = EmptyReferralForm()
     choice = request.form.get("choice")
@@ -420,7 +420,7 @@ def details():
             db.commit()
             return redirect(target)
         error = _("Choose whether to update your details or keep them.")
-    changes = referrals.detail_changes(db, resident=current_user, draft=draft)
+    changes = referral_submission.detail_changes(db, resident=current_user, draft=draft)
     if not changes and request.method == "GET":
         return redirect(url_for(".review"))
     labels = {"name": _("Name"), "phone": _("Phone number"), "municipality": _("Municipality"),
@@ -439,7 +439,7 @@ def sent():
     if referral is None or referral.resident_id != current_user.id:
         abort(404)
     team: Team = referral.team
-    address = referrals.email_to_confirm(get_session(), referral=referral, user=current_user, crypto=field_crypto())
+    address = referral_account.email_to_confirm(get_session(), referral=referral, user=current_user, crypto=field_crypto())
     return render_template("referral/sent.html", team=team, urgent=referral.urgent, confirm_email=address,
                            form=EmptyReferralForm())
 
@@ -456,7 +456,7 @@ def confirm_email():
     referral = db.get(Referral, referral_id)
     if referral is None or referral.resident_id != current_user.id:
         abort(404)
-    address = referrals.email_to_confirm(db, referral=referral, user=current_user, crypto=field_crypto())
+    address = referral_account.email_to_confirm(db, referral=referral, user=current_user, crypto=field_crypto())
     if address is None:
         return redirect(url_for(".sent"))
     code = email_codes.request_email_confirmation(db, user=current_user, email=address, crypto=field_crypto())

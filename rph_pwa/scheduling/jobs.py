@@ -10,7 +10,7 @@ from flask import Flask
 
 from ..db import get_session, utcnow
 from ..services.mail import MailSettings, deliver_outbox, purge_done_mail
-from ..services.referrals import purge_expired_drafts
+from ..services.referral_drafts import purge_expired_drafts
 
 log = logging.getLogger(__name__)
 

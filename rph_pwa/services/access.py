@@ -107,6 +107,16 @@ def served_by(team_ids):
     return or_(User.team_id.in_(team_ids), open_episode)
 
 
+def residents_only():
+    """A condition on `User`: resident accounts only."""
+    return User.role == Role.RESIDENT.value
+
+
+def staff_only():
+    """A condition on `User`: staff accounts only (every role but resident)."""
+    return User.role != Role.RESIDENT.value
+
+
 def resident_for_staff(session: Session, *, actor: User, resident_id: int) -> User:
     """The resident, if the actor is clinical staff on a team that serves them: the resident's own
     team, or a team with an open episode of theirs (one query).
@@ -118,7 +128,7 @@ def resident_for_staff(session: Session, *, actor: User, resident_id: int) -> Us
     if team_ids is None:
         team_ids = select(TeamMembership.team_id).where(TeamMembership.user_id == actor.id).scalar_subquery()
     resident = session.scalars(
-        select(User).where(User.id == resident_id, User.role == Role.RESIDENT.value, served_by(team_ids))
+        select(User).where(User.id == resident_id, residents_only(), served_by(team_ids))
     ).first()
     if resident is None:
         raise NotFound("resident")

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from ..crypto import FieldCrypto
 from ..db import utcnow
 from ..models import Municipality, Role, Team, TeamMembership, User, team_municipality
-from .errors import Conflict, InvalidCode, NotFound, SecondFactorLocked
 from .access import forget_team_ids
+from .errors import Conflict, InvalidCode, NotFound, SecondFactorLocked
 from .text_input import clean_name
 
 #: Wrong TOTP codes in a row before the code check locks, and for how long it stays locked.

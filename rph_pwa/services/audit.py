@@ -15,7 +15,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from ..models import AuditEvent, LoginSession, Role, User
-from .access import staff_team_ids
+from .access import has_role, staff_only, staff_team_ids
 
 
 def record(session: Session, *, actor: User, subject: User, action: str, object_type: str,
@@ -56,7 +56,7 @@ def _rows(events: list[AuditEvent]) -> list[AuditRow]:
 
 def events_for_team_lead(session: Session, *, actor: User, limit: int = 200, before_id: int | None = None) -> list[AuditRow]:
     """Audit events for residents of the lead's teams, newest first (admins: see `staff_activity`)."""
-    if actor.role != Role.TEAM_LEAD.value:
+    if not has_role(actor, Role.TEAM_LEAD):
         raise PermissionError("only team leads browse the audit log")
     query = (select(AuditEvent).options(selectinload(AuditEvent.actor))
              .where(AuditEvent.team_id.in_(staff_team_ids(session, actor)))
@@ -92,7 +92,7 @@ class StaffActivity:
 
 def staff_activity(session: Session, *, actor: User, since: datetime) -> list[StaffActivity]:
     """Per staff member, audited reads and distinct residents since `since`, most reads first (admins)."""
-    if actor.role != Role.ADMIN.value:
+    if not has_role(actor, Role.ADMIN):
         raise PermissionError("only admins see the staff overview")
     rows = session.execute(
         select(User, func.count(AuditEvent.id), func.count(distinct(AuditEvent.subject_id)), func.max(AuditEvent.at))
@@ -119,11 +119,11 @@ class StaffSignIn:
 
 def staff_sign_ins(session: Session, *, actor: User, limit: int = 100) -> list[StaffSignIn]:
     """The newest staff sign-ins, newest first (admins)."""
-    if actor.role != Role.ADMIN.value:
+    if not has_role(actor, Role.ADMIN):
         raise PermissionError("only admins see the staff sign-ins")
     sessions = session.scalars(
         select(LoginSession).join(LoginSession.user).options(contains_eager(LoginSession.user))
-        .where(User.role != Role.RESIDENT.value)
+        .where(staff_only())
         .order_by(LoginSession.id.desc()).limit(limit)
     )
     return [StaffSignIn(name=s.user.display_name or s.user.username or "?", role=s.user.role, method=s.method,

@@ -6,7 +6,6 @@ The person gets a resident account without a sign-in method (they can get e-mail
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from .. import measures
 from ..db import utcnow
-from ..models import Episode, MeasureResponse, Referral, User
+from ..models import Episode, Referral, User
 from . import audit, urgent_flags
-from .access import CLINICAL_ROLES, staff_team_ids
+from .access import require_team
 from .accounts import create_resident, team_for_municipality
-from .errors import NotFound
-from .referrals import AGE_BANDS, REFERRAL_INSTRUMENTS
+from .measure_responses import store_response
+from .referral_drafts import REFERRAL_INSTRUMENTS
+from .referrals import AGE_BANDS
 
 #: Channels staff register (the app registers its own referrals).
 STAFF_CHANNELS = ("phone", "paper")
@@ -54,11 +54,8 @@ def register_enquiry(session: Session, *, actor: User, data: EnquiryInput, now: 
     note: staff marking it urgent (reason "crisis", like "in crisis now") and PHQ-9 item 9 above 0
     ("item9"). Audited ("register_enquiry").
     """
-    if actor.role not in CLINICAL_ROLES:
-        raise NotFound("team")
     team = team_for_municipality(session, data.municipality_id)
-    if team is None or team.id not in staff_team_ids(session, actor):
-        raise NotFound("team")
+    require_team(session, actor, team.id if team is not None else None, what="team")
     if data.channel not in STAFF_CHANNELS:
         raise ValueError("unknown channel")
     if data.age_band not in {label for _low, _high, label in AGE_BANDS}:
@@ -80,21 +77,19 @@ def register_enquiry(session: Session, *, actor: User, data: EnquiryInput, now: 
         team_id=team.id, municipality_id=data.municipality_id, urgent=bool(reasons),
         urgent_reason=",".join(reasons) or None, channel=data.channel, age_band=data.age_band,
         gender=data.gender, submitted_at=now,
-        answers=json.dumps({
+        answers={
             "troubles": {"problems": list(data.problems), "own_words": data.own_words or ""},
             "contact": {"name": data.name, "phone": data.phone or "", "gender": data.gender},
-        }),
+        },
     )
     session.add(referral)
     session.flush()
     episode = Episode(referral_id=referral.id, resident_id=resident.id, team_id=team.id, referred_at=now)
     session.add(episode)
     session.flush()
-    for code, result in results.items():
-        session.add(MeasureResponse(
-            resident_id=resident.id, referral_id=referral.id, episode_id=episode.id, instrument_code=code,
-            instrument_version=str(result.version), answers=json.dumps(list(result.answers)),
-            total=result.total, band=result.band, flags=",".join(sorted(result.flags)), submitted_at=now))
+    for result in results.values():
+        store_response(session, result=result, resident_id=resident.id, submitted_at=now, episode_id=episode.id,
+                       referral_id=referral.id)
     phq9 = results.get("PHQ-9")
     for reason in reasons:
         item9 = phq9.value_of("item9") if reason == "item9" and phq9 is not None else None

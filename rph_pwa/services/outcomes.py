@@ -9,11 +9,9 @@ open 48 hours before the contact.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -21,12 +19,24 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import measures
 from ..db import utcnow
-from ..models import (Appointment, Episode, FormRequest, IntakeChecklist, MeasureResponse, OfferingChange, Referral,
-                      UrgentFlag, UrgentFlagAnswer, User)
+from ..localtime import to_local
+from ..models import (
+    Appointment,
+    Episode,
+    FormRequest,
+    IntakeChecklist,
+    MeasureResponse,
+    OfferingChange,
+    Referral,
+    UrgentFlag,
+    UrgentFlagAnswer,
+    User,
+)
 from ..models.referrals import APPOINTMENT_KINDS, END_REASONS, MEETING_MODES, OFFERINGS
 from . import audit, record_text, urgent_flags
-from .access import CLINICAL_ROLES, staff_team_ids
+from .access import clinical_team_ids, require_team
 from .errors import Conflict, NotFound
+from .measure_responses import store_response
 
 OPENS_BEFORE = timedelta(hours=48)
 #: How long after the contact a form can still be sent (the contact may have moved a little).
@@ -47,8 +57,6 @@ BUDGET_EXCLUDES = ("assessment",)
 NO_FEEDBACK_BEFORE = ("course_meeting",)
 #: Longest "fot i bakken" note on a change of offering.
 OFFERING_NOTE_MAX = 2000
-#: Dates in the closure note are Norwegian calendar dates (the database keeps UTC).
-NOTE_ZONE = ZoneInfo("Europe/Oslo")
 
 
 # --- Planning forms for a contact ---------------------------------------------------------------
@@ -72,8 +80,7 @@ def plan_forms(session: Session, *, appointment: Appointment, episode: Episode) 
 
 def _episode_for_staff(session: Session, *, actor: User, episode_id: int) -> Episode:
     episode = session.get(Episode, episode_id)
-    if actor.role not in CLINICAL_ROLES or episode is None or episode.team_id not in staff_team_ids(session, actor):
-        raise NotFound("episode")
+    require_team(session, actor, episode.team_id if episode is not None else None, what="episode")
     return episode
 
 
@@ -232,13 +239,13 @@ def form_for_resident(session: Session, *, resident: User, request_id: int, now:
 def save_form_draft(session: Session, *, request: FormRequest, raw: dict[str, list[str]]) -> None:
     """Keep a partly filled form so nothing is lost."""
     if request.response_id is None:
-        request.draft = json.dumps(raw)
+        request.draft = dict(raw)
         session.flush()
 
 
 def form_draft(request: FormRequest) -> dict[str, list[str]]:
     """The raw answers of a partly filled form."""
-    return json.loads(request.draft) if request.draft else {}
+    return dict(request.draft or {})
 
 
 @dataclass(frozen=True)
@@ -263,14 +270,11 @@ def submit_form(session: Session, *, resident: User, request_id: int, answers: l
         return FormSubmission(request.response, False, "item9" in request.response.flags)
     result = measures.score(request.instrument_code, answers)  # ValueError on anything off-scale
     now = now or utcnow()
-    response = MeasureResponse(
-        resident_id=resident.id, episode_id=request.episode_id, form_request_id=request.id,
-        instrument_code=result.code, instrument_version=str(result.version),
-        answers=json.dumps(list(result.answers)), functioning=functioning, total=result.total, band=result.band,
-        flags=",".join(sorted(result.flags)), submitted_at=now)
     try:
         with session.begin_nested():
-            session.add(response)
+            response = store_response(session, result=result, resident_id=resident.id, submitted_at=now,
+                                      episode_id=request.episode_id, form_request_id=request.id,
+                                      functioning=functioning)
             session.flush()
     except IntegrityError:
         first = session.scalars(select(MeasureResponse).where(MeasureResponse.form_request_id == request.id)).one()
@@ -468,16 +472,16 @@ def start_note(overview: EpisodeOverview, *, therapist: User | None = None) -> s
     reason for contact, assessment, the offering started, responsible therapist and contact, an
     invitation to cooperate, and that a closure note follows."""
     episode, referral = overview.episode, overview.referral
-    answers = json.loads(referral.answers)
+    answers = referral.answers
     troubles = answers.get("troubles") or {}
     consent = bool((answers.get("contact") or {}).get("gp_consent"))
-    referred = episode.referred_at.astimezone(NOTE_ZONE)
+    referred = to_local(episode.referred_at)
     lines = [f"Oppstart i Rask psykisk helsehjelp (selvhenvisning {referred:%d.%m.%Y})."]
     reason = _labels(record_text.PROBLEMS, troubles.get("problems"))
     lines.append("Kontaktårsak: " + (reason + "." if reason else ""))
     if troubles.get("goals"):
         lines.append(f"Mål: {troubles['goals']}")
-    assessed = (f"kartleggingssamtale {episode.assessed_at.astimezone(NOTE_ZONE):%d.%m.%Y}"
+    assessed = (f"kartleggingssamtale {to_local(episode.assessed_at):%d.%m.%Y}"
                 if episode.assessed_at else "kartleggingssamtale")
     scores = "; ".join(f"{s.code} {s.first}" for s in overview.series)
     referral_scores = "; ".join(f"{r.instrument_code} {r.total}" for r in referral.responses
@@ -503,11 +507,11 @@ def closure_note(overview: EpisodeOverview, *, self_help_plan: str | None = None
     treatment given, most useful methods, scores at start and end, status and further needs,
     reason for ending, and the self-help plan (a hook: guided self-help does not build one yet)."""
     episode, lines = overview.episode, []
-    referred = episode.referred_at.astimezone(NOTE_ZONE)
-    ended = episode.discharged_at.astimezone(NOTE_ZONE) if episode.discharged_at else None
+    referred = to_local(episode.referred_at)
+    ended = to_local(episode.discharged_at) if episode.discharged_at else None
     lines.append(f"Avslutning av forløp i Rask psykisk helsehjelp, henvist {referred:%d.%m.%Y}"
                  + (f", avsluttet {ended:%d.%m.%Y}." if ended else "."))
-    answers = json.loads(overview.referral.answers)
+    answers = overview.referral.answers
     troubles = answers.get("troubles") or {}
     background = _labels(record_text.PROBLEMS, troubles.get("problems"))
     lines.append("Bakgrunn: " + (f"selvhenvist for {background}." if background else "selvhenvist."))
@@ -549,8 +553,7 @@ class UrgentEpisode:
 def urgent_episodes(session: Session, *, actor: User) -> list[UrgentEpisode]:
     """Episodes of the actor's teams that are marked urgent or have an open flag, oldest first.
     No names here: opening the episode or the flag (both audited) shows who it is."""
-    if actor.role not in CLINICAL_ROLES:
-        raise NotFound("episodes")
+    team_ids = clinical_team_ids(session, actor, what="episodes")
     open_flags = (
         select(UrgentFlag.episode_id, func.min(UrgentFlag.raised_at).label("raised"),
                func.min(UrgentFlag.id).label("flag_id"))
@@ -561,7 +564,7 @@ def urgent_episodes(session: Session, *, actor: User) -> list[UrgentEpisode]:
     rows = session.execute(
         select(Episode.id, since, open_flags.c.flag_id)
         .outerjoin(open_flags, open_flags.c.episode_id == Episode.id)
-        .where(Episode.team_id.in_(staff_team_ids(session, actor)),
+        .where(Episode.team_id.in_(team_ids),
                or_(Episode.urgent_since.is_not(None), open_flags.c.episode_id.is_not(None)))
         .order_by(since, Episode.id)
     ).all()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from webauthn import (
@@ -21,7 +22,6 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..models import Municipality, Team, User, team_municipality
 from . import audit
-from .access import resident_for_staff, served_by, staff_team_ids
+from .access import resident_for_staff, residents_only, served_by, staff_team_ids
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def residents_for_staff(session: Session, *, actor: User) -> list[ResidentListIt
     rows = session.scalars(
         select(User)
         .options(joinedload(User.home_municipality), joinedload(User.team))
-        .where(User.role == "resident", served_by(team_ids))
+        .where(residents_only(), served_by(team_ids))
         .order_by(User.id.desc())
         .limit(500)
     )

@@ -6,7 +6,6 @@ content is stored as encrypted JSON, and every staff read or edit is audited.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -70,17 +69,16 @@ class PlanContent:
         """True if nothing at all is written in the plan."""
         return not any(getattr(self, f.name) for f in fields(self))
 
-    def to_json(self) -> str:
-        """The content as JSON (the stored form, before encryption)."""
+    def to_stored(self) -> dict:
+        """The content as stored (a JSON object, encrypted by the column)."""
         data: dict = {"format": 1}
         data.update({name: getattr(self, name) for name in TEXT_PARTS})
         data.update({name: [{"name": n, "phone": p} for n, p in getattr(self, name)] for name in CONTACT_PARTS})
-        return json.dumps(data, ensure_ascii=False)
+        return data
 
     @classmethod
-    def from_json(cls, text: str) -> "PlanContent":
-        """Read stored JSON; unknown keys are ignored and missing parts are empty."""
-        data = json.loads(text)
+    def from_stored(cls, data: dict) -> "PlanContent":
+        """Read the stored object; unknown keys are ignored and missing parts are empty."""
         values: dict = {name: str(data.get(name) or "") for name in TEXT_PARTS}
         for name in CONTACT_PARTS:
             values[name] = tuple((str(row.get("name") or ""), str(row.get("phone") or ""))
@@ -202,7 +200,7 @@ def _plan_view(session: Session, resident: User) -> PlanView | None:
     )
     if version is None:
         return None
-    return PlanView(content=PlanContent.from_json(version.content), version=version.number,
+    return PlanView(content=PlanContent.from_stored(version.content), version=version.number,
                     updated_at=version.created_at, author_id=version.author_id,
                     author_name=_author_name(version.author), author_role=version.author.role if version.author else "")
 
@@ -275,7 +273,7 @@ def save_plan(session: Session, *, actor: User, resident_id: int, content: PlanC
         session.flush()
     last = session.scalar(select(func.max(SafetyPlanVersion.number)).where(SafetyPlanVersion.plan_id == plan.id))
     version = SafetyPlanVersion(plan_id=plan.id, number=(last or 0) + 1, author_id=actor.id,
-                                content=content.to_json())
+                                content=content.to_stored())
     session.add(version)
     session.flush()
     if not actor.is_resident:

@@ -14,24 +14,22 @@ from __future__ import annotations
 import statistics as pystats
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any, Optional
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from .. import measures
 from ..codes import SickLeave, WorkStatus, values
+from ..localtime import local_date, start_of_local_day
 from ..models import Appointment, Episode, MeasureResponse, Municipality, Referral, Team, User, team_municipality
 from ..models.referrals import APPOINTMENT_KINDS, CHANNELS, END_REASONS, OFFERINGS
-from .access import CLINICAL_ROLES, staff_team_ids
+from .access import clinical_team_ids, is_clinical, require_team, staff_team_ids
 from .errors import NotFound
 
-#: Periods are whole local days in Norway; the database keeps UTC.
-LOCAL_ZONE = ZoneInfo("Europe/Oslo")
 #: Instruments whose first and last scores are reported.
 SCORED_CODES = ("PHQ-9", "GAD-7", "WSAS")
 #: Coded answers of the referral's work step (the keys the self-referral form stores), so the
@@ -197,15 +195,6 @@ def _median(values: list[int] | list[float], per: int = 1) -> Optional[float]:
     return _one_decimal(Decimal(str(pystats.median(values))), per)
 
 
-def _local_midnight(day: date) -> datetime:
-    """The start of a local (Norwegian) day as an aware datetime (compared in UTC by the column type)."""
-    return datetime.combine(day, time(0), tzinfo=LOCAL_ZONE)
-
-
-def _local_day(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_ZONE).date()
-
-
 # --- Scope ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -230,11 +219,9 @@ class _Scope:
 def _resolve_scope(session: Session, *, actor: User, team_id: Optional[int], municipality_id: Optional[int]
                    ) -> tuple[list[tuple[int, str]], Optional[Municipality]]:
     """The teams (id, name) and municipality in scope; NotFound for anything outside the actor's teams."""
-    if actor.role not in CLINICAL_ROLES:
-        raise NotFound("statistics")
-    allowed = staff_team_ids(session, actor)
-    if team_id is not None and team_id not in allowed:
-        raise NotFound("team")
+    allowed = clinical_team_ids(session, actor, what="statistics")
+    if team_id is not None:
+        require_team(session, actor, team_id, what="team")
     wanted = [team_id] if team_id is not None else allowed
     municipality = None
     if municipality_id is not None:
@@ -292,11 +279,11 @@ def _waiting(session: Session, scope: _Scope) -> tuple[Waiting, Waiting]:
     contact: list[int] = []
     treatment: list[int] = []
     for referred, first_contact, first_treatment in rows:
-        referred_day = _local_day(referred)
+        referred_day = local_date(referred)
         if first_contact is not None:
-            contact.append((_local_day(first_contact) - referred_day).days)
+            contact.append((local_date(first_contact) - referred_day).days)
         if first_treatment is not None:
-            treatment.append((_local_day(first_treatment) - referred_day).days)
+            treatment.append((local_date(first_treatment) - referred_day).days)
 
     def summary(days: list[int]) -> Waiting:
         if not days:
@@ -388,7 +375,7 @@ def _ended(episodes: dict[int, _EndedEpisode]) -> Ended:
         end_reasons=tuple((key, reasons.get(key, 0)) for key in (*END_REASONS, *extra, NOT_RECORDED)),
         contacts_median=_median([e.treatment_contacts for e in values]),
         hours_median=_median([e.treatment_minutes for e in values], 60),
-        duration_days_median=_median([(_local_day(e.discharged_at) - _local_day(e.referred_at)).days
+        duration_days_median=_median([(local_date(e.discharged_at) - local_date(e.referred_at)).days
                                       for e in values]),
     )
 
@@ -508,7 +495,7 @@ def team_statistics(session: Session, *, actor: User, since: date, until: date, 
     teams, municipality = _resolve_scope(session, actor=actor, team_id=team_id, municipality_id=municipality_id)
     scope = _Scope(team_ids=tuple(tid for tid, _name in teams),
                    municipality_id=municipality.id if municipality else None,
-                   start=_local_midnight(since), end=_local_midnight(until))
+                   start=start_of_local_day(since), end=start_of_local_day(until))
     episodes_referred, offerings = _referred_episodes(session, scope)
     first_contact, first_treatment = _waiting(session, scope)
     started, ended = _started_and_ended(session, scope)
@@ -534,7 +521,7 @@ def team_statistics(session: Session, *, actor: User, since: date, until: date, 
 def reporting_scopes(session: Session, *, actor: User) -> tuple[list[Team], list[Municipality]]:
     """The teams and the municipalities they serve that the actor may report on, by name
     (empty for non-clinical staff). Two queries, for the choices of the statistics page."""
-    if actor.role not in CLINICAL_ROLES:
+    if not is_clinical(actor):
         return [], []
     team_ids = staff_team_ids(session, actor)
     teams = list(session.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name)))
@@ -542,6 +529,36 @@ def reporting_scopes(session: Session, *, actor: User) -> tuple[list[Team], list
         select(Municipality).join(team_municipality, team_municipality.c.municipality_id == Municipality.id)
         .where(team_municipality.c.team_id.in_(team_ids)).distinct().order_by(Municipality.name)))
     return teams, municipalities
+
+
+# --- Reach: whom the team does (not) reach ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reach:
+    """Anonymised counts of referrals by dimension, so the team sees whom it does not reach."""
+
+    total: int
+    by_age_band: list[tuple[str, int]]
+    by_gender: list[tuple[str, int]]
+    by_municipality: list[tuple[str, int]]
+    by_channel: list[tuple[str, int]]
+
+
+def reach(session: Session, *, actor: User, since: datetime, until: datetime) -> Reach:
+    """Counts for the actor's teams in [since, until). Aggregates only: no person is listed."""
+    scope = (Referral.team_id.in_(clinical_team_ids(session, actor, what="reach")), Referral.submitted_at >= since,
+             Referral.submitted_at < until)
+
+    def grouped(column) -> list[tuple[str, int]]:
+        return [(str(k), n) for k, n in session.execute(
+            select(column, func.count()).where(*scope).group_by(column).order_by(column))]
+
+    municipality = [(name, n) for name, n in session.execute(
+        select(Municipality.name, func.count()).join(Referral, Referral.municipality_id == Municipality.id)
+        .where(*scope).group_by(Municipality.name).order_by(Municipality.name))]
+    total = session.scalar(select(func.count()).select_from(Referral).where(*scope)) or 0
+    return Reach(total, grouped(Referral.age_band), grouped(Referral.gender), municipality,
+                 grouped(Referral.channel))
 
 
 # --- Export ---------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from ..db import utcnow
 from ..models import AuditEvent, Episode, UrgentFlag, UrgentFlagAction, UrgentFlagAnswer, User
 from ..models.safety import FLAG_ACTIONS, FLAG_REASONS, open_flag_key
 from . import audit
-from .access import CLINICAL_ROLES, staff_team_ids
-from .errors import Conflict, NotFound
+from .access import clinical_team_ids, is_clinical, require_team, staff_team_ids
+from .errors import Conflict
 
 #: How many closed flags the history list shows (newest closed first).
 CLOSED_LIMIT = 100
@@ -165,8 +165,7 @@ def flag_id_for_episode(session: Session, *, actor: User, episode_id: int) -> in
     so every urgent mark can be followed up and closed with a note. None if nothing is open.
     """
     episode = session.get(Episode, episode_id)
-    if actor.role not in CLINICAL_ROLES or episode is None or episode.team_id not in staff_team_ids(session, actor):
-        raise NotFound("episode")
+    require_team(session, actor, episode.team_id if episode is not None else None, what="episode")
     flag_id = session.scalar(
         select(UrgentFlag.id).where(UrgentFlag.episode_id == episode.id, UrgentFlag.closed_at.is_(None))
         .order_by(UrgentFlag.id).limit(1))
@@ -187,7 +186,7 @@ def open_flag_ids_for_episode(session: Session, *, episode_id: int) -> list[int]
 
 def count_open(session: Session, *, actor: User) -> int:
     """How many flags of the actor's teams are open. A number only, so not audited."""
-    if actor.role not in CLINICAL_ROLES:
+    if not is_clinical(actor):
         return 0
     return session.scalar(
         select(func.count()).select_from(UrgentFlag)
@@ -197,10 +196,9 @@ def count_open(session: Session, *, actor: User) -> int:
 
 def open_flags(session: Session, *, actor: User, now: datetime | None = None) -> list[FlagView]:
     """Open flags of the actor's teams, oldest first. Every row shown is audited."""
-    if actor.role not in CLINICAL_ROLES:
-        raise NotFound("flags")
+    team_ids = clinical_team_ids(session, actor, what="flags")
     flags = _views(session, _loaded()
-                   .where(UrgentFlag.team_id.in_(staff_team_ids(session, actor)), UrgentFlag.closed_at.is_(None))
+                   .where(UrgentFlag.team_id.in_(team_ids), UrgentFlag.closed_at.is_(None))
                    .order_by(UrgentFlag.raised_at, UrgentFlag.id).limit(OPEN_LIMIT))
     _audit_rows(session, actor=actor, flags=flags, now=now or utcnow())
     return flags
@@ -209,10 +207,9 @@ def open_flags(session: Session, *, actor: User, now: datetime | None = None) ->
 def closed_flags(session: Session, *, actor: User, limit: int = CLOSED_LIMIT,
                  now: datetime | None = None) -> list[FlagView]:
     """Closed flags of the actor's teams with their notes, newest closed first. Audited per row."""
-    if actor.role not in CLINICAL_ROLES:
-        raise NotFound("flags")
+    team_ids = clinical_team_ids(session, actor, what="flags")
     flags = _views(session, _loaded()
-                   .where(UrgentFlag.team_id.in_(staff_team_ids(session, actor)), UrgentFlag.closed_at.is_not(None))
+                   .where(UrgentFlag.team_id.in_(team_ids), UrgentFlag.closed_at.is_not(None))
                    .order_by(UrgentFlag.closed_at.desc(), UrgentFlag.id.desc()).limit(limit))
     _audit_rows(session, actor=actor, flags=flags, now=now or utcnow())
     return flags
@@ -221,8 +218,7 @@ def closed_flags(session: Session, *, actor: User, limit: int = CLOSED_LIMIT,
 def flag_for_staff(session: Session, *, actor: User, flag_id: int) -> UrgentFlag:
     """A flag of one of the actor's teams (NotFound otherwise, for unknown and foreign alike)."""
     flag = session.get(UrgentFlag, flag_id)
-    if actor.role not in CLINICAL_ROLES or flag is None or flag.team_id not in staff_team_ids(session, actor):
-        raise NotFound("flag")
+    require_team(session, actor, flag.team_id if flag is not None else None, what="flag")
     return flag
 
 

@@ -17,8 +17,8 @@ from ..db import get_session, parse_id, utcnow
 from ..forms import Refusal, run_form_action, typed_local_time
 from ..localtime import local_date, local_today, start_of_local_day
 from ..models import Role
-from ..services import audit, enquiries, outcomes
-from ..services import referrals as svc
+from ..services import audit, enquiries, onward, outcomes, referrals, statistics
+from ..services import triage as svc
 from ..services.access import has_role, is_clinical, require_clinical, staff_teams
 from ..services.errors import Conflict
 from ..services.mail import outbox_status
@@ -57,7 +57,7 @@ def index():
                            is_lead=has_role(current_user, Role.TEAM_LEAD, Role.ADMIN),
                            is_clinical=is_clinical(current_user),
                            urgent_count=svc.count_urgent(db, actor=current_user),
-                           follow_ups_due=svc.count_follow_ups_due(db, actor=current_user),
+                           follow_ups_due=onward.count_follow_ups_due(db, actor=current_user),
                            mail=mail, mail_delayed=mail_delayed)
 
 
@@ -105,7 +105,7 @@ def triage():
     db = get_session()
     items = svc.triage_queue(db, actor=current_user)
     urgent = outcomes.urgent_episodes(db, actor=current_user)
-    follow_ups = svc.onward_follow_ups(db, actor=current_user)
+    follow_ups = onward.onward_follow_ups(db, actor=current_user)
     db.commit()
     return render_template("therapist/triage.html", items=[queue_card(item) for item in items],
                            urgent_episodes=urgent, follow_ups=follow_ups)
@@ -171,8 +171,8 @@ def guide_onward(referral_id: int):
     """Close the referral kindly with where to go instead."""
     form = GuideOnwardForm(prefix="onward")
     form.service.choices = _onward_choices(
-        svc.referral_for_staff(get_session(), actor=current_user, referral_id=referral_id).team_id)
-    return _act(referral_id, "onward", form, lambda db: svc.guide_onward(
+        referrals.referral_for_staff(get_session(), actor=current_user, referral_id=referral_id).team_id)
+    return _act(referral_id, "onward", form, lambda db: onward.guide_onward(
         db, actor=current_user, referral_id=referral_id, service_id=form.service.data or None,
         message=form.message.data.strip(),
         follow_up_at=start_of_local_day(form.follow_up.data) if form.follow_up.data else None,
@@ -184,7 +184,7 @@ def guide_onward(referral_id: int):
 def close_onward(referral_id: int):
     """End the follow-up of a person guided onward: help started elsewhere, or why not."""
     form = CloseOnwardForm(prefix="close")
-    return _act(referral_id, "close", form, lambda db: svc.close_onward(
+    return _act(referral_id, "close", form, lambda db: onward.close_onward(
         db, actor=current_user, referral_id=referral_id, help_started=form.outcome.data == "started",
         note=form.note.data,
     ), _l("The follow-up is closed and the episode is ended."),
@@ -201,7 +201,7 @@ def _act(referral_id: int, name: str, form: FlaskForm, action: Callable, done: s
 
 
 def _onward_choices(team_id: int) -> list[SelectChoice]:
-    entries = svc.onward_services(get_session(), team_ids=[team_id])
+    entries = onward.onward_services(get_session(), team_ids=[team_id])
     return [SelectChoice(0, _("None of these (the message says where to go)"))] + [
         SelectChoice(s.id, s.name) for s in entries]
 
@@ -277,7 +277,7 @@ def directory():
     form.team.choices = [SelectChoice(t.id, t.name) for t in teams]
 
     def page() -> str:
-        entries = svc.onward_services(get_session(), team_ids=[t.id for t in teams])
+        entries = onward.onward_services(get_session(), team_ids=[t.id for t in teams])
         return render_template("therapist/directory.html", form=form, entries=entries,
                                team_names={t.id: t.name for t in teams})
 
@@ -288,7 +288,7 @@ def directory():
 def directory_edit(service_id: int):
     """Edit one entry of my teams' directory."""
     teams = _clinical_teams()
-    entry = next((s for s in svc.onward_services(get_session(), team_ids=[t.id for t in teams])
+    entry = next((s for s in onward.onward_services(get_session(), team_ids=[t.id for t in teams])
                   if s.id == service_id), None)
     if entry is None:
         abort(404)
@@ -304,7 +304,7 @@ def directory_edit(service_id: int):
 @bp.post("/directory/<int:service_id>/delete")
 def directory_delete(service_id: int):
     """Remove an entry from my teams' directory (the button's form holds only its CSRF token)."""
-    return run_form_action(EmptyForm(), lambda db: svc.delete_onward_service(
+    return run_form_action(EmptyForm(), lambda db: onward.delete_onward_service(
         db, actor=current_user, service_id=service_id,
     ), show=lambda: abort(400), back=url_for(".directory"), done=_l("The entry is removed from the directory."),
         refusals=[Refusal(Conflict, _l("Someone has been guided to this service, so it stays in the directory. "
@@ -320,7 +320,7 @@ def _clinical_teams():
 def _save_service(form: OnwardServiceForm, *, service_id: int | None, show: Callable[[], str], done: str):
     """Save the entry and go back to the directory; a name the team already uses becomes an error
     on the name field."""
-    return run_form_action(form, lambda db: svc.save_onward_service(
+    return run_form_action(form, lambda db: onward.save_onward_service(
         db, actor=current_user, team_id=form.team.data, name=form.name.data.strip(),
         description=(form.description.data or "").strip(), phone=(form.phone.data or "").strip() or None,
         url=(form.url.data or "").strip() or None, service_id=service_id,
@@ -339,7 +339,7 @@ def reach():
     if period is None:
         return render_template("therapist/reach.html", form=form, counts=None), 400
     since, until = period
-    counts = svc.reach(get_session(), actor=current_user, since=start_of_local_day(since),
+    counts = statistics.reach(get_session(), actor=current_user, since=start_of_local_day(since),
                        until=start_of_local_day(until + timedelta(days=1)))
     return render_template("therapist/reach.html", form=form, counts=counts, since=since, until=until,
                            tables=reach_tables(counts))

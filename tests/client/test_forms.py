@@ -1,7 +1,6 @@
 """Forms before every contact, and the resident's own progress page."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -99,7 +98,7 @@ def test_progress_page_uses_the_same_number_of_queries_for_any_history(db, actio
     short = queries()
     for i in range(30):
         db.add(MeasureResponse(resident_id=resident.id, episode_id=episode.id, instrument_code="PHQ-9",
-                               instrument_version="1", answers=json.dumps([1] * 9), total=9, band="mild",
+                               instrument_version="1", answers=[1] * 9, total=9, band="mild",
                                flags="", submitted_at=utcnow() + timedelta(minutes=i)))
     db.commit()
     assert db.scalar(select(func.count()).select_from(MeasureResponse)

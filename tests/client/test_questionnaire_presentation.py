@@ -5,7 +5,6 @@ problems, no citation on resident pages, and the substance questions (why we ask
 talk about it", off unless turned on, sex-specific AUDIT-C cut-offs)."""
 from __future__ import annotations
 
-import json
 import re
 from contextlib import contextmanager
 
@@ -150,7 +149,7 @@ def test_a_person_who_never_drinks_answers_question_1_only_and_scores_0(db, clie
     assert post_step(client, CONTACT, _contact(address)).status_code == 302
     send_with_new_account(client, mailbox, address)
     auditc = _responses(db, _referral(db, team))["AUDIT-C"]
-    assert json.loads(auditc.answers) == [0, 0, 0] and auditc.total == 0 and auditc.band == "low"
+    assert auditc.answers == [0, 0, 0] and auditc.total == 0 and auditc.band == "low"
 
 
 def test_a_drinker_still_answers_every_auditc_question(db, client):
@@ -195,7 +194,7 @@ def test_substance_steps_say_why_we_ask_and_offer_rather_talk(db, client, mailbo
     send_with_new_account(client, mailbox, address)
     referral = _referral(db, team)
     assert set(_responses(db, referral)) == {"PHQ-9", "GAD-7", "WSAS"}  # not scored
-    assert json.loads(referral.answers)["questionnaires_declined"] == {"AUDIT-C": "would_rather_talk",
+    assert referral.answers["questionnaires_declined"] == {"AUDIT-C": "would_rather_talk",
                                                                      "DUDIT-C": "would_rather_talk"}
     for number in (PHQ9, GAD7, WSAS):  # the validated instruments offer no way round
         assert 'name="declined"' not in client.get(f"/referral/step/{number}").get_data(as_text=True)

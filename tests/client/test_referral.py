@@ -153,7 +153,7 @@ def test_bad_input_never_gives_500(db, client):
 def test_a_second_submit_in_another_transaction_returns_the_first_referral(db, app):
     """Submitting the same draft again (another request, another transaction) creates nothing."""
     from rph_pwa.db import get_session
-    from rph_pwa.services.referrals import submit_referral
+    from rph_pwa.services.referral_submission import submit_referral
     from tests.factories import make_resident
 
     team = make_team(db)

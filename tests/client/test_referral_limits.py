@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from rph_pwa.services import referrals
+from rph_pwa.services import referral_drafts
 from tests.client.referral_helpers import fill_referral, post_step
 from tests.conftest import post_form
 from tests.factories import email, make_team
@@ -29,7 +29,7 @@ def _draft_data(db, client) -> dict:
         key = session["referral_draft"]
     db.commit()  # end the read transaction: SQLite (WAL) would keep showing its snapshot
     db.expire_all()
-    return referrals.draft_data(referrals.load_draft(db, key))
+    return referral_drafts.draft_data(referral_drafts.load_draft(db, key))
 
 
 def _started(db, client) -> None:
@@ -64,7 +64,7 @@ def test_a_900_kb_field_stores_at_most_its_limit(db, client, field, step):
     section = {2: "troubles", 4: "PHQ-9", 9: "contact"}[step]
     stored = data[section]["raw"][field]
     assert sum(len(value) for value in stored) <= 2000
-    assert len(json.dumps(data)) <= referrals.MAX_DRAFT_CHARS
+    assert len(json.dumps(data)) <= referral_drafts.MAX_DRAFT_CHARS
 
 
 def test_too_long_own_words_get_an_error_and_keep_the_text_up_to_the_limit(db, client):
@@ -96,13 +96,13 @@ def test_every_step_at_its_limits_fits_in_a_draft(db, client):
                                  "meeting_municipality": "0", "gp_consent": "yes", "gp_name": "g" * 100,
                                  "interpreter": "yes", "language_needs": "l" * 200,
                                  "gender": "woman"}).status_code == 302
-    assert len(json.dumps(_draft_data(db, client))) <= referrals.MAX_DRAFT_CHARS
+    assert len(json.dumps(_draft_data(db, client))) <= referral_drafts.MAX_DRAFT_CHARS
 
 
 def test_a_draft_over_the_limit_is_refused_by_the_service(db):
-    draft, _key = referrals.start_draft(db, eligibility={"age": 30, "municipality_id": 1, "crisis": "no"})
-    with pytest.raises(referrals.DraftTooLarge):
-        referrals.save_section(db, draft=draft, section="troubles", values={"raw": {"goals": ["x" * 70 * KB]}})
+    draft, _key = referral_drafts.start_draft(db, eligibility={"age": 30, "municipality_id": 1, "crisis": "no"})
+    with pytest.raises(referral_drafts.DraftTooLarge):
+        referral_drafts.save_section(db, draft=draft, section="troubles", values={"raw": {"goals": ["x" * 70 * KB]}})
     db.rollback()
 
 

@@ -3,6 +3,7 @@ resident and their team's clinical staff reach it (staff reads and edits audited
 become one-tap links, and the content is encrypted at rest."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -226,7 +227,7 @@ def test_bad_input_is_a_400_not_a_500(db, actions, client):
     many_rows.update({f"people_to_ask-{i}-name": f"Venn {i}" for i in range(20)})
     assert post_form(client, "/me/safety-plan/edit", many_rows).status_code == 302  # 8 rows kept, the rest ignored
     saved = versions(db, resident.id)
-    assert len(saved) == 2 and saved[-1].content.count("Venn ") == 8
+    assert len(saved) == 2 and json.dumps(saved[-1].content).count("Venn ") == 8
 
 
 def test_content_is_encrypted_at_rest(db, actions, client):
@@ -240,7 +241,7 @@ def test_content_is_encrypted_at_rest(db, actions, client):
     raw = db.execute(text("SELECT v.content FROM safety_plan_version v JOIN safety_plan p ON p.id = v.plan_id "
                           "WHERE p.resident_id = :id"), {"id": resident.id}).scalar_one()
     assert raw.startswith("gAAAA") and "SECRET-PLAN-91c2" not in raw and "41234567" not in raw
-    assert "SECRET-PLAN-91c2" in versions(db, resident.id)[0].content  # decrypted through the model
+    assert "SECRET-PLAN-91c2" in json.dumps(versions(db, resident.id)[0].content)  # decrypted through the model
 
 
 # --- Who may see it ----------------------------------------------------------------------------
@@ -258,7 +259,7 @@ def test_another_resident_sees_only_their_own_plan(db, actions, client):
     assert client.get(f"/therapist/residents/{owner.id}/safety-plan").status_code in (302, 403)
     assert post_form(client, "/me/safety-plan/edit", plan_form(warning_signs="Mitt eget.")).status_code == 302
     db.rollback()
-    assert [v.content.count("PRIVATE-OWNER-TEXT") for v in versions(db, owner.id)] == [1]
+    assert [json.dumps(v.content).count("PRIVATE-OWNER-TEXT") for v in versions(db, owner.id)] == [1]
     assert "Mitt eget." in client.get("/me/safety-plan").get_data(as_text=True)
 
 

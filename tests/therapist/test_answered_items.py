@@ -1,14 +1,13 @@
 """The item list on the episode page marks the items the stored result flagged, found by item key."""
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
 from rph_pwa.therapist.presenters.common import answered_items
 
 
 def _response(code: str, answers: list[int], flags: str):
-    return SimpleNamespace(instrument_code=code, instrument_version=1, answers=json.dumps(answers), flags=flags)
+    return SimpleNamespace(instrument_code=code, instrument_version=1, answers=answers, flags=flags)
 
 
 def test_item_9_is_marked_when_the_result_flagged_it(app):

@@ -5,7 +5,6 @@ notes, repeated item-9 answers kept on the open flag, plain labels and one-tap c
 from __future__ import annotations
 
 import html
-import json
 import re
 from datetime import timedelta
 
@@ -23,7 +22,7 @@ from rph_pwa.models import (
     User,
 )
 from rph_pwa.services import outcomes, urgent_flags
-from rph_pwa.services import referrals as svc
+from rph_pwa.services import triage as svc
 from tests.conftest import post_form, refresh
 from tests.factories import add_episode_contact, add_episode_response, make_monitored_episode, make_staff, make_team
 
@@ -210,10 +209,9 @@ def test_the_start_note_has_what_the_handbook_lists_and_respects_gp_consent(db, 
     assert "Vurdering: kartleggingssamtale" in note and "Tilbud som er startet: individuell terapi." in note
     assert f"Ansvarlig terapeut: {staff.display_name}, telefon 22 33 44 55." in note
     assert "inviteres til samarbeid" in note and "Det sendes et avslutningsnotat" in note
-    consent = json.loads(referral.answers)["contact"].get("gp_consent")
-    answers = json.loads(referral.answers)
-    answers["contact"]["gp_consent"] = False
-    referral.answers = json.dumps(answers)
+    consent = referral.answers["contact"].get("gp_consent")
+    answers = referral.answers
+    referral.answers = {**answers, "contact": {**answers["contact"], "gp_consent": False}}
     db.commit()
     note = re.search(r'<pre id="episode-start-note">(.*?)</pre>', _page(client, f"/therapist/episodes/{episode.id}"),
                      re.S).group(1)

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from rph_pwa.db import utcnow
 from rph_pwa.models import AuditEvent, Episode, MeasureResponse, Referral, UrgentFlag, User
-from rph_pwa.services import enquiries
-from rph_pwa.services import referrals as svc
+from rph_pwa.services import enquiries, onward
+from rph_pwa.services import triage as svc
 from rph_pwa.services.errors import NotFound
 from tests.conftest import post_form, refresh
 from tests.factories import add_episode_contact, make_municipality, make_referral, make_resident, make_staff, make_team
@@ -89,7 +89,7 @@ def test_guided_onward_stays_open_with_a_follow_up_until_the_team_closes_it(db, 
     assert response.status_code == 302
     # Without a date, the follow-up is two weeks ahead.
     now = utcnow()
-    svc.guide_onward(db, actor=staff, referral_id=later.id, service_id=None, message="DPS.", now=now)
+    onward.guide_onward(db, actor=staff, referral_id=later.id, service_id=None, message="DPS.", now=now)
     assert db.get(Episode, later.episode.id).follow_up_at == now + timedelta(days=14)
     refresh(db)
     episode = db.get(Episode, referral.episode.id)
@@ -138,14 +138,14 @@ def test_help_started_elsewhere_closes_the_follow_up(db):
     team = make_team(db)
     staff, _secret = make_staff(db, teams=[team])
     referral = make_referral(db, team=team)
-    svc.guide_onward(db, actor=staff, referral_id=referral.id, service_id=None, message="DPS.", now=T)
+    onward.guide_onward(db, actor=staff, referral_id=referral.id, service_id=None, message="DPS.", now=T)
     with pytest.raises(ValueError):
-        svc.close_onward(db, actor=staff, referral_id=referral.id, help_started=False, note=" ")
-    episode = svc.close_onward(db, actor=staff, referral_id=referral.id, help_started=True, note=None,
+        onward.close_onward(db, actor=staff, referral_id=referral.id, help_started=False, note=" ")
+    episode = onward.close_onward(db, actor=staff, referral_id=referral.id, help_started=True, note=None,
                                now=T + timedelta(days=10))
     assert (episode.discharged_at, episode.end_reason, episode.onward_help_started) == (
         T + timedelta(days=10), "guided_onward", True)
-    assert svc.onward_follow_ups(db, actor=staff) == []
+    assert onward.onward_follow_ups(db, actor=staff) == []
 
 
 # --- Phone and paper enquiries --------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rph_pwa.models import Appointment, AuditEvent, ContactAttempt, Episode, IntakeChecklist, OnwardService, Referral
-from rph_pwa.services import referrals as svc
+from rph_pwa.services import triage as svc
 from tests.conftest import form_token, post_form, refresh
 from tests.factories import make_municipality, make_referral, make_resident, make_team, referral_answers
 

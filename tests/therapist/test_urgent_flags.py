@@ -17,7 +17,8 @@ from rph_pwa.models import AuditEvent, Episode, FormRequest, Role, UrgentFlag, U
 from rph_pwa.models.safety import FLAG_ACTIONS
 from rph_pwa.services import outcomes, urgent_flags
 from rph_pwa.services.errors import Conflict, NotFound
-from rph_pwa.services.referrals import save_section, start_draft, submit_referral
+from rph_pwa.services.referral_drafts import save_section, start_draft
+from rph_pwa.services.referral_submission import submit_referral
 from rph_pwa.therapist.urgent_views import ACTION_LABELS
 from tests.conftest import post_form, refresh
 from tests.factories import (

@@ -2,7 +2,6 @@
 wording, dates of an episode, and the resident's phone number as a link."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask_babel import gettext as _
@@ -75,7 +74,7 @@ def answered_items(response, lang: str) -> list[dict[str, Any]]:
         keys = []
     return [{"number": n, "value": v, **item_wording(response, n - 1, v, lang),
              "raised": n <= len(keys) and keys[n - 1] in flagged}
-            for n, v in enumerate(json.loads(response.answers), start=1)]
+            for n, v in enumerate(response.answers, start=1)]
 
 
 def item_wording(response, index: int, value: int, lang: str) -> dict[str, str]:

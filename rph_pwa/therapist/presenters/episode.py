@@ -1,7 +1,6 @@
 """The episode of care page: flags, trends, item answers and contacts."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -142,7 +141,7 @@ def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[s
     """
     episode, referral, lang = overview.episode, overview.referral, str(get_locale())
     responses_by_id = {r.id: r for r in overview.responses}
-    phone = resident_phone(overview.resident, json.loads(referral.answers))
+    phone = resident_phone(overview.resident, referral.answers)
     checklist = overview.checklist
     points = svc.checklist_points(referral.age_band)
     progress = [r for r in overview.responses if r.instrument_code in outcomes.PROGRESS_INSTRUMENTS]
