@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
 from typing import Any
 
 from flask import flash, redirect
@@ -25,7 +24,6 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import TextArea
 
 from .db import get_session
-from .localtime import local_zone
 from .services.phones import PhoneNumberError, normalise_phone
 from .services.text_input import clean_name, has_control_characters, mark_control_characters
 
@@ -145,11 +143,6 @@ class BaseSubForm(Form):
 
     def validate(self, extra_validators=None) -> bool:
         return refuse_control_characters(self, lambda: super(BaseSubForm, self).validate(extra_validators))
-
-
-def typed_local_time(day: date, at: time) -> datetime:
-    """A date and wall-clock time typed in a form (the team's local time) as an aware UTC time."""
-    return datetime.combine(day, at, tzinfo=local_zone()).astimezone(timezone.utc)
 
 
 # --- Running a form's action ------------------------------------------------------------------

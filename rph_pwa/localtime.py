@@ -47,6 +47,11 @@ def local_date(moment: datetime) -> date:
     return to_local(moment).date()
 
 
+def local_to_utc(day: date, at: time) -> datetime:
+    """A date and wall-clock time in the local zone (as staff type them) as an aware UTC time."""
+    return datetime.combine(day, at, tzinfo=_zone).astimezone(timezone.utc)
+
+
 def start_of_local_day(day: date) -> datetime:
     """Local midnight at the start of `day`, as an aware UTC time (for queries on stored times)."""
     return datetime.combine(day, time.min, tzinfo=_zone).astimezone(timezone.utc)

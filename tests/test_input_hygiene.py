@@ -45,7 +45,7 @@ def _resident(db, actions, team=None):
 
 def _draft(db, client) -> dict:
     """The answers of the draft this browser holds, as stored."""
-    from rph_pwa.referral_submission import DRAFT_SESSION_KEY
+    from rph_pwa.pending_referral import DRAFT_SESSION_KEY
     from rph_pwa.services.referral_drafts import draft_data, load_draft
 
     with client.session_transaction() as browser_session:

@@ -89,7 +89,7 @@ def _start_referral(db, client) -> None:
 
 
 def _draft_contact(db, client) -> dict:
-    from rph_pwa.referral_submission import DRAFT_SESSION_KEY
+    from rph_pwa.pending_referral import DRAFT_SESSION_KEY
     from rph_pwa.services.referral_drafts import draft_data, load_draft
 
     with client.session_transaction() as browser_session:

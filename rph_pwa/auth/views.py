@@ -16,7 +16,7 @@ from ..db import get_session
 from ..extensions import limiter, signin_limit
 from ..forms import Refusal, run_form_action
 from ..models import User
-from ..referral_submission import DRAFT_SESSION_KEY, complete_referral
+from ..pending_referral import DRAFT_SESSION_KEY, complete_referral
 from ..services import email_codes, passkeys
 from ..services.accounts import TOTP_LOCK, check_staff_password, check_totp, create_resident, normalise_email
 from ..services.errors import Conflict, InvalidCode, NotFound, PasskeyError, SecondFactorLocked

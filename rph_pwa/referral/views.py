@@ -24,7 +24,7 @@ from ..db import get_session
 from ..extensions import limiter, referral_step_limit, signin_limit
 from ..forms import Refusal, run_form_action
 from ..models import Municipality, Referral, Team
-from ..referral_submission import DRAFT_SESSION_KEY, complete_referral
+from ..pending_referral import DRAFT_SESSION_KEY, complete_referral
 from ..services import email_codes, referral_account, referral_drafts, referral_submission
 from ..services.errors import InvalidCode
 from ..services.mail import queue_mail

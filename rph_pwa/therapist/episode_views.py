@@ -15,7 +15,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ..db import get_session, utcnow
-from ..forms import Refusal, run_form_action, typed_local_time
+from ..forms import Refusal, run_form_action
+from ..localtime import local_to_utc
 from ..services import outcomes
 from ..services.errors import Conflict, NotFound
 from . import bp
@@ -45,7 +46,7 @@ def book_contact(episode_id: int):
     form = BookContactForm(prefix="book")
     return _act(episode_id, "book", form, lambda db: outcomes.book_contact(
         db, actor=current_user, episode_id=episode_id, kind=form.kind.data,
-        starts_at=typed_local_time(form.day.data, form.time.data), duration_minutes=form.duration.data,
+        starts_at=local_to_utc(form.day.data, form.time.data), duration_minutes=form.duration.data,
         mode=form.mode.data, place=(form.place.data or "").strip() or None, is_last=form.is_last.data,
     ), _l("The contact is booked, and the forms before it are planned."), [ENDED])
 

@@ -14,8 +14,8 @@ from wtforms import SelectChoice
 
 from ..auth.forms import EmptyForm
 from ..db import get_session, parse_id, utcnow
-from ..forms import Refusal, run_form_action, typed_local_time
-from ..localtime import local_date, local_today, start_of_local_day
+from ..forms import Refusal, run_form_action
+from ..localtime import local_date, local_to_utc, local_today, start_of_local_day
 from ..models import Role
 from ..services import audit, enquiries, onward, outcomes, referrals, statistics
 from ..services import triage as svc
@@ -122,7 +122,7 @@ def book_assessment(referral_id: int):
     """Book the information and assessment conversation."""
     form = BookAssessmentForm(prefix="book")
     return _act(referral_id, "book", form, lambda db: svc.book_assessment(
-        db, actor=current_user, referral_id=referral_id, starts_at=typed_local_time(form.day.data, form.time.data),
+        db, actor=current_user, referral_id=referral_id, starts_at=local_to_utc(form.day.data, form.time.data),
         mode=form.mode.data, place=(form.place.data or "").strip() or None,
     ), _l("The conversation is booked."))
 
