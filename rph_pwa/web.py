@@ -206,7 +206,8 @@ def csrf_error(error: CSRFError):
         return {"error": gettext("The page had expired. Please try again.")}, 400
     return render_template("errors/error.html", code=400,
                            title=gettext("The page had expired"),
-                           message=gettext("For your safety, forms expire. Go back, reload the page and send it again. What you typed is kept on the page where possible.")), 400
+                           message=gettext("For your safety, forms expire. Go back, reload the page and send it "
+                                           "again. What you typed is kept on the page where possible.")), 400
 
 
 _MESSAGES = {
@@ -222,7 +223,8 @@ _MESSAGES = {
 def http_error(error: HTTPException):
     """Friendly, translated error pages (JSON for JSON clients)."""
     code = error.code or 500
-    title, message = _MESSAGES.get(code, (lazy_gettext("Something went wrong"), lazy_gettext("Please try again later.")))
+    title, message = _MESSAGES.get(code, (lazy_gettext("Something went wrong"),
+                                          lazy_gettext("Please try again later.")))
     if request.is_json or request.path.startswith("/auth/passkey/"):
         return {"error": str(message)}, code
     return render_template("errors/error.html", code=code, title=title, message=message), code

@@ -50,7 +50,8 @@ SENTENCES = {
         "one": _l("Your anxiety score is %(last)s. Answer again before your next talk to see how it changes."),
     },
     "WSAS": {
-        "down": _l("Your daily life and work score has gone down from %(first)s to %(last)s since you started this time."),
+        "down": _l("Your daily life and work score has gone down from %(first)s to %(last)s since you started "
+                   "this time."),
         "up": _l("Your daily life and work score has gone up from %(first)s to %(last)s since you started this time."),
         "same": _l("Your daily life and work score is %(last)s, the same as when you started this time."),
         "one": _l("Your daily life and work score is %(last)s. Answer again to see how it changes."),

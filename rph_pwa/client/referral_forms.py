@@ -94,7 +94,8 @@ class TroublesForm(BaseForm):
     ], validators=[_required(_l("Choose how long."))])
     goals = TextAreaField(_l("What would you like to change? What would be different if things got better?"),
                           validators=[_required(_l("Write a few words about what you hope to change.")),
-                                      Length(max=1000, message=_l("Use at most %(max)d characters. You have written %(length)d."))])
+                                      Length(max=1000, message=_l(
+                                          "Use at most %(max)d characters. You have written %(length)d."))])
     earlier_help = TextAreaField(_l("Have you had help for this before? From whom? (optional)"), validators=[
         Optional(), Length(max=1000, message=_l("Use at most %(max)d characters. You have written %(length)d."))])
 
@@ -122,8 +123,9 @@ class WorkForm(BaseForm):
 class ContactForm(BaseForm):
     """Step: how the team reaches you, where to meet, GP, language."""
 
-    name = StringField(_l("Your name"), filters=[name_filter], render_kw={"autocomplete": "name"}, validators=[_required(_l("Write your name.")),
-                                                   Length(max=80, message=_l("Use at most %(max)d characters."))])
+    name = StringField(_l("Your name"), filters=[name_filter], render_kw={"autocomplete": "name"},
+                       validators=[_required(_l("Write your name.")),
+                                   Length(max=80, message=_l("Use at most %(max)d characters."))])
     phone = StringField(_l("Mobile number"), render_kw={"type": "tel", "autocomplete": "tel", "inputmode": "tel"},
                         validators=[
         _required(_l("Write your mobile number.")),
@@ -139,7 +141,8 @@ class ContactForm(BaseForm):
     sms_ok = RadioField(_l("May we send you text messages (SMS)?"), choices=YES_NO,
                         validators=[_required(_l("Answer whether we may send you text messages: choose yes or no."))])
     meeting_municipality = SelectField(_l("Where would you prefer to meet?"), coerce=int)
-    gp_consent = RadioField(_l("May we tell your GP that you have been in contact with us, after the first conversation?"),
+    gp_consent = RadioField(_l("May we tell your GP that you have been in contact with us, after the first "
+                               "conversation?"),
                             choices=YES_NO, validators=[_required(_l(
                                 "Answer whether we may tell your GP that you have been in contact with us: "
                                 "choose yes or no."))])

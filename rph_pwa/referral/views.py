@@ -439,7 +439,8 @@ def sent():
     if referral is None or referral.resident_id != current_user.id:
         abort(404)
     team: Team = referral.team
-    address = referral_account.email_to_confirm(get_session(), referral=referral, user=current_user, crypto=field_crypto())
+    address = referral_account.email_to_confirm(get_session(), referral=referral, user=current_user,
+                                                crypto=field_crypto())
     return render_template("referral/sent.html", team=team, urgent=referral.urgent, confirm_email=address,
                            form=EmptyReferralForm())
 

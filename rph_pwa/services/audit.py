@@ -21,7 +21,8 @@ from .access import has_role, staff_only, staff_team_ids
 def record(session: Session, *, actor: User, subject: User, action: str, object_type: str,
            object_id: int | None = None, team_id: int | None = None) -> AuditEvent:
     """Write one audit event. Holds no health information, only keys."""
-    event = AuditEvent(actor_id=actor.id, subject_id=subject.id, team_id=team_id if team_id is not None else subject.team_id,
+    event = AuditEvent(actor_id=actor.id, subject_id=subject.id,
+                       team_id=team_id if team_id is not None else subject.team_id,
                        action=action, object_type=object_type, object_id=object_id)
     session.add(event)
     session.flush()
@@ -54,7 +55,8 @@ def _rows(events: list[AuditEvent]) -> list[AuditRow]:
     ]
 
 
-def events_for_team_lead(session: Session, *, actor: User, limit: int = 200, before_id: int | None = None) -> list[AuditRow]:
+def events_for_team_lead(session: Session, *, actor: User, limit: int = 200,
+                         before_id: int | None = None) -> list[AuditRow]:
     """Audit events for residents of the lead's teams, newest first (admins: see `staff_activity`)."""
     if not has_role(actor, Role.TEAM_LEAD):
         raise PermissionError("only team leads browse the audit log")

@@ -61,7 +61,8 @@ def residents_for_staff(session: Session, *, actor: User) -> list[ResidentListIt
         .limit(500)
     )
     return [
-        ResidentListItem(id=u.id, label=f"#{u.id}", municipality=u.home_municipality.name if u.home_municipality else "",
+        ResidentListItem(id=u.id, label=f"#{u.id}",
+                         municipality=u.home_municipality.name if u.home_municipality else "",
                          team=u.team.name if u.team else "")
         for u in rows
     ]

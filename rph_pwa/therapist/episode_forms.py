@@ -1,5 +1,6 @@
 """Forms on the episode page: book a contact, mark attendance, choose the forms the person
-receives, change the offering (with its note), follow up an urgent answer and discharge. Validators check shape only; the outcome services check access and the rest."""
+receives, change the offering (with its note), follow up an urgent answer and discharge.
+Validators check shape only; the outcome services check access and the rest."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -284,7 +284,8 @@ def _summary(stats: svc.TeamStatistics, year: int) -> list[str]:
                            days=_number(stats.first_contact.median_days)))
     if o.eligible:
         sentences.append(_("Of the %(eligible)s who ended after at least two treatment contacts and answered the "
-                           "questionnaires at least twice, %(improved)s improved reliably (%(pct)s).", eligible=_number(o.eligible),
+                           "questionnaires at least twice, %(improved)s improved reliably (%(pct)s).",
+                           eligible=_number(o.eligible),
                            improved=_number(o.reliably_improved), pct=_pct(o.reliable_improvement_pct)))
         if o.caseness_start:
             sentences.append(_("Of the %(cases)s who started with clear symptoms, %(recovered)s recovered (%(pct)s).",

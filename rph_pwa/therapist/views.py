@@ -52,7 +52,8 @@ def index():
     residents = residents_for_staff(db, actor=current_user)
     # The admin sees whether mail leaves: sign-in codes and urgent notices depend on it.
     mail = outbox_status(db, now=utcnow()) if has_role(current_user, Role.ADMIN) else None
-    mail_delayed = mail is not None and (mail.oldest_age_seconds or 0) > current_app.config["MAIL_OUTBOX_MAX_AGE_SECONDS"]
+    max_age = current_app.config["MAIL_OUTBOX_MAX_AGE_SECONDS"]
+    mail_delayed = mail is not None and (mail.oldest_age_seconds or 0) > max_age
     return render_template("therapist/index.html", teams=teams, residents=residents,
                            is_lead=has_role(current_user, Role.TEAM_LEAD, Role.ADMIN),
                            is_clinical=is_clinical(current_user),

@@ -18,9 +18,10 @@ Nynorsk: no validated nynorsk version exists, so nynorsk readers get the bokmål
 English: the WHO AUDIT wording (Babor et al. 2001).
 
 Scoring: total 0–12. Per the AUDIT rules, a person who answers "never" to question 1 is not asked
-questions 2 and 3, and they score 0 (`gate_item`). One cut-off, by default 5 ("elevated" at 5 or more, else "low"), the AUDIT-C
-threshold in UK guidance for going on to the full AUDIT. Published cut-offs vary by sex and setting
-(e.g. ≥ 4 for men and ≥ 3 for women in Bradley et al. 2007), so a deployment can score with
+questions 2 and 3, and they score 0 (`gate_item`). One cut-off, by default 5 ("elevated" at 5 or
+more, else "low"), the AUDIT-C threshold in UK guidance for going on to the full AUDIT. Published
+cut-offs vary by sex and setting (e.g. ≥ 4 for men and ≥ 3 for women in Bradley et al. 2007), so a
+deployment can score with
 `cutoff_bands(n, ...)` through `score(..., bands=...)` without changing this definition.
 """
 from __future__ import annotations

@@ -20,8 +20,7 @@ from ...codes import (
     WorkStatus,
     label,
 )
-from ...services import outcomes
-from ...services import referrals as svc
+from ...services import outcomes, triage
 from .common import (
     INSTRUMENTS,
     PHASES,
@@ -143,12 +142,12 @@ def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[s
     responses_by_id = {r.id: r for r in overview.responses}
     phone = resident_phone(overview.resident, referral.answers)
     checklist = overview.checklist
-    points = svc.checklist_points(referral.age_band)
+    points = triage.checklist_points(referral.age_band)
     progress = [r for r in overview.responses if r.instrument_code in outcomes.PROGRESS_INSTRUMENTS]
     return {
         "name": overview.resident.display_name or f"#{overview.resident.id}",
         "status": label(ReferralStatus, referral.status),
-        "phase": label(PHASES, svc.phase_of(episode, referral, overview.appointments)),
+        "phase": label(PHASES, triage.phase_of(episode, referral, overview.appointments)),
         "offerings": offering_labels(episode.offerings),
         "dates": episode_dates(episode),
         "work_start": (label(WorkStatus, episode.work_status_start), label(SickLeave, episode.sick_leave_start)),

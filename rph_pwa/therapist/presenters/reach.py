@@ -6,11 +6,11 @@ from typing import Any
 from flask_babel import gettext as _
 
 from ...codes import Channel, label
-from ...services import referrals as svc
+from ...services.statistics import Reach
 from .common import GENDERS
 
 
-def reach_tables(counts: svc.Reach) -> list[dict[str, Any]]:
+def reach_tables(counts: Reach) -> list[dict[str, Any]]:
     """One table per breakdown (age, gender, municipality, channel), rows as (label, count)."""
     return [
         {"id": "age", "title": _("By age"), "heading": _("Age"), "rows": counts.by_age_band},

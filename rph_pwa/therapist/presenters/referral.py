@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext as _l
 
 from ... import measures
 from ...codes import AppointmentKind, Channel, ContactMethod, ContactOutcome, MeetingMode, ReferralStatus, label
-from ...services import referrals as svc
+from ...services import triage
+from ...services.referrals import DECLINED_KEY
 from .common import (
     ANSWER_LABELS,
     INSTRUMENTS,
@@ -82,7 +83,7 @@ def _answer_sections(answers: dict[str, Any], referral) -> list[dict[str, Any]]:
                  if key not in listed and key not in SKIP_KEYS]
         sections.append({"title": str(title), "rows": rows})
     for name, data in answers.items():
-        if name not in known and name != svc.DECLINED_KEY and isinstance(data, dict):
+        if name not in known and name != DECLINED_KEY and isinstance(data, dict):
             rows = [(label({}, k), _value(k, v, referral)) for k, v in data.items() if k not in SKIP_KEYS]
             if rows:
                 sections.append({"title": label({}, name), "rows": rows})
@@ -111,10 +112,10 @@ def _attribution(response, lang: str) -> str:
         return ""
 
 
-def referral_view(detail: svc.ReferralDetail) -> dict[str, Any]:
+def referral_view(detail: triage.ReferralDetail) -> dict[str, Any]:
     """Everything on the referral page that needs a label or a decision made outside the template."""
     referral, episode, checklist = detail.referral, detail.episode, detail.checklist
-    phase = svc.phase_of(episode, referral, detail.appointments)
+    phase = triage.phase_of(episode, referral, detail.appointments)
     return {
         "name": referral.resident.display_name or f"#{referral.resident_id}",
         "status": label(ReferralStatus, referral.status),
@@ -124,7 +125,7 @@ def referral_view(detail: svc.ReferralDetail) -> dict[str, Any]:
         "sections": _answer_sections(detail.answers, referral),
         "responses": _responses(referral),
         "declined": [{"code": code, "name": label(INSTRUMENTS, code), "unverified": unverified(code)}
-                     for code in (detail.answers.get(svc.DECLINED_KEY) or {})],
+                     for code in (detail.answers.get(DECLINED_KEY) or {})],
         "dates": episode_dates(episode),
         "offerings": offering_labels(episode.offerings),
         "attempts": [{"at": a.at, "staff": a.staff.display_name or a.staff.username,
@@ -135,7 +136,7 @@ def referral_view(detail: svc.ReferralDetail) -> dict[str, Any]:
                           "staff": a.staff.display_name or a.staff.username}
                          for a in detail.appointments],
         "checklist_saved": checklist.updated_at if checklist else None,
-        "checklist_points": svc.checklist_points(referral.age_band),
+        "checklist_points": triage.checklist_points(referral.age_band),
         "phone": resident_phone(referral.resident, detail.answers),
         "tel": tel_link(resident_phone(referral.resident, detail.answers)),
         "onward": detail.onward_service.name if detail.onward_service else None,

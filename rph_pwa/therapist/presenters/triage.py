@@ -4,11 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from ...codes import Channel, Problem, SickLeave, WorkStatus, label
-from ...services import referrals as svc
+from ...services.triage import QueueItem
 from .common import PHASES, URGENT_REASONS, score_view
 
 
-def queue_card(item: svc.QueueItem) -> dict[str, Any]:
+def queue_card(item: QueueItem) -> dict[str, Any]:
     """A queue item with every stable key turned into a label for the card."""
     return {
         "id": item.id, "name": item.name, "urgent": item.urgent, "municipality": item.municipality,
