@@ -170,10 +170,12 @@ def _demo_contacts(session: Session, *, therapist: User) -> None:
                                    status=AppointmentStatus.ATTENDED)
         for request in session.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id)):
             total = {"PHQ-9": phq, "GAD-7": gad}.get(request.instrument_code, 12)
-            count = len(measures.get(request.instrument_code).items)
+            instrument = measures.get(request.instrument_code)
+            count = len(instrument.items)
             answers = [total // count + (1 if i < total % count else 0) for i in range(count)]
-            if request.instrument_code == "PHQ-9":
-                answers[8], answers[0] = 0, answers[0] + answers[8]
+            for i, item in enumerate(instrument.items):  # no risk flag in the demo: flagged items stay 0
+                if i and item.key in instrument.flag_items:
+                    answers[i], answers[0] = 0, answers[0] + answers[i]
             result = measures.score(request.instrument_code, answers)
             response = measure_responses.store_response(
                 session, result=result, resident_id=episode.resident_id, submitted_at=when - timedelta(hours=3),
