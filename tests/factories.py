@@ -287,17 +287,19 @@ def make_safety_plan(session: Session, *, resident: User, author: User | None = 
     return save_plan(session, actor=author or resident, resident_id=resident.id, content=PlanContent(**parts))
 
 
-def make_booked_contact(session: Session, *, hours_ahead: int = 24):
+def make_booked_contact(session: Session, *, hours_ahead: int = 24, team: Team | None = None,
+                        therapist: User | None = None):
     """A resident (with an e-mail address) in an episode with a treatment contact booked
-    `hours_ahead` from now, so its forms are open; committed. Returns (team, therapist, resident,
+    `hours_ahead` from now, so its forms are open; committed. The contact is in `team` with
+    `therapist` (default: a new team and a therapist of it). Returns (team, therapist, resident,
     address, episode, contact)."""
     from datetime import timedelta
 
     from rph_pwa.db import utcnow
     from rph_pwa.services import outcomes
 
-    team = make_team(session)
-    therapist, _ = make_staff(session, teams=[team])
+    team = team or make_team(session)
+    therapist = therapist or make_staff(session, teams=[team])[0]
     address = email()
     resident = make_resident(session, team=team, email=address)
     referral = make_referral(session, team=team, resident=resident)

@@ -3,28 +3,21 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from rph_pwa.db import utcnow
 from rph_pwa.measures import get
 from rph_pwa.models import FormRequest
 from rph_pwa.services import outcomes
 from tests.browser.conftest import sign_in_by_code
-from tests.factories import email, make_referral, make_resident, make_staff, make_team
+from tests.factories import make_booked_contact, make_staff, make_team
 
 DRAFT_KEYS = "() => Object.keys(localStorage).filter(k => k.startsWith('rph-draft:'))"
 
 
-def _resident_with_open_forms(db, team, therapist):
-    address = email()
-    resident = make_resident(db, team=team, email=address)
-    referral = make_referral(db, team=team, resident=resident)
-    outcomes.book_contact(db, actor=therapist, episode_id=referral.episode.id, kind="treatment",
-                          starts_at=utcnow() + timedelta(hours=20), duration_minutes=45, mode="office", place="Leknes")
-    db.commit()
-    return address
+def _resident_with_open_forms(db, team, therapist) -> str:
+    """The address of a resident of `team` with a contact booked in 20 hours (its forms open)."""
+    return make_booked_contact(db, hours_ahead=20, team=team, therapist=therapist)[3]
 
 
 def _open_first_form(page) -> tuple[int, list[str]]:

@@ -1,25 +1,19 @@
 """The draft endpoint of forms before a contact (used by static/js/form-drafts.js)."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
-from rph_pwa.db import utcnow
 from rph_pwa.measures import get
 from rph_pwa.models import FormRequest
 from rph_pwa.services import outcomes
 from tests.conftest import csrf_token
-from tests.factories import email, make_referral, make_resident, make_staff, make_team
+from tests.factories import make_booked_contact, make_staff, make_team
 
 
 def _open_form(db, team, therapist):
-    address = email()
-    resident = make_resident(db, team=team, email=address)
-    referral = make_referral(db, team=team, resident=resident)
-    outcomes.book_contact(db, actor=therapist, episode_id=referral.episode.id, kind="treatment",
-                          starts_at=utcnow() + timedelta(hours=20), duration_minutes=45, mode="office", place="Leknes")
-    db.commit()
+    """A resident with a contact booked in 20 hours: their address and the id of their PHQ-9 form."""
+    _team, _therapist, resident, address, _episode, _contact = make_booked_contact(
+        db, hours_ahead=20, team=team, therapist=therapist)
     request = db.scalars(select(FormRequest).where(FormRequest.resident_id == resident.id,
                                                    FormRequest.instrument_code == "PHQ-9")).one()
     return address, request.id
