@@ -122,3 +122,42 @@ def sign_in_by_code(page, mailbox, address: str) -> None:
     page.locator("#code").fill(mailbox.last_code(address))
     page.locator("main button[type=submit]").click()
     page.wait_for_url("**/account/passkeys")
+
+
+# --- The referral's steps ----------------------------------------------------------------------
+
+def answer_first_step(page, municipality: str, age: int, crisis: str = "no") -> None:
+    """Step 1 of the referral (open on `page`) answered and sent: age, municipality (its name) and
+    whether it is a crisis ("yes"/"no")."""
+    page.locator("#age").fill(str(age))
+    page.locator("#municipality").select_option(label=municipality)
+    page.locator(f"input[name=crisis][value='{crisis}']").check()
+    page.locator("main form button[type=submit]").click()
+
+
+def answer_instrument(page, code: str, value: int, assert_accessible, overrides: dict | None = None) -> None:
+    """A questionnaire step (open on `page`, checked with axe first) answered and sent: every item
+    `value` unless `overrides` names it, the functioning question (if any) its first option."""
+    from rph_pwa.measures import get
+
+    instrument = get(code)
+    assert_accessible(page)
+    for item in instrument.items:
+        chosen = (overrides or {}).get(item.key, value)
+        page.locator(f"input[name={item.key}][value='{chosen}']").check()
+    if instrument.functioning_question is not None:
+        page.locator("input[name=functioning]").first.check()
+    page.locator("main form button[type=submit]").click()
+
+
+def answer_contact_step(page, name: str, *, voicemail_ok: str, gp_consent: str) -> None:
+    """Step 9 of the referral (open on `page`) answered and sent: `name`, phone 412 34 567, SMS
+    yes, no interpreter, a woman; voice mail and the GP's consent as given ("yes"/"no")."""
+    page.locator("#name").fill(name)
+    page.locator("#phone").fill("412 34 567")
+    page.locator(f"input[name=voicemail_ok][value='{voicemail_ok}']").check()
+    page.locator("input[name=sms_ok][value='yes']").check()
+    page.locator(f"input[name=gp_consent][value='{gp_consent}']").check()
+    page.locator("input[name=interpreter][value='no']").check()
+    page.locator("input[name=gender][value='woman']").check()
+    page.locator("main form button[type=submit]").click()

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.browser.conftest import answer_first_step
 from tests.factories import email, make_resident, make_team
 
 PUBLIC_PAGES = ["/", "/hjelp", "/offline", "/personvern", "/login", "/register", "/login/code",
@@ -108,10 +109,7 @@ def test_find_team_and_the_not_eligible_pages_are_accessible(db, page, assert_ac
     assert "Utenteam" in page.content()
     for age, municipality in ((15, team.municipalities[0]), (40, lonely)):
         page.goto("/referral/step/1")
-        page.locator("#age").fill(str(age))
-        page.locator("#municipality").select_option(label=municipality.name)
-        page.locator("input[name=crisis][value='no']").check()
-        page.locator("main form button[type=submit]").click()
+        answer_first_step(page, municipality.name, age=age)
         page.wait_for_load_state("load")
         assert page.locator("h1").count() == 1
         assert_accessible(page)

@@ -2,15 +2,13 @@
 thumb-sized real radio buttons, axe clean; the PHQ-9 functioning question only with problems."""
 from __future__ import annotations
 
+from tests.browser.conftest import answer_first_step
 from tests.factories import make_team
 
 
 def _to_step_4(page, municipality: str) -> None:
     page.goto("/referral/step/1")
-    page.locator("#age").fill("34")
-    page.locator("#municipality").select_option(label=municipality)
-    page.locator("input[name=crisis][value='no']").check()
-    page.locator("main form button[type=submit]").first.click()
+    answer_first_step(page, municipality, age=34)
     page.wait_for_url("**/referral/step/2")
     page.locator("input[name=problems][value='sleep']").check()
     page.locator("input[name=duration][value='gt_1y']").check()

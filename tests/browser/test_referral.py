@@ -4,21 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from rph_pwa.measures import get
 from rph_pwa.models import Referral
-from tests.browser.conftest import staff_page
+from tests.browser.conftest import answer_contact_step, answer_first_step, answer_instrument, staff_page
 from tests.factories import make_staff, make_team
-
-
-def _answer_instrument(page, code: str, value: int, assert_accessible, overrides: dict | None = None) -> None:
-    instrument = get(code)
-    assert_accessible(page)
-    for item in instrument.items:
-        chosen = (overrides or {}).get(item.key, value)
-        page.locator(f"input[name={item.key}][value='{chosen}']").check()
-    if instrument.functioning_question is not None:
-        page.locator("input[name=functioning]").first.check()
-    page.locator("main form button[type=submit]").click()
 
 
 def _fill(page, municipality: str, assert_accessible, item9: int = 0, name: str = "Ingrid") -> None:
@@ -28,10 +16,7 @@ def _fill(page, municipality: str, assert_accessible, item9: int = 0, name: str 
     assert_accessible(page)
     page.locator("main a[href='/referral/step/1']").click()
     assert_accessible(page)
-    page.locator("#age").fill("34")
-    page.locator("#municipality").select_option(label=municipality)
-    page.locator("input[name=crisis][value='no']").check()
-    page.locator("main form button[type=submit]").click()
+    answer_first_step(page, municipality, age=34)
 
     page.wait_for_url("**/referral/step/2")
     assert_accessible(page)
@@ -53,23 +38,16 @@ def _fill(page, municipality: str, assert_accessible, item9: int = 0, name: str 
         assert page.locator("#crisis-panel").is_hidden()
         page.locator(f"input[name=item9][value='{item9}']").check()
         assert page.locator("#crisis-panel").is_visible()  # at once, before anything is sent
-    _answer_instrument(page, "PHQ-9", 2, assert_accessible, {"item9": item9})
+    answer_instrument(page, "PHQ-9", 2, assert_accessible, {"item9": item9})
     for number, code in ((5, "GAD-7"), (6, "WSAS"), (7, "AUDIT-C"), (8, "DUDIT-C")):
         page.wait_for_url(f"**/referral/step/{number}")
         if item9:
             assert page.locator("#crisis-panel").is_visible()
-        _answer_instrument(page, code, 1, assert_accessible)
+        answer_instrument(page, code, 1, assert_accessible)
 
     page.wait_for_url("**/referral/step/9")
     assert_accessible(page)
-    page.locator("#name").fill(name)
-    page.locator("#phone").fill("412 34 567")
-    page.locator("input[name=voicemail_ok][value='no']").check()
-    page.locator("input[name=sms_ok][value='yes']").check()
-    page.locator("input[name=gp_consent][value='yes']").check()
-    page.locator("input[name=interpreter][value='no']").check()
-    page.locator("input[name=gender][value='woman']").check()
-    page.locator("main form button[type=submit]").click()
+    answer_contact_step(page, name, voicemail_ok="no", gp_consent="yes")
     page.wait_for_url("**/referral/review")
     assert_accessible(page)
     page.locator("main form button[type=submit]").click()
@@ -155,10 +133,7 @@ def test_resume_after_closing_the_browser(db, browser, live_server, assert_acces
     first = browser.new_context(base_url=live_server, **PHONE)
     page = first.new_page()
     page.goto("/referral/step/1")
-    page.locator("#age").fill("52")
-    page.locator("#municipality").select_option(label=team.municipalities[0].name)
-    page.locator("input[name=crisis][value='no']").check()
-    page.locator("main form button[type=submit]").click()
+    answer_first_step(page, team.municipalities[0].name, age=52)
     page.wait_for_url("**/referral/step/2")
     page.locator("#goals").fill("Komme meg ut av sofaen igjen")
     page.locator("main form button[type=submit]").click()  # incomplete: saved as a draft with errors

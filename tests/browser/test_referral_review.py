@@ -2,7 +2,7 @@
 saving returns to the review; "Back" keeps what was typed; coming back continues at the step left."""
 from __future__ import annotations
 
-from tests.browser.test_referral import _answer_instrument
+from tests.browser.conftest import answer_contact_step, answer_first_step, answer_instrument
 from tests.factories import make_team
 
 INSTRUMENTS = ("PHQ-9", "GAD-7", "WSAS", "AUDIT-C", "DUDIT-C")
@@ -16,10 +16,7 @@ def test_review_shows_answers_edit_returns_and_resume_continues_where_left(db, p
     team = make_team(db)
     db.commit()
     page.goto("/referral/step/1")
-    page.locator("#age").fill("41")
-    page.locator("#municipality").select_option(label=team.municipalities[0].name)
-    page.locator("input[name=crisis][value='no']").check()
-    _save(page)
+    answer_first_step(page, team.municipalities[0].name, age=41)
 
     page.wait_for_url("**/referral/step/2")
     page.locator("input[name=problems][value='sleep']").check()
@@ -49,16 +46,9 @@ def test_review_shows_answers_edit_returns_and_resume_continues_where_left(db, p
 
     for number, code in enumerate(INSTRUMENTS, start=4):
         page.wait_for_url(f"**/referral/step/{number}")
-        _answer_instrument(page, code, 1, assert_accessible)
+        answer_instrument(page, code, 1, assert_accessible)
     page.wait_for_url("**/referral/step/9")
-    page.locator("#name").fill("Kari Review")
-    page.locator("#phone").fill("412 34 567")
-    page.locator("input[name=voicemail_ok][value='yes']").check()
-    page.locator("input[name=sms_ok][value='yes']").check()
-    page.locator("input[name=gp_consent][value='no']").check()
-    page.locator("input[name=interpreter][value='no']").check()
-    page.locator("input[name=gender][value='woman']").check()
-    _save(page)
+    answer_contact_step(page, "Kari Review", voicemail_ok="yes", gp_consent="no")
 
     page.wait_for_url("**/referral/review")
     assert_accessible(page)

@@ -1,6 +1,7 @@
 """A 15-year-old in crisis on a phone: the red panel with one-tap calls comes first."""
 from __future__ import annotations
 
+from tests.browser.conftest import answer_first_step
 from tests.factories import make_team
 
 
@@ -8,10 +9,7 @@ def test_young_person_in_crisis_sees_call_buttons_first(db, page, assert_accessi
     team = make_team(db)
     db.commit()
     page.goto("/referral/step/1")
-    page.locator("#age").fill("15")
-    page.locator("#municipality").select_option(label=team.municipalities[0].name)
-    page.locator("input[name=crisis][value='yes']").check()
-    page.locator("main form button[type=submit]").click()
+    answer_first_step(page, team.municipalities[0].name, age=15, crisis="yes")
     panel = page.locator("#crisis-panel")
     panel.wait_for()
     assert panel.is_visible()
