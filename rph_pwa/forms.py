@@ -18,10 +18,10 @@ from flask import flash, redirect
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, Form, FormField
+from wtforms import Field, FieldList, Form, FormField, SelectMultipleField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import ValidationError
-from wtforms.widgets import TextArea
+from wtforms.widgets import CheckboxInput, ListWidget, TextArea
 
 from .db import get_session
 from .services.phones import PhoneNumberError, normalise_phone
@@ -46,6 +46,13 @@ SERVICE_PHONE_MESSAGES = {
 def name_filter(value):
     """WTForms filter for names: no bidi overrides or zero-width characters, blanks trimmed."""
     return clean_name(value) if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes for one question (rendered inside a fieldset with a legend)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class PhoneNumber:

@@ -8,16 +8,14 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import codes
 from ..codes import SICK_LEAVE_ANSWERS, WORK_ANSWERS, Problem, SickLeave, WorkStatus
-from ..forms import BaseForm, PhoneNumber, name_filter
+from ..forms import BaseForm, MultiCheckboxField, PhoneNumber, name_filter
 
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
 
@@ -35,13 +33,6 @@ def _optional_int(value):
 
 #: The placeholder that starts a municipality picker: it is not a municipality.
 MUNICIPALITY_PLACEHOLDER = ""
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes for choosing several options."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class WholeNumberField(IntegerField):

@@ -28,9 +28,9 @@ from ..codes import (
     SickLeave,
     WorkStatus,
 )
-from ..forms import BaseForm
+from ..forms import BaseForm, MultiCheckboxField
 from ..services.outcomes import OFFERING_NOTE_MAX
-from .forms import MultiCheckboxField, choices, length, sensible_year
+from .forms import choices, length, sensible_year
 
 MIN_MINUTES, MAX_MINUTES = 15, 240
 

@@ -13,18 +13,16 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
     URLField,
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import codes, measures
 from ..codes import Channel, ContactMethod, ContactOutcome, MeetingMode, Offering, Problem
-from ..forms import BaseForm, PhoneNumber, name_filter
+from ..forms import BaseForm, MultiCheckboxField, PhoneNumber, name_filter
 from ..localtime import local_today
 
 KIND_ONWARD_MESSAGE = _l(
@@ -56,13 +54,6 @@ def _web_link(_form, field) -> None:
     """Only http(s) addresses: the address becomes a link on the page."""
     if field.data and not re.match(r"^https?://", field.data, re.IGNORECASE):
         raise StopValidation(_l("Enter a web address like https://example.no."))
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several checkboxes for one question (rendered inside a fieldset with a legend)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class BookAssessmentForm(BaseForm):
