@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from rph_pwa.db import utcnow
 from rph_pwa.measures import get
-from rph_pwa.services import outcomes
 from tests.browser.conftest import sign_in_by_code, staff_page
-from tests.factories import email, make_referral, make_resident, make_staff, make_team
+from tests.factories import make_booked_contact, make_staff, make_team
 
 
 def _fill(page, code: str, value: int) -> None:
@@ -27,13 +24,10 @@ def test_resident_fills_forms_before_a_contact_and_the_therapist_sees_them(db, b
                                                                         assert_accessible):
     team = make_team(db)
     therapist, secret = make_staff(db, teams=[team])
-    address = email()
-    resident = make_resident(db, team=team, email=address)
-    referral = make_referral(db, team=team, resident=resident)  # start: PHQ-9 16, GAD-7 14
-    episode_id = referral.episode.id
-    outcomes.book_contact(db, actor=therapist, episode_id=episode_id, kind="treatment",
-                          starts_at=utcnow() + timedelta(hours=20), duration_minutes=45, mode="office", place="Leknes")
-    db.commit()
+    # The referral starts the chart (PHQ-9 16, GAD-7 14); the contact in 20 hours opens the forms.
+    _team, _therapist, _resident, address, episode, _contact = make_booked_contact(
+        db, hours_ahead=20, team=team, therapist=therapist)
+    episode_id = episode.id
 
     sign_in_by_code(page, mailbox, address)
     page.goto("/me/progress")
