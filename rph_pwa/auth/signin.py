@@ -1,9 +1,11 @@
-"""Starting and ending a signed-in session in the browser."""
+"""Starting and ending a signed-in session in the browser, and the guard that keeps a blueprint to
+the signed-in users it is for."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 
-from flask import current_app, session
+from flask import Blueprint, abort, current_app, redirect, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..db import get_session
@@ -48,3 +50,16 @@ def relying_party() -> RelyingParty:
 def mail_settings() -> MailSettings:
     """Mail settings from config."""
     return MailSettings.from_config(current_app.config)
+
+
+def guard_blueprint(bp: Blueprint, *, admits: Callable[[User], bool], sign_in_at: str) -> None:
+    """Guard every page of `bp` once (not a decorator per view): a stranger is sent to sign in at the
+    endpoint `sign_in_at`; a signed-in user that `admits` refuses gets 403."""
+
+    @bp.before_request
+    def signed_in_and_admitted():
+        if not current_user.is_authenticated:
+            return redirect(url_for(sign_in_at))
+        if not admits(current_user):
+            abort(403)
+        return None
