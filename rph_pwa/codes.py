@@ -35,120 +35,53 @@ class Coded(StrEnum):
 C = TypeVar("C", bound=Coded)
 
 
-class WorkStatus(Coded):
-    """What the person does most of the day (the referral's work step; at discharge)."""
-
-    WORKING = "working", _l("Working")
-    STUDYING = "studying", _l("Studying or at school")
-    JOB_SEEKING = "job_seeking", _l("Looking for work")
-    BENEFITS = "benefits", _l("Receives benefits (for example from NAV)")
-    RETIRED = "retired", _l("Retired")
-    OTHER = "other", _l("Other")
+def coded(name: str, doc: str, **labels: Any) -> type[Coded]:
+    """A coded value's enum from its table of stored values and labels, in display order. Each
+    member is named after its value in capitals: `WorkStatus.JOB_SEEKING == "job_seeking"`."""
+    enum = Coded(name, [(value.upper(), (value, label)) for value, label in labels.items()],
+                 module=__name__, qualname=name)
+    enum.__doc__ = doc
+    return enum
 
 
-class SickLeave(Coded):
-    """Sick leave now (the referral's work step; at discharge)."""
-
-    NONE = "none", _l("No")
-    GRADED = "graded", _l("Partly (graded)")
-    FULL = "full", _l("Fully")
-
-
-class Problem(Coded):
-    """What the person wants help with (the referral's `problems`, several allowed)."""
-
-    ANXIETY = "anxiety", _l("Worry, fear or anxiety")
-    LOW_MOOD = "low_mood", _l("Low mood or feeling down")
-    SLEEP = "sleep", _l("Sleep problems")
-    SUBSTANCES = "substances", _l("Alcohol, drugs or medicines")
-    STRESS = "stress", _l("Stress or feeling burnt out")
-    OTHER = "other", _l("Something else")
-
-
-class MeetingMode(Coded):
-    """How a contact takes place (`Appointment.mode`)."""
-
-    PHONE = "phone", _l("By phone")
-    OFFICE = "office", _l("At the office")
-    VIDEO = "video", _l("By video")
-
-
-class AppointmentKind(Coded):
-    """The kind of a contact (`Appointment.kind`); all but the assessment are treatment."""
-
-    ASSESSMENT = "assessment", _l("Assessment")
-    TREATMENT = "treatment", _l("Treatment")
-    CHECK_IN = "check_in", _l("Guided self-help check-in")
-    COURSE_MEETING = "course_meeting", _l("Course meeting")
-
-
-class AppointmentStatus(Coded):
-    """Whether a contact took place (`Appointment.status`)."""
-
-    BOOKED = "booked", _l("Booked")
-    ATTENDED = "attended", _l("Attended")
-    CANCELLED = "cancelled", _l("Cancelled")
-    NO_SHOW = "no_show", _l("Did not attend")
-
+WorkStatus = coded("WorkStatus", "What the person does most of the day (the referral's work step; at discharge).",
+                   working=_l("Working"), studying=_l("Studying or at school"), job_seeking=_l("Looking for work"),
+                   benefits=_l("Receives benefits (for example from NAV)"), retired=_l("Retired"), other=_l("Other"))
+SickLeave = coded("SickLeave", "Sick leave now (the referral's work step; at discharge).",
+                  none=_l("No"), graded=_l("Partly (graded)"), full=_l("Fully"))
+Problem = coded("Problem", "What the person wants help with (the referral's `problems`, several allowed).",
+                anxiety=_l("Worry, fear or anxiety"), low_mood=_l("Low mood or feeling down"),
+                sleep=_l("Sleep problems"), substances=_l("Alcohol, drugs or medicines"),
+                stress=_l("Stress or feeling burnt out"), other=_l("Something else"))
+MeetingMode = coded("MeetingMode", "How a contact takes place (`Appointment.mode`).",
+                    phone=_l("By phone"), office=_l("At the office"), video=_l("By video"))
+AppointmentKind = coded(
+    "AppointmentKind", "The kind of a contact (`Appointment.kind`); all but the assessment are treatment.",
+    assessment=_l("Assessment"), treatment=_l("Treatment"), check_in=_l("Guided self-help check-in"),
+    course_meeting=_l("Course meeting"))
+AppointmentStatus = coded("AppointmentStatus", "Whether a contact took place (`Appointment.status`).",
+                          booked=_l("Booked"), attended=_l("Attended"), cancelled=_l("Cancelled"),
+                          no_show=_l("Did not attend"))
 
 #: The statuses staff set by hand, in the order of the per-contact buttons (a booked contact is
 #: never set back to booked).
 ATTENDANCE = (AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED)
 
-
-class Offering(Coded):
-    """What the team offers (`Episode.offerings`, several allowed: mixed care)."""
-
-    COURSE = "course", _l("Course")
-    GUIDED_SELF_HELP = "guided_self_help", _l("Guided self-help")
-    GROUP = "group", _l("Treatment group")
-    INDIVIDUAL = "individual", _l("Individual therapy")
-
-
-class EndReason(Coded):
-    """Why an episode ended, recorded at discharge (`Episode.end_reason`, H L4989-4993)."""
-
-    COMPLETED = "completed", _l("Completed")
-    GUIDED_ONWARD = "guided_onward", _l("Guided onward to other help")
-    DROPPED_OUT = "dropped_out", _l("Dropped out")
-    DECLINED = "declined", _l("Declined the offer")
-    OTHER = "other", _l("Other reason")
-
-
-class ReferralStatus(Coded):
-    """Where a referral stands (`Referral.status`)."""
-
-    NEW = "new", _l("New")
-    IN_CONTACT = "in_contact", _l("In contact")
-    ASSESSED = "assessed", _l("Assessed")
-    ACCEPTED = "accepted", _l("Accepted")
-    GUIDED_ONWARD = "guided_onward", _l("Guided onward")
-    CLOSED = "closed", _l("Closed")
-
-
-class Channel(Coded):
-    """How a referral came (`Referral.channel`): the app, or registered by staff."""
-
-    APP = "app", _l("App")
-    PHONE = "phone", _l("Phone")
-    PAPER = "paper", _l("Paper form")
-
-
-class ContactMethod(Coded):
-    """How staff tried to reach the person (`ContactAttempt.method`)."""
-
-    PHONE = "phone", _l("Phone")
-    SMS = "sms", _l("Text message (SMS)")
-    LETTER = "letter", _l("Letter")
-    EMAIL = "email", _l("E-mail")
-
-
-class ContactOutcome(Coded):
-    """The result of a try to reach the person (`ContactAttempt.outcome`)."""
-
-    REACHED = "reached", _l("Reached the person")
-    NO_ANSWER = "no_answer", _l("No answer")
-    LEFT_MESSAGE = "left_message", _l("Left a message")
+Offering = coded("Offering", "What the team offers (`Episode.offerings`, several allowed: mixed care).",
+                 course=_l("Course"), guided_self_help=_l("Guided self-help"), group=_l("Treatment group"),
+                 individual=_l("Individual therapy"))
+EndReason = coded("EndReason", "Why an episode ended, recorded at discharge (`Episode.end_reason`, H L4989-4993).",
+                  completed=_l("Completed"), guided_onward=_l("Guided onward to other help"),
+                  dropped_out=_l("Dropped out"), declined=_l("Declined the offer"), other=_l("Other reason"))
+ReferralStatus = coded("ReferralStatus", "Where a referral stands (`Referral.status`).",
+                       new=_l("New"), in_contact=_l("In contact"), assessed=_l("Assessed"), accepted=_l("Accepted"),
+                       guided_onward=_l("Guided onward"), closed=_l("Closed"))
+Channel = coded("Channel", "How a referral came (`Referral.channel`): the app, or registered by staff.",
+                app=_l("App"), phone=_l("Phone"), paper=_l("Paper form"))
+ContactMethod = coded("ContactMethod", "How staff tried to reach the person (`ContactAttempt.method`).",
+                      phone=_l("Phone"), sms=_l("Text message (SMS)"), letter=_l("Letter"), email=_l("E-mail"))
+ContactOutcome = coded("ContactOutcome", "The result of a try to reach the person (`ContactAttempt.outcome`).",
+                       reached=_l("Reached the person"), no_answer=_l("No answer"), left_message=_l("Left a message"))
 
 
 #: The resident's own answers on the referral's work step (first person), by work status.
