@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -91,6 +92,18 @@ def _take_challenge(session: Session, *, key: str | None, purpose: str) -> WebAu
     return row
 
 
+def _verify(verify: Callable[..., Any], *, rp: RelyingParty, challenge: WebAuthnChallenge,
+            credential: dict[str, Any], failure: str, **extra: Any) -> Any:
+    """Run one py_webauthn verification against our relying party and the stored challenge, always
+    requiring user verification (the library's default is not to); a malformed or failing response
+    becomes `PasskeyError(failure)`."""
+    try:
+        return verify(credential=credential, expected_challenge=challenge.challenge, expected_rp_id=rp.id,
+                      expected_origin=rp.origin, require_user_verification=True, **extra)
+    except MALFORMED as exc:
+        raise PasskeyError(failure) from exc
+
+
 def _descriptors(passkeys: list[Passkey]) -> list[PublicKeyCredentialDescriptor]:
     result = []
     for passkey in passkeys:
@@ -143,16 +156,8 @@ def finish_registration(session: Session, *, rp: RelyingParty, key: str | None,
                         credential: dict[str, Any]) -> NewPasskey:
     """Verify the browser's attestation against the stored challenge."""
     challenge = _take_challenge(session, key=key, purpose="register")
-    try:
-        verified = verify_registration_response(
-            credential=credential,
-            expected_challenge=challenge.challenge,
-            expected_rp_id=rp.id,
-            expected_origin=rp.origin,
-            require_user_verification=True,
-        )
-    except MALFORMED as exc:
-        raise PasskeyError("registration could not be verified") from exc
+    verified = _verify(verify_registration_response, rp=rp, challenge=challenge, credential=credential,
+                       failure="registration could not be verified")
     if session.scalars(select(Passkey.id).where(Passkey.credential_id == verified.credential_id)).first():
         raise PasskeyError("credential already registered")
     response = credential.get("response")
@@ -214,18 +219,9 @@ def finish_authentication(session: Session, *, rp: RelyingParty, key: str | None
         raise PasskeyError("unknown credential")
     if challenge.user_id is not None and challenge.user_id != passkey.user_id:
         raise PasskeyError("credential belongs to another user")
-    try:
-        verified = verify_authentication_response(
-            credential=credential,
-            expected_challenge=challenge.challenge,
-            expected_rp_id=rp.id,
-            expected_origin=rp.origin,
-            credential_public_key=passkey.public_key,
-            credential_current_sign_count=passkey.sign_count,
-            require_user_verification=True,
-        )
-    except MALFORMED as exc:
-        raise PasskeyError("assertion could not be verified") from exc
+    verified = _verify(verify_authentication_response, rp=rp, challenge=challenge, credential=credential,
+                       failure="assertion could not be verified", credential_public_key=passkey.public_key,
+                       credential_current_sign_count=passkey.sign_count)
     passkey.sign_count = verified.new_sign_count
     passkey.backed_up = verified.credential_backed_up
     passkey.last_used_at = utcnow()
