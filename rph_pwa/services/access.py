@@ -3,7 +3,8 @@
 Every service that reads or changes residents' data starts with one of these checks instead of
 comparing roles itself (tests/services/test_access_rules.py keeps it that way):
 
-    require_team(session, actor, referral.team_id, what="referral")   # an object of one of my teams
+    referral = team_object(session, actor, Referral, referral_id, what="referral")  # a row of my teams
+    require_team(session, actor, team_id, what="team")                # an object of one of my teams
     team_ids = clinical_team_ids(session, actor, what="queue")       # the scope of a list
     if not is_clinical(actor): return 0                               # counts that are simply empty
     require_role(actor, Role.ADMIN, what="mail")                      # role-only pages
@@ -14,6 +15,7 @@ looked up once per database session (one request) and kept in `session.info`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -25,6 +27,9 @@ from .errors import NotFound
 CLINICAL_ROLES = (Role.THERAPIST.value, Role.TEAM_LEAD.value)
 
 _TEAMS_KEY = "access.team_ids"
+
+#: A mapped class whose rows belong to a team (a `team_id` column).
+T = TypeVar("T")
 
 
 def is_clinical(actor: User) -> bool:
@@ -79,6 +84,15 @@ def require_team(session: Session, actor: User, team_id: int | None, *, what: st
     does not exist)."""
     if not in_my_teams(session, actor, team_id):
         raise NotFound(what)
+
+
+def team_object(session: Session, actor: User, model: type[T], object_id: int, *, what: str) -> T:
+    """The `model` row with this id (a referral, episode, flag, onward service: anything with a
+    `team_id`) if it belongs to one of the actor's teams; NotFound(what) otherwise, for unknown and
+    foreign ids alike."""
+    row = session.get(model, object_id)
+    require_team(session, actor, row.team_id if row is not None else None, what=what)
+    return row
 
 
 def require_teams(session: Session, actor: User, team_ids: Iterable[int], *, what: str = "object") -> None:

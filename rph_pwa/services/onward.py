@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..db import utcnow
 from ..models import AuditEvent, Episode, OnwardService, Referral, User
-from .access import clinical_team_ids, is_clinical, require_team, staff_team_ids
+from .access import clinical_team_ids, is_clinical, require_team, staff_team_ids, team_object
 from .errors import Conflict, NotFound
 from .referrals import referral_for_staff
 
@@ -142,8 +142,7 @@ def save_onward_service(session: Session, *, actor: User, team_id: int, name: st
         service = OnwardService(team_id=team_id)
         session.add(service)
     else:
-        service = session.get(OnwardService, service_id)
-        require_team(session, actor, service.team_id if service is not None else None, what="onward service")
+        service = team_object(session, actor, OnwardService, service_id, what="onward service")
         service.team_id = team_id
     service.name, service.description, service.phone, service.url = name, description, phone or None, url or None
     session.flush()
@@ -155,8 +154,7 @@ def delete_onward_service(session: Session, *, actor: User, service_id: int) -> 
 
     Raises Conflict when a referral was guided to it: that history must stay (edit the entry instead).
     """
-    service = session.get(OnwardService, service_id)
-    require_team(session, actor, service.team_id if service is not None else None, what="onward service")
+    service = team_object(session, actor, OnwardService, service_id, what="onward service")
     if session.scalars(select(Referral.id).where(Referral.onward_service_id == service.id)).first() is not None:
         raise Conflict("in use")
     session.delete(service)

@@ -34,7 +34,7 @@ from ..models import (
 )
 from ..models.referrals import APPOINTMENT_KINDS, END_REASONS, MEETING_MODES, OFFERINGS
 from . import audit, record_text, urgent_flags
-from .access import clinical_team_ids, require_team
+from .access import clinical_team_ids, team_object
 from .errors import Conflict, NotFound
 from .measure_responses import store_response
 
@@ -79,9 +79,7 @@ def plan_forms(session: Session, *, appointment: Appointment, episode: Episode) 
 
 
 def _episode_for_staff(session: Session, *, actor: User, episode_id: int) -> Episode:
-    episode = session.get(Episode, episode_id)
-    require_team(session, actor, episode.team_id if episode is not None else None, what="episode")
-    return episode
+    return team_object(session, actor, Episode, episode_id, what="episode")
 
 
 def book_contact(session: Session, *, actor: User, episode_id: int, kind: str, starts_at: datetime,

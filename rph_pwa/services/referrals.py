@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Referral, User
 from . import audit
-from .access import require_team
+from .access import team_object
 
 #: Key in a referral's answers: instruments the person chose to talk about rather than answer.
 DECLINED_KEY = "questionnaires_declined"
@@ -32,9 +32,7 @@ def age_band(age: int) -> str:
 
 def referral_for_staff(session: Session, *, actor: User, referral_id: int) -> Referral:
     """A referral of one of the actor's teams (NotFound otherwise, for unknown and foreign alike)."""
-    referral = session.get(Referral, referral_id)
-    require_team(session, actor, referral.team_id if referral is not None else None, what="referral")
-    return referral
+    return team_object(session, actor, Referral, referral_id, what="referral")
 
 
 def open_referral(session: Session, *, actor: User, referral_id: int) -> Referral:

@@ -17,7 +17,7 @@ from ..db import utcnow
 from ..models import AuditEvent, Episode, UrgentFlag, UrgentFlagAction, UrgentFlagAnswer, User
 from ..models.safety import FLAG_ACTIONS, FLAG_REASONS, open_flag_key
 from . import audit
-from .access import clinical_team_ids, is_clinical, require_team, staff_team_ids
+from .access import clinical_team_ids, is_clinical, staff_team_ids, team_object
 from .errors import Conflict
 
 #: How many closed flags the history list shows (newest closed first).
@@ -164,8 +164,7 @@ def flag_id_for_episode(session: Session, *, actor: User, episode_id: int) -> in
     An episode marked urgent before flags existed gets its flag now (raised at `urgent_since`),
     so every urgent mark can be followed up and closed with a note. None if nothing is open.
     """
-    episode = session.get(Episode, episode_id)
-    require_team(session, actor, episode.team_id if episode is not None else None, what="episode")
+    episode = team_object(session, actor, Episode, episode_id, what="episode")
     flag_id = session.scalar(
         select(UrgentFlag.id).where(UrgentFlag.episode_id == episode.id, UrgentFlag.closed_at.is_(None))
         .order_by(UrgentFlag.id).limit(1))
@@ -217,9 +216,7 @@ def closed_flags(session: Session, *, actor: User, limit: int = CLOSED_LIMIT,
 
 def flag_for_staff(session: Session, *, actor: User, flag_id: int) -> UrgentFlag:
     """A flag of one of the actor's teams (NotFound otherwise, for unknown and foreign alike)."""
-    flag = session.get(UrgentFlag, flag_id)
-    require_team(session, actor, flag.team_id if flag is not None else None, what="flag")
-    return flag
+    return team_object(session, actor, UrgentFlag, flag_id, what="flag")
 
 
 def view_flag(session: Session, *, actor: User, flag_id: int) -> FlagView:
