@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -36,6 +38,20 @@ def _home_for(user: User) -> str:
     return url_for("therapist.index") if user.is_staff else url_for("client.home")
 
 
+def _ceremony_options(ceremony: passkeys.Ceremony, session_key: str):
+    """Answer a passkey ceremony's options: its challenge is saved (commit) and the key to it kept
+    in the browser's session under `session_key`, for the verify step to take."""
+    get_session().commit()
+    session[session_key] = ceremony.key
+    return current_app.response_class(ceremony.options_json, mimetype="application/json")
+
+
+def _finish_ceremony(finish: Callable[..., Any], session_key: str, credential: dict[str, Any]) -> Any:
+    """Verify the browser's answer to the ceremony whose key `_ceremony_options` kept under
+    `session_key` (taken from the session: a challenge is answered once). Raises PasskeyError."""
+    return finish(get_session(), rp=relying_party(), key=session.pop(session_key, None), credential=credential)
+
+
 def _json_error(message: str, status: int = 400):
     return jsonify({"error": message}), status
 
@@ -58,10 +74,8 @@ def passkey_authenticate_options():
     pending = _pending_staff_id()
     if request.args.get("purpose") == "staff" and pending:
         user = get_session().get(User, pending)
-    ceremony = passkeys.begin_authentication(get_session(), rp=relying_party(), user=user)
-    get_session().commit()
-    session["webauthn_auth"] = ceremony.key
-    return current_app.response_class(ceremony.options_json, mimetype="application/json")
+    return _ceremony_options(passkeys.begin_authentication(get_session(), rp=relying_party(), user=user),
+                             "webauthn_auth")
 
 
 @bp.post("/auth/passkey/authenticate/verify")
@@ -70,9 +84,8 @@ def passkey_authenticate_verify():
     """Verify the assertion and sign in (residents), or complete the staff second factor."""
     db = get_session()
     try:
-        credential = passkeys.parse_credential(request.get_data())
-        passkey = passkeys.finish_authentication(db, rp=relying_party(), key=session.pop("webauthn_auth", None),
-                                                 credential=credential)
+        passkey = _finish_ceremony(passkeys.finish_authentication, "webauthn_auth",
+                                   passkeys.parse_credential(request.get_data()))
     except PasskeyError:
         db.commit()  # the challenge is used up either way
         return _json_error(_("Sign-in with the passkey did not work. Try again, or use a code by e-mail."))
@@ -135,10 +148,8 @@ def passkey_register_options():
         user, label = None, session["signup"].get("display_name") or _("My account")
     else:
         return _json_error(_("Start by creating an account."), 403)
-    ceremony = passkeys.begin_registration(db, rp=relying_party(), user=user, user_label=label)
-    db.commit()
-    session["webauthn_reg"] = ceremony.key
-    return current_app.response_class(ceremony.options_json, mimetype="application/json")
+    return _ceremony_options(passkeys.begin_registration(db, rp=relying_party(), user=user, user_label=label),
+                             "webauthn_reg")
 
 
 @bp.post("/auth/passkey/register/verify")
@@ -151,8 +162,7 @@ def passkey_register_verify():
         credential = body.get("credential")
         if not isinstance(credential, dict):
             raise PasskeyError("missing credential")
-        new = passkeys.finish_registration(db, rp=relying_party(), key=session.pop("webauthn_reg", None),
-                                           credential=credential)
+        new = _finish_ceremony(passkeys.finish_registration, "webauthn_reg", credential)
     except PasskeyError:
         db.commit()
         return _json_error(_("The passkey could not be created. Please try again."))
