@@ -267,14 +267,21 @@ def test_yearly_report_for_a_municipality(db, actions, client):
     assert "<script" not in page and "style=" not in page
 
 
-@pytest.mark.parametrize("query, message", [
-    ("year=1999&municipality=1", "Enter a year between 2000 and 2100."),
-    ("year=abc&municipality=1", "Not a valid integer value"),
-    ("year=2025", "Choose a municipality."),
+@pytest.mark.parametrize("url, message", [
+    ("/therapist/statistics/report?year=1999&municipality=1", "Enter a year between 2000 and 2100."),
+    ("/therapist/statistics/report?year=abc&municipality=1", "Not a valid integer value"),
+    ("/therapist/statistics/report?year=2025", "Choose a municipality."),
+    ("/therapist/reach?since=2026-02-31", "Not a valid date value"),
+    ("/therapist/reach?since=yesterday&until=today", "Not a valid date value"),
+    ("/therapist/reach?since=2026-05-01&until=2026-04-01", "The end date must be on or after the start date."),
+    ("/therapist/reach?until=1900-01-01", "Enter a date between the years 2000 and 2100."),
+    ("/therapist/reach?since=2099-01-01", "The end date must be on or after the start date."),
 ])
-def test_bad_report_parameters_give_a_message(db, actions, client, query, message):
+def test_bad_report_and_reach_parameters_give_a_message_not_a_500(db, actions, client, url, message):
+    """The yearly report's and the reach page's query strings (the reach page's other tests are in
+    tests/therapist/test_triage.py)."""
     actions.login_staff(db, make_team(db))
-    response = client.get(f"/therapist/statistics/report?{query}")
+    response = client.get(url)
     assert response.status_code == 400 and message in response.get_data(as_text=True)
 
 
