@@ -5,20 +5,8 @@ import dataclasses
 
 import pytest
 
-from rph_pwa.measures import (
-    INSTRUMENTS,
-    LANGUAGES,
-    VERSIONS,
-    Band,
-    FrozenMap,
-    Instrument,
-    Item,
-    Option,
-    Text,
-    get,
-    localized,
-    text,
-)
+from rph_pwa.measures import INSTRUMENTS, LANGUAGES, VERSIONS, get, localized, text
+from rph_pwa.measures.definitions import Band, FrozenMap, Instrument, Item, Option, Text
 
 VALIDATED = ("PHQ-9", "GAD-7", "WSAS")
 
