@@ -29,6 +29,15 @@ def _ask_for_code(client):
     assert response.status_code == 302
 
 
+def _code_for_referral(client, mailbox, team, address: str, **answers) -> str:
+    """A referral to `team` with `address` (and `answers`), taken to the account step and a code
+    asked for there: the code mailed to `address`."""
+    fill_referral(client, municipality_id=team.municipalities[0].id, email=address, **answers)
+    _to_account_step(client)
+    _ask_for_code(client)
+    return mailbox.last_code(address)
+
+
 def _enter_code(client, code: str):
     return post_form(client, "/referral/account/code", {"code": code})
 
@@ -55,10 +64,7 @@ def test_code_sent_to_one_address_cannot_sign_in_as_another(db, client, mailbox)
     victim = make_resident(db, team=team, email=victim_address, name="Ola Offer")
     db.commit()
     mallory = email()
-    fill_referral(client, municipality_id=team.municipalities[0].id, email=mallory)
-    _to_account_step(client)
-    _ask_for_code(client)
-    code = mailbox.last_code(mallory)
+    code = _code_for_referral(client, mailbox, team, mallory)
     # Back to the contact step: the address becomes the victim's.
     assert post_step(client, CONTACT_STEP, _contact(victim_address)).status_code == 302
     response = _enter_code(client, code)
@@ -72,10 +78,7 @@ def test_changing_the_address_voids_the_code_even_when_changed_back(db, client, 
     team = make_team(db)
     db.commit()
     first, second = email(), email()
-    fill_referral(client, municipality_id=team.municipalities[0].id, email=first)
-    _to_account_step(client)
-    _ask_for_code(client)
-    code = mailbox.last_code(first)
+    code = _code_for_referral(client, mailbox, team, first)
     post_step(client, CONTACT_STEP, _contact(second))
     post_step(client, CONTACT_STEP, _contact(first))
     assert _enter_code(client, code).status_code == 400
@@ -91,10 +94,7 @@ def test_the_code_creates_the_account_with_the_address_it_was_sent_to(db, client
     team = make_team(db)
     db.commit()
     address = email()
-    fill_referral(client, municipality_id=team.municipalities[0].id, email=address.upper())
-    _to_account_step(client)
-    _ask_for_code(client)
-    response = _enter_code(client, mailbox.last_code(address.upper()))
+    response = _enter_code(client, _code_for_referral(client, mailbox, team, address.upper()))
     assert response.headers["Location"].endswith("/referral/sent")
     db.commit()
     referral = db.scalars(select(Referral).where(Referral.team_id == team.id)).one()
@@ -105,10 +105,7 @@ def test_draft_code_allows_five_tries(db, client, mailbox):
     team = make_team(db)
     db.commit()
     address = email()
-    fill_referral(client, municipality_id=team.municipalities[0].id, email=address)
-    _to_account_step(client)
-    _ask_for_code(client)
-    code = mailbox.last_code(address)
+    code = _code_for_referral(client, mailbox, team, address)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for _ in range(5):
         assert _enter_code(client, wrong).status_code == 400
@@ -231,10 +228,7 @@ def test_old_team_keeps_access_while_its_episode_is_open_and_new_team_sees_the_r
     resident = make_resident(db, team=old_team, email=address, name="Gammel Navnesen")
     episode = make_referral(db, team=old_team, resident=resident).episode
     db.commit()
-    fill_referral(client, municipality_id=new_team.municipalities[0].id, email=address, name="Ny Navnesen")
-    _to_account_step(client)
-    _ask_for_code(client)
-    _enter_code(client, mailbox.last_code(address))
+    _enter_code(client, _code_for_referral(client, mailbox, new_team, address, name="Ny Navnesen"))
     assert post_form(client, "/referral/details", {"choice": "update"}).headers["Location"].endswith("/referral/sent")
     _fresh(db, resident)
     assert resident.team_id == new_team.id
