@@ -15,10 +15,8 @@ def _events(db, subject_id: int) -> int:
 
 def test_therapist_reads_own_teams_resident_and_the_read_is_audited(db, actions, client):
     team = make_team(db)
-    therapist, secret = make_staff(db, teams=[team])
     resident = make_resident(db, team=team, name="Synnøve Særnavn")
-    db.commit()
-    actions.staff_login(therapist.username, PASSWORD, secret)
+    therapist = actions.login_staff(db, team)
     response = client.get(f"/therapist/residents/{resident.id}")
     assert response.status_code == 200
     assert "Synnøve Særnavn" in response.get_data(as_text=True)
@@ -28,10 +26,8 @@ def test_therapist_reads_own_teams_resident_and_the_read_is_audited(db, actions,
 
 def test_therapist_of_another_team_gets_404_and_no_audit_event(db, actions, client):
     mine, theirs = make_team(db), make_team(db)
-    therapist, secret = make_staff(db, teams=[mine])
     stranger = make_resident(db, team=theirs, name="Ikke Din")
-    db.commit()
-    actions.staff_login(therapist.username, PASSWORD, secret)
+    actions.login_staff(db, mine)
     response = client.get(f"/therapist/residents/{stranger.id}")
     assert response.status_code == 404
     assert "Ikke Din" not in response.get_data(as_text=True)
@@ -41,20 +37,16 @@ def test_therapist_of_another_team_gets_404_and_no_audit_event(db, actions, clie
 
 def test_therapist_in_two_teams_reaches_both(db, actions, client):
     a, b = make_team(db), make_team(db)
-    therapist, secret = make_staff(db, teams=[a, b])
     ra, rb = make_resident(db, team=a), make_resident(db, team=b)
-    db.commit()
-    actions.staff_login(therapist.username, PASSWORD, secret)
+    actions.login_staff(db, a, b)
     assert client.get(f"/therapist/residents/{ra.id}").status_code == 200
     assert client.get(f"/therapist/residents/{rb.id}").status_code == 200
 
 
 def test_admin_has_no_access_to_residents(db, actions, client):
     team = make_team(db)
-    admin, secret = make_staff(db, role=Role.ADMIN, teams=[team])
     resident = make_resident(db, team=team)
-    db.commit()
-    actions.staff_login(admin.username, PASSWORD, secret)
+    actions.login_staff(db, team, role=Role.ADMIN)
     assert client.get(f"/therapist/residents/{resident.id}").status_code == 404
     assert _events(db, resident.id) == 0
 
