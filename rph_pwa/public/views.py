@@ -13,16 +13,18 @@ from ..services.mail import MailSettings, outbox_status, read_outbox
 from . import bp, worker
 
 
-@bp.route("/")
-def index():
-    """The front page: what this is, and the ways in."""
-    return render_template("public/index.html")
-
-
-@bp.route("/about")
-def about():
-    """What RPH is and is not, who it is for, the four offerings, how fast the team answers."""
-    return render_template("public/about.html")
+# The front page (what this is, and the ways in); what RPH is and is not, who it is for, the four
+# offerings, how fast the team answers; crisis help (public, cached offline by the service worker,
+# never personal); the page the service worker shows when a page cannot be fetched; how
+# information is stored and protected.
+@bp.route("/", endpoint="index")
+@bp.route("/about", endpoint="about")
+@bp.route("/hjelp", endpoint="crisis")
+@bp.route("/offline", endpoint="offline")
+@bp.route("/personvern", endpoint="privacy")
+def page():
+    """A page that is its template and nothing else: `public/<endpoint>.html`."""
+    return render_template(f"public/{request.endpoint.rpartition('.')[2]}.html")
 
 
 @bp.route("/find-team")
@@ -35,24 +37,6 @@ def find_team():
     team = team_summary(get_session(), municipality_id=chosen) if chosen else None
     municipality = next((c for c in choices if c.id == chosen), None)
     return render_template("public/find_team.html", choices=choices, chosen=municipality, team=team)
-
-
-@bp.route("/hjelp")
-def crisis():
-    """Crisis help: public, cached offline by the service worker, never personal."""
-    return render_template("public/crisis.html")
-
-
-@bp.route("/offline")
-def offline():
-    """Shown by the service worker when a page cannot be fetched."""
-    return render_template("public/offline.html")
-
-
-@bp.route("/personvern")
-def privacy():
-    """How information is stored and protected."""
-    return render_template("public/privacy.html")
 
 
 @bp.post("/language")
