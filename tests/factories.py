@@ -141,6 +141,16 @@ def _answers_for_total(code: str, total: int) -> list[int]:
     return answers
 
 
+def statistics_period(days: int = 60):
+    """(since, until) dates for the statistics of episodes made by `make_episode_with_scores`: the
+    last `days` days in Oslo and today (`until` is tomorrow, the first day not counted)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Europe/Oslo")).date()
+    return today - timedelta(days=days), today + timedelta(days=1)
+
+
 def make_episode_with_scores(session: Session, *, team: Team, phq9: list[int] = (), gad7: list[int] = (),
                              wsas: list[int] = (), referred_days_ago: int = 30, first_contact_days: int | None = None,
                              first_treatment_days: int | None = None, discharged_days_ago: int | None = None,

@@ -13,16 +13,9 @@ import pytest
 from rph_pwa.models import Role
 from rph_pwa.services.errors import NotFound
 from rph_pwa.services.statistics import statistics_dict, statistics_rows, team_statistics
-from tests.factories import make_episode_with_scores, make_municipality, make_staff, make_team
+from tests.factories import make_episode_with_scores, make_municipality, make_staff, make_team, statistics_period
 
 OSLO = ZoneInfo("Europe/Oslo")
-#: The period of the known-answer set: the last 60 days and today.
-DAYS = 60
-
-
-def _period():
-    today = datetime.now(OSLO).date()
-    return today - timedelta(days=DAYS), today + timedelta(days=1)
 
 
 def _known_team(db):
@@ -68,7 +61,7 @@ def _known_team(db):
 
 def test_every_figure_on_a_known_data_set(db):
     team, staff, *_ = _known_team(db)
-    since, until = _period()
+    since, until = statistics_period()
     stats = team_statistics(db, actor=staff, since=since, until=until)
     assert stats.team_ids == (team.id,) and stats.team_names == (team.name,) and stats.municipality_id is None
     assert stats.referrals_received == 4 and stats.episodes_referred == 4
@@ -100,7 +93,7 @@ def test_every_figure_on_a_known_data_set(db):
 
 def test_one_municipality_counts_only_its_residents(db):
     team, staff, north, south, _other = _known_team(db)
-    since, until = _period()
+    since, until = statistics_period()
     stats = team_statistics(db, actor=staff, since=since, until=until, municipality_id=north.id)
     assert (stats.municipality_name, stats.municipality_number) == ("Nordkommune", north.number)
     assert (stats.referrals_received, stats.episodes_referred, stats.episodes_ended) == (3, 3, 3)
@@ -116,7 +109,7 @@ def test_no_data_is_none_never_zero_or_an_error(db):
     # Ended, but with one PHQ-9 only: counted as ended, not as an outcome.
     make_episode_with_scores(db, team=team, staff=staff, referred_days_ago=20, discharged_days_ago=1,
                              phq9=[15], gad7=[10, 5], wsas=[20, 10])
-    since, until = _period()
+    since, until = statistics_period()
     stats = team_statistics(db, actor=staff, since=since, until=until)
     assert stats.episodes_ended == 1 and stats.treatment_hours == 0.0
     first_contact = stats.first_contact
@@ -138,14 +131,14 @@ def test_recovery_has_no_denominator_when_no_one_was_a_case(db):
     staff, _secret = make_staff(db, teams=[team])
     make_episode_with_scores(db, team=team, staff=staff, referred_days_ago=20, discharged_days_ago=1,
                              phq9=[5, 3], gad7=[4, 2], attended_minutes=[45, 45])
-    since, until = _period()
+    since, until = statistics_period()
     o = team_statistics(db, actor=staff, since=since, until=until).outcomes
     assert (o.eligible, o.caseness_start, o.recovery_pct, o.reliable_improvement_pct) == (1, 0, None, 0.0)
 
 
 def test_rows_and_dict_carry_the_same_keys(db):
     _team, staff, *_ = _known_team(db)
-    since, until = _period()
+    since, until = statistics_period()
     stats = team_statistics(db, actor=staff, since=since, until=until)
     rows = statistics_rows(stats)
     as_dict = statistics_dict(stats)
@@ -159,7 +152,7 @@ def test_rows_and_dict_carry_the_same_keys(db):
 
 def test_other_teams_and_their_municipalities_are_not_found(db):
     team, staff, _north, _south, other = _known_team(db)
-    since, until = _period()
+    since, until = statistics_period()
     with pytest.raises(NotFound):
         team_statistics(db, actor=staff, since=since, until=until, team_id=other.id)
     with pytest.raises(NotFound):
@@ -174,7 +167,7 @@ def test_other_teams_and_their_municipalities_are_not_found(db):
 # --- HTTP ----------------------------------------------------------------------------------------
 
 def _query():
-    since, until = _period()
+    since, until = statistics_period()
     return f"since={since.isoformat()}&until={(until - timedelta(days=1)).isoformat()}"
 
 
@@ -303,7 +296,7 @@ def test_answers_given_at_the_same_moment_are_ordered_by_id(db):
                            total=21, band="severe", flags="", submitted_at=last.submitted_at)
     db.add(tied)
     db.flush()
-    since, until = _period()
+    since, until = statistics_period()
     o = team_statistics(db, actor=staff, since=since, until=until).outcomes
     assert (o.eligible, o.phq9_first_mean, o.phq9_last_mean) == (1, 15.0, 21.0)
     assert (o.reliably_deteriorated, o.recovered) == (1, 0)

@@ -11,15 +11,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rph_pwa.services.statistics import statistics_dict, statistics_rows, team_statistics
-from tests.factories import make_episode_with_scores, make_municipality, make_staff, make_team
+from tests.factories import make_episode_with_scores, make_municipality, make_staff, make_team, statistics_period
 
 OSLO = ZoneInfo("Europe/Oslo")
-DAYS = 60
-
-
-def _period():
-    today = datetime.now(OSLO).date()
-    return today - timedelta(days=DAYS), today + timedelta(days=1)
 
 
 def _ended_team(db):
@@ -66,7 +60,7 @@ def _ended_team(db):
 
 def test_end_reasons_and_drop_out_count_the_episodes_ended(db):
     _team, staff, *_ = _ended_team(db)
-    since, until = _period()
+    since, until = statistics_period()
     stats = team_statistics(db, actor=staff, since=since, until=until)
     assert stats.episodes_ended == 7
     assert dict(stats.ended.end_reasons) == {"completed": 1, "guided_onward": 2, "dropped_out": 2, "declined": 1,
@@ -80,7 +74,7 @@ def test_outcomes_count_only_treated_episodes(db):
     """B (guided onward after the assessment) and C (one treatment contact) answered twice but were
     not treated: only A is in the recovery rate. The old rule counted all three."""
     _team, staff, *_ = _ended_team(db)
-    since, until = _period()
+    since, until = statistics_period()
     o = team_statistics(db, actor=staff, since=since, until=until).outcomes
     assert (o.eligible, o.caseness_start, o.recovered, o.recovery_pct) == (1, 1, 1, 100.0)
     assert (o.phq9_first_mean, o.phq9_last_mean, o.gad7_first_mean, o.gad7_last_mean) == (15.0, 6.0, 12.0, 5.0)
@@ -93,7 +87,7 @@ def test_assessment_conversations_do_not_make_an_episode_eligible(db):
     make_episode_with_scores(db, team=team, staff=staff, referred_days_ago=20, discharged_days_ago=1,
                              end_reason="guided_onward", phq9=[15, 6], gad7=[12, 5], attended_minutes=[45],
                              assessment_minutes=[60, 60])
-    since, until = _period()
+    since, until = statistics_period()
     stats = team_statistics(db, actor=staff, since=since, until=until)
     assert stats.outcomes.eligible == 0 and stats.outcomes.recovery_pct is None
     assert stats.ended.contacts_median == 1.0 and stats.ended.hours_median == 0.8  # 45 minutes, half up
@@ -101,7 +95,7 @@ def test_assessment_conversations_do_not_make_an_episode_eligible(db):
 
 def test_medians_of_contacts_hours_and_duration_of_ended_episodes(db):
     _team, staff, *_ = _ended_team(db)
-    since, until = _period()
+    since, until = statistics_period()
     e = team_statistics(db, actor=staff, since=since, until=until).ended
     # Treatment contacts 3, 0, 1, 0, 0, 2, 4; minutes 135, 0, 45, 0, 0, 60, 240 (assessments not
     # counted, F still open); days 35, 10, 40, 5, 1, 42, 10.
@@ -111,7 +105,7 @@ def test_medians_of_contacts_hours_and_duration_of_ended_episodes(db):
 def test_medians_of_an_even_number_and_of_none(db):
     team = make_team(db)
     staff, _secret = make_staff(db, teams=[team])
-    since, until = _period()
+    since, until = statistics_period()
     empty = team_statistics(db, actor=staff, since=since, until=until)
     assert (empty.ended.contacts_median, empty.ended.hours_median, empty.ended.duration_days_median) == (None,) * 3
     assert empty.outcomes.dropout_pct is None
@@ -128,7 +122,7 @@ def test_medians_of_an_even_number_and_of_none(db):
 
 def test_enquiries_by_channel(db):
     _team, staff, _north, south = _ended_team(db)
-    since, until = _period()
+    since, until = statistics_period()
     stats = team_statistics(db, actor=staff, since=since, until=until)
     assert stats.referrals_received == 8
     assert dict(stats.referrals_by_channel) == {"app": 5, "phone": 2, "paper": 1}
@@ -138,7 +132,7 @@ def test_enquiries_by_channel(db):
 def test_one_municipality_keeps_end_reasons_and_channels_apart(db):
     """South has B (guided onward) and E (guided onward before end reasons were recorded)."""
     _team, staff, _north, south = _ended_team(db)
-    since, until = _period()
+    since, until = statistics_period()
     stats = team_statistics(db, actor=staff, since=since, until=until, municipality_id=south.id)
     assert dict(stats.ended.end_reasons)["guided_onward"] == 2 and sum(n for _k, n in stats.ended.end_reasons) == 2
     assert dict(stats.referrals_by_channel) == {"app": 0, "phone": 2, "paper": 0}
@@ -147,7 +141,7 @@ def test_one_municipality_keeps_end_reasons_and_channels_apart(db):
 
 def test_new_keys_in_csv_rows(db):
     _team, staff, *_ = _ended_team(db)
-    since, until = _period()
+    since, until = statistics_period()
     rows = {(s, m): v for s, m, v in statistics_rows(team_statistics(db, actor=staff, since=since, until=until))}
     assert rows[("end_reasons", "dropped_out")] == "2" and rows[("end_reasons", "other")] == "0"
     assert rows[("outcomes", "dropout_pct")] == "28.6" and rows[("outcomes", "eligible_episodes")] == "1"
@@ -159,7 +153,7 @@ def test_readme_documents_every_key(db):
     from pathlib import Path
 
     _team, staff, *_ = _ended_team(db)
-    since, until = _period()
+    since, until = statistics_period()
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Statistics CSV columns", 1)[1].split("\n## ", 1)[0]
     for section, metrics in statistics_dict(team_statistics(db, actor=staff, since=since, until=until)).items():
@@ -170,7 +164,7 @@ def test_readme_documents_every_key(db):
 # --- HTTP ----------------------------------------------------------------------------------------
 
 def _query():
-    since, until = _period()
+    since, until = statistics_period()
     return f"since={since.isoformat()}&until={(until - timedelta(days=1)).isoformat()}"
 
 
