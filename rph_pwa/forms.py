@@ -6,7 +6,8 @@ NUL, ESC, DEL or any other control character gets a clear error instead of reach
 (PostgreSQL cannot store NUL), and the rest of what was typed stays on the page.
 
 A view whose page shows a form again with its errors runs the form's action with
-`run_form_action`, saying which domain errors mean what to the person (`Refusal`).
+`run_form_action`, saying which domain errors mean what to the person (`Refusal`); on a page of
+several forms, each under its own prefix, with `run_page_form_action`.
 """
 from __future__ import annotations
 
@@ -203,3 +204,17 @@ def run_form_action(form: FlaskForm, action: Callable[[Any], Any], *, show: Call
     if done is not None:
         flash(str(done), "success")
     return redirect(then(result) if then is not None else back)
+
+
+def run_page_form_action(name: str, form: FlaskForm | type[FlaskForm], action: Callable[[Any, Any], Any], *,
+                         page: Callable[..., Any], back: str, done: Any | None,
+                         refusals: Sequence[Refusal] = ()) -> ResponseReturnValue:
+    """`run_form_action` for one of the forms of a page that shows several, each under its prefix
+    `name` (also its key on the page). `form` is the form's class, bound here to the request with
+    that prefix, or a form the view made so because it needs it first (choices to fill in, a field
+    a refusal names); `action(db, form)` does the work. The page shows again as
+    `page(bound=(name, form))`."""
+    if isinstance(form, type):
+        form = form(prefix=name)
+    return run_form_action(form, lambda db: action(db, form), show=lambda: page(bound=(name, form)), back=back,
+                           done=done, refusals=refusals)

@@ -86,6 +86,13 @@ class BoundedIntConverter(IntegerConverter):
                          signed=signed)
 
 
+def render_audited(template: str, **context) -> str:
+    """Render a page whose reads wrote audit events (staff reading residents' data): the events are
+    committed first, so a page that was shown is a page that was logged."""
+    get_session().commit()
+    return render_template(template, **context)
+
+
 def load_user(token: str):
     """Flask-Login loader: the session holds a login-session token, never the user's id."""
     user = login_sessions.user_for_token(get_session(), token)

@@ -8,6 +8,7 @@ outcome services check the team and audit every read.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from flask import render_template, url_for
 from flask_babel import lazy_gettext as _l
@@ -15,7 +16,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ..db import get_session, utcnow
-from ..forms import Refusal, run_form_action
+from ..forms import Refusal, run_page_form_action
 from ..localtime import local_to_utc
 from ..services import outcomes
 from ..services.errors import Conflict, NotFound
@@ -43,8 +44,7 @@ def episode(episode_id: int):
 @bp.post(f"{EPISODE}/contacts")
 def book_contact(episode_id: int):
     """Book a contact; the forms asked before it are planned by the service."""
-    form = BookContactForm(prefix="book")
-    return _act(episode_id, "book", form, lambda db: outcomes.book_contact(
+    return _act(episode_id, "book", BookContactForm, lambda db, form: outcomes.book_contact(
         db, actor=current_user, episode_id=episode_id, kind=form.kind.data,
         starts_at=local_to_utc(form.day.data, form.time.data), duration_minutes=form.duration.data,
         mode=form.mode.data, place=(form.place.data or "").strip() or None, is_last=form.is_last.data,
@@ -56,7 +56,7 @@ def contact_attendance(episode_id: int, appointment_id: int):
     """Mark one contact of this episode attended, not attended or cancelled."""
     form = AttendanceForm(prefix="attendance")
 
-    def action(db) -> None:
+    def action(db, form) -> None:
         appointment = outcomes.record_attendance(db, actor=current_user, appointment_id=appointment_id,
                                                  status=form.status.data)
         if appointment.episode_id != episode_id:  # a contact of another episode: change nothing
@@ -68,8 +68,7 @@ def contact_attendance(episode_id: int, appointment_id: int):
 @bp.post(f"{EPISODE}/discharge")
 def discharge_episode(episode_id: int):
     """End the episode with work and sick leave at the end."""
-    form = DischargeForm(prefix="discharge")
-    return _act(episode_id, "discharge", form, lambda db: outcomes.discharge(
+    return _act(episode_id, "discharge", DischargeForm, lambda db, form: outcomes.discharge(
         db, actor=current_user, episode_id=episode_id, work_status_end=form.work_status_end.data,
         sick_leave_end=form.sick_leave_end.data, end_reason=form.end_reason.data,
     ), _l("The episode is ended. Copy the closure note into the patient record."))
@@ -78,8 +77,7 @@ def discharge_episode(episode_id: int):
 @bp.post(f"{EPISODE}/instruments")
 def episode_instruments(episode_id: int):
     """The therapist's choice of forms for this person; booked contacts follow it."""
-    form = InstrumentsForm(prefix="instruments")
-    return _act(episode_id, "instruments", form, lambda db: outcomes.set_instruments(
+    return _act(episode_id, "instruments", InstrumentsForm, lambda db, form: outcomes.set_instruments(
         db, actor=current_user, episode_id=episode_id, instruments=list(form.instruments.data or []),
     ), _l("The forms the person receives are saved. Booked contacts follow the new choice."))
 
@@ -87,20 +85,21 @@ def episode_instruments(episode_id: int):
 @bp.post(f"{EPISODE}/offering-change")
 def offering_change(episode_id: int):
     """Change the offering with its short note."""
-    form = OfferingChangeForm(prefix="change")
-    return _act(episode_id, "change", form, lambda db: outcomes.change_offerings(
+    form = OfferingChangeForm(prefix="change")  # the refusal names its field
+    return _act(episode_id, "change", form, lambda db, form: outcomes.change_offerings(
         db, actor=current_user, episode_id=episode_id, offerings=list(form.offerings.data or []),
         note=form.note.data or "",
     ), _l("The change of offering and its note are saved."),
         [Refusal(ValueError, _l("Choose an offering that differs from the current one."), field=form.offerings)])
 
 
-def _act(episode_id: int, name: str, form: FlaskForm, action: Callable, done: str,
+def _act(episode_id: int, name: str, form: FlaskForm | type[FlaskForm], action: Callable, done: str,
          refusals: Sequence[Refusal] = ()):
-    """Run one episode action (`forms.run_form_action`): the page again with the form's errors
-    (400), or saved, said and back to the page. Each action says which refusals apply."""
-    return run_form_action(form, action, show=lambda: _episode_page(episode_id, bound=(name, form)),
-                           back=url_for(".episode", episode_id=episode_id), done=done, refusals=refusals)
+    """Run one episode action with its form, named `name` on the page (`forms.run_page_form_action`):
+    the page again with the form's errors (400), or saved, said and back to the page. Each action
+    says which refusals apply."""
+    return run_page_form_action(name, form, action, page=partial(_episode_page, episode_id),
+                                back=url_for(".episode", episode_id=episode_id), done=done, refusals=refusals)
 
 
 def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None) -> str:

@@ -19,6 +19,7 @@ from ..db import get_session
 from ..forms import BaseForm, Refusal, run_form_action
 from ..services import urgent_flags
 from ..services.errors import Conflict
+from ..web import render_audited
 from . import bp
 from .forms import choices, length
 from .presenters.common import URGENT_REASONS, tel_link
@@ -67,11 +68,9 @@ def open_flag_count() -> dict:
 def urgent():
     """Open flags of my teams, oldest first, and the closed ones with their notes (every row audited)."""
     db = get_session()
-    flags = urgent_flags.open_flags(db, actor=current_user)
-    closed = urgent_flags.closed_flags(db, actor=current_user)
-    db.commit()  # the audit events of this read
-    return render_template("therapist/urgent.html", flags=flags, closed=closed, reasons=URGENT_REASONS,
-                           kinds=ACTION_LABELS)
+    return render_audited("therapist/urgent.html", flags=urgent_flags.open_flags(db, actor=current_user),
+                          closed=urgent_flags.closed_flags(db, actor=current_user), reasons=URGENT_REASONS,
+                          kinds=ACTION_LABELS)
 
 
 @bp.route("/urgent/<int:flag_id>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from functools import partial
 
 from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,7 +15,7 @@ from wtforms import SelectChoice
 
 from ..auth.forms import EmptyForm
 from ..db import get_session, parse_id, utcnow
-from ..forms import Refusal, run_form_action
+from ..forms import Refusal, run_form_action, run_page_form_action
 from ..localtime import local_date, local_to_utc, local_today, start_of_local_day
 from ..models import Role
 from ..services import audit, enquiries, onward, outcomes, referrals, statistics
@@ -24,6 +25,7 @@ from ..services.errors import Conflict
 from ..services.mail import outbox_status
 from ..services.referrals import AGE_BANDS
 from ..services.residents import open_resident, residents_for_staff
+from ..web import render_audited
 from . import bp
 from .forms import (
     BookAssessmentForm,
@@ -65,10 +67,8 @@ def index():
 @bp.route("/residents/<int:resident_id>")
 def resident(resident_id: int):
     """One resident's record. Access is checked and the read is written to the audit log."""
-    db = get_session()
-    person = open_resident(db, actor=current_user, resident_id=resident_id)
-    db.commit()
-    return render_template("therapist/resident.html", person=person)
+    return render_audited("therapist/resident.html",
+                          person=open_resident(get_session(), actor=current_user, resident_id=resident_id))
 
 
 #: The period of the admin's staff overview.
@@ -104,12 +104,10 @@ def audit_log():
 def triage():
     """Open self-referrals of my teams, urgent first, then the longest waiting (every row audited)."""
     db = get_session()
-    items = svc.triage_queue(db, actor=current_user)
-    urgent = outcomes.urgent_episodes(db, actor=current_user)
-    follow_ups = onward.onward_follow_ups(db, actor=current_user)
-    db.commit()
-    return render_template("therapist/triage.html", items=[queue_card(item) for item in items],
-                           urgent_episodes=urgent, follow_ups=follow_ups)
+    return render_audited("therapist/triage.html",
+                          items=[queue_card(item) for item in svc.triage_queue(db, actor=current_user)],
+                          urgent_episodes=outcomes.urgent_episodes(db, actor=current_user),
+                          follow_ups=onward.onward_follow_ups(db, actor=current_user))
 
 
 @bp.route("/referrals/<int:referral_id>")
@@ -121,8 +119,7 @@ def referral(referral_id: int):
 @bp.post("/referrals/<int:referral_id>/assessment")
 def book_assessment(referral_id: int):
     """Book the information and assessment conversation."""
-    form = BookAssessmentForm(prefix="book")
-    return _act(referral_id, "book", form, lambda db: svc.book_assessment(
+    return _act(referral_id, "book", BookAssessmentForm, lambda db, form: svc.book_assessment(
         db, actor=current_user, referral_id=referral_id, starts_at=local_to_utc(form.day.data, form.time.data),
         mode=form.mode.data, place=(form.place.data or "").strip() or None,
     ), _l("The conversation is booked."))
@@ -131,8 +128,7 @@ def book_assessment(referral_id: int):
 @bp.post("/referrals/<int:referral_id>/contact-attempts")
 def contact_attempt(referral_id: int):
     """Log a try to reach the person."""
-    form = ContactAttemptForm(prefix="contact")
-    return _act(referral_id, "contact", form, lambda db: svc.log_contact_attempt(
+    return _act(referral_id, "contact", ContactAttemptForm, lambda db, form: svc.log_contact_attempt(
         db, actor=current_user, referral_id=referral_id, method=form.method.data, outcome=form.outcome.data,
         note=(form.note.data or "").strip() or None,
     ), _l("The contact attempt is logged."))
@@ -141,8 +137,7 @@ def contact_attempt(referral_id: int):
 @bp.post("/referrals/<int:referral_id>/intake-checklist")
 def intake_checklist(referral_id: int):
     """Save the intake checklist."""
-    form = IntakeChecklistForm(prefix="checklist")
-    return _act(referral_id, "checklist", form, lambda db: svc.save_intake_checklist(
+    return _act(referral_id, "checklist", IntakeChecklistForm, lambda db, form: svc.save_intake_checklist(
         db, actor=current_user, referral_id=referral_id, data=svc.ChecklistInput(
             **{name: bool(form[name].data) for name in svc.CHECKLIST_POINTS},
             notes=(form.notes.data or "").strip() or None),
@@ -152,8 +147,7 @@ def intake_checklist(referral_id: int):
 @bp.post("/referrals/<int:referral_id>/offerings")
 def offerings(referral_id: int):
     """Record the offerings agreed with the person."""
-    form = OfferingsForm(prefix="offerings")
-    return _act(referral_id, "offerings", form, lambda db: svc.agree_offerings(
+    return _act(referral_id, "offerings", OfferingsForm, lambda db, form: svc.agree_offerings(
         db, actor=current_user, referral_id=referral_id, offerings=list(form.offerings.data),
     ), _l("The agreed offerings are saved."))
 
@@ -161,8 +155,7 @@ def offerings(referral_id: int):
 @bp.post("/referrals/<int:referral_id>/first-treatment")
 def first_treatment(referral_id: int):
     """Record the date of the first treatment contact."""
-    form = FirstTreatmentForm(prefix="treatment")
-    return _act(referral_id, "treatment", form, lambda db: svc.record_first_treatment(
+    return _act(referral_id, "treatment", FirstTreatmentForm, lambda db, form: svc.record_first_treatment(
         db, actor=current_user, referral_id=referral_id, when=start_of_local_day(form.day.data),
     ), _l("The date of the first treatment is saved."))
 
@@ -173,7 +166,7 @@ def guide_onward(referral_id: int):
     form = GuideOnwardForm(prefix="onward")
     form.service.choices = _onward_choices(
         referrals.referral_for_staff(get_session(), actor=current_user, referral_id=referral_id).team_id)
-    return _act(referral_id, "onward", form, lambda db: onward.guide_onward(
+    return _act(referral_id, "onward", form, lambda db, form: onward.guide_onward(
         db, actor=current_user, referral_id=referral_id, service_id=form.service.data or None,
         message=form.message.data.strip(),
         follow_up_at=start_of_local_day(form.follow_up.data) if form.follow_up.data else None,
@@ -184,21 +177,20 @@ def guide_onward(referral_id: int):
 @bp.post("/referrals/<int:referral_id>/onward/close")
 def close_onward(referral_id: int):
     """End the follow-up of a person guided onward: help started elsewhere, or why not."""
-    form = CloseOnwardForm(prefix="close")
-    return _act(referral_id, "close", form, lambda db: onward.close_onward(
+    return _act(referral_id, "close", CloseOnwardForm, lambda db, form: onward.close_onward(
         db, actor=current_user, referral_id=referral_id, help_started=form.outcome.data == "started",
         note=form.note.data,
     ), _l("The follow-up is closed and the episode is ended."),
         [Refusal(Conflict, _l("This person is not being followed up after being guided onward."))])
 
 
-def _act(referral_id: int, name: str, form: FlaskForm, action: Callable, done: str,
+def _act(referral_id: int, name: str, form: FlaskForm | type[FlaskForm], action: Callable, done: str,
          refusals: Sequence[Refusal] = ()):
-    """Run one referral action (`forms.run_form_action`): the referral page again with the form's
-    errors (400), or saved, said and back to the page. A refusal (the action no longer fits the
-    episode) is said plainly, and nothing is saved."""
-    return run_form_action(form, action, show=lambda: _referral_page(referral_id, bound=(name, form)),
-                           back=url_for(".referral", referral_id=referral_id), done=done, refusals=refusals)
+    """Run one referral action with its form, named `name` on the page (`forms.run_page_form_action`):
+    the referral page again with the form's errors (400), or saved, said and back to the page. A
+    refusal (the action no longer fits the episode) is said plainly, and nothing is saved."""
+    return run_page_form_action(name, form, action, page=partial(_referral_page, referral_id),
+                                back=url_for(".referral", referral_id=referral_id), done=done, refusals=refusals)
 
 
 def _onward_choices(team_id: int) -> list[SelectChoice]:
