@@ -15,6 +15,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Mapping, Optional, TypeVar
 
+from flask import g, has_app_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
@@ -128,6 +130,18 @@ def label(known: type[Coded] | Mapping[str, Any], value: Optional[str]) -> str:
     "Some key") rather than hidden."""
     if value is None or value == "":
         return _("Not answered")
+    if not has_app_context():
+        return _translate(known, value)
+    # Translated once per request: a queue of hundreds of cards repeats the same few labels. The
+    # locale is part of the key because record texts switch to bokmål inside a request.
+    memo = g.setdefault("code_labels", {})
+    key = (id(known), value, str(get_locale()))
+    if key not in memo:
+        memo[key] = _translate(known, value)
+    return memo[key]
+
+
+def _translate(known: type[Coded] | Mapping[str, Any], value: str) -> str:
     try:
         return str(known[value] if isinstance(known, Mapping) else known(value).label)
     except (KeyError, ValueError):

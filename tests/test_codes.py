@@ -148,6 +148,14 @@ def test_record_texts_are_bokmal_whatever_the_page_language(app, lang):
     assert page_label == {"en": "Working", "nn": "I arbeid", "nb": "I arbeid"}[lang]
 
 
+def test_labels_kept_for_the_request_follow_a_change_of_language(app):
+    with app.test_request_context(), force_locale("en"):
+        assert codes.label(WorkStatus, "working") == "Working"
+        with force_locale("nb"):  # as a record text does, inside the same request
+            assert codes.label(WorkStatus, "working") == "I arbeid"
+        assert codes.label(WorkStatus, "working") == "Working"
+
+
 def test_record_text_keeps_unknown_keys_and_leaves_missing_ones_empty(app):
     with app.test_request_context():
         assert record_text.label(WorkStatus, "sabbatical") == "sabbatical"
