@@ -13,6 +13,10 @@
  *            the offline page and the crisis help page (/hjelp).
  *   offline  the offline page's URL, shown when a page cannot be fetched.
  *   plan     the resident's safety plan's URL (/me/safety-plan).
+ *   home     the resident's pages' start (/me): visiting any page under it
+ *            refreshes the contact card.
+ *   card     the resident's contact card's URL (/me/contact-card): the
+ *            team's name and phone number, as JSON, for the offline page.
  *
  * PRIVACY FIRST. This is a health service. Pages behind sign-in contain
  * health information (referral answers, appointments, messages) and a
@@ -25,9 +29,16 @@
  *     its own cache, rph-user-safety-plan, replaced each time the plan is
  *     fetched online, deleted when the plan's URL answers with a redirect
  *     (nobody signed in) and deleted when the person signs out.
+ *   - the resident's contact card: their team's name and phone number, no
+ *     health information. In rph-user-contact-card, fetched again whenever
+ *     the resident opens one of their pages (/me...), deleted when it
+ *     answers with anything but the card (nobody signed in, or staff) and
+ *     when the person signs out. The offline page (static/js/offline.js)
+ *     reads it and the plan's copy from these caches to show the team's
+ *     phone and a link to the plan.
  * What it never stores: any other page (the resident's home, forms and
  * their answers, appointments, messages, the staff pages), any answer to a
- * POST, any API response, any third-party request. Those go straight to
+ * POST, any other API response, any third-party request. Those go straight to
  * the network; with no network a page gets the generic offline page, never
  * a stale (and possibly someone else's) copy. Form answers kept while
  * offline are in localStorage (static/js/form-drafts.js), not here.
@@ -47,11 +58,13 @@ const VERSION = CONFIG.version;
 const STATIC_CACHE = `rph-static-${VERSION}`;
 const PAGES_CACHE = `rph-pages-${VERSION}`;
 
-// Per-user offline data: only the safety plan. Kept across worker updates
-// (a new app version must not take the plan away offline); deleted on
-// sign-out (see the "message" handler below).
+// Per-user offline data: the safety plan and the contact card. Kept across
+// worker updates (a new app version must not take the plan away offline);
+// deleted on sign-out (see the "message" handler below). The names are also
+// in static/js/offline.js, which reads these caches.
 const USER_CACHE_PREFIX = "rph-user-";
 const PLAN_CACHE = `${USER_CACHE_PREFIX}safety-plan`;
+const CARD_CACHE = `${USER_CACHE_PREFIX}contact-card`;
 
 /*
  * The request used for precaching.
@@ -176,6 +189,36 @@ async function handlePlan(request) {
   }
 }
 
+/*
+ * The contact card (team name and phone): fetched with the person's cookies
+ * after they open one of their pages, and kept only if the answer is the
+ * card itself. A redirect (nobody signed in) or a refusal (staff) deletes
+ * it; no network keeps the copy there is.
+ */
+async function refreshCard() {
+  let response;
+  try {
+    response = await fetch(CONFIG.card, {
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch (error) {
+    return;
+  }
+  const finalPath = new URL(response.url).pathname;
+  if (response.ok && !response.redirected && finalPath === CONFIG.card) {
+    const cache = await caches.open(CARD_CACHE);
+    await cache.put(CONFIG.card, response);
+  } else {
+    await caches.delete(CARD_CACHE);
+  }
+}
+
+/* Is `path` one of the resident's own pages (/me or below)? */
+function isResidentPage(path) {
+  return path === CONFIG.home || path.startsWith(`${CONFIG.home}/`);
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
 
@@ -189,6 +232,10 @@ self.addEventListener("fetch", (event) => {
     return;
   }
 
+  if (request.mode === "navigate" && isResidentPage(url.pathname)) {
+    // Alongside the page itself, so the offline page knows the team.
+    event.waitUntil(refreshCard());
+  }
   if (request.mode === "navigate" && url.pathname === CONFIG.plan) {
     event.respondWith(handlePlan(request));
     return;

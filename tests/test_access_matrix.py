@@ -254,6 +254,7 @@ ROUTES: dict[str, Route] = {
     "auth.email_confirm": Route(get=signed_in("200"), post=signed_in("400"), data={"code": "000000"}),
     # The resident's own pages.
     "client.home": Route(get=resident_only("200")),
+    "client.contact_card": Route(get=resident_only("200")),
     "client.access_log": Route(get=resident_only("200")),
     "client.progress": Route(get=resident_only("200")),
     "client.safety_plan": Route(get=resident_only("200")),

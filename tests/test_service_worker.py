@@ -75,6 +75,7 @@ def test_every_precached_url_answers_200(client):
         response.close()
     assert config["offline"] in config["pages"]
     assert config["plan"] == "/me/safety-plan"
+    assert config["home"] == "/me" and config["card"] == "/me/contact-card"
 
 
 def test_the_worker_is_served_as_javascript_for_the_whole_site_and_checked_every_time(client):

@@ -31,6 +31,16 @@ def home():
                            forms=forms)
 
 
+@bp.route("/me/contact-card")
+def contact_card():
+    """My team's name and phone number, which the service worker keeps on this device (until
+    sign-out) for the offline page. Nothing else: no health information, no name of mine."""
+    team = current_user.team
+    phone = team.phone if team is not None else None
+    return {"team": team.name if team is not None else None, "phone": phone,
+            "tel": phone.replace(" ", "") if phone else None}
+
+
 @bp.route("/me/profile", methods=["GET", "POST"])
 def profile():
     """Edit your own contact details."""

@@ -29,6 +29,7 @@ PRECACHE_STATIC = (
     "css/app.css",
     "js/app.js",
     "js/passkeys.js",
+    "js/offline.js",
     "manifest.webmanifest",
     "icons/icon-192.png",
     "icons/icon-512.png",
@@ -52,6 +53,12 @@ OFFLINE_PAGE = "public.offline"
 #: The one personal page the worker keeps offline (until sign-out): the resident's safety plan.
 SAFETY_PLAN = "client.safety_plan"
 
+#: The resident's pages: opening one (this URL or one below it) refreshes the contact card.
+RESIDENT_HOME = "client.home"
+
+#: The team's name and phone number, kept (until sign-out) for the offline page.
+CONTACT_CARD = "client.contact_card"
+
 
 def worker_source(config: dict[str, Any]) -> str:
     """The worker's JavaScript with `config` as its CONFIG constant."""
@@ -69,6 +76,8 @@ def worker_config(app: Flask) -> dict[str, Any]:
         "pages": [url_for(endpoint) for endpoint, _template in PRECACHE_PAGES],
         "offline": url_for(OFFLINE_PAGE),
         "plan": url_for(SAFETY_PLAN),
+        "home": url_for(RESIDENT_HOME),
+        "card": url_for(CONTACT_CARD),
     }
 
 
