@@ -124,6 +124,16 @@ def sign_in_by_code(page, mailbox, address: str) -> None:
     page.wait_for_url("**/account/passkeys")
 
 
+def sign_out_and_wait_until_cleared(page) -> None:
+    """Sign the resident out from the page open on `page` (Norwegian interface) and wait until the
+    signed-out page says the service worker has deleted the per-user caches."""
+    from playwright.sync_api import expect
+
+    page.locator("button.button--link", has_text="Logg ut").click()
+    page.wait_for_url("**/signed-out")
+    expect(page.locator("[data-signed-out]")).to_have_attribute("data-offline-cleared", "yes")
+
+
 # --- The referral's steps ----------------------------------------------------------------------
 
 def answer_first_step(page, municipality: str, age: int, crisis: str = "no") -> None:

@@ -3,9 +3,14 @@ one-tap tel: link, and after sign-out it is no longer readable offline. Therapis
 both edit; both authors' entries and the version history show."""
 from __future__ import annotations
 
-from playwright.sync_api import expect
-
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, sign_in_by_code, staff_page
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    sign_in_by_code,
+    sign_out_and_wait_until_cleared,
+    staff_page,
+)
 from tests.factories import email, make_resident, make_staff, make_team
 
 
@@ -59,10 +64,8 @@ def test_plan_works_offline_after_restart_and_is_gone_after_sign_out(db, browser
 
     context.set_offline(False)
     page.goto("/me/safety-plan")
-    page.locator("button.button--link", has_text="Logg ut").click()
-    page.wait_for_url("**/signed-out")
     # The page asks the worker to delete the personal copy and waits for its answer.
-    expect(page.locator("[data-signed-out]")).to_have_attribute("data-offline-cleared", "yes")
+    sign_out_and_wait_until_cleared(page)
     context.set_offline(True)
     page.goto("/me/safety-plan")
     assert "Hunden min" not in page.content()
