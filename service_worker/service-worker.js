@@ -38,8 +38,8 @@
  *     phone and a link to the plan.
  * What it never stores: any other page (the resident's home, forms and
  * their answers, appointments, messages, the staff pages), any answer to a
- * POST, any other API response, any third-party request. Those go straight to
- * the network; with no network a page gets the generic offline page, never
+ * POST, any other API response, any third-party request. Those go straight
+ * to the network; with no network a page gets the generic offline page, never
  * a stale (and possibly someone else's) copy. Form answers kept while
  * offline are in localStorage (static/js/form-drafts.js), not here.
  *
