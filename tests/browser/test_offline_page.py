@@ -71,6 +71,10 @@ def test_offline_the_app_shows_the_team_phone_and_opens_the_saved_plan(db, conte
 def test_offline_a_new_visitor_sees_crisis_help_only(page, context, assert_accessible):
     page.goto("/")
     page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    page.goto("/me")  # sent to sign in: the worker keeps no card
+    page.wait_for_url("**/login**")
+    names = page.evaluate("caches.keys()")
+    assert not [name for name in names if name.startswith("rph-user-")]
     context.set_offline(True)
     _open_offline(page)
     expect(page.locator("h1")).to_be_visible()
