@@ -39,6 +39,13 @@ def team_therapists(session: Session, *, actor: User, team_id: int) -> list[User
     return sorted(staff, key=lambda u: ((u.display_name or u.username or "").casefold(), u.id))
 
 
+def therapists_for_episode(session: Session, *, actor: User, episode_id: int) -> list[User]:
+    """`team_therapists` of the episode's team (NotFound unless the episode is of one of the
+    actor's teams)."""
+    episode = team_object(session, actor, Episode, episode_id, what="episode")
+    return team_therapists(session, actor=actor, team_id=episode.team_id)
+
+
 def set_responsible(session: Session, *, actor: User, episode_id: int, therapist_id: int, note: str | None = None,
                     now: datetime | None = None) -> ResponsibleChange | None:
     """Make `therapist_id` responsible for the episode and keep the change in its history.
@@ -52,7 +59,7 @@ def set_responsible(session: Session, *, actor: User, episode_id: int, therapist
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
         raise ValueError("note too long")
-    if therapist_id not in {u.id for u in team_therapists(session, actor=actor, team_id=episode.team_id)}:
+    if therapist_id not in {u.id for u in therapists_for_episode(session, actor=actor, episode_id=episode.id)}:
         raise NotOnTeam("not a therapist or team lead of the episode's team")
     if episode.discharged_at is not None:
         raise Conflict("episode ended")
