@@ -1,7 +1,7 @@
 """Forms on the episode page: book a contact, mark attendance, choose the forms the person
-receives, change the offering (with its note), follow up an urgent answer and discharge; and the
-responsible therapist (on the referral page too).
-Validators check shape only; the outcome services check access and the rest."""
+receives, change the offering (with its note), follow up an urgent answer and discharge, and choose
+the responsible therapist (on the referral page too). Validators check shape only; the outcome
+and responsibility services check access and the rest."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
