@@ -186,6 +186,18 @@ def _offering_change_data(world, owner):
     return {"change-offerings": offering, "change-note": "Gikk greit; lærte mye; videre et annet tilbud."}
 
 
+def _responsible_data(world, owner):
+    """A clinician of the owner's team other than the one responsible now, with a note, so every
+    allowed post is a change."""
+    episode_id = world.objects[owner]["episode"]
+    with world.data_app.extensions["rph_db"].engine.connect() as conn:
+        current = conn.execute(text("SELECT responsible_id FROM episode WHERE id = :id"),
+                               {"id": episode_id}).scalar_one()
+    team = [world.staff_ids[role] for role, name in STAFF_TEAM.items() if name == OWNER_TEAM[owner]]
+    chosen = next((i for i in team if i != current), team[0])
+    return {"responsible-therapist": str(chosen), "responsible-note": "Overtar veiledningen."}
+
+
 def _service_data(world, owner):
     return {"service-team": str(world.teams[OWNER_TEAM[owner]].id), "service-name": unique("Tjeneste"),
             "service-description": "", "service-phone": "", "service-url": ""}
@@ -299,6 +311,8 @@ ROUTES: dict[str, Route] = {
                                        prefix="book", data=lambda w, o: {
                                            "book-day": _day(3), "book-time": "10:00", "book-mode": "phone",
                                            "book-place": ""}),
+    "therapist.referral_responsible": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
+                                            prefix="responsible", data=_responsible_data),
     "therapist.contact_attempt": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
                                        prefix="contact", data={"contact-method": "phone",
                                                                "contact-outcome": "no_answer", "contact-note": ""}),
@@ -341,6 +355,8 @@ ROUTES: dict[str, Route] = {
                                                                    "discharge-end_reason": "completed"}),
     "therapist.episode_instruments": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
                                            prefix="instruments", data={"instruments-instruments": "GAD-7"}),
+    "therapist.episode_responsible": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
+                                           prefix="responsible", data=_responsible_data),
     "therapist.offering_change": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
                                        prefix="change", data=_offering_change_data),
     # Staff: urgent flags.

@@ -14,6 +14,7 @@ from .referrals import (
     OnwardService,
     Referral,
     ReferralDraft,
+    ResponsibleChange,
 )
 from .safety import SafetyPlan, SafetyPlanVersion, UrgentFlag, UrgentFlagAction, UrgentFlagAnswer
 
@@ -29,6 +30,7 @@ __all__ = [
     "OutboxMessage",
     "Referral",
     "ReferralDraft",
+    "ResponsibleChange",
     "AuditEvent",
     "EmailCode",
     "LoginSession",

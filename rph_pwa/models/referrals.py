@@ -162,8 +162,12 @@ class Episode(Base):
     #: Guided onward, at closing: whether help started elsewhere, and what happened (encrypted).
     onward_help_started: Mapped[Optional[bool]]
     onward_outcome_note: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    #: The therapist responsible for the episode (the same therapist for weekly guidance), set at
+    #: triage or assessment; every change is kept in `ResponsibleChange`.
+    responsible_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)
 
     referral: Mapped[Referral] = relationship(back_populates="episode")
+    responsible: Mapped[Optional[User]] = relationship(foreign_keys=[responsible_id])
 
 
 class ContactAttempt(Base):
@@ -295,6 +299,28 @@ class OfferingChange(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     staff: Mapped[User] = relationship()
+
+
+class ResponsibleChange(Base):
+    """A change of an episode's responsible therapist: who set it, from whom to whom, when, and
+    why (a note, required when one therapist hands over to another)."""
+
+    __tablename__ = "responsible_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), index=True)
+    #: The therapist responsible before (None: the first choice).
+    from_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    to_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    #: Who made the change.
+    staff_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    #: Why (encrypted free text; optional for the first choice).
+    note: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    from_staff: Mapped[Optional[User]] = relationship(foreign_keys=[from_id])
+    to_staff: Mapped[User] = relationship(foreign_keys=[to_id])
+    staff: Mapped[User] = relationship(foreign_keys=[staff_id])
 
 
 class OnwardService(Base):

@@ -131,6 +131,11 @@ def staff_only():
     return User.role != Role.RESIDENT.value
 
 
+def clinical_only():
+    """A condition on `User`: therapists and team leads (the staff who work with residents)."""
+    return User.role.in_(CLINICAL_ROLES)
+
+
 def resident_for_staff(session: Session, *, actor: User, resident_id: int) -> User:
     """The resident, if the actor is clinical staff on a team that serves them: the resident's own
     team, or a team with an open episode of theirs (one query).

@@ -488,7 +488,8 @@ def start_note(overview: EpisodeOverview, *, therapist: User | None = None) -> s
                  + (f", ved første kontakt: {scores}" if scores else "") + ".")
     offering = _labels(record_text.OFFERINGS, episode.offerings)
     lines.append("Tilbud som er startet: " + (offering + "." if offering else "ikke avtalt ennå."))
-    responsible = therapist or next((a.staff for a in overview.appointments if a.kind != "assessment"), None) \
+    responsible = therapist or episode.responsible \
+        or next((a.staff for a in overview.appointments if a.kind != "assessment"), None) \
         or next((a.staff for a in overview.appointments), None)
     name = (responsible.display_name or responsible.username) if responsible else ""
     team_phone = referral.team.phone if referral.team else None

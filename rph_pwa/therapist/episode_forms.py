@@ -1,6 +1,7 @@
 """Forms on the episode page: book a contact, mark attendance, choose the forms the person
-receives, change the offering (with its note), follow up an urgent answer and discharge.
-Validators check shape only; the outcome services check access and the rest."""
+receives, change the offering (with its note), follow up an urgent answer and discharge, and choose
+the responsible therapist (on the referral page too). Validators check shape only; the outcome
+and responsibility services check access and the rest."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -9,12 +10,13 @@ from wtforms import (
     DateField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, StopValidation
 
 from .. import codes
 from ..codes import (
@@ -28,9 +30,13 @@ from ..codes import (
     SickLeave,
     WorkStatus,
 )
-from ..forms import BaseForm, MultiCheckboxField
+from ..forms import BaseForm, MultiCheckboxField, Refusal
+from ..models import User
+from ..services.errors import Conflict
 from ..services.outcomes import OFFERING_NOTE_MAX
+from ..services.responsibility import NOTE_MAX, NoteRequired, NotOnTeam
 from .forms import choices, length, sensible_year
+from .presenters.common import staff_name
 
 MIN_MINUTES, MAX_MINUTES = 15, 240
 
@@ -92,3 +98,34 @@ class OfferingChangeForm(BaseForm):
     note = TextAreaField(_l("How it went, what was learnt, what comes next"), validators=[
         DataRequired(_l("Write a short note on how it went, what was learnt and what comes next.")),
         length(OFFERING_NOTE_MAX)])
+
+
+#: What the referral and episode pages say once the responsible therapist is saved.
+RESPONSIBLE_SAVED = _l("The responsible therapist is saved.")
+
+
+class ResponsibleForm(BaseForm):
+    """Choose the therapist responsible for the episode among the team's therapists and team
+    leads (`offer`); a change from one therapist to another needs a note."""
+
+    therapist = SelectField(_l("Responsible therapist"), coerce=int, validate_choice=True)
+    note = TextAreaField(_l("Note (needed when another therapist takes over)"),
+                         validators=[Optional(), length(NOTE_MAX)])
+
+    def validate_therapist(self, field) -> None:
+        """The "Choose" entry is nobody."""
+        if not field.data:
+            raise StopValidation(_l("Choose the responsible therapist."))
+
+    def offer(self, therapists: list[User]) -> ResponsibleForm:
+        """The choices: "Choose", then the team's therapists and team leads by name."""
+        self.therapist.choices = [SelectChoice(0, _l("Choose"))] + [SelectChoice(u.id, staff_name(u))
+                                                                   for u in therapists]
+        return self
+
+    def refusals(self) -> list[Refusal]:
+        """What the service's refusals mean to the person, on this form's fields."""
+        return [Refusal(NoteRequired, _l("Write a short note on why another therapist takes over."), field=self.note),
+                Refusal(NotOnTeam, _l("Choose a therapist or team lead of the episode's team."),
+                        field=self.therapist),
+                Refusal(Conflict, _l("The episode has ended, so the responsible therapist stays as it was."))]

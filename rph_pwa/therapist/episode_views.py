@@ -18,11 +18,20 @@ from flask_wtf import FlaskForm
 from ..db import get_session, utcnow
 from ..forms import Refusal, run_page_form_action
 from ..localtime import local_to_utc
-from ..services import outcomes
+from ..services import outcomes, responsibility
 from ..services.errors import Conflict, NotFound
 from . import bp
-from .episode_forms import AttendanceForm, BookContactForm, DischargeForm, InstrumentsForm, OfferingChangeForm
+from .episode_forms import (
+    RESPONSIBLE_SAVED,
+    AttendanceForm,
+    BookContactForm,
+    DischargeForm,
+    InstrumentsForm,
+    OfferingChangeForm,
+    ResponsibleForm,
+)
 from .presenters.episode import episode_view
+from .presenters.responsibility import responsible_view
 
 #: The episode page; its actions are below it. URL ids use the app's bounded int converter.
 EPISODE = "/episodes/<int:episode_id>"
@@ -93,6 +102,16 @@ def offering_change(episode_id: int):
         [Refusal(ValueError, _l("Choose an offering that differs from the current one."), field=form.offerings)])
 
 
+@bp.post(f"{EPISODE}/responsible")
+def episode_responsible(episode_id: int):
+    """Choose the therapist responsible for the episode, or hand it over with a note."""
+    form = ResponsibleForm(prefix="responsible").offer(
+        responsibility.therapists_for_episode(get_session(), actor=current_user, episode_id=episode_id))
+    return _act(episode_id, "responsible", form, lambda db, form: responsibility.set_responsible(
+        db, actor=current_user, episode_id=episode_id, therapist_id=form.therapist.data, note=form.note.data,
+    ), RESPONSIBLE_SAVED, form.refusals())
+
+
 def _act(episode_id: int, name: str, form: FlaskForm | type[FlaskForm], action: Callable, done: str,
          refusals: Sequence[Refusal] = ()):
     """Run one episode action with its form, named `name` on the page (`forms.run_page_form_action`):
@@ -118,9 +137,15 @@ def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None
                                            instruments=[c for c in overview.episode.instruments.split(",") if c])
     forms["change"] = OfferingChangeForm(formdata=None, prefix="change",
                                          offerings=[o for o in overview.episode.offerings.split(",") if o])
+    forms["responsible"] = ResponsibleForm(formdata=None, prefix="responsible",
+                                           therapist=overview.episode.responsible_id or 0)
     if bound is not None:
         forms[bound[0]] = bound[1]
+    forms["responsible"].offer(responsibility.team_therapists(db, actor=current_user,
+                                                              team_id=overview.episode.team_id))
+    changes = responsibility.responsible_changes(db, actor=current_user, episode=overview.episode)
     return render_template("therapist/episode.html", o=overview, forms=forms,
                            view=episode_view(overview, now=utcnow()),
+                           responsible=responsible_view(overview.episode, changes),
                            start_note=outcomes.start_note(overview),
                            closure_note=outcomes.closure_note(overview))

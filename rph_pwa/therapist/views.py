@@ -18,7 +18,7 @@ from ..db import get_session, parse_id, utcnow
 from ..forms import Refusal, run_form_action, run_page_form_action
 from ..localtime import local_date, local_to_utc, local_today, start_of_local_day
 from ..models import Role
-from ..services import audit, enquiries, onward, outcomes, referrals, statistics
+from ..services import audit, enquiries, onward, outcomes, referrals, responsibility, statistics
 from ..services import triage as svc
 from ..services.access import has_role, is_clinical, require_clinical, staff_teams
 from ..services.errors import Conflict
@@ -27,6 +27,7 @@ from ..services.referrals import AGE_BANDS
 from ..services.residents import open_resident, residents_for_staff
 from ..web import render_audited
 from . import bp
+from .episode_forms import RESPONSIBLE_SAVED, ResponsibleForm
 from .forms import (
     BookAssessmentForm,
     CloseOnwardForm,
@@ -41,6 +42,7 @@ from .forms import (
 )
 from .presenters.reach import reach_tables
 from .presenters.referral import referral_view
+from .presenters.responsibility import responsible_view
 from .presenters.triage import queue_card
 
 REACH_DEFAULT_DAYS = 365
@@ -125,6 +127,18 @@ def book_assessment(referral_id: int):
     ), _l("The conversation is booked."))
 
 
+@bp.post("/referrals/<int:referral_id>/responsible")
+def referral_responsible(referral_id: int):
+    """Choose the therapist responsible for the episode at triage, or hand it over with a note."""
+    db = get_session()
+    episode = referrals.referral_for_staff(db, actor=current_user, referral_id=referral_id).episode
+    form = ResponsibleForm(prefix="responsible").offer(
+        responsibility.therapists_for_episode(db, actor=current_user, episode_id=episode.id))
+    return _act(referral_id, "responsible", form, lambda db, form: responsibility.set_responsible(
+        db, actor=current_user, episode_id=episode.id, therapist_id=form.therapist.data, note=form.note.data,
+    ), RESPONSIBLE_SAVED, form.refusals())
+
+
 @bp.post("/referrals/<int:referral_id>/contact-attempts")
 def contact_attempt(referral_id: int):
     """Log a try to reach the person."""
@@ -204,7 +218,8 @@ def _referral_page(referral_id: int, *, bound: tuple[str, FlaskForm] | None = No
     detail = svc.referral_detail(db, actor=current_user, referral_id=referral_id)
     db.commit()  # the audit event of this read
     forms = _referral_forms(detail, bound)
-    return render_template("therapist/referral.html", d=detail, forms=forms, view=referral_view(detail))
+    return render_template("therapist/referral.html", d=detail, forms=forms, view=referral_view(detail),
+                           responsible=responsible_view(detail.episode))
 
 
 def _referral_forms(detail: svc.ReferralDetail, bound: tuple[str, FlaskForm] | None) -> dict[str, FlaskForm]:
@@ -224,10 +239,13 @@ def _referral_forms(detail: svc.ReferralDetail, bound: tuple[str, FlaskForm] | N
                                   **onward_message, **({"follow_up": _local_date(episode.follow_up_at)}
                                                        if episode.follow_up_at else {})),
         "close": CloseOnwardForm(formdata=None, prefix="close"),
+        "responsible": ResponsibleForm(formdata=None, prefix="responsible", therapist=episode.responsible_id or 0),
     }
     if bound is not None:
         forms[bound[0]] = bound[1]
     forms["onward"].service.choices = _onward_choices(referral.team_id)
+    forms["responsible"].offer(responsibility.team_therapists(get_session(), actor=current_user,
+                                                              team_id=episode.team_id))
     return forms
 
 

@@ -44,6 +44,11 @@ ANSWER_LABELS = {
 }
 
 
+def staff_name(user) -> str:
+    """A staff member as colleagues know them: their name, else their username."""
+    return user.display_name or user.username or f"#{user.id}"
+
+
 def score_view(code: str, total: int, band: str, flagged: bool) -> dict[str, Any]:
     """A score with its instrument's name and band as labels."""
     band_label = INSTRUMENT_BANDS.get((code, band)) or label(BANDS, band)
