@@ -7,8 +7,9 @@ import re
 import traceback
 from datetime import datetime, timezone
 
-from flask import Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, same_origin
@@ -49,9 +50,26 @@ class JSONProvider(DefaultJSONProvider):
             raise ValueError("JSON nested too deeply") from exc  # get_json answers 400 for it
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, except that an answer marked with `leave_session_cookie()`
+    sets no cookie. Residents' sessions are permanent, so every answer would set the cookie again
+    with the session as its request saw it: a request the service worker makes beside a page (the
+    contact card) could then overwrite the cookie the page had just set, and the page's next form
+    would fail its CSRF check."""
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        return not g.get("leave_session_cookie", False) and super().should_set_cookie(app, session)
+
+
+def leave_session_cookie() -> None:
+    """This answer leaves the browser's session cookie as it is (see SessionInterface)."""
+    g.leave_session_cookie = True
+
+
 def init_app(app: Flask) -> None:
     """Bind extensions and request hooks to the app."""
     app.json = JSONProvider(app)
+    app.session_interface = SessionInterface()
     # Every <int:...> in a URL is bounded to what can be an id (see db.MAX_ID): no 500 on huge ids.
     app.url_map.converters["int"] = BoundedIntConverter
     if app.config["TRUSTED_PROXIES"]:

@@ -232,16 +232,17 @@ self.addEventListener("fetch", (event) => {
     return;
   }
 
-  if (request.mode === "navigate" && isResidentPage(url.pathname)) {
-    // Alongside the page itself, so the offline page knows the team.
-    event.waitUntil(refreshCard());
-  }
-  if (request.mode === "navigate" && url.pathname === CONFIG.plan) {
-    event.respondWith(handlePlan(request));
-    return;
-  }
   if (request.mode === "navigate") {
-    event.respondWith(handleNavigation(request, url));
+    const answer = url.pathname === CONFIG.plan
+      ? handlePlan(request)
+      : handleNavigation(request, url);
+    event.respondWith(answer);
+    if (isResidentPage(url.pathname)) {
+      // So the offline page knows the team. Only after the page has
+      // answered: its cookies are stored by then, and the card's request
+      // carries the same session as the page's forms.
+      event.waitUntil(answer.then(refreshCard, refreshCard));
+    }
     return;
   }
   if (CONFIG.static.includes(url.pathname + url.search)) {

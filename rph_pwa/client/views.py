@@ -18,6 +18,7 @@ from ..services import audit, outcomes
 from ..services.errors import NotFound
 from ..services.progress import resident_episode_progress
 from ..services.residents import ProfileInput, update_profile
+from ..web import leave_session_cookie
 from . import bp
 from . import progress as progress_view
 from .instrument_forms import instrument_form
@@ -35,6 +36,7 @@ def home():
 def contact_card():
     """My team's name and phone number, which the service worker keeps on this device (until
     sign-out) for the offline page. Nothing else: no health information, no name of mine."""
+    leave_session_cookie()  # fetched beside a page: must not overwrite the page's cookie
     team = current_user.team
     phone = team.phone if team is not None else None
     return {"team": team.name if team is not None else None, "phone": phone,

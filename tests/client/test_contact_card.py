@@ -39,3 +39,16 @@ def test_nobody_signed_in_is_sent_to_sign_in_and_staff_are_refused(db, client, a
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     actions.login_staff(db, make_team(db))
     assert client.get(CARD).status_code == 403
+
+
+def test_the_card_leaves_the_session_cookie_as_the_page_set_it(db, client, actions):
+    """The worker fetches the card beside a page; if its answer set the (permanent) session cookie
+    again, it could overwrite the one the page had just set and the page's next form would fail its
+    CSRF check (found in the browser tests)."""
+    address = email()
+    make_resident(db, team=make_team(db), email=address)
+    db.commit()
+    actions.resident_login(address)
+    assert "Set-Cookie" in client.get("/me").headers  # pages renew the permanent session cookie
+    card = client.get(CARD)
+    assert card.status_code == 200 and "Set-Cookie" not in card.headers
