@@ -11,7 +11,7 @@ from .codes import AppointmentKind, AppointmentStatus, MeetingMode, Offering, Pr
 from .crypto import FieldCrypto
 from .db import utcnow
 from .models import Episode, FormRequest, MeasureResponse, Municipality, OnwardService, Referral, Role, Team, User
-from .services import measure_responses, outcomes, referral_drafts, referral_submission
+from .services import measure_responses, outcomes, referral_drafts, referral_submission, responsibility
 from .services.accounts import create_resident, create_staff, set_email
 
 DEMO_PASSWORD = "demo-passord-2026"
@@ -90,7 +90,8 @@ def load_demo_data(session: Session, *, crypto: FieldCrypto) -> str:
     if _demo_referrals(session, crypto=crypto, by_number=by_number):
         _demo_contacts(session, therapist=users["terapeut"])
     lines += ["", "New residents can refer themselves at http://localhost:5000/referral/",
-              "per@example.no has forms to fill in before tomorrow's check-in, and a progress chart.",
+              "per@example.no has forms to fill in before tomorrow's check-in, and a progress chart;",
+              "terapeut is the responsible therapist of Per's episode.",
               "Demo referrals (one urgent) wait in the Lofoten team's triage queue.", ""]
     return "\n".join(lines)
 
@@ -160,6 +161,7 @@ def _demo_contacts(session: Session, *, therapist: User) -> None:
     for response in session.scalars(select(MeasureResponse).where(MeasureResponse.episode_id == episode.id)):
         response.submitted_at = referred
     episode.offerings = Offering.GUIDED_SELF_HELP
+    responsibility.set_responsible(session, actor=therapist, episode_id=episode.id, therapist_id=therapist.id)
     now = utcnow()
     for week, (phq, gad) in enumerate(((13, 11), (10, 8), (7, 6)), start=1):
         when = now - timedelta(days=7 * (4 - week))
