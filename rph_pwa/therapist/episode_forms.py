@@ -5,17 +5,8 @@ and responsibility services check access and the rest."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (
-    BooleanField,
-    DateField,
-    IntegerField,
-    RadioField,
-    SelectChoice,
-    SelectField,
-    StringField,
-    TextAreaField,
-    TimeField,
-)
+from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.fields.datetime import DateField, TimeField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, StopValidation
 
 from .. import codes
