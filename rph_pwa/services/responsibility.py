@@ -56,6 +56,10 @@ def set_responsible(session: Session, *, actor: User, episode_id: int, therapist
     harmless). NotFound for an episode outside the actor's teams; Conflict once it has ended.
     """
     episode = team_object(session, actor, Episode, episode_id, what="episode")
+    # The episode's row is locked and read again, so parallel posts of one choice (a double tap,
+    # two tabs) wait for each other and record one change (PostgreSQL; SQLite's BEGIN IMMEDIATE
+    # already runs them one at a time).
+    session.refresh(episode, with_for_update=True)
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
         raise ValueError("note too long")
