@@ -63,7 +63,7 @@ def set_responsible(session: Session, *, actor: User, episode_id: int, therapist
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
         raise ValueError("note too long")
-    if therapist_id not in {u.id for u in therapists_for_episode(session, actor=actor, episode_id=episode.id)}:
+    if therapist_id not in {u.id for u in team_therapists(session, actor=actor, team_id=episode.team_id)}:
         raise NotOnTeam("not a therapist or team lead of the episode's team")
     if episode.discharged_at is not None:
         raise Conflict("episode ended")
