@@ -82,6 +82,10 @@ Channel = coded("Channel", "How a referral came (`Referral.channel`): the app, o
                 app=_l("App"), phone=_l("Phone"), paper=_l("Paper form"))
 ContactMethod = coded("ContactMethod", "How staff tried to reach the person (`ContactAttempt.method`).",
                       phone=_l("Phone"), sms=_l("Text message (SMS)"), letter=_l("Letter"), email=_l("E-mail"))
+RequestKind = coded("RequestKind", "What a resident asks of an appointment (`AppointmentRequest.kind`).",
+                    change=_l("Change the time"), cancel=_l("Cancel"))
+RequestAnswer = coded("RequestAnswer", "How the team answered a resident's request (`AppointmentRequest.answer`).",
+                      moved=_l("Moved to a new time"), cancelled=_l("Cancelled"), kept=_l("Kept as it is"))
 ContactOutcome = coded("ContactOutcome", "The result of a try to reach the person (`ContactAttempt.outcome`).",
                        reached=_l("Reached the person"), no_answer=_l("No answer"), left_message=_l("Left a message"))
 

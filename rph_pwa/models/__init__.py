@@ -17,9 +17,12 @@ from .referrals import (
     ResponsibleChange,
 )
 from .safety import SafetyPlan, SafetyPlanVersion, UrgentFlag, UrgentFlagAction, UrgentFlagAnswer
+from .scheduling import AppointmentRequest, AssessmentSlot
 
 __all__ = [
     "Appointment",
+    "AppointmentRequest",
+    "AssessmentSlot",
     "ContactAttempt",
     "Episode",
     "FormRequest",

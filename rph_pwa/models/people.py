@@ -6,10 +6,11 @@ import secrets
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, LargeBinary, String, Table
+import phonenumbers
+from sqlalchemy import CheckConstraint, Column, ForeignKey, LargeBinary, String, Table, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..crypto import EncryptedText
+from ..crypto import EncryptedText, field_crypto
 from ..db import Base, UTCDateTime, utcnow
 
 
@@ -67,6 +68,9 @@ class Team(Base):
     #: Working days within which the team contacts a person whose referral is urgent (1: the next
     #: working day). Shown on the receipt of an urgent referral.
     urgent_response_days: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: Residents whose referral was received may book their first conversation in a published
+    #: slot (`AssessmentSlot`); the team can turn this off.
+    self_booking: Mapped[bool] = mapped_column(default=True, server_default="1")
     #: Team inbox for content-free notices.
     inbox_email: Mapped[Optional[str]] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -116,8 +120,11 @@ class User(Base):
     email: Mapped[Optional[str]] = mapped_column(EncryptedText)
     #: Keyed hash of the normalised e-mail, for sign-in look-ups.
     email_lookup: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
-    #: Phone number (encrypted).
+    #: Phone number (encrypted); found through `phone_lookup`.
     phone: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    #: Keyed hash of the phone number in international form (`phone_lookup_key`), kept in step
+    #: with `phone` on every write, so staff can find a resident by an exact number.
+    phone_lookup: Mapped[Optional[str]] = mapped_column(String(64), index=True)
     #: Resident's own words on how and when the team may contact them (encrypted free text).
     contact_note: Mapped[Optional[str]] = mapped_column(EncryptedText)
     #: Chosen UI language (nb, nn, en); None = default.
@@ -171,3 +178,24 @@ class User(Base):
     @property
     def is_resident(self) -> bool:
         return self.role == Role.RESIDENT.value
+
+
+def phone_lookup_key(phone: str | None) -> str | None:
+    """The keyed lookup hash of a phone number: the same for "412 34 567", "+47 41234567" and
+    "0047 412 34 567". A number that cannot be parsed is hashed by its digits."""
+    if not phone or not phone.strip():
+        return None
+    try:
+        parsed = phonenumbers.parse(phone, "NO")
+        key = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        key = "".join(ch for ch in phone if ch.isdigit())
+    if not key.strip("+"):
+        return None
+    return field_crypto().lookup_hash(f"phone:{key}")
+
+
+@event.listens_for(User.phone, "set")
+def _keep_phone_lookup(user: User, value: str | None, _old, _initiator) -> None:
+    """`phone_lookup` follows `phone` on every write, whoever writes it."""
+    user.phone_lookup = phone_lookup_key(value)

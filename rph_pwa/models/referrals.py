@@ -214,8 +214,16 @@ class Appointment(Base):
     kind: Mapped[str] = mapped_column(String(20), default="assessment")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     mode: Mapped[str] = mapped_column(String(10))
-    #: Where (office address, a room, a video link): staff free text (encrypted).
+    #: Where (office address, a room): staff free text (encrypted).
     place: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    #: The video meeting's address, entered by the therapist when booking (encrypted). Shown only
+    #: to the signed-in resident, and only from shortly before the time (`appointments.VIDEO_LINK_FROM`);
+    #: never in a notification or calendar file.
+    video_link: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    #: Booked by the resident in a slot the team published (`AssessmentSlot`).
+    booked_by_resident: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: How many times the resident moved it to another published slot (allowed once).
+    resident_moves: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Planned length; attended contacts count towards the 15-hour budget.
     duration_minutes: Mapped[int] = mapped_column(default=45, server_default="45")
     status: Mapped[str] = mapped_column(String(20), default="booked", server_default="booked")
