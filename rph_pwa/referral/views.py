@@ -25,7 +25,7 @@ from ..extensions import limiter, referral_step_limit, signin_limit
 from ..forms import Refusal, run_form_action
 from ..models import Municipality, Referral, Team
 from ..pending_referral import DRAFT_SESSION_KEY, complete_referral
-from ..services import email_codes, referral_account, referral_drafts, referral_submission
+from ..services import email_codes, referral_account, referral_drafts, referral_submission, slots
 from ..services.errors import InvalidCode
 from ..services.mail import queue_mail
 from ..services.residents import municipality_choices
@@ -441,8 +441,9 @@ def sent():
     team: Team = referral.team
     address = referral_account.email_to_confirm(get_session(), referral=referral, user=current_user,
                                                 crypto=field_crypto())
+    can_book = slots.booking_offer(get_session(), resident=current_user).can_book
     return render_template("referral/sent.html", team=team, urgent=referral.urgent, confirm_email=address,
-                           form=EmptyReferralForm())
+                           form=EmptyReferralForm(), can_book=can_book)
 
 
 @bp.post("/sent/confirm-email")

@@ -201,6 +201,11 @@ class FreeSlot:
     mode: str
     place: str | None
 
+    @property
+    def ends_at(self) -> datetime:
+        """When the conversation is planned to end."""
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
 
 @dataclass(frozen=True)
 class SlotDay:
@@ -312,6 +317,8 @@ def booking_offer(session: Session, *, resident: User, now: datetime | None = No
         reason = "no_slots"
     else:
         reason = move if move not in ("none", "not_waiting") else book
+        if state.booking is not None and reason in ("urgent", "off"):
+            reason = "booked"  # what matters now is the time they have
     return BookingOffer(can_book=can_book, can_move=can_move, reason=reason, booking=state.booking,
                         days=[SlotDay(day, slots) for day, slots in days.items()] if reason == "" else [],
                         team=state.team)
