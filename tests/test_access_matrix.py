@@ -25,6 +25,7 @@ remove something get a fresh object each time.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -36,7 +37,7 @@ from sqlalchemy import inspect, select, text
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.measures import get as get_instrument
 from rph_pwa.models import FormRequest, Passkey, Role
-from rph_pwa.services import outcomes, urgent_flags
+from rph_pwa.services import outcomes, slots, urgent_flags
 from rph_pwa.services.onward import save_onward_service
 from tests.conftest import Actions, csrf_token
 from tests.factories import (
@@ -214,6 +215,36 @@ def _service_edit_data(world, owner):
     return {**_service_data(world, owner), "service-name": unique("Endret")}
 
 
+def _team_id(world, owner):
+    return world.teams[OWNER_TEAM[owner]].id
+
+
+def _fresh_slot(world, owner):
+    return world.new_slot(owner)
+
+
+#: Each allowed post publishes on a day of its own, so no post overlaps the one before.
+_PUBLISH_DAYS = itertools.count(20)
+
+
+def _publish_data(world, owner):
+    therapist = "therapist_a" if OWNER_TEAM[owner] == "A" else "therapist_b"
+    return {"publish-day": _day(next(_PUBLISH_DAYS)), "publish-time": "10:00", "publish-count": "2",
+            "publish-minutes": "45", "publish-mode": "phone", "publish-therapist": str(world.staff_ids[therapist]),
+            "publish-place": ""}
+
+
+def team_lead(ok: str) -> Expect:
+    """A setting of one team: only that team's lead; all other staff get 404."""
+    def expect(role: str, owner: str | None) -> str:
+        if role == "anonymous":
+            return "staff_signin"
+        if role in RESIDENT_ROLES:
+            return "403"
+        return ok if role == "lead_a" and OWNER_TEAM[owner] == "A" else "404"
+    return expect
+
+
 PLAN = {"warning_signs": "Jeg trekker meg unna."}
 RESIDENT_PARAMS = {"resident_id": "resident"}
 REFERRAL_PARAMS = {"referral_id": "referral"}
@@ -273,6 +304,8 @@ ROUTES: dict[str, Route] = {
     "client.safety_plan_edit": Route(get=resident_only("200"), post=resident_only("302"), data=PLAN),
     "client.profile": Route(get=resident_only("200"), post=resident_only("302"),
                             data={"display_name": "Nytt Navn", "phone": "412 34 567", "contact_note": ""}),
+    # Urgent referrals (as every resident here has) get no times: the post is refused kindly.
+    "client.book": Route(get=resident_only("200"), post=resident_only("302="), data={"slot": "1", "intent": "book"}),
     "client.save_draft": Route(params={"request_id": "form_request"}, get=everyone("405"),
                                post=own_resident_object("200", staff="403"), data=_form_answers),  # before client.form
     "client.form": Route(params={"request_id": "form_request"}, get=own_resident_object("200"),
@@ -300,6 +333,14 @@ ROUTES: dict[str, Route] = {
     "therapist.statistics_json": Route(get=clinical("200")),
     "therapist.statistics_report": Route(get=clinical("400")),  # no municipality chosen
     "therapist.urgent": Route(get=clinical("200")),
+    # Staff: free times for first conversations (published, withdrawn, the team lead's setting).
+    "therapist.slots": Route(get=clinical("200")),
+    "therapist.publish_slots": Route(params={"team_id": _team_id}, get=everyone("405"), post=team_object("302"),
+                                     prefix="publish", data=_publish_data),
+    "therapist.withdraw_slot": Route(params={"slot_id": _fresh_slot}, get=everyone("405"), post=team_object("302"),
+                                     data={}),
+    "therapist.self_booking": Route(params={"team_id": _team_id}, get=everyone("405"), post=team_lead("302"),
+                                    prefix="self_booking", data={"self_booking-enabled": "on"}),
     # Staff: one resident's record and safety plan.
     "therapist.resident": Route(params=RESIDENT_PARAMS, get=team_object("200")),
     "therapist.safety_plan": Route(params=RESIDENT_PARAMS, get=team_object("200")),
@@ -452,6 +493,19 @@ class World:
             db.commit()
             self.last_snapshot = None
             return service.id
+
+    def new_slot(self, owner: str) -> int:
+        """A fresh free time of the owner's team (for the withdraw action)."""
+        with self.data_app.app_context():
+            db = get_session()
+            team = self.teams[OWNER_TEAM[owner]]
+            staff = db.merge(self.staff["therapist_a" if OWNER_TEAM[owner] == "A" else "therapist_b"][0])
+            slot = slots.publish_slots(db, actor=staff, team_id=team.id, staff_id=staff.id,
+                                       first_start=utcnow() + timedelta(days=200 + next(_PUBLISH_DAYS)),
+                                       duration_minutes=30, mode="phone")[0]
+            db.commit()
+            self.last_snapshot = None
+            return slot.id
 
     def url(self, endpoint: str, route: Route, owner: str | None) -> str:
         values = {}
