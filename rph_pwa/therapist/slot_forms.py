@@ -12,8 +12,8 @@ from .. import codes
 from ..codes import MeetingMode
 from ..forms import BaseForm, Refusal
 from ..models import User
-from ..services.slots import MAX_MINUTES, MAX_PER_POST, MIN_MINUTES, PLACE_MAX, SlotsOverlap
 from ..services.responsibility import NotOnTeam
+from ..services.slots import MAX_MINUTES, MAX_PER_POST, MIN_MINUTES, PLACE_MAX, SlotsOverlap
 from .forms import length, sensible_year
 from .presenters.common import staff_name
 
