@@ -235,7 +235,7 @@ def _how(appointment: Appointment, resident: User, now: datetime) -> tuple[Sente
         return Sentence(_l("The team calls you. Add your phone number under Me.")), None
     if appointment.mode == "video":
         ends = appointment.starts_at + timedelta(minutes=appointment.duration_minutes)
-        if not appointment.video_link:
+        if not (appointment.video_link or "").lower().startswith("https://"):  # only a secure link becomes a link
             return Sentence(_l("By video. The team will tell you how to join.")), None
         if appointment.status == "booked" and appointment.starts_at - VIDEO_LINK_FROM <= now <= ends:
             return Sentence(_l("By video. Join with the link below.")), appointment.video_link

@@ -19,7 +19,8 @@ def _signed_in(db, actions, **kwargs):
 
 def _requests(db, appointment_id: int) -> int:
     refresh(db)
-    return db.scalar(select(func.count(AppointmentRequest.id)).where(AppointmentRequest.appointment_id == appointment_id))
+    return db.scalar(select(func.count(AppointmentRequest.id))
+                     .where(AppointmentRequest.appointment_id == appointment_id))
 
 
 def test_home_shows_where_i_am_the_next_appointment_forms_by_name_and_the_tab_bar(db, client, actions):
@@ -129,3 +130,37 @@ def test_a_resident_without_a_referral_is_offered_the_self_referral(db, client, 
     actions.resident_login(address)
     html = client.get("/me").get_data(as_text=True)
     assert "You have not sent a referral yet" in html and 'href="/referral/"' in html
+
+
+def test_the_therapist_enters_a_secure_video_link_and_the_resident_sees_it_only_shortly_before(db, client, actions,
+                                                                                              app):
+    from datetime import timedelta
+
+    from rph_pwa.db import utcnow
+    from rph_pwa.localtime import to_local
+    from rph_pwa.models import Appointment
+    from rph_pwa.services import resident_home
+
+    team, therapist, resident, _address, episode, _contact = make_booked_contact(db)
+    actions.login_staff(db, team)
+    url = f"/therapist/episodes/{episode.id}/contacts"
+    when = to_local(utcnow() + timedelta(days=3))
+    data = {"day": when.date().isoformat(), "time": "10:00", "duration": "45", "kind": "check_in", "mode": "video",
+            "place": ""}
+    page = f"/therapist/episodes/{episode.id}"
+    for bad in ("http://video.example.no/rom", "javascript:alert(1)", "https://" + "a" * 600 + ".no"):
+        refused = post_form(client, url, {**data, "video_link": bad}, page=page, prefix="book")
+        assert refused.status_code == 400, bad
+    link = "https://video.example.no/rom/abc"
+    assert post_form(client, url, {**data, "video_link": link}, page=page, prefix="book").status_code == 302
+    refresh(db)
+    booked = db.scalars(select(Appointment).where(Appointment.episode_id == episode.id,
+                                                  Appointment.kind == "check_in")).one()
+    assert booked.video_link == link and booked.mode == "video"
+    # Shown to the resident only from 15 minutes before; a stored link that is not https never.
+    assert resident_home.appointment_view(db, resident=resident, appointment=booked).video_link is None
+    soon = booked.starts_at - timedelta(minutes=10)
+    assert resident_home.appointment_view(db, resident=resident, appointment=booked, now=soon).video_link == link
+    booked.video_link = "javascript:alert(1)"
+    assert resident_home.appointment_view(db, resident=resident, appointment=booked, now=soon).video_link is None
+    db.rollback()
