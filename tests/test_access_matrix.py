@@ -310,6 +310,9 @@ ROUTES: dict[str, Route] = {
                                post=own_resident_object("200", staff="403"), data=_form_answers),  # before client.form
     "client.form": Route(params={"request_id": "form_request"}, get=own_resident_object("200"),
                          post=own_resident_object("302"), data=_form_answers),
+    "client.appointments": Route(get=resident_only("200")),
+    "client.appointment_request": Route(params={"appointment_id": "appointment"}, get=own_resident_object("200"),
+                                        post=own_resident_object("302"), data={"kind": "change", "reason": ""}),
     # The self-referral (public; without a draft in the session every step leads back to the start).
     "referral.start": Route(get=everyone("200")),
     "referral.restart": Route(get=everyone("405"), post=everyone("302=")),

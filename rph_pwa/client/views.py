@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import date, datetime
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, format_time, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from ..auth.forms import ProfileForm
 from ..db import get_session
 from ..notices import notify_team_urgent
-from ..services import audit, outcomes
+from ..services import audit, outcomes, resident_home
 from ..services.errors import NotFound
 from ..services.progress import resident_episode_progress
 from ..services.residents import ProfileInput, update_profile
@@ -26,10 +27,28 @@ from .instrument_forms import instrument_form
 
 @bp.route("/me")
 def home():
-    """The resident's start page: their team and what they can do."""
-    forms = outcomes.open_forms(get_session(), resident=current_user)
-    return render_template("client/home.html", team=current_user.team, municipality=current_user.home_municipality,
-                           forms=forms)
+    """The resident's start page: where I am, my next appointments, what to do before the next
+    contact, and what is always one tap away."""
+    page = resident_home.home(get_session(), resident=current_user)
+    return render_template("client/home.html", home=page, team=current_user.team,
+                           municipality=current_user.home_municipality)
+
+
+@bp.app_template_filter("said")
+def said(sentence: resident_home.Sentence) -> str:
+    """A `resident_home.Sentence` in the reader's language, its times in the team's zone: a date
+    as a full day ("tirsdag 3. mars 2026"), a time as a time of day, a list joined by commas."""
+    return str(sentence.text) % {name: _spoken(value) for name, value in sentence.values.items()}
+
+
+def _spoken(value) -> str:
+    if isinstance(value, datetime):
+        return format_time(value, "short")
+    if isinstance(value, date):
+        return format_date(value, "full")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 @bp.route("/me/contact-card")

@@ -217,7 +217,7 @@ class Appointment(Base):
     #: Where (office address, a room): staff free text (encrypted).
     place: Mapped[Optional[str]] = mapped_column(EncryptedText)
     #: The video meeting's address, entered by the therapist when booking (encrypted). Shown only
-    #: to the signed-in resident, and only from shortly before the time (`appointments.VIDEO_LINK_FROM`);
+    #: to the signed-in resident, and only from shortly before the time (`services.resident_home.VIDEO_LINK_FROM`);
     #: never in a notification or calendar file.
     video_link: Mapped[Optional[str]] = mapped_column(EncryptedText)
     #: Booked by the resident in a slot the team published (`AssessmentSlot`).

@@ -83,8 +83,10 @@ def _episode_for_staff(session: Session, *, actor: User, episode_id: int) -> Epi
 
 
 def book_contact(session: Session, *, actor: User, episode_id: int, kind: str, starts_at: datetime,
-                 duration_minutes: int, mode: str, place: str | None, is_last: bool = False) -> Appointment:
-    """Book a contact in an episode and plan the forms asked before it."""
+                 duration_minutes: int, mode: str, place: str | None, is_last: bool = False,
+                 video_link: str | None = None) -> Appointment:
+    """Book a contact in an episode and plan the forms asked before it (`video_link`: the
+    meeting's address, shown to the resident only shortly before the time)."""
     if kind not in APPOINTMENT_KINDS:
         raise ValueError("unknown kind of contact")
     if mode not in MEETING_MODES:
@@ -93,7 +95,8 @@ def book_contact(session: Session, *, actor: User, episode_id: int, kind: str, s
     if episode.discharged_at is not None:
         raise Conflict("episode ended")
     appointment = Appointment(episode_id=episode.id, staff_id=actor.id, kind=kind, starts_at=starts_at, mode=mode,
-                              place=place or None, duration_minutes=duration_minutes, is_last=is_last)
+                              place=place or None, duration_minutes=duration_minutes, is_last=is_last,
+                              video_link=video_link or None)
     session.add(appointment)
     session.flush()
     plan_forms(session, appointment=appointment, episode=episode)

@@ -233,11 +233,12 @@ def log_contact_attempt(session: Session, *, actor: User, referral_id: int, meth
 
 
 def book_assessment(session: Session, *, actor: User, referral_id: int, starts_at: datetime, mode: str,
-                    place: str | None) -> Appointment:
-    """Book the information and assessment conversation."""
+                    place: str | None, video_link: str | None = None) -> Appointment:
+    """Book the information and assessment conversation (`video_link`: the meeting's address,
+    shown to the resident only shortly before the time)."""
     referral = referral_for_staff(session, actor=actor, referral_id=referral_id)
     appointment = Appointment(episode_id=referral.episode.id, staff_id=actor.id, kind="assessment",
-                              starts_at=starts_at, mode=mode, place=place or None)
+                              starts_at=starts_at, mode=mode, place=place or None, video_link=video_link or None)
     session.add(appointment)
     if referral.status == "new":
         referral.status = "in_contact"

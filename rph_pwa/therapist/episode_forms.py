@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.fields.datetime import DateField, TimeField
+from wtforms.fields.simple import URLField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, StopValidation
 
 from .. import codes
@@ -26,7 +27,7 @@ from ..models import User
 from ..services.errors import Conflict
 from ..services.outcomes import OFFERING_NOTE_MAX
 from ..services.responsibility import NOTE_MAX, NoteRequired, NotOnTeam
-from .forms import choices, length, sensible_year
+from .forms import VIDEO_LINK_VALIDATORS, choices, length, sensible_year
 from .presenters.common import staff_name
 
 MIN_MINUTES, MAX_MINUTES = 15, 240
@@ -45,6 +46,7 @@ class BookContactForm(BaseForm):
     mode = SelectField(_l("How"), choices=codes.choices(MeetingMode),
                        validators=[InputRequired(_l("Choose how you will meet."))])
     place = StringField(_l("Place (optional)"), validators=[Optional(), length(200)])
+    video_link = URLField(_l("Video link (optional)"), validators=VIDEO_LINK_VALIDATORS)
     is_last = BooleanField(_l("This is the planned last contact"))
 
 

@@ -57,6 +57,7 @@ def book_contact(episode_id: int):
         db, actor=current_user, episode_id=episode_id, kind=form.kind.data,
         starts_at=local_to_utc(form.day.data, form.time.data), duration_minutes=form.duration.data,
         mode=form.mode.data, place=(form.place.data or "").strip() or None, is_last=form.is_last.data,
+        video_link=(form.video_link.data or "").strip() or None,
     ), _l("The contact is booked, and the forms before it are planned."), [ENDED])
 
 

@@ -50,6 +50,17 @@ def sensible_year(_form, field) -> None:
         raise ValidationError(_l("Enter a date between the years 2000 and 2100."))
 
 
+def secure_web_link(_form, field) -> None:
+    """Only https addresses: a video meeting's link is opened by the resident."""
+    if field.data and not re.match(r"^https://", field.data, re.IGNORECASE):
+        raise StopValidation(_l("Enter a secure link that starts with https://."))
+
+
+#: The video meeting's address, entered when booking: https only, a real URL, at most 500 characters.
+VIDEO_LINK_VALIDATORS = [Optional(), length(500), secure_web_link,
+                         URL(message=_l("Enter a secure link that starts with https://."))]
+
+
 def _web_link(_form, field) -> None:
     """Only http(s) addresses: the address becomes a link on the page."""
     if field.data and not re.match(r"^https?://", field.data, re.IGNORECASE):
@@ -64,6 +75,7 @@ class BookAssessmentForm(BaseForm):
     mode = SelectField(_l("How"), choices=codes.choices(MeetingMode),
                        validators=[InputRequired(_l("Choose how you will meet."))])
     place = StringField(_l("Place (optional)"), validators=[Optional(), length(200)])
+    video_link = URLField(_l("Video link (optional)"), validators=VIDEO_LINK_VALIDATORS)
 
 
 class ContactAttemptForm(BaseForm):

@@ -124,6 +124,7 @@ def book_assessment(referral_id: int):
     return _act(referral_id, "book", BookAssessmentForm, lambda db, form: svc.book_assessment(
         db, actor=current_user, referral_id=referral_id, starts_at=local_to_utc(form.day.data, form.time.data),
         mode=form.mode.data, place=(form.place.data or "").strip() or None,
+        video_link=(form.video_link.data or "").strip() or None,
     ), _l("The conversation is booked."))
 
 
