@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from ..auth.forms import ProfileForm
 from ..db import get_session
 from ..notices import notify_team_urgent
-from ..services import audit, outcomes, resident_home
+from ..services import audit, outcomes, resident_home, slots
 from ..services.errors import NotFound
 from ..services.progress import resident_episode_progress
 from ..services.residents import ProfileInput, update_profile
@@ -29,9 +29,11 @@ from .instrument_forms import instrument_form
 def home():
     """The resident's start page: where I am, my next appointments, what to do before the next
     contact, and what is always one tap away."""
-    page = resident_home.home(get_session(), resident=current_user)
+    db = get_session()
+    page = resident_home.home(db, resident=current_user)
     return render_template("client/home.html", home=page, team=current_user.team,
-                           municipality=current_user.home_municipality)
+                           municipality=current_user.home_municipality,
+                           booking=slots.booking_offer(db, resident=current_user))
 
 
 @bp.app_template_filter("said")

@@ -125,3 +125,18 @@ def test_a_resident_without_a_referral_is_told_kindly(db, actions, client):
     actions.resident_login(address)
     page = _text(client.get(URL))
     assert "When you have sent a referral" in page and 'type="radio"' not in page
+
+
+def test_home_offers_the_booking_while_possible(db, actions, client):
+    _team, resident, published = _signed_in_resident(db, actions)
+    assert "Choose a time for your first conversation" in _text(client.get("/me"))
+    post_form(client, URL, {"slot": str(published[0].id), "intent": "book"})
+    page = _text(client.get("/me"))
+    assert "Choose a time for your first conversation" not in page
+    assert "Move the time of your first conversation" in page
+
+
+def test_home_offers_no_booking_on_an_urgent_referral(db, actions, client):
+    _signed_in_resident(db, actions, urgent=True)
+    page = _text(client.get("/me"))
+    assert "Choose a time for your first conversation" not in page and "Move the time" not in page
