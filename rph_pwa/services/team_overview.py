@@ -5,8 +5,9 @@ nothing here is audited.
 
 The expected wait, kept simple on purpose:
 
-1. A *start* is the first contact with the team (`Episode.first_contact_at`, or `assessed_at` when
-   that is earlier or the only one). The starts of the last eight weeks are counted.
+1. A *start* is the moment a referral leaves the waiting list: the assessment
+   (`Episode.assessed_at`), or the first treatment when that came first (`first_treatment_at`).
+   The starts of the last eight weeks are counted.
 2. The waiting list (referrals not yet started, as in the triage queue) is worked through at the
    same pace: the queue estimate is `waiting / starts per day` days. Someone referring today is
    last in the queue, so this is how long they wait if the pace holds.
@@ -96,11 +97,11 @@ def team_overviews(session: Session, *, actor: User, now: datetime) -> list[Team
         .group_by(AppointmentRequest.team_id)).all())
     since = now - timedelta(weeks=ESTIMATE_WEEKS)
     waits: dict[int, list[float]] = defaultdict(list)
-    for team_id, referred, contact, assessed in session.execute(
-            select(Episode.team_id, Episode.referred_at, Episode.first_contact_at, Episode.assessed_at)
+    for team_id, referred, assessed, treated in session.execute(
+            select(Episode.team_id, Episode.referred_at, Episode.assessed_at, Episode.first_treatment_at)
             .where(Episode.team_id.in_(team_ids),
-                   or_(Episode.first_contact_at >= since, Episode.assessed_at >= since))):
-        start = min(t for t in (contact, assessed) if t is not None)
+                   or_(Episode.assessed_at >= since, Episode.first_treatment_at >= since))):
+        start = min(t for t in (assessed, treated) if t is not None)
         if start >= since:
             waits[team_id].append(max((start - referred).total_seconds() / 86400, 0))
     arrivals = dict(session.execute(

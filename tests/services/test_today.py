@@ -9,6 +9,7 @@ from sqlalchemy import select
 from rph_pwa.localtime import local_to_utc, local_today
 from rph_pwa.models import AuditEvent, Role
 from rph_pwa.services import appointment_requests, outcomes, today, urgent_flags
+from rph_pwa.services.access import forget_team_ids
 from tests.conftest import recorded_statements
 from tests.factories import (
     add_episode_contact,
@@ -161,6 +162,7 @@ def test_query_count_does_not_grow_with_rows(app, db):
 
     def count() -> int:
         db.expire_all()
+        forget_team_ids(db)
         with recorded_statements(db.get_bind()) as statements:
             today.day_for(db, actor=me, now=now)
         return len(statements)
