@@ -10,8 +10,8 @@ from sqlalchemy import select
 from rph_pwa.db import utcnow
 from rph_pwa.models import AuditEvent, Role
 from rph_pwa.services import caseload as svc
-from rph_pwa.services.errors import NotFound
 from rph_pwa.services.access import forget_team_ids
+from rph_pwa.services.errors import NotFound
 from tests.conftest import recorded_statements
 from tests.factories import (
     add_episode_contact,
@@ -36,7 +36,7 @@ def test_rows_with_phase_next_contact_trend_and_flags(app, db):
     me, _ = make_staff(db, teams=[team])
     other, _ = make_staff(db, teams=[team])
     now = utcnow()
-    waiting = _mine(db, team, me, "Bente Venter", offerings="")
+    _mine(db, team, me, "Bente Venter", offerings="")
     treated = _mine(db, team, me, "Arne Behandles", offerings="course")
     for days in (7, 8):
         add_episode_contact(db, episode=treated, staff=me, starts_at=now - timedelta(days=days), status="attended",
