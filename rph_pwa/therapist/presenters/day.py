@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from ...codes import AppointmentKind, AppointmentStatus, MeetingMode, RequestKind, label
 from ...services.caseload import ScoreTrend
@@ -66,8 +66,8 @@ def day_view(day: Day) -> dict[str, Any]:
         "overdue": tasks.overdue,
         "follow_ups_due": tasks.follow_ups_due,
         "near_budget": [{"episode_id": t.episode_id, "name": t.name,
-                         "hours": ngettext("%(num)s hour used", "%(num)s hours used", t.minutes // 60,
-                                           num=round(t.minutes / 60, 1))} for t in tasks.near_budget],
+                         "hours": _("%(hours)s of 15 hours used", hours=format_decimal(round(t.minutes / 60, 1)))}
+                        for t in tasks.near_budget],
         "unanswered": [{"episode_id": t.episode_id, "name": t.name, "at": t.at, "missing": t.missing}
                        for t in tasks.unanswered_tomorrow],
         "no_shows": [{"episode_id": t.episode_id, "name": t.name, "at": t.at} for t in tasks.no_shows],
