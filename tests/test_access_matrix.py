@@ -304,7 +304,8 @@ ROUTES: dict[str, Route] = {
     "therapist.find_resident": Route(get=clinical("200"), post=clinical("200"), data=_find_data, owners=OWNERS),
     # Answered once; a second answer is refused with a message (and a redirect), changing nothing.
     "therapist.appointment_request": Route(params={"request_id": "request"}, get=team_object("200"),
-                                           post=team_object("302"), data={"answer": "kept", "note": "Vi beholder timen."}),
+                                           post=team_object("302"),
+                                           data={"answer": "kept", "note": "Vi beholder timen."}),
     "therapist.triage": Route(get=clinical("200")),
     "therapist.reach": Route(get=clinical("200")),
     "therapist.statistics": Route(get=clinical("200")),

@@ -10,9 +10,8 @@ from sqlalchemy import select
 from rph_pwa.db import utcnow
 from rph_pwa.models import AuditEvent, Role
 from rph_pwa.services import caseload as svc
-from rph_pwa.services.access import forget_team_ids
 from rph_pwa.services.errors import NotFound
-from tests.conftest import recorded_statements
+from tests.conftest import cold_statement_count
 from tests.factories import (
     add_episode_contact,
     add_episode_response,
@@ -114,14 +113,7 @@ def test_query_count_does_not_grow_with_rows(app, db):
             add_episode_contact(db, episode=episode, staff=me, starts_at=now + timedelta(days=3))
         db.commit()
 
-    def count() -> int:
-        db.expire_all()
-        forget_team_ids(db)
-        with recorded_statements(db.get_bind()) as statements:
-            svc.caseload(db, actor=me, now=now)
-        return len(statements)
-
     add(1)
-    few = count()
+    few = cold_statement_count(db, lambda: svc.caseload(db, actor=me, now=now))
     add(8)
-    assert count() == few
+    assert cold_statement_count(db, lambda: svc.caseload(db, actor=me, now=now)) == few

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from rph_pwa.localtime import local_to_utc, local_today
 from rph_pwa.models import AuditEvent, Role
 from rph_pwa.services import appointment_requests, outcomes, today, urgent_flags
-from rph_pwa.services.access import forget_team_ids
-from tests.conftest import recorded_statements
+from tests.conftest import cold_statement_count
 from tests.factories import (
     add_episode_contact,
     add_episode_response,
@@ -160,14 +159,7 @@ def test_query_count_does_not_grow_with_rows(app, db):
             make_referral(db, team=team, submitted_days_ago=30)
         db.commit()
 
-    def count() -> int:
-        db.expire_all()
-        forget_team_ids(db)
-        with recorded_statements(db.get_bind()) as statements:
-            today.day_for(db, actor=me, now=now)
-        return len(statements)
-
     add(1)
-    few = count()
+    few = cold_statement_count(db, lambda: today.day_for(db, actor=me, now=now))
     add(6)
-    assert count() == few
+    assert cold_statement_count(db, lambda: today.day_for(db, actor=me, now=now)) == few

@@ -13,7 +13,7 @@ from rph_pwa.localtime import local_to_utc, local_today, to_local
 from rph_pwa.models import Appointment, AppointmentRequest, AuditEvent, Role
 from rph_pwa.services import appointment_requests, outcomes
 from tests.conftest import post_form, refresh
-from tests.factories import email, make_referral, make_resident, make_staff, make_team
+from tests.factories import email, make_referral, make_resident, make_team
 
 
 def _text(response) -> str:
