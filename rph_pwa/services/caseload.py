@@ -193,7 +193,7 @@ def caseload(session: Session, *, actor: User, sort: str = "name", filters: Case
     shown = [r for r in found if _matches(r, filters)]
     shown.sort(key=SORT_KEYS[sort])
     audit.record_shown(session, actor=actor, shown=[(r.resident_id, r.team_id, r.episode_id) for r in shown],
-                       action="view_caseload", object_type="caseload_row", now=now)
+                       action="view_episode", object_type="caseload_row", now=now)
     return shown
 
 

@@ -48,6 +48,7 @@ def find_resident(session: Session, *, actor: User, query: str, crypto: FieldCry
     found = list(session.scalars(
         select(User).where(column == lookup[1], residents_only(), served_by(team_ids))
         .order_by(User.id).limit(MATCH_LIMIT)))
+    # "view_resident": the resident's access log says their contact details were opened.
     audit.record_shown(session, actor=actor, shown=[(u.id, u.team_id, u.id) for u in found],
-                       action="find_resident", object_type="resident_search", now=now)
+                       action="view_resident", object_type="resident_search", now=now)
     return found

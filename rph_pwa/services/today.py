@@ -136,11 +136,14 @@ def day_for(session: Session, *, actor: User, now: datetime) -> Day:
         unanswered_tomorrow=_unanswered(session, actor=actor, team_ids=team_ids, day=today + timedelta(days=1)),
         no_shows=_no_shows(session, actor=actor, team_ids=team_ids),
     )
-    shown = ([(a.resident_id, a.team_id, a.id) for a in appointments]
-             + [(r.resident_id, r.team_id, r.id) for r in tasks.requests]
+    shown = ([(a.resident_id, a.team_id, a.episode_id) for a in appointments]
+             + [(r.resident_id, r.team_id, r.appointment.episode_id) for r in tasks.requests]
              + [(t.resident_id, t.team_id, t.episode_id)
                 for t in tasks.near_budget + tasks.unanswered_tomorrow + tasks.no_shows])
-    audit.record_shown(session, actor=actor, shown=shown, action="view_day", object_type="day_summary", now=now)
+    # "view_episode": the resident's access log says their course of care was opened (the page
+    # shows their appointments and scores); the object type tells I dag apart.
+    audit.record_shown(session, actor=actor, shown=shown, action="view_episode", object_type="day_summary",
+                       now=now)
     return Day(today, appointments, flags, tasks)
 
 

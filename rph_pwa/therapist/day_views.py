@@ -93,7 +93,7 @@ def appointment_request(request_id: int):
     form = AnswerRequestForm()
 
     def show() -> str:
-        audit.record(db, actor=current_user, subject=asked.resident, action="view_request",
+        audit.record(db, actor=current_user, subject=asked.resident, action="view_episode",
                      object_type="appointment_request", object_id=asked.id, team_id=asked.team_id)
         return render_audited("therapist/appointment_request.html", r=request_view(asked), form=form)
 

@@ -95,7 +95,7 @@ def test_a_team_i_left_is_not_on_my_caseload_and_the_list_is_audited(app, db):
     assert [r.episode_id for r in svc.caseload(db, actor=me, now=now)] == [kept.id]
     events = db.scalars(select(AuditEvent).where(AuditEvent.actor_id == me.id)).all()
     assert [(e.subject_id, e.action, e.object_type, e.object_id) for e in events] == [
-        (kept.resident_id, "view_caseload", "caseload_row", kept.id)]
+        (kept.resident_id, "view_episode", "caseload_row", kept.id)]
 
 
 def test_query_count_does_not_grow_with_rows(app, db):

@@ -27,7 +27,7 @@ def test_exact_email_and_phone_in_any_form_find_my_teams_resident_and_are_audite
     for typed in ("41234567", "+47 412 34 567", "0047 41 23 45 67"):
         assert [u.id for u in _find(db, me, typed)] == [resident.id]
     events = db.scalars(select(AuditEvent).where(AuditEvent.subject_id == resident.id)).all()
-    assert {(e.actor_id, e.action, e.object_type) for e in events} == {(me.id, "find_resident", "resident_search")}
+    assert {(e.actor_id, e.action, e.object_type) for e in events} == {(me.id, "view_resident", "resident_search")}
     assert len(events) == 4
 
 

@@ -51,7 +51,7 @@ def test_today_shows_my_appointments_with_a_call_link_and_the_requests(db, actio
     assert "Resident #" not in page  # no list of residents by number any more
     refresh(db)
     shown = db.scalars(select(AuditEvent).where(AuditEvent.subject_id == episode.resident_id,
-                                                AuditEvent.action == "view_day")).all()
+                                                AuditEvent.object_type == "day_summary")).all()
     assert len(shown) == 1 and shown[0].actor_id == me.id
 
 
