@@ -7,12 +7,12 @@ The list is audited: one event per resident shown, in one insert.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..db import utcnow
 from ..models import Appointment, Episode, MeasureResponse, Referral, User
@@ -58,35 +58,46 @@ class ScoreHistory:
 
 def score_histories(session: Session, episode_ids: list[int]) -> dict[int, dict[str, ScoreHistory]]:
     """Per episode and instrument (PHQ-9, GAD-7): first, previous and last total and the count, in
-    one query (window functions), whatever the length of the histories."""
+    one query whatever the length of the histories: per episode, a few scalar subqueries that each
+    read one end of the (episode, instrument, time) index, instead of ranking every response."""
     if not episode_ids:
         return {}
-    order = (MeasureResponse.submitted_at, MeasureResponse.id)
-    part = (MeasureResponse.episode_id, MeasureResponse.instrument_code)
-    ranked = (
-        select(MeasureResponse.episode_id, MeasureResponse.instrument_code, MeasureResponse.total,
-               MeasureResponse.submitted_at,
-               func.row_number().over(partition_by=part, order_by=order).label("up"),
-               func.row_number().over(partition_by=part, order_by=[o.desc() for o in order]).label("down"),
-               func.count().over(partition_by=part).label("n"))
-        .where(MeasureResponse.episode_id.in_(episode_ids), MeasureResponse.instrument_code.in_(TREND_CODES))
-        .subquery())
-    rows = session.execute(select(ranked).where((ranked.c.up == 1) | (ranked.c.down <= 2))).all()
-    parts: dict[tuple[int, str], dict[str, object]] = defaultdict(dict)
-    for episode_id, code, total, at, up, down, count in rows:
-        found = parts[(episode_id, code)]
-        found["count"] = count
-        if up == 1:
-            found["first"] = total
-        if down == 1:
-            found["last"], found["at"] = total, at
-        elif down == 2:
-            found["previous"] = total
-    result: dict[int, dict[str, ScoreHistory]] = defaultdict(dict)
-    for (episode_id, code), found in parts.items():
-        result[episode_id][code] = ScoreHistory(first=found["first"], previous=found.get("previous"),
-                                                last=found["last"], last_at=found["at"], count=found["count"])
-    return dict(result)
+    result: dict[int, dict[str, ScoreHistory]] = {}
+    for episode_id, *values in session.execute(_histories_query().where(Episode.id.in_(episode_ids))):
+        found = {}
+        for i, code in enumerate(TREND_CODES):
+            first, last, last_at, previous, count = values[5 * i:5 * i + 5]
+            if count:
+                found[code] = ScoreHistory(first=first, previous=previous, last=last, last_at=last_at, count=count)
+        result[episode_id] = found
+    return result
+
+
+@cache
+def _histories_query():
+    """The select of `score_histories` without its episodes, built once (ten subqueries)."""
+    columns = []
+    for code in TREND_CODES:
+        columns += [_pick(code, MeasureResponse.total, newest=False), _pick(code, MeasureResponse.total),
+                    _pick(code, MeasureResponse.submitted_at), _pick(code, MeasureResponse.total, offset=1),
+                    _count(code)]
+    return select(Episode.id, *columns)
+
+
+def _pick(code: str, column, *, newest: bool = True, offset: int = 0):
+    """One value of the episode's newest (or first) response of `code`, `offset` places in."""
+    response = aliased(MeasureResponse)
+    order = ((response.submitted_at.desc(), response.id.desc()) if newest
+             else (response.submitted_at, response.id))
+    return (select(getattr(response, column.key))
+            .where(response.episode_id == Episode.id, response.instrument_code == code)
+            .order_by(*order).limit(1).offset(offset).scalar_subquery())
+
+
+def _count(code: str):
+    response = aliased(MeasureResponse)
+    return (select(func.count(response.id))
+            .where(response.episode_id == Episode.id, response.instrument_code == code).scalar_subquery())
 
 
 def trends(histories: dict[str, ScoreHistory]) -> list[ScoreTrend]:
