@@ -1,8 +1,8 @@
 """My caseload: the open episodes I am responsible for, with name, phase, offering, next contact,
 the last PHQ-9 and GAD-7 with their trend, and the episode's flags; sortable and filterable.
 
-A fixed number of queries whatever the length of the list (grouped subqueries and a window
-function, never a query per row). Names are encrypted, so sorting by name happens here, in Python.
+A fixed number of queries whatever the length of the list (grouped and scalar subqueries, never a
+query per row). Names are encrypted, so sorting by name happens here, in Python.
 The list is audited: one event per resident shown, in one insert.
 """
 from __future__ import annotations
