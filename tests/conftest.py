@@ -276,6 +276,18 @@ def recorded_statements(engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+def cold_statement_count(db, call) -> int:
+    """How many statements `call()` runs on the test's session `db` from a cold start: loaded rows
+    and the cached team ids forgotten, so every run counts the same look-ups."""
+    from rph_pwa.services.access import forget_team_ids
+
+    db.expire_all()
+    forget_team_ids(db)
+    with recorded_statements(db.get_bind()) as statements:
+        call()
+    return len(statements)
+
+
 @pytest.fixture
 def count_queries(app):
     """`with count_queries() as statements:` records the statements the app runs in the block

@@ -37,7 +37,7 @@ from sqlalchemy import inspect, select, text
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.measures import get as get_instrument
 from rph_pwa.models import FormRequest, Passkey, Role
-from rph_pwa.services import outcomes, slots, urgent_flags
+from rph_pwa.services import appointment_requests, outcomes, slots, urgent_flags
 from rph_pwa.services.onward import save_onward_service
 from tests.conftest import Actions, csrf_token
 from tests.factories import (
@@ -60,7 +60,7 @@ OWNERS = ("a1", "a2", "b1")
 
 #: What a URL parameter can be filled from (World.objects[owner]).
 OBJECT_KINDS = {"resident", "referral", "episode", "flag", "appointment", "form_request", "passkey",
-                "spare_passkey", "service"}
+                "spare_passkey", "service", "request"}
 
 #: Expected outcomes. A number is that status; "signin" is a redirect to the resident sign-in,
 #: "staff_signin" to the staff sign-in. A trailing "=" asks that nothing in the database changes.
@@ -211,6 +211,11 @@ def _enquiry_data(world, owner):
             "enquiry-urgent": "no"}
 
 
+def _find_data(world, owner):
+    """A search for the owner's e-mail address: found by their team, "no match" for others."""
+    return {"query": world.emails[owner]}
+
+
 def _service_edit_data(world, owner):
     return {**_service_data(world, owner), "service-name": unique("Endret")}
 
@@ -329,6 +334,14 @@ ROUTES: dict[str, Route] = {
     # Staff: workspace, audit log, triage, reach, statistics.
     "therapist.index": Route(get=staff_only("200")),
     "therapist.audit_log": Route(get=staff_only("403", lead_a="200", admin="200")),
+    "therapist.caseload": Route(get=clinical("200")),
+    "therapist.team_overview": Route(get=staff_only("404", lead_a="200")),
+    # Another team's resident is not found: 200 with a neutral message that names no one.
+    "therapist.find_resident": Route(get=clinical("200"), post=clinical("200"), data=_find_data, owners=OWNERS),
+    # Answered once; a second answer is refused with a message (and a redirect), changing nothing.
+    "therapist.appointment_request": Route(params={"request_id": "request"}, get=team_object("200"),
+                                           post=team_object("302"),
+                                           data={"answer": "kept", "note": "Vi beholder timen."}),
     "therapist.triage": Route(get=clinical("200")),
     "therapist.reach": Route(get=clinical("200")),
     "therapist.statistics": Route(get=clinical("200")),
@@ -474,6 +487,8 @@ class World:
                                         mode="phone", place=None)
         form_request = db.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id)
                                   .order_by(FormRequest.id)).first()
+        asked = appointment_requests.ask(db, resident=resident, appointment_id=contact.id, kind="change",
+                                         reason=f"Grunn {owner}")
         make_safety_plan(db, resident=resident, warning_signs=f"Tegn {owner}")
         passkeys = [Passkey(user_id=resident.id, credential_id=unique(f"cred-{owner}").encode(),
                             public_key=b"not-a-real-key", name=f"Telefon {i}") for i in range(2)]
@@ -483,7 +498,8 @@ class World:
         db.flush()
         return {"resident": resident.id, "referral": referral.id, "episode": episode.id, "flag": flag.id,
                 "appointment": contact.id, "form_request": form_request.id, "form_code": form_request.instrument_code,
-                "passkey": passkeys[0].id, "spare_passkey": passkeys[1].id, "service": service.id}
+                "passkey": passkeys[0].id, "spare_passkey": passkeys[1].id, "service": service.id,
+                "request": asked.id}
 
     def new_service(self, owner: str) -> int:
         """A fresh directory entry of the owner's team (for the delete action)."""

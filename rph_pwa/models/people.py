@@ -10,7 +10,7 @@ import phonenumbers
 from sqlalchemy import CheckConstraint, Column, ForeignKey, LargeBinary, String, Table, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..crypto import EncryptedText, field_crypto
+from ..crypto import EncryptedText, FieldCrypto, field_crypto
 from ..db import Base, UTCDateTime, utcnow
 
 
@@ -180,9 +180,10 @@ class User(Base):
         return self.role == Role.RESIDENT.value
 
 
-def phone_lookup_key(phone: str | None) -> str | None:
+def phone_lookup_key(phone: str | None, crypto: FieldCrypto | None = None) -> str | None:
     """The keyed lookup hash of a phone number: the same for "412 34 567", "+47 41234567" and
-    "0047 412 34 567". A number that cannot be parsed is hashed by its digits."""
+    "0047 412 34 567". A number that cannot be parsed is hashed by its digits. `crypto` defaults
+    to the current app's (services pass theirs in, as they have no app)."""
     if not phone or not phone.strip():
         return None
     try:
@@ -192,7 +193,7 @@ def phone_lookup_key(phone: str | None) -> str | None:
         key = "".join(ch for ch in phone if ch.isdigit())
     if not key.strip("+"):
         return None
-    return field_crypto().lookup_hash(f"phone:{key}")
+    return (crypto or field_crypto()).lookup_hash(f"phone:{key}")
 
 
 @event.listens_for(User.phone, "set")

@@ -8,10 +8,11 @@ kind of record read, so an admin cannot tell who has an urgent flag or who is in
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, insert, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from ..models import AuditEvent, LoginSession, Role, User
@@ -27,6 +28,21 @@ def record(session: Session, *, actor: User, subject: User, action: str, object_
     session.add(event)
     session.flush()
     return event
+
+
+def record_shown(session: Session, *, actor: User, shown: Iterable[tuple[int, int | None, int | None]],
+                 action: str, object_type: str, now: datetime) -> None:
+    """One event per resident a list page shows, in one insert: `shown` holds (resident id, team
+    id, object id) triples; repeats of a resident and team are written once."""
+    rows, seen = [], set()
+    for subject_id, team_id, object_id in shown:
+        if (subject_id, team_id) in seen:
+            continue
+        seen.add((subject_id, team_id))
+        rows.append({"actor_id": actor.id, "subject_id": subject_id, "team_id": team_id, "action": action,
+                     "object_type": object_type, "object_id": object_id, "at": now})
+    if rows:
+        session.execute(insert(AuditEvent), rows)
 
 
 @dataclass(frozen=True)

@@ -382,17 +382,25 @@ def _scored_pairs(responses: list[MeasureResponse]) -> tuple[dict[str, int], dic
 def episode_flags(episode: Episode, responses: list[MeasureResponse], appointments: list[Appointment]):
     """Flags from already loaded rows (pure; tests call it directly)."""
     first, last, scored = _scored_pairs(responses)
-    result = measures.outcome(first, last) if scored >= 2 else None
     minutes = sum(a.duration_minutes for a in appointments
                   if a.status == "attended" and a.kind not in BUDGET_EXCLUDES)
+    # Only the episode's mark: submit_form sets it, clear_urgent ends it. (Looking at recent
+    # responses as well kept the flag up after the team had followed up.)
+    return flags_from(urgent=episode.urgent_since is not None, first=first, last=last, scored=scored,
+                      budget_minutes=minutes)
+
+
+def flags_from(*, urgent: bool, first: dict[str, int], last: dict[str, int], scored: int, budget_minutes: int):
+    """`episode_flags` from summary numbers (pure): the first and last PHQ-9/GAD-7 totals, how many
+    contacts have both scored, and the attended minutes that count towards the budget. Lists that
+    aggregate in SQL (the caseload) call this, so the rules stay in one place."""
+    result = measures.outcome(first, last) if scored >= 2 else None
     flags = EpisodeFlags(
-        # Only the episode's mark: submit_form sets it, clear_urgent ends it. (Looking at recent
-        # responses as well kept the flag up after the team had followed up.)
-        urgent=episode.urgent_since is not None,
+        urgent=urgent,
         reliable_deterioration=bool(result and result.reliable_deterioration),
         not_on_track=scored >= NOT_ON_TRACK_AFTER and not (result and result.reliable_improvement),
-        hours_used=round(minutes / 60, 1),
-        over_budget=minutes > BUDGET_HOURS * 60,
+        hours_used=round(budget_minutes / 60, 1),
+        over_budget=budget_minutes > BUDGET_HOURS * 60,
         scored_contacts=scored,
     )
     return flags, result

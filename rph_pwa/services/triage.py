@@ -112,7 +112,7 @@ def phase_of(episode: Episode, referral: Referral, appointments: list[Appointmen
                          contacts=[(a.kind, a.status) for a in appointments])
 
 
-def _not_started():
+def not_started():
     """SQL for `episode_phase` in ("waiting_assessment", "assessment_booked"): the triage queue.
 
     Referral status new or in contact, episode not discharged, no assessment or first treatment
@@ -133,7 +133,7 @@ def triage_queue(session: Session, *, actor: User, now: datetime | None = None) 
         select(Referral).join(Episode, Episode.referral_id == Referral.id)
         .options(selectinload(Referral.responses), selectinload(Referral.resident),
                  selectinload(Referral.municipality))
-        .where(Referral.team_id.in_(team_ids), *_not_started())
+        .where(Referral.team_id.in_(team_ids), *not_started())
         .order_by(Referral.urgent.desc(), Referral.submitted_at.asc())
         .limit(300)
     ))
@@ -170,7 +170,7 @@ def count_urgent(session: Session, *, actor: User) -> int:
         return 0
     return session.scalar(
         select(func.count()).select_from(Referral).join(Episode, Episode.referral_id == Referral.id)
-        .where(Referral.team_id.in_(staff_team_ids(session, actor)), *_not_started(),
+        .where(Referral.team_id.in_(staff_team_ids(session, actor)), *not_started(),
                Referral.urgent.is_(True))
     ) or 0
 

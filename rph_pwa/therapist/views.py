@@ -1,4 +1,4 @@
-"""Staff views: residents of my teams (every read audited), the audit log for team leads, and the
+"""Staff views: a resident's record (every read audited), the audit log for team leads, and the
 self-referral work: triage queue, referral page and its actions, onward directory and reach."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from functools import partial
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,11 +20,10 @@ from ..localtime import local_date, local_to_utc, local_today, start_of_local_da
 from ..models import Role
 from ..services import audit, enquiries, onward, outcomes, referrals, responsibility, statistics
 from ..services import triage as svc
-from ..services.access import has_role, is_clinical, require_clinical, staff_teams
+from ..services.access import has_role, require_clinical, staff_teams
 from ..services.errors import Conflict
-from ..services.mail import outbox_status
 from ..services.referrals import AGE_BANDS
-from ..services.residents import open_resident, residents_for_staff
+from ..services.residents import open_resident
 from ..web import render_audited
 from . import bp
 from .episode_forms import RESPONSIBLE_SAVED, ResponsibleForm
@@ -46,24 +45,6 @@ from .presenters.responsibility import responsible_view
 from .presenters.triage import queue_card
 
 REACH_DEFAULT_DAYS = 365
-
-
-@bp.route("/")
-def index():
-    """My teams, the residents they serve, and the way into the triage queue."""
-    db = get_session()
-    teams = staff_teams(db, current_user)
-    residents = residents_for_staff(db, actor=current_user)
-    # The admin sees whether mail leaves: sign-in codes and urgent notices depend on it.
-    mail = outbox_status(db, now=utcnow()) if has_role(current_user, Role.ADMIN) else None
-    max_age = current_app.config["MAIL_OUTBOX_MAX_AGE_SECONDS"]
-    mail_delayed = mail is not None and (mail.oldest_age_seconds or 0) > max_age
-    return render_template("therapist/index.html", teams=teams, residents=residents,
-                           is_lead=has_role(current_user, Role.TEAM_LEAD, Role.ADMIN),
-                           is_clinical=is_clinical(current_user),
-                           urgent_count=svc.count_urgent(db, actor=current_user),
-                           follow_ups_due=onward.count_follow_ups_due(db, actor=current_user),
-                           mail=mail, mail_delayed=mail_delayed)
 
 
 @bp.route("/residents/<int:resident_id>")

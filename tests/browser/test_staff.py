@@ -21,6 +21,7 @@ def test_wrong_totp_is_refused_then_right_one_signs_in(db, page, assert_accessib
     team = make_team(db)
     lead, secret = make_staff(db, role=Role.TEAM_LEAD, teams=[team])
     resident = make_resident(db, team=team, name="Åse Åsheim")
+    resident.phone = "412 34 567"
     db.commit()
     page.goto("/staff/login")
     assert_accessible(page)
@@ -40,6 +41,10 @@ def test_wrong_totp_is_refused_then_right_one_signs_in(db, page, assert_accessib
     page.wait_for_url("**/therapist/")
     assert_accessible(page)
 
+    # I dag lists no residents by number: the lead finds her by her phone number.
+    page.locator("a[href='/therapist/find']").click()
+    page.locator("#query").fill("41234567")
+    page.locator("#find-resident button[type=submit]").click()
     page.locator(f"a[href='/therapist/residents/{resident.id}']").click()
     page.wait_for_url(f"**/therapist/residents/{resident.id}")
     assert "Åse Åsheim" in page.content()
