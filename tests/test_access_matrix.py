@@ -487,7 +487,11 @@ class World:
                                         mode="phone", place=None)
         form_request = db.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id)
                                   .order_by(FormRequest.id)).first()
-        asked = appointment_requests.ask(db, resident=resident, appointment_id=contact.id, kind="change",
+        # The request is on a later contact, so the resident's own request on `contact` is a new one.
+        later = outcomes.book_contact(db, actor=staff, episode_id=episode.id, kind="treatment",
+                                      starts_at=utcnow() + timedelta(days=8), duration_minutes=45,
+                                      mode="phone", place=None)
+        asked = appointment_requests.ask(db, resident=resident, appointment_id=later.id, kind="change",
                                          reason=f"Grunn {owner}")
         make_safety_plan(db, resident=resident, warning_signs=f"Tegn {owner}")
         passkeys = [Passkey(user_id=resident.id, credential_id=unique(f"cred-{owner}").encode(),
