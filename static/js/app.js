@@ -220,7 +220,7 @@
 
   /* ---- Tables as stacked rows on a phone ---------------------------------- */
 
-  // Below 48em, tables with class "table" show as stacked rows (static/css/app.css). Each body
+  // Below 64em, tables with class "table" show as stacked rows (static/css/app.css). Each body
   // cell gets its column heading as data-label (shown before the cell's text), found by column
   // position (colspan counted). The table is marked data-stacked, which hides the heading row
   // visually, and its parts get their table roles back (display: block drops them in some
