@@ -72,7 +72,8 @@ OVERFLOW_JS = """(width) => {
     if (style.visibility === 'hidden' || style.display === 'none') continue;
     if (box.left < -0.5 || box.right > width + 0.5) {
       const text = (el.innerText || el.value || el.getAttribute('aria-label') || el.name || '').trim();
-      out.push(`<${el.tagName.toLowerCase()}> "${text.slice(0, 50)}" at ${Math.round(box.left)}..${Math.round(box.right)}`);
+      const where = `${Math.round(box.left)}..${Math.round(box.right)}`;
+      out.push(`<${el.tagName.toLowerCase()}> "${text.slice(0, 50)}" at ${where}`);
     }
   }
   return {offenders: out.slice(0, 8), count: out.length, scrollWidth: document.documentElement.scrollWidth};
