@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import statistics
 import tempfile
 import time
 from datetime import timedelta
@@ -24,6 +23,7 @@ import pyotp
 from sqlalchemy import bindparam, event, insert
 from sqlalchemy.types import Text
 
+from bench import timed
 from bench.statistics import bulk_insert
 from rph_pwa import create_app
 from rph_pwa.config import TestConfig
@@ -125,16 +125,6 @@ def build(session, *, residents: int, episodes: int, caseload: int) -> tuple[Use
     return therapist, secret
 
 
-def _timed(fn) -> tuple[float, float]:
-    samples = []
-    for _ in range(REPEAT):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
-
-
 def _token(client, path: str) -> str:
     return client.get(path).get_data(as_text=True).split('<meta name="csrf-token" content="')[1].split('"')[0]
 
@@ -189,7 +179,7 @@ def measure(label: str, divisor: int) -> list[tuple[str, str]]:
         queries["n"] = 0
         client.get(path)
         per_page = queries["n"]
-        median, p95 = _timed(lambda client=client, path=path: client.get(path))
+        median, p95 = timed(lambda client=client, path=path: client.get(path), REPEAT)
         rows.append((f"  GET {path} ({name})", f"median {median:6.1f} ms, p95 {p95:6.1f} ms, {per_page:3d} queries"
                      f"   goal: median < {goal} ms, {'met' if median < goal else 'NOT met'}"))
     engine.dispose()
