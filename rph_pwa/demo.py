@@ -110,15 +110,16 @@ def load_demo_data(session: Session, *, crypto: FieldCrypto) -> str:
     lines += ["", "Residents: http://localhost:5000/login", "  No passwords: choose 'Få en innloggingskode på e-post',",
               "  read the code at http://localhost:5000/dev/outbox, then make a passkey.", ""]
     for email, display_name, number in RESIDENTS:
-        user = session.scalars(select(User).where(User.email_lookup == crypto.lookup_hash(email))).first()
+        user = _resident_by_email(session, crypto, email)
         if user is None:
             user = create_resident(session, municipality_id=by_number[number].id, display_name=display_name)
             set_email(user, email, crypto)
         lines.append(f"  {email:<18} lives in {by_number[number].name}")
     session.flush()
     _demo_directory(session, teams)
-    if _demo_referrals(session, crypto=crypto, by_number=by_number):
-        _demo_contacts(session, therapist=users["terapeut"])
+    per = _demo_referrals(session, crypto=crypto, by_number=by_number)
+    if per is not None:
+        _demo_contacts(session, therapist=users["terapeut"], per=per)
     _demo_day(session, crypto=crypto, by_number=by_number, therapist=users["terapeut"],
               team=teams["RPH Lofoten (interkommunalt)"])
     lines += ["", "New residents can refer themselves at http://localhost:5000/referral/",
@@ -154,14 +155,19 @@ DEMO_REFERRALS = [
 ]
 
 
-def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -> bool:
-    """Referrals made through the same service code as the app (drafts, then submission)."""
-    if session.scalars(select(Referral.id).limit(1)).first() is not None:
-        return False
+def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -> User | None:
+    """Per's and Lise's referrals, each made once (found by e-mail); returns Per when he is new."""
+    per = None
     for name, email, number, phq9, crisis in DEMO_REFERRALS:
-        _demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email, phq9=phq9,
-                       crisis=crisis, phone="412 34 567")
-    return True
+        if _resident_by_email(session, crypto, email) is None:
+            resident = _demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email,
+                                      phq9=phq9, crisis=crisis, phone="412 34 567")
+            per = per or resident
+    return per
+
+
+def _resident_by_email(session: Session, crypto: FieldCrypto, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email_lookup == crypto.lookup_hash(email))).first()
 
 
 def _demo_referral(session: Session, *, crypto: FieldCrypto, municipality: Municipality, name: str, email: str,
@@ -191,10 +197,10 @@ def _demo_referral(session: Session, *, crypto: FieldCrypto, municipality: Munic
     return resident
 
 
-def _demo_contacts(session: Session, *, therapist: User) -> None:
+def _demo_contacts(session: Session, *, therapist: User, per: User) -> None:
     """Per's episode: three attended weekly contacts with improving scores, and one tomorrow whose
     forms are open now (sign in as per@example.no to fill them in)."""
-    episode = session.scalars(select(Episode).order_by(Episode.id)).first()
+    episode = session.scalars(select(Episode).where(Episode.resident_id == per.id)).one()
     # The referral came a month ago: its answers are the start of the progress chart.
     referred = utcnow() - timedelta(days=28)
     episode.referred_at = referred
@@ -269,7 +275,7 @@ def _demo_day(session: Session, *, crypto: FieldCrypto, by_number: dict, therapi
     start_today = datetime.combine(now.date(), time.min, tzinfo=local_zone())
     times = day_times(now)
     for (name, email, number, phone, mode, link), starts_at in zip(DAY_RESIDENTS, times):
-        resident = session.scalars(select(User).where(User.email_lookup == crypto.lookup_hash(email))).first()
+        resident = _resident_by_email(session, crypto, email)
         if resident is None:
             resident = _demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email,
                                       phq9=[1, 2, 1, 1, 1, 1, 1, 0, 0], crisis="no", phone=phone)

@@ -90,6 +90,10 @@ def test_demo_data_shows_the_therapists_day(app, db):
         return tuple(db.scalar(select(func.count()).select_from(model))
                      for model in (User, Episode, Appointment, AppointmentRequest, AssessmentSlot))
 
+    from tests.factories import make_referral, make_team
+
+    make_referral(db, team=make_team(db))  # other rows first: the demo's own are found by name
+    db.commit()
     runner = app.test_cli_runner()
     assert runner.invoke(args=["demo-data"]).exit_code == 0
     db.expire_all()
