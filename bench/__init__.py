@@ -1,9 +1,9 @@
 """Benchmarks (`make bench`): speed and size, measured outside the test suite."""
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
+from statistics import median  # not `import statistics`: the submodule bench.statistics takes that name here
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -14,4 +14,4 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return median(samples), samples[int(len(samples) * 0.95) - 1]
