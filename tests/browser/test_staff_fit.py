@@ -17,7 +17,7 @@ from sqlalchemy import insert
 
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.models import AuditEvent, OnwardService, Role
-from rph_pwa.services import onward, outcomes, responsibility, triage, urgent_flags
+from rph_pwa.services import appointment_requests, onward, outcomes, responsibility, triage, urgent_flags
 from rph_pwa.services.accounts import set_email
 from tests.browser.conftest import staff_page
 from tests.factories import make_municipality, make_referral, make_safety_plan, make_staff, make_team, referral_answers
@@ -56,6 +56,12 @@ PAGE_ARGS = {
     "therapist.triage": lambda d: {},
     "therapist.urgent": lambda d: {},
     "therapist.urgent_flag": lambda d: {"flag_id": d["flag_id"]},
+    # Issue 11's pages (other branches): used once their endpoints exist.
+    "therapist.caseload": lambda d: {},
+    "therapist.team_overview": lambda d: {},
+    "therapist.find_resident": lambda d: {},
+    "therapist.appointment_request": lambda d: {"request_id": d["request_id"]},
+    "therapist.slots": lambda d: {},
 }
 
 #: Pages opened at a desk's width.
@@ -136,12 +142,17 @@ def dataset(data_app):
         triage.book_assessment(db, actor=therapist, referral_id=first.id, starts_at=now + timedelta(days=2),
                                mode="office", place=LONG_PLACE)
         episode.offerings = "guided_self_help"
+        upcoming = []
         for week in range(12):
             contact = outcomes.book_contact(db, actor=therapist, episode_id=episode.id, kind="check_in",
                                             starts_at=now + timedelta(days=7 * week - 40), duration_minutes=30,
                                             mode="office", place=LONG_PLACE)
             if week < 6:
                 outcomes.record_attendance(db, actor=therapist, appointment_id=contact.id, status="attended")
+            else:
+                upcoming.append(contact)
+        request = appointment_requests.ask(db, resident=first.resident, appointment_id=upcoming[-1].id,
+                                           kind="change", reason=LONG_PLACE + " " + LONG_WORD)
         responsibility.set_responsible(db, actor=lead, episode_id=episode.id, therapist_id=lead.id,
                                        note=LONG_PLACE + " " + LONG_WORD)
         responsibility.set_responsible(db, actor=lead, episode_id=episode.id, therapist_id=therapist.id,
@@ -163,6 +174,7 @@ def dataset(data_app):
         db.commit()
         data = {"service_id": service.id, "episode_id": episode.id, "referral_id": first.id,
                 "resident_id": first.resident_id, "flag_id": flag.id, "municipality_id": municipality.id,
+                "request_id": request.id,
                 "users": {"therapist": (therapist, therapist_secret), "lead": (lead, lead_secret),
                           "admin": (admin, admin_secret), "desk": (desk, desk_secret)}}
         db.expunge_all()
