@@ -47,6 +47,7 @@ chromium:
 bench: setup
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.statistics
+	$(BIN)/python -m bench.day
 
 ## Print the current TOTP code of a demo staff user: make totp USER=terapeut
 totp: setup

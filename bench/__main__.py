@@ -5,7 +5,6 @@ Run with `make bench`. Prints a table; nothing here is asserted (tests never tim
 """
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pyotp
 from sqlalchemy import event, insert
 
+from bench import timed
 from rph_pwa import create_app
 from rph_pwa.config import ROOT, TestConfig
 from rph_pwa.db import get_session
@@ -24,16 +24,6 @@ RESIDENTS = 5_000
 REFERRALS = 2_000
 AUDIT_EVENTS = 50_000
 REPEAT = 30
-
-
-def _timed(fn, repeat: int = REPEAT) -> tuple[float, float]:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
 def _referrals(session, *, team_id: int, municipality_ids: list[int]) -> None:
@@ -125,7 +115,7 @@ def main() -> None:
         queries["n"] = 0
         who.get(path)
         per_page = queries["n"]
-        median, p95 = _timed(lambda who=who, path=path: who.get(path))
+        median, p95 = timed(lambda who=who, path=path: who.get(path), REPEAT)
         rows.append((label, f"median {median:.1f} ms, p95 {p95:.1f} ms, {per_page} queries"))
 
     precache = [f"static/{name}" for name in PRECACHE_STATIC]  # the worker's own list

@@ -68,7 +68,7 @@ def _answers(code: str, total: int) -> str:
     return json.dumps(values)
 
 
-def _insert(session, model, rows: list[dict], statement=None) -> list[int]:
+def bulk_insert(session, model, rows: list[dict], statement=None) -> list[int]:
     """Bulk insert in batches (executemany); returns the new ids in the order of `rows`."""
     statement = statement if statement is not None else insert(model.__table__)
     statement = statement.returning(model.__table__.c.id, sort_by_parameter_order=True)
@@ -90,7 +90,7 @@ def build(session, rng: random.Random) -> tuple[User, list[Municipality]]:
     staff, _secret = create_staff(session, username=f"bench-stats-{tag}", password="bench-password-123",
                                   role=Role.THERAPIST, display_name="Bench", team_ids=[team.id])
 
-    residents = _insert(session, User, [
+    residents = bulk_insert(session, User, [
         {"role": "resident", "home_municipality_id": municipalities[i % 4].id, "team_id": team.id,
          "webauthn_user_handle": secrets.token_bytes(32)} for i in range(EPISODES)])
 
@@ -103,7 +103,7 @@ def build(session, rng: random.Random) -> tuple[User, list[Municipality]]:
     referred = [start_of_data + timedelta(days=rng.randrange(425), minutes=rng.randrange(480))
                 for _ in range(EPISODES)]
     channels = rng.choices(CHANNELS, weights=CHANNEL_WEIGHTS, k=EPISODES)
-    referrals = _insert(session, Referral, [
+    referrals = bulk_insert(session, Referral, [
         {"submission_key": f"bench-{tag}-{i}", "resident_id": residents[i], "team_id": team.id,
          "municipality_id": municipalities[i % 4].id, "status": "accepted", "urgent": False, "channel": channels[i],
          "age_band": "25-34", "gender": ("woman", "man", "other")[i % 3], "submitted_at": referred[i],
@@ -125,7 +125,7 @@ def build(session, rng: random.Random) -> tuple[User, list[Municipality]]:
             "end_reason": rng.choices(END_REASONS, weights=END_REASON_WEIGHTS)[0] if ended else None,
         })
         plans.append((first_treatment or referred[i] + timedelta(days=7), rng.randint(8, 22), rng.randint(5, 18)))
-    episodes = _insert(session, Episode, episode_rows)
+    episodes = bulk_insert(session, Episode, episode_rows)
 
     scored = {(code, total): score(code, json.loads(_answers(code, total)))
               for code, top in (("PHQ-9", 27), ("GAD-7", 21), ("WSAS", 40)) for total in range(top + 1)}
@@ -152,8 +152,8 @@ def build(session, rng: random.Random) -> tuple[User, list[Municipality]]:
                 "duration_minutes": 45 if contact else 60, "is_last": contact == CONTACTS - 1,
                 "status": "attended" if rng.random() < 0.85 else rng.choice(("cancelled", "no_show", "booked")),
                 "created_at": at})
-    _insert(session, MeasureResponse, responses)
-    _insert(session, Appointment, appointments)
+    bulk_insert(session, MeasureResponse, responses)
+    bulk_insert(session, Appointment, appointments)
     session.commit()
     if session.bind.dialect.name == "postgresql":
         # Autovacuum would gather planner statistics soon after a load like this; do it now.

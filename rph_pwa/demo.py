@@ -1,17 +1,47 @@
 """Demo data for development and screenshots: teams, municipalities, staff and residents."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import measures
-from .codes import AppointmentKind, AppointmentStatus, MeetingMode, Offering, Problem, SickLeave, WorkStatus
+from .codes import (
+    AppointmentKind,
+    AppointmentStatus,
+    MeetingMode,
+    Offering,
+    Problem,
+    RequestKind,
+    SickLeave,
+    WorkStatus,
+)
 from .crypto import FieldCrypto
 from .db import utcnow
-from .models import Episode, FormRequest, MeasureResponse, Municipality, OnwardService, Referral, Role, Team, User
-from .services import measure_responses, outcomes, referral_drafts, referral_submission, responsibility
+from .localtime import local_now, local_zone
+from .models import (
+    Appointment,
+    AppointmentRequest,
+    AssessmentSlot,
+    Episode,
+    FormRequest,
+    MeasureResponse,
+    Municipality,
+    OnwardService,
+    Referral,
+    Role,
+    Team,
+    User,
+)
+from .services import (
+    appointment_requests,
+    measure_responses,
+    outcomes,
+    referral_drafts,
+    referral_submission,
+    responsibility,
+)
 from .services.accounts import create_resident, create_staff, set_email
 
 DEMO_PASSWORD = "demo-passord-2026"
@@ -80,18 +110,23 @@ def load_demo_data(session: Session, *, crypto: FieldCrypto) -> str:
     lines += ["", "Residents: http://localhost:5000/login", "  No passwords: choose 'Få en innloggingskode på e-post',",
               "  read the code at http://localhost:5000/dev/outbox, then make a passkey.", ""]
     for email, display_name, number in RESIDENTS:
-        user = session.scalars(select(User).where(User.email_lookup == crypto.lookup_hash(email))).first()
+        user = _resident_by_email(session, crypto, email)
         if user is None:
             user = create_resident(session, municipality_id=by_number[number].id, display_name=display_name)
             set_email(user, email, crypto)
         lines.append(f"  {email:<18} lives in {by_number[number].name}")
     session.flush()
     _demo_directory(session, teams)
-    if _demo_referrals(session, crypto=crypto, by_number=by_number):
-        _demo_contacts(session, therapist=users["terapeut"])
+    per = _demo_referrals(session, crypto=crypto, by_number=by_number)
+    if per is not None:
+        _demo_contacts(session, therapist=users["terapeut"], per=per)
+    _demo_day(session, crypto=crypto, by_number=by_number, therapist=users["terapeut"],
+              team=teams["RPH Lofoten (interkommunalt)"])
     lines += ["", "New residents can refer themselves at http://localhost:5000/referral/",
               "per@example.no has forms to fill in before tomorrow's check-in, and a progress chart;",
               "terapeut is the responsible therapist of Per's episode.",
+              "terapeut has two appointments today (Mona by phone, Jonas by video) and a change request",
+              "from Jonas waiting; the Lofoten team publishes free assessment slots next week.",
               "Demo referrals (one urgent) wait in the Lofoten team's triage queue.", ""]
     return "\n".join(lines)
 
@@ -120,40 +155,52 @@ DEMO_REFERRALS = [
 ]
 
 
-def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -> None:
-    """Referrals made through the same service code as the app (drafts, then submission)."""
-    if session.scalars(select(Referral.id).limit(1)).first() is not None:
-        return False
+def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -> User | None:
+    """Per's and Lise's referrals, each made once (found by e-mail); returns Per when he is new."""
+    per = None
     for name, email, number, phq9, crisis in DEMO_REFERRALS:
-        municipality = by_number[number]
-        resident = create_resident(session, municipality_id=municipality.id, display_name=name)
-        set_email(resident, email, crypto)
-        draft, key = referral_drafts.start_draft(session, eligibility={
-            "age": 41, "municipality_id": municipality.id, "crisis": crisis, "complete": True})
-        sections = {
-            "troubles": {"problems": [Problem.LOW_MOOD, Problem.SLEEP], "own_words": "Alt føles tungt for tiden.",
-                         "duration": "3_12m", "goals": "Få tilbake overskuddet og sove bedre.", "earlier_help": ""},
-            "work": {"work_status": WorkStatus.WORKING, "sick_leave": SickLeave.GRADED, "sick_leave_percent": 40,
-                     "return_to_work": "unsure"},
-            "PHQ-9": {"answers": phq9, "functioning": 1},
-            "GAD-7": {"answers": [1, 2, 1, 1, 0, 1, 1], "functioning": 1},
-            "WSAS": {"answers": [4, 3, 3, 2, 4]},
-            "AUDIT-C": {"answers": [1, 0, 0]},
-            "DUDIT-C": {"answers": [0, 0, 0, 0]},
-            "contact": {"name": name, "phone": "412 34 567", "email": email, "contact_times": "Etter kl. 15",
-                        "voicemail_ok": "no", "sms_ok": "yes", "meeting_municipality_id": None, "gp_consent": True,
-                        "gp_name": "", "interpreter": "no", "language_needs": "", "gender": "unspecified"},
-        }
-        for section, values in sections.items():
-            referral_drafts.save_section(session, draft=draft, section=section, values={**values, "complete": True})
-        referral_submission.submit_referral(session, draft_key=key, resident=resident)
-    return True
+        if _resident_by_email(session, crypto, email) is None:
+            resident = _demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email,
+                                      phq9=phq9, crisis=crisis, phone="412 34 567")
+            per = per or resident
+    return per
 
 
-def _demo_contacts(session: Session, *, therapist: User) -> None:
+def _resident_by_email(session: Session, crypto: FieldCrypto, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email_lookup == crypto.lookup_hash(email))).first()
+
+
+def _demo_referral(session: Session, *, crypto: FieldCrypto, municipality: Municipality, name: str, email: str,
+                   phq9: list[int], crisis: str, phone: str) -> User:
+    """A resident and a referral made through the same service code as the app (drafts, then submission)."""
+    resident = create_resident(session, municipality_id=municipality.id, display_name=name)
+    set_email(resident, email, crypto)
+    draft, key = referral_drafts.start_draft(session, eligibility={
+        "age": 41, "municipality_id": municipality.id, "crisis": crisis, "complete": True})
+    sections = {
+        "troubles": {"problems": [Problem.LOW_MOOD, Problem.SLEEP], "own_words": "Alt føles tungt for tiden.",
+                     "duration": "3_12m", "goals": "Få tilbake overskuddet og sove bedre.", "earlier_help": ""},
+        "work": {"work_status": WorkStatus.WORKING, "sick_leave": SickLeave.GRADED, "sick_leave_percent": 40,
+                 "return_to_work": "unsure"},
+        "PHQ-9": {"answers": phq9, "functioning": 1},
+        "GAD-7": {"answers": [1, 2, 1, 1, 0, 1, 1], "functioning": 1},
+        "WSAS": {"answers": [4, 3, 3, 2, 4]},
+        "AUDIT-C": {"answers": [1, 0, 0]},
+        "DUDIT-C": {"answers": [0, 0, 0, 0]},
+        "contact": {"name": name, "phone": phone, "email": email, "contact_times": "Etter kl. 15",
+                    "voicemail_ok": "no", "sms_ok": "yes", "meeting_municipality_id": None, "gp_consent": True,
+                    "gp_name": "", "interpreter": "no", "language_needs": "", "gender": "unspecified"},
+    }
+    for section, values in sections.items():
+        referral_drafts.save_section(session, draft=draft, section=section, values={**values, "complete": True})
+    referral_submission.submit_referral(session, draft_key=key, resident=resident)
+    return resident
+
+
+def _demo_contacts(session: Session, *, therapist: User, per: User) -> None:
     """Per's episode: three attended weekly contacts with improving scores, and one tomorrow whose
     forms are open now (sign in as per@example.no to fill them in)."""
-    episode = session.scalars(select(Episode).order_by(Episode.id)).first()
+    episode = session.scalars(select(Episode).where(Episode.resident_id == per.id)).one()
     # The referral came a month ago: its answers are the start of the progress chart.
     referred = utcnow() - timedelta(days=28)
     episode.referred_at = referred
@@ -187,4 +234,80 @@ def _demo_contacts(session: Session, *, therapist: User) -> None:
     outcomes.book_contact(session, actor=therapist, episode_id=episode.id, kind=AppointmentKind.CHECK_IN,
                           starts_at=now + timedelta(days=1), duration_minutes=20, mode=MeetingMode.PHONE,
                           place=None)
+    session.flush()
+
+
+#: The demo therapist's day: (name, e-mail, municipality, phone, mode, video link). Mona is called,
+#: Jonas meets by video and has asked to move his next appointment.
+DAY_RESIDENTS = [
+    ("Mona Nilsen", "mona@example.no", "1860", "412 34 568", MeetingMode.PHONE, None),
+    ("Jonas Berg", "jonas@example.no", "1874", "413 22 100", MeetingMode.VIDEO, "https://video.example.no/rom/abc"),
+]
+#: Free assessment slots next week: (weekday, 0 = Monday; local hour).
+SLOTS = [(0, 9), (0, 10), (2, 13), (3, 14)]
+CHANGE_REASON = "Jeg har fått en legetime samtidig. Passer det en dag senere?"
+
+
+def day_times(now: datetime) -> tuple[datetime, datetime]:
+    """Two local times today for the demo therapist's appointments: from the next half hour after
+    now (at least 08:00), the second 90 minutes later; in the evening both stay today (at the latest
+    21:00 and 22:30, then already past), so they never cross midnight."""
+    zone = now.tzinfo
+    day = now.date()
+    earliest, latest = datetime.combine(day, time(8), tzinfo=zone), datetime.combine(day, time(21), tzinfo=zone)
+    soon = now + timedelta(minutes=15)
+    first = latest
+    if soon.date() == day:
+        first = datetime.combine(day, time(soon.hour), tzinfo=zone) + timedelta(minutes=30 if soon.minute < 30 else 60)
+    first = min(max(first, earliest), latest)
+    return first, first + timedelta(minutes=90)
+
+
+def _next_monday(today: date) -> date:
+    return today + timedelta(days=7 - today.weekday())
+
+
+def _demo_day(session: Session, *, crypto: FieldCrypto, by_number: dict, therapist: User, team: Team) -> None:
+    """terapeut's day (idempotent per day): Mona and Jonas (created once, terapeut responsible) each
+    have an appointment today, Jonas one more next week with a change request waiting; the team has
+    free assessment slots next week."""
+    now = local_now()
+    start_today = datetime.combine(now.date(), time.min, tzinfo=local_zone())
+    times = day_times(now)
+    for (name, email, number, phone, mode, link), starts_at in zip(DAY_RESIDENTS, times):
+        resident = _resident_by_email(session, crypto, email)
+        if resident is None:
+            resident = _demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email,
+                                      phq9=[1, 2, 1, 1, 1, 1, 1, 0, 0], crisis="no", phone=phone)
+        episode = session.scalars(select(Episode).where(Episode.resident_id == resident.id)
+                                  .order_by(Episode.id.desc())).first()
+        if episode.responsible_id is None:
+            episode.offerings = Offering.INDIVIDUAL
+            responsibility.set_responsible(session, actor=therapist, episode_id=episode.id, therapist_id=therapist.id)
+        booked = list(session.scalars(select(Appointment).where(Appointment.episode_id == episode.id,
+                                                                Appointment.starts_at >= start_today)))
+        if not any(a.starts_at < start_today + timedelta(days=1) for a in booked):
+            today = outcomes.book_contact(session, actor=therapist, episode_id=episode.id,
+                                          kind=AppointmentKind.TREATMENT, starts_at=starts_at,
+                                          duration_minutes=45, mode=mode, place=None)
+            today.video_link = link
+        if link and not any(a.starts_at >= start_today + timedelta(days=1) for a in booked):
+            later = outcomes.book_contact(
+                session, actor=therapist, episode_id=episode.id, kind=AppointmentKind.TREATMENT,
+                starts_at=datetime.combine(_next_monday(now.date()) + timedelta(days=1), time(11), tzinfo=local_zone()),
+                duration_minutes=45, mode=mode, place=None)
+            later.video_link = link
+            asked = session.scalars(select(AppointmentRequest.id)
+                                    .where(AppointmentRequest.resident_id == resident.id)).first()
+            if asked is None:
+                appointment_requests.ask(session, resident=resident, appointment_id=later.id,
+                                         kind=RequestKind.CHANGE, reason=CHANGE_REASON)
+    monday = _next_monday(now.date())
+    week = [datetime.combine(monday + timedelta(days=day), time(hour), tzinfo=local_zone()) for day, hour in SLOTS]
+    published = set(session.scalars(select(AssessmentSlot.starts_at).where(
+        AssessmentSlot.team_id == team.id, AssessmentSlot.starts_at >= week[0], AssessmentSlot.starts_at <= week[-1])))
+    for starts_at in week:
+        if starts_at not in published:
+            session.add(AssessmentSlot(team_id=team.id, staff_id=therapist.id, starts_at=starts_at,
+                                       duration_minutes=45, mode=MeetingMode.PHONE, created_by_id=therapist.id))
     session.flush()

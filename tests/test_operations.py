@@ -73,3 +73,55 @@ def test_purge_drafts_removes_only_expired_ones(app, db):
     db.commit()
     remaining = set(db.scalars(select(ReferralDraft.id).where(ReferralDraft.id.in_(ids))))
     assert remaining == {ids[1]}
+
+
+def test_demo_data_shows_the_therapists_day(app, db):
+    """terapeut is responsible for Per and has two appointments today (by phone, and by video with
+    its link) and a change request waiting; the team has free slots next week; Per keeps tomorrow's
+    check-in. A second run adds nothing."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from rph_pwa.localtime import local_date, local_today
+    from rph_pwa.models import Appointment, AppointmentRequest, AssessmentSlot, Episode
+
+    def counts() -> tuple[int, ...]:
+        return tuple(db.scalar(select(func.count()).select_from(model))
+                     for model in (User, Episode, Appointment, AppointmentRequest, AssessmentSlot))
+
+    from tests.factories import make_referral, make_team
+
+    make_referral(db, team=make_team(db))  # other rows first: the demo's own are found by name
+    db.commit()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo-data"]).exit_code == 0
+    db.expire_all()
+    before = counts()
+    assert runner.invoke(args=["demo-data"]).exit_code == 0
+    db.expire_all()
+    assert counts() == before
+
+    crypto = app.extensions["rph_crypto"]
+    terapeut = db.scalars(select(User).where(User.username == "terapeut")).one()
+
+    def resident(email: str) -> User:
+        return db.scalars(select(User).where(User.email_lookup == crypto.lookup_hash(email))).one()
+
+    per, mona, jonas = resident("per@example.no"), resident("mona@example.no"), resident("jonas@example.no")
+    assert mona.display_name == "Mona Nilsen" and mona.phone and jonas.phone
+    episodes = {e.resident_id: e for e in db.scalars(select(Episode).where(
+        Episode.resident_id.in_([per.id, mona.id, jonas.id])))}
+    assert {e.responsible_id for e in episodes.values()} == {terapeut.id}
+    mine = db.scalars(select(Appointment).where(Appointment.staff_id == terapeut.id)).all()
+    today = sorted((a for a in mine if local_date(a.starts_at) == local_today()), key=lambda a: a.starts_at)
+    assert [a.mode for a in today] == ["phone", "video"]
+    assert today[1].video_link == "https://video.example.no/rom/abc" and today[0].video_link is None
+    tomorrow = local_today() + timedelta(days=1)
+    assert any(a.episode_id == episodes[per.id].id and local_date(a.starts_at) == tomorrow for a in mine)
+    request = db.scalars(select(AppointmentRequest).where(AppointmentRequest.resident_id == jonas.id)).one()
+    assert request.kind == "change" and request.reason and request.open_appointment_id == request.appointment_id
+    slots = db.scalars(select(AssessmentSlot).where(AssessmentSlot.staff_id == terapeut.id)).all()
+    monday = local_today() + timedelta(days=7 - local_today().weekday())
+    assert len(slots) >= 3 and all(monday <= local_date(s.starts_at) < monday + timedelta(days=7)
+                                   and s.appointment_id is None for s in slots)

@@ -218,6 +218,50 @@
     });
   });
 
+  /* ---- Tables as stacked rows on a phone ---------------------------------- */
+
+  // Below 64em, tables with class "table" show as stacked rows (static/css/app.css). Each body
+  // cell gets its column heading as data-label (shown before the cell's text), found by column
+  // position (colspan counted). The table is marked data-stacked, which hides the heading row
+  // visually, and its parts get their table roles back (display: block drops them in some
+  // browsers). Without this script the headings stay above the rows.
+  function labelTable(table) {
+    var headings = table.querySelectorAll("thead tr:first-child th");
+    if (!headings.length) {
+      return;
+    }
+    var labels = [];
+    Array.prototype.forEach.call(headings, function (th) {
+      for (var span = th.colSpan || 1; span > 0; span -= 1) {
+        labels.push((th.textContent || "").trim());
+      }
+    });
+    table.setAttribute("role", "table");
+    Array.prototype.forEach.call(table.querySelectorAll("thead, tbody"), function (group) {
+      group.setAttribute("role", "rowgroup");
+    });
+    Array.prototype.forEach.call(headings, function (th) {
+      th.setAttribute("role", "columnheader");
+    });
+    Array.prototype.forEach.call(table.querySelectorAll("tr"), function (row) {
+      row.setAttribute("role", "row");
+    });
+    Array.prototype.forEach.call(table.querySelectorAll("tbody tr"), function (row) {
+      var column = 0;
+      Array.prototype.forEach.call(row.children, function (cell) {
+        var label = labels[column];
+        cell.setAttribute("role", cell.tagName === "TH" ? "rowheader" : "cell");
+        if (label && cell.tagName === "TD") {
+          cell.setAttribute("data-label", label);
+        }
+        column += cell.colSpan || 1;
+      });
+    });
+    table.setAttribute("data-stacked", "");
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("table.table"), labelTable);
+
   // ---------------------------------------------------------------------
   // Print buttons: <button type="button" data-print> (the safety plan).
   // ---------------------------------------------------------------------
