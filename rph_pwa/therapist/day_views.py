@@ -109,3 +109,17 @@ def appointment_request(request_id: int):
                                Refusal(Conflict, _l("Nothing was changed: the request has already been answered, "
                                                     "or the appointment is no longer booked.")),
                                Refusal(ValueError, _l("Choose a new time in the future."), field=form.day)])
+
+
+@bp.app_context_processor
+def staff_menu_items():
+    """`staff_menu()` in the page header: I dag for all staff, and the caseload and the search
+    for the staff who work with residents (admins see neither)."""
+    def staff_menu() -> list[tuple[str, str]]:
+        if not (current_user.is_authenticated and current_user.is_staff):
+            return []
+        items = [("therapist.index", _l("Today"))]
+        if is_clinical(current_user):
+            items += [("therapist.caseload", _l("My caseload")), ("therapist.find_resident", _l("Find a resident"))]
+        return items
+    return {"staff_menu": staff_menu}
