@@ -42,7 +42,7 @@ def test_wrong_totp_is_refused_then_right_one_signs_in(db, page, assert_accessib
     assert_accessible(page)
 
     # I dag lists no residents by number: the lead finds her by her phone number.
-    page.locator("a[href='/therapist/find']").click()
+    page.locator("main a[href='/therapist/find']").click()
     page.locator("#query").fill("41234567")
     page.locator("#find-resident button[type=submit]").click()
     page.locator(f"a[href='/therapist/residents/{resident.id}']").click()
