@@ -33,7 +33,7 @@ def home():
     page = resident_home.home(db, resident=current_user)
     return render_template("client/home.html", home=page, team=current_user.team,
                            municipality=current_user.home_municipality,
-                           booking=slots.booking_offer(db, resident=current_user))
+                           booking=slots.booking_offer(db, resident=current_user, latest=page.latest))
 
 
 @bp.app_template_filter("said")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Optional
 
 #: The interface languages texts are written in (the same codes as `config.LANGUAGE_NAMES`).
@@ -252,12 +253,12 @@ class Instrument:
         """The keys of the scored items, in order."""
         return tuple(item.key for item in self.items)
 
-    @property
+    @cached_property  # instruments never change: computed once (the caseload asks per row)
     def min_total(self) -> int:
         """The lowest possible total."""
         return sum(self.options_for(item)[0].value for item in self.items)
 
-    @property
+    @cached_property
     def max_total(self) -> int:
         """The highest possible total."""
         return sum(self.options_for(item)[-1].value for item in self.items)

@@ -206,6 +206,11 @@ class Appointment(Base):
         CheckConstraint(f"kind IN {APPOINTMENT_KINDS!r}", name="kind_known"),
         CheckConstraint(f"status IN {APPOINTMENT_STATUSES!r}", name="status_known"),
         CheckConstraint("duration_minutes > 0 AND duration_minutes <= 600", name="duration_sane"),
+        # I dag: a therapist's appointments of a day; missed appointments (few) of the caseload.
+        Index("ix_appointment_staff_starts", "staff_id", "starts_at"),
+        Index("ix_appointment_status_episode", "status", "episode_id"),
+        # The caseload's and I dag's contact summary per episode, read from the index alone.
+        Index("ix_appointment_episode_summary", "episode_id", "kind", "status", "duration_minutes"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -165,7 +165,7 @@ def contact_summary(episode_ids):
         .group_by(Appointment.episode_id).subquery())
 
 
-def phase_from_summary(*, status: str, episode: Episode, assessment_booked: bool, assessed: bool,
+def phase_from_summary(*, status: str, episode, assessment_booked: bool, assessed: bool,
                        treated: bool) -> str:
     """`triage.episode_phase` from the grouped contact summary instead of every contact."""
     contacts = ([("assessment", "booked")] if assessment_booked else []) + (
@@ -188,19 +188,22 @@ def caseload(session: Session, *, actor: User, sort: str = "name", filters: Case
                                      Episode.discharged_at.is_(None)))
     summary = contact_summary(mine.scalar_subquery())
     rows = session.execute(
-        select(Episode, Referral.status, User.display_name, summary.c.assessment_booked, summary.c.assessed,
+        # Columns, not the Episode entity: 200 rows load without the ORM's identity bookkeeping.
+        select(Episode.id, Episode.referral_id, Episode.resident_id, Episode.team_id, Episode.discharged_at,
+               Episode.assessed_at, Episode.first_treatment_at, Episode.offerings, Episode.urgent_since,
+               Referral.status, User.display_name, summary.c.assessment_booked, summary.c.assessed,
                summary.c.treated, summary.c.minutes)
         .join(Referral, Referral.id == Episode.referral_id)
         .join(User, User.id == Episode.resident_id)
         .outerjoin(summary, summary.c.episode_id == Episode.id)
         .where(Episode.id.in_(mine))).all()
-    ids = [row[0].id for row in rows]
+    ids = [row.id for row in rows]
     upcoming = dict(session.execute(
         select(Appointment.episode_id, func.min(Appointment.starts_at))
         .where(Appointment.episode_id.in_(ids), Appointment.status == "booked", Appointment.starts_at >= now)
         .group_by(Appointment.episode_id)).all()) if ids else {}
     histories = score_histories(session, ids)
-    found = [_row(row, upcoming.get(row[0].id), histories.get(row[0].id, {})) for row in rows]
+    found = [_row(row, upcoming.get(row.id), histories.get(row.id, {})) for row in rows]
     shown = [r for r in found if _matches(r, filters)]
     shown.sort(key=SORT_KEYS[sort])
     audit.record_shown(session, actor=actor, shown=[(r.resident_id, r.team_id, r.episode_id) for r in shown],
@@ -208,10 +211,12 @@ def caseload(session: Session, *, actor: User, sort: str = "name", filters: Case
     return shown
 
 
-def _row(row, next_contact: datetime | None, histories: dict[str, ScoreHistory]) -> CaseloadRow:
-    episode, status, name, booked, assessed, treated, minutes = row
-    phase = phase_from_summary(status=status, episode=episode, assessment_booked=bool(booked),
-                               assessed=bool(assessed), treated=bool(treated))
+def _row(episode, next_contact: datetime | None, histories: dict[str, ScoreHistory]) -> CaseloadRow:
+    """One caseload row from the episode's columns, its contact summary and score histories."""
+    name, minutes = episode.display_name, episode.minutes
+    phase = phase_from_summary(status=episode.status, episode=episode,
+                               assessment_booked=bool(episode.assessment_booked), assessed=bool(episode.assessed),
+                               treated=bool(episode.treated))
     phq, gad = histories.get("PHQ-9"), histories.get("GAD-7")
     scored = min(phq.count, gad.count) if phq and gad else 0
     first = {"PHQ-9": phq.first, "GAD-7": gad.first} if scored else {}

@@ -17,7 +17,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from ..codes import AppointmentKind, AppointmentStatus, Offering, RequestAnswer, RequestKind, values
 from ..db import utcnow
@@ -25,6 +25,7 @@ from ..localtime import local_date
 from ..models import Appointment, AppointmentRequest, Episode, OnwardService, Referral, Team, User
 from .appointment_requests import requests_for_resident
 from .outcomes import FEEDBACK, open_forms
+from .slots import LatestEpisode
 from .triage import phase_of
 
 #: How long before the start the video link appears on the resident's pages.
@@ -146,6 +147,8 @@ class Home:
     where: WhereIAm
     next_appointments: list[AppointmentView]
     todo: list[TodoItem]
+    #: What was loaded for it, for the booking offer (`slots.booking_offer(latest=...)`).
+    latest: LatestEpisode
 
 
 @dataclass(frozen=True)
@@ -331,7 +334,8 @@ def home(session: Session, *, resident: User, now: datetime | None = None) -> Ho
         select(Episode, Referral, Team, OnwardService)
         .join(Referral, Referral.id == Episode.referral_id).join(Team, Team.id == Referral.team_id)
         .outerjoin(OnwardService, OnwardService.id == Referral.onward_service_id)
-        .options(joinedload(Episode.responsible))
+        # The referral's answers are not shown here: not loaded (nor decrypted).
+        .options(joinedload(Episode.responsible), defer(Referral.answers), defer(Referral.urgent_reason))
         .where(Episode.resident_id == resident.id)
         .order_by(Episode.referred_at.desc(), Episode.id.desc()).limit(1)).first()
     episode, referral, team, service = row if row is not None else (None, None, None, None)
@@ -342,4 +346,5 @@ def home(session: Session, *, resident: User, now: datetime | None = None) -> Ho
     return Home(where=where_i_am(episode=episode, referral=referral, team=team, service=service,
                                  appointments=appointments, now=now),
                 next_appointments=_views(session, resident, upcoming, now),
-                todo=todo(session, resident=resident, now=now))
+                todo=todo(session, resident=resident, now=now),
+                latest=LatestEpisode(episode, referral, team, appointments))

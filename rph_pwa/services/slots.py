@@ -246,18 +246,38 @@ class _State:
     phase: str
 
 
-def _state(session: Session, resident: User) -> _State:
-    """The resident's latest episode, its referral and team, and its booked assessment."""
+@dataclass(frozen=True)
+class LatestEpisode:
+    """The resident's latest episode with its referral, team and every appointment, as a page
+    that has loaded them already (the resident's home) hands them over."""
+
+    episode: Episode | None
+    referral: Referral | None
+    team: Team | None
+    appointments: list[Appointment]
+
+
+def _state(session: Session, resident: User, latest: LatestEpisode | None = None) -> _State:
+    """The resident's latest episode, its referral and team, and its booked assessment (loaded
+    here unless `latest` brings them)."""
+    if latest is not None:
+        return _state_of(latest.episode, latest.referral, latest.team, latest.appointments)
     episode = session.scalars(select(Episode).where(Episode.resident_id == resident.id)
                               .order_by(Episode.referred_at.desc(), Episode.id.desc()).limit(1)).first()
     if episode is None:
         return _State(None, None, None, None, "")
     appointments = list(session.scalars(select(Appointment).where(Appointment.episode_id == episode.id)))
-    referral = session.get(Referral, episode.referral_id)
+    return _state_of(episode, session.get(Referral, episode.referral_id), session.get(Team, episode.team_id),
+                     appointments)
+
+
+def _state_of(episode: Episode | None, referral: Referral | None, team: Team | None,
+              appointments: list[Appointment]) -> _State:
+    if episode is None:
+        return _State(None, None, None, None, "")
     booking = next((a for a in sorted(appointments, key=lambda a: a.starts_at)
                     if a.kind == "assessment" and a.status == "booked"), None)
-    return _State(episode, referral, session.get(Team, episode.team_id), booking,
-                  phase_of(episode, referral, appointments))
+    return _State(episode, referral, team, booking, phase_of(episode, referral, appointments))
 
 
 def _refusal(state: _State, now: datetime) -> tuple[str, str]:
@@ -295,16 +315,18 @@ def _free_slots(session: Session, *, team_id: int, now: datetime) -> list[FreeSl
                 .order_by(AssessmentSlot.starts_at, AssessmentSlot.id).limit(OFFERED_MAX))]
 
 
-def booking_offer(session: Session, *, resident: User, now: datetime | None = None) -> BookingOffer:
+def booking_offer(session: Session, *, resident: User, now: datetime | None = None,
+                  latest: LatestEpisode | None = None) -> BookingOffer:
     """Whether the resident may book their first conversation now, or move the one they booked,
     and the free times to choose from (grouped by local day).
 
     Booking needs: the latest episode open, its referral not urgent, the team's self-booking on,
     the phase "waiting_assessment" (no assessment booked), and free times at least BOOK_AHEAD away.
     Moving needs a booking the resident made in a slot, not moved before, still BOOK_AHEAD away.
+    `latest`: the resident's latest episode as the caller loaded it (saves loading it again).
     """
     now = now or utcnow()
-    state = _state(session, resident)
+    state = _state(session, resident, latest)
     book, move = _refusal(state, now)
     free = _free_slots(session, team_id=state.team.id, now=now) if "" in (book, move) else []
     days: dict[date, list[FreeSlot]] = {}

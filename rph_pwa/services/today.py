@@ -23,9 +23,13 @@ from ..models import Appointment, AppointmentRequest, Episode, FormRequest, Refe
 from . import appointment_requests, audit, onward, urgent_flags
 from .access import is_clinical, staff_team_ids
 from .caseload import NEAR_BUDGET_MINUTES, ScoreTrend, contact_summary, score_histories, trends
+from .outcomes import form_not_answered
 from .phones import PhoneNumberError, parse_phone
 from .triage import not_started
 from .urgent_flags import FlagView
+
+#: The longest list of one kind of task on I dag (the rest are counted; the caseload lists them all).
+TASK_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -85,11 +89,15 @@ class Tasks:
     near_budget: list[EpisodeTask] = field(default_factory=list)
     unanswered_tomorrow: list[EpisodeTask] = field(default_factory=list)
     no_shows: list[EpisodeTask] = field(default_factory=list)
+    #: How many episodes are near the budget, or missed without a new time, in all (the lists
+    #: above hold the first TASK_LIMIT of each).
+    near_budget_total: int = 0
+    no_shows_total: int = 0
 
     @property
     def count(self) -> int:
         return (len(self.requests) + (1 if self.overdue.count else 0) + (1 if self.follow_ups_due else 0)
-                + len(self.near_budget) + len(self.unanswered_tomorrow) + len(self.no_shows))
+                + self.near_budget_total + len(self.unanswered_tomorrow) + self.no_shows_total)
 
 
 @dataclass(frozen=True)
@@ -128,13 +136,15 @@ def day_for(session: Session, *, actor: User, now: datetime) -> Day:
     team_ids = staff_team_ids(session, actor)
     appointments = _appointments(session, actor=actor, team_ids=team_ids, day=today)
     flags = urgent_flags.open_flags(session, actor=actor, now=now)
+    near_budget, near_budget_total = _near_budget(session, actor=actor, team_ids=team_ids)
+    no_shows, no_shows_total = _no_shows(session, actor=actor, team_ids=team_ids)
     tasks = Tasks(
         requests=appointment_requests.open_requests(session, actor=actor),
         overdue=_overdue(session, team_ids=team_ids, today=today),
         follow_ups_due=onward.count_follow_ups_due(session, actor=actor, now=now),
-        near_budget=_near_budget(session, actor=actor, team_ids=team_ids),
+        near_budget=near_budget, near_budget_total=near_budget_total,
         unanswered_tomorrow=_unanswered(session, actor=actor, team_ids=team_ids, day=today + timedelta(days=1)),
-        no_shows=_no_shows(session, actor=actor, team_ids=team_ids),
+        no_shows=no_shows, no_shows_total=no_shows_total,
     )
     shown = ([(a.resident_id, a.team_id, a.episode_id) for a in appointments]
              + [(r.resident_id, r.team_id, r.appointment.episode_id) for r in tasks.requests]
@@ -196,17 +206,19 @@ def _caseload_ids(*, actor: User, team_ids: list[int]):
                                     Episode.discharged_at.is_(None))
 
 
-def _near_budget(session: Session, *, actor: User, team_ids: list[int]) -> list[EpisodeTask]:
-    """Episodes on my caseload with at least NEAR_BUDGET_MINUTES of attended treatment."""
+def _near_budget(session: Session, *, actor: User, team_ids: list[int]) -> tuple[list[EpisodeTask], int]:
+    """The TASK_LIMIT episodes on my caseload with the most attended treatment, of those with at
+    least NEAR_BUDGET_MINUTES, and how many there are in all."""
     summary = contact_summary(_caseload_ids(actor=actor, team_ids=team_ids).scalar_subquery())
     rows = session.execute(
-        select(Episode.id, Episode.resident_id, Episode.team_id, User.display_name, summary.c.minutes)
+        select(Episode.id, Episode.resident_id, Episode.team_id, User.display_name, summary.c.minutes,
+               func.count().over())
         .join(summary, summary.c.episode_id == Episode.id)
         .join(User, User.id == Episode.resident_id)
         .where(summary.c.minutes >= NEAR_BUDGET_MINUTES)
-        .order_by(summary.c.minutes.desc(), Episode.id)).all()
-    return [EpisodeTask(episode_id, resident_id, team_id, name or f"#{resident_id}", minutes=minutes)
-            for episode_id, resident_id, team_id, name, minutes in rows]
+        .order_by(summary.c.minutes.desc(), Episode.id).limit(TASK_LIMIT)).all()
+    return ([EpisodeTask(episode_id, resident_id, team_id, name or f"#{resident_id}", minutes=minutes)
+             for episode_id, resident_id, team_id, name, minutes, _total in rows], rows[0][-1] if rows else 0)
 
 
 def _unanswered(session: Session, *, actor: User, team_ids: list[int], day: date) -> list[EpisodeTask]:
@@ -220,7 +232,7 @@ def _unanswered(session: Session, *, actor: User, team_ids: list[int], day: date
         .where(Appointment.staff_id == actor.id, Episode.team_id.in_(team_ids), Appointment.status == "booked",
                Appointment.starts_at >= start_of_local_day(day),
                Appointment.starts_at < start_of_local_day(day + timedelta(days=1)),
-               FormRequest.response_id.is_(None))
+               form_not_answered())
         .group_by(Appointment.id, Appointment.episode_id, Episode.resident_id, Episode.team_id, User.display_name,
                   Appointment.starts_at)
         .order_by(Appointment.starts_at, Appointment.id)).all()
@@ -228,21 +240,22 @@ def _unanswered(session: Session, *, actor: User, team_ids: list[int], day: date
             for episode_id, resident_id, team_id, name, at, missing in rows]
 
 
-def _no_shows(session: Session, *, actor: User, team_ids: list[int]) -> list[EpisodeTask]:
+def _no_shows(session: Session, *, actor: User, team_ids: list[int]) -> tuple[list[EpisodeTask], int]:
     """The newest missed appointment of each open episode that is mine (on my caseload, or the
-    missed appointment was with me) when nothing was booked or attended after it."""
+    missed appointment was with me) when nothing was booked or attended after it: the TASK_LIMIT
+    oldest, and how many there are in all."""
     later = aliased(Appointment)
     after = (select(later.id).where(later.episode_id == Appointment.episode_id,
                                     later.starts_at > Appointment.starts_at,
                                     later.status.in_(("booked", "attended"))).exists())
     rows = session.execute(
         select(Appointment.episode_id, Episode.resident_id, Episode.team_id, User.display_name,
-               func.max(Appointment.starts_at))
+               func.max(Appointment.starts_at), func.count().over())
         .join(Episode, Episode.id == Appointment.episode_id)
         .join(User, User.id == Episode.resident_id)
         .where(Appointment.status == "no_show", Episode.team_id.in_(team_ids), Episode.discharged_at.is_(None),
                or_(Episode.responsible_id == actor.id, Appointment.staff_id == actor.id), ~after)
         .group_by(Appointment.episode_id, Episode.resident_id, Episode.team_id, User.display_name)
-        .order_by(func.max(Appointment.starts_at), Appointment.episode_id)).all()
-    return [EpisodeTask(episode_id, resident_id, team_id, name or f"#{resident_id}", at=at)
-            for episode_id, resident_id, team_id, name, at in rows]
+        .order_by(func.max(Appointment.starts_at), Appointment.episode_id).limit(TASK_LIMIT)).all()
+    return ([EpisodeTask(episode_id, resident_id, team_id, name or f"#{resident_id}", at=at)
+             for episode_id, resident_id, team_id, name, at, _total in rows], rows[0][-1] if rows else 0)

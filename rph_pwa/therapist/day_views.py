@@ -23,7 +23,7 @@ from ..web import render_audited
 from . import bp
 from .day_forms import AnswerRequestForm, CaseloadForm, FindResidentForm
 from .presenters.appointment_request import request_view
-from .presenters.caseload import caseload_row
+from .presenters.caseload import caseload_rows
 from .presenters.day import day_view
 from .presenters.team_overview import team_view
 
@@ -58,7 +58,7 @@ def caseload():
                                                flagged_only=bool(form.flagged.data))
     rows = caseload_service.caseload(get_session(), actor=current_user, sort=form.sort.data or "name",
                                      filters=filters, now=utcnow())
-    return render_audited("therapist/caseload.html", form=form, rows=[caseload_row(r) for r in rows])
+    return render_audited("therapist/caseload.html", form=form, rows=caseload_rows(rows))
 
 
 @bp.route("/team")

@@ -75,6 +75,10 @@ def upgrade() -> None:
         batch_op.create_index('ix_assessment_slot_team_starts', ['team_id', 'starts_at'], unique=False)
 
     with op.batch_alter_table('appointment', schema=None) as batch_op:
+        batch_op.create_index('ix_appointment_staff_starts', ['staff_id', 'starts_at'], unique=False)
+        batch_op.create_index('ix_appointment_status_episode', ['status', 'episode_id'], unique=False)
+        batch_op.create_index('ix_appointment_episode_summary', ['episode_id', 'kind', 'status', 'duration_minutes'],
+                              unique=False)
         batch_op.add_column(sa.Column('video_link', rph_pwa.crypto.EncryptedText(), nullable=True))
         batch_op.add_column(sa.Column('booked_by_resident', sa.Boolean(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('resident_moves', sa.Integer(), server_default='0', nullable=False))
@@ -103,6 +107,9 @@ def downgrade() -> None:
         batch_op.drop_column('self_booking')
 
     with op.batch_alter_table('appointment', schema=None) as batch_op:
+        batch_op.drop_index('ix_appointment_episode_summary')
+        batch_op.drop_index('ix_appointment_status_episode')
+        batch_op.drop_index('ix_appointment_staff_starts')
         batch_op.drop_column('resident_moves')
         batch_op.drop_column('booked_by_resident')
         batch_op.drop_column('video_link')

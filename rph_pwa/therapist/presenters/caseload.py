@@ -1,25 +1,46 @@
-"""My caseload: each episode's phase, offerings, scores with trend and flags as labels."""
+"""My caseload: each episode's phase, offerings, next contact, scores with trend and flags, as
+ready-made text. A caseload holds up to a few hundred rows, so every label is translated once per
+page and the dates are formatted with the locale and time zone looked up once."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ...codes import label
+from ...codes import Offering, labels
 from ...services.caseload import CaseloadRow
-from .common import PHASES, offering_labels
-from .day import score_views
+from .common import PHASES, datetime_formatter
+from .day import change_text
 
 FLAG_LABELS = {"urgent": _l("Urgent"), "deterioration": _l("Reliable deterioration"),
                "not_on_track": _l("Not on track"), "over_budget": _l("Over 15 hours"),
                "near_budget": _l("Near 15 hours")}
 
 
-def caseload_row(row: CaseloadRow) -> dict[str, Any]:
-    """One episode of the caseload, ready for the table."""
-    return {
-        "episode_id": row.episode_id, "name": row.name, "phase": label(PHASES, row.phase),
-        "offerings": ", ".join(offering_labels(",".join(row.offerings))), "next_contact": row.next_contact,
-        "scores": score_views(row.scores),
-        "flags": [{"key": key, "label": label(FLAG_LABELS, key)} for key in row.flag_keys],
-    }
+def caseload_rows(rows: list[CaseloadRow]) -> list[dict[str, Any]]:
+    """The caseload's rows, ready for the table."""
+    phases = {key: str(text) for key, text in PHASES.items()}
+    offerings = {key: str(text) for key, text in labels(Offering).items()}
+    flags = {key: str(text) for key, text in FLAG_LABELS.items()}
+    changes: dict[int | None, str] = {}
+    times: dict[Any, str] = {}
+    when = datetime_formatter("short")
+
+    def score_text(score) -> str:
+        if score.change not in changes:
+            changes[score.change] = change_text(score)
+        change = changes[score.change]
+        return f"{score.code}: {score.total} ({change})" if change else f"{score.code}: {score.total}"
+
+    def next_contact(at) -> str:
+        if at not in times:  # many contacts share a time slot
+            times[at] = when(at)
+        return times[at]
+
+    return [{
+        "episode_id": row.episode_id, "name": row.name, "phase": phases.get(row.phase, row.phase),
+        "offerings": ", ".join(offerings[o] for o in row.offerings if o in offerings),
+        "next_contact": next_contact(row.next_contact) if row.next_contact else "",
+        "scores": [{"text": score_text(s), "trend": s.trend or "first"} for s in row.scores],
+        "flags": [{"key": key, "label": flags.get(key, key)} for key in row.flag_keys],
+    } for row in rows]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.dates import format_datetime as babel_format_datetime
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -133,3 +135,10 @@ def tel_link(number: str | None) -> str | None:
 def resident_phone(resident, answers: dict[str, Any] | None = None) -> str | None:
     """The number to call: the account's, else the one given in the referral."""
     return resident.phone or ((answers or {}).get("contact") or {}).get("phone") or None
+
+
+def datetime_formatter(format: str = "short"):
+    """A function formatting UTC datetimes as `flask_babel.format_datetime(value, format)` does,
+    with the page's locale and time zone looked up once (for lists of hundreds of rows)."""
+    locale, zone = get_locale(), get_timezone()
+    return lambda value: babel_format_datetime(value, format, tzinfo=zone, locale=locale)

@@ -52,6 +52,11 @@ def appointment_row(appointment: DayAppointment) -> dict[str, Any]:
     }
 
 
+def _more(shown: int, total: int) -> str:
+    """"The first 10 of 24." when a task list is cut short (empty when all are shown)."""
+    return _("The first %(shown)d of %(total)d.", shown=shown, total=total) if total > shown else ""
+
+
 def day_view(day: Day) -> dict[str, Any]:
     """Everything on I dag with its labels."""
     tasks = day.tasks
@@ -71,5 +76,7 @@ def day_view(day: Day) -> dict[str, Any]:
         "unanswered": [{"episode_id": t.episode_id, "name": t.name, "at": t.at, "missing": t.missing}
                        for t in tasks.unanswered_tomorrow],
         "no_shows": [{"episode_id": t.episode_id, "name": t.name, "at": t.at} for t in tasks.no_shows],
+        "near_budget_more": _more(len(tasks.near_budget), tasks.near_budget_total),
+        "no_shows_more": _more(len(tasks.no_shows), tasks.no_shows_total),
         "task_count": tasks.count,
     }
