@@ -24,6 +24,8 @@ from .triage import PHASES, episode_phase
 
 #: The scores shown with a trend (the caseload's and the day's).
 TREND_CODES = ("PHQ-9", "GAD-7")
+#: Rows on one page of the caseload.
+PAGE_SIZE = 50
 #: How the list can be sorted (the first is the default).
 SORTS = ("name", "next_contact", "phq9", "phase")
 
@@ -174,11 +176,25 @@ def phase_from_summary(*, status: str, episode, assessment_booked: bool, assesse
                          first_treatment_at=episode.first_treatment_at, contacts=contacts)
 
 
+@dataclass(frozen=True)
+class CaseloadPage:
+    """One page of my caseload: its rows, how many episodes match in all, and the page's number."""
+
+    rows: list[CaseloadRow]
+    total: int
+    page: int
+    pages: int
+
+
 def caseload(session: Session, *, actor: User, sort: str = "name", filters: CaseloadFilters | None = None,
-             now: datetime | None = None) -> list[CaseloadRow]:
-    """The open episodes of my teams where I am responsible, filtered and sorted (SORTS; an unknown
-    sort is a ValueError). Five queries, however long the list: the episodes, their contacts
-    (grouped), the next contacts (grouped), their scores (window functions), and the audit insert."""
+             page: int = 1, now: datetime | None = None) -> CaseloadPage:
+    """The open episodes of my teams where I am responsible, filtered, sorted (SORTS; an unknown
+    sort is a ValueError) and cut into pages of PAGE_SIZE (a page past the end gives the last).
+
+    Five queries, however long the list: the episodes with their contacts (grouped), the next
+    contacts (grouped), the scores, and the audit insert of the rows shown. Scores are read for
+    the page's rows only, unless the sort (highest PHQ-9) or the filter (flags) needs them all.
+    """
     if sort not in SORTS:
         raise ValueError("unknown sort")
     filters = filters or CaseloadFilters()
@@ -188,7 +204,7 @@ def caseload(session: Session, *, actor: User, sort: str = "name", filters: Case
                                      Episode.discharged_at.is_(None)))
     summary = contact_summary(mine.scalar_subquery())
     rows = session.execute(
-        # Columns, not the Episode entity: 200 rows load without the ORM's identity bookkeeping.
+        # Columns, not the Episode entity: hundreds of rows load without the ORM's bookkeeping.
         select(Episode.id, Episode.referral_id, Episode.resident_id, Episode.team_id, Episode.discharged_at,
                Episode.assessed_at, Episode.first_treatment_at, Episode.offerings, Episode.urgent_since,
                Referral.status, User.display_name, summary.c.assessment_booked, summary.c.assessed,
@@ -202,13 +218,21 @@ def caseload(session: Session, *, actor: User, sort: str = "name", filters: Case
         select(Appointment.episode_id, func.min(Appointment.starts_at))
         .where(Appointment.episode_id.in_(ids), Appointment.status == "booked", Appointment.starts_at >= now)
         .group_by(Appointment.episode_id)).all()) if ids else {}
-    histories = score_histories(session, ids)
-    found = [_row(row, upcoming.get(row.id), histories.get(row.id, {})) for row in rows]
-    shown = [r for r in found if _matches(r, filters)]
-    shown.sort(key=SORT_KEYS[sort])
+    scores_for_all = sort == "phq9" or filters.flagged_only
+    histories = score_histories(session, ids) if scores_for_all else {}
+    matching = [r for r in (_row(row, upcoming.get(row.id), histories.get(row.id, {})) for row in rows)
+                if _matches(r, filters)]
+    matching.sort(key=SORT_KEYS[sort])
+    pages = max(1, -(-len(matching) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = matching[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    if not scores_for_all:  # now the scores (and the flags that need them) of the page's rows
+        by_id = {row.id: row for row in rows}
+        histories = score_histories(session, [r.episode_id for r in shown])
+        shown = [_row(by_id[r.episode_id], r.next_contact, histories.get(r.episode_id, {})) for r in shown]
     audit.record_shown(session, actor=actor, shown=[(r.resident_id, r.team_id, r.episode_id) for r in shown],
                        action="view_episode", object_type="caseload_row", now=now)
-    return shown
+    return CaseloadPage(rows=shown, total=len(matching), page=page, pages=pages)
 
 
 def _row(episode, next_contact: datetime | None, histories: dict[str, ScoreHistory]) -> CaseloadRow:

@@ -23,7 +23,7 @@ from ..web import render_audited
 from . import bp
 from .day_forms import AnswerRequestForm, CaseloadForm, FindResidentForm
 from .presenters.appointment_request import request_view
-from .presenters.caseload import caseload_rows
+from .presenters.caseload import caseload_pager, caseload_rows
 from .presenters.day import day_view
 from .presenters.team_overview import team_view
 
@@ -56,9 +56,10 @@ def caseload():
         return render_template("therapist/caseload.html", form=form, rows=None), 400
     filters = caseload_service.CaseloadFilters(phase=form.phase.data or None, offering=form.offering.data or None,
                                                flagged_only=bool(form.flagged.data))
-    rows = caseload_service.caseload(get_session(), actor=current_user, sort=form.sort.data or "name",
-                                     filters=filters, now=utcnow())
-    return render_audited("therapist/caseload.html", form=form, rows=caseload_rows(rows))
+    found = caseload_service.caseload(get_session(), actor=current_user, sort=form.sort.data or "name",
+                                      filters=filters, page=request.args.get("page", 1, type=int), now=utcnow())
+    return render_audited("therapist/caseload.html", form=form, rows=caseload_rows(found.rows), found=found,
+                          pager=caseload_pager(found, form))
 
 
 @bp.route("/team")

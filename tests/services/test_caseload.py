@@ -50,7 +50,7 @@ def test_rows_with_phase_next_contact_trend_and_flags(app, db):
     ended.discharged_at = now
     db.commit()
 
-    rows = svc.caseload(db, actor=me, now=now)
+    rows = svc.caseload(db, actor=me, now=now).rows
     assert [r.name for r in rows] == ["Arne Behandles", "Bente Venter"]
     arne, bente = rows
     assert (arne.phase, bente.phase) == ("in_treatment", "waiting_assessment")
@@ -61,13 +61,13 @@ def test_rows_with_phase_next_contact_trend_and_flags(app, db):
     assert "urgent" in arne.flag_keys and "near_budget" in arne.flag_keys and arne.flags.hours_used == 13
     assert bente.flag_keys == []
 
-    assert [r.name for r in svc.caseload(db, actor=me, sort="next_contact", now=now)][0] == "Arne Behandles"
-    assert [r.name for r in svc.caseload(db, actor=me, sort="phq9", now=now)][0] == "Arne Behandles"
-    assert [r.name for r in svc.caseload(db, actor=me, sort="phase", now=now)][0] == "Bente Venter"
-    flagged = svc.caseload(db, actor=me, filters=svc.CaseloadFilters(flagged_only=True), now=now)
+    assert [r.name for r in svc.caseload(db, actor=me, sort="next_contact", now=now).rows][0] == "Arne Behandles"
+    assert [r.name for r in svc.caseload(db, actor=me, sort="phq9", now=now).rows][0] == "Arne Behandles"
+    assert [r.name for r in svc.caseload(db, actor=me, sort="phase", now=now).rows][0] == "Bente Venter"
+    flagged = svc.caseload(db, actor=me, filters=svc.CaseloadFilters(flagged_only=True), now=now).rows
     assert [r.name for r in flagged] == ["Arne Behandles"]
-    assert svc.caseload(db, actor=me, filters=svc.CaseloadFilters(offering="individual"), now=now) == []
-    by_phase = svc.caseload(db, actor=me, filters=svc.CaseloadFilters(phase="waiting_assessment"), now=now)
+    assert svc.caseload(db, actor=me, filters=svc.CaseloadFilters(offering="individual"), now=now).rows == []
+    by_phase = svc.caseload(db, actor=me, filters=svc.CaseloadFilters(phase="waiting_assessment"), now=now).rows
     assert [r.name for r in by_phase] == ["Bente Venter"]
 
 
@@ -92,7 +92,7 @@ def test_a_team_i_left_is_not_on_my_caseload_and_the_list_is_audited(app, db):
     _mine(db, left, me, "Gammelt Team")
     db.commit()
     now = utcnow()
-    assert [r.episode_id for r in svc.caseload(db, actor=me, now=now)] == [kept.id]
+    assert [r.episode_id for r in svc.caseload(db, actor=me, now=now).rows] == [kept.id]
     events = db.scalars(select(AuditEvent).where(AuditEvent.actor_id == me.id)).all()
     assert [(e.subject_id, e.action, e.object_type, e.object_id) for e in events] == [
         (kept.resident_id, "view_episode", "caseload_row", kept.id)]
@@ -114,6 +114,30 @@ def test_query_count_does_not_grow_with_rows(app, db):
         db.commit()
 
     add(1)
-    few = cold_statement_count(db, lambda: svc.caseload(db, actor=me, now=now))
+    few = cold_statement_count(db, lambda: svc.caseload(db, actor=me, now=now).rows)
     add(8)
-    assert cold_statement_count(db, lambda: svc.caseload(db, actor=me, now=now)) == few
+    assert cold_statement_count(db, lambda: svc.caseload(db, actor=me, now=now).rows) == few
+
+
+def test_pages_keep_the_order_carry_scores_and_audit_only_what_is_shown(app, db, monkeypatch):
+    monkeypatch.setattr(svc, "PAGE_SIZE", 2)  # five episodes make three pages
+    team = make_team(db)
+    me, _ = make_staff(db, teams=[team])
+    now = utcnow()
+    for i, name in enumerate(["Eva", "Anne", "Dina", "Carl", "Berit"]):
+        episode = _mine(db, team, me, name)
+        add_episode_response(db, episode=episode, code="PHQ-9", total=10 + i,
+                             at=episode.referred_at + timedelta(minutes=5))
+    db.commit()
+    first = svc.caseload(db, actor=me, now=now)
+    assert (first.total, first.page, first.pages) == (5, 1, 3)
+    assert [r.name for r in first.rows] == ["Anne", "Berit"]
+    assert all(r.score("PHQ-9") is not None for r in first.rows)  # scores read for the page's rows
+    last = svc.caseload(db, actor=me, page=99, now=now)
+    assert (last.page, [r.name for r in last.rows]) == (3, ["Eva"])
+    assert [r.name for r in svc.caseload(db, actor=me, page=2, now=now).rows] == ["Carl", "Dina"]
+    by_score = svc.caseload(db, actor=me, sort="phq9", now=now)
+    assert [r.score("PHQ-9").total for r in by_score.rows] == [14, 13]
+    audited = db.scalars(select(AuditEvent.subject_id).where(AuditEvent.actor_id == me.id,
+                                                             AuditEvent.at == now)).all()
+    assert len(audited) == 2 + 1 + 2 + 2  # the rows shown on each of the four pages

@@ -4,6 +4,7 @@ twice is refused with a message)."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import time, timedelta
 
 from sqlalchemy import select
@@ -143,3 +144,24 @@ def test_answer_a_request_move_cancel_keep_and_twice(db, actions, client):
     assert db.get(Appointment, keep_appointment).status == "booked"
     assert db.get(AppointmentRequest, keep_id).answer == "kept"
     assert "Kept as it is" in _text(client.get(f"/therapist/requests/{keep_id}"))
+
+
+def test_caseload_pages_keep_the_sort_and_filters(db, actions, client, monkeypatch):
+    from rph_pwa.services import caseload as caseload_service
+
+    monkeypatch.setattr(caseload_service, "PAGE_SIZE", 2)
+    team = make_team(db)
+    me = actions.login_staff(db, team)
+    for name in ("Dina D", "Anne A", "Carl C", "Berit B"):
+        _my_episode(db, team, me, name=name)
+    db.commit()
+    first = _text(client.get("/therapist/caseload?sort=name&phase=waiting_assessment"))
+    assert "Anne A" in first and "Carl C" not in first and "Page 1 of 2" in first
+    next_link = re.search(r'href="([^"]*)" rel="next"', first).group(1)
+    assert "page=2" in next_link and "phase=waiting_assessment" in next_link and "sort=name" in next_link
+    second = _text(client.get("/therapist/caseload?sort=name&phase=waiting_assessment&page=2"))
+    assert "Carl C" in second and "Dina D" in second and "Anne A" not in second and "Page 2 of 2" in second
+    for junk in ("page=x", "page=-5", "page=" + "9" * 400):
+        response = client.get(f"/therapist/caseload?{junk}")
+        assert response.status_code == 200, junk
+        assert "Anne A" in _text(response) or "Carl C" in _text(response), junk

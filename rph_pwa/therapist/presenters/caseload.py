@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...codes import Offering, labels
-from ...services.caseload import CaseloadRow
+from ...services.caseload import CaseloadPage, CaseloadRow
 from .common import PHASES, datetime_formatter
 from .day import change_text
 
@@ -44,3 +46,20 @@ def caseload_rows(rows: list[CaseloadRow]) -> list[dict[str, Any]]:
         "scores": [{"text": score_text(s), "trend": s.trend or "first"} for s in row.scores],
         "flags": [{"key": key, "label": flags.get(key, key)} for key in row.flag_keys],
     } for row in rows]
+
+
+def caseload_pager(found: CaseloadPage, form) -> dict[str, Any] | None:
+    """"Page 2 of 4" with links to the pages before and after, keeping the sort and the filters
+    (None when everything fits on one page)."""
+    if found.pages <= 1:
+        return None
+    keep = {name: form[name].data for name in ("sort", "phase", "offering") if form[name].data}
+    if form.flagged.data:
+        keep["flagged"] = "y"
+
+    def page_url(page: int) -> str:
+        return url_for("therapist.caseload", page=page, **keep)
+
+    return {"text": _("Page %(page)d of %(pages)d", page=found.page, pages=found.pages),
+            "previous": page_url(found.page - 1) if found.page > 1 else None,
+            "next": page_url(found.page + 1) if found.page < found.pages else None}
