@@ -3,10 +3,12 @@ appointment, and the bottom tab bar with touch targets of at least 44 × 44 CSS 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, sign_in_by_code
+from rph_pwa.localtime import local_today
+from tests.browser.conftest import PHONE, sign_in_by_code, staff_page
 from tests.factories import make_booked_contact
 
 MIN_TARGET = 44
@@ -72,3 +74,45 @@ def test_resident_sees_tomorrow_and_forms_then_asks_to_move_it(db, page, mailbox
     # On a wide screen the bar is an ordinary row under the header.
     page.set_viewport_size({"width": 1200, "height": 800})
     assert page.evaluate("getComputedStyle(document.querySelector('nav.tab-bar')).position") == "static"
+
+
+def test_the_request_reaches_the_therapists_day_and_the_answer_reaches_home(db, browser, live_server, page, mailbox,
+                                                                           assert_accessible):
+    """The whole round: the resident asks on the phone, the therapist sees it on I dag (phone
+    size too), moves the appointment, and the resident sees the new time and the team's note."""
+    _team, therapist, resident, address, episode, contact = make_booked_contact(db, hours_ahead=24)
+    resident.locale, resident.phone, resident.display_name = "en", "412 34 567", "Per Persen"
+    therapist.locale = "en"
+    episode.responsible_id = therapist.id
+    secret = therapist.totp_secret
+    db.commit()
+
+    sign_in_by_code(page, mailbox, address)
+    page.goto(f"/me/appointments/{contact.id}/request")
+    page.get_by_label("Find another time").check()
+    page.locator("#reason").fill("Jeg er på jobb da.")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/me/appointments$"))
+
+    staff_context, staff = staff_page(browser, live_server, therapist, secret)
+    staff.set_viewport_size(PHONE["viewport"])
+    requests = staff.locator("#requests")
+    expect(requests).to_contain_text("Per Persen")
+    requests.locator("a").first.click()
+    expect(staff.locator("main")).to_contain_text("Jeg er på jobb da.")
+    staff.get_by_label("Move it to a new time").check()
+    new_day = local_today() + timedelta(days=4)
+    staff.locator("#day").fill(new_day.isoformat())
+    staff.locator("#time").fill("14:30")
+    staff.locator("#note").fill("Ny tid passer bedre.")
+    staff.locator("#answer button[type=submit]").click()
+    staff.wait_for_url("**/therapist/")
+    expect(staff.locator("#requests")).to_have_count(0)
+    staff_context.close()
+
+    page.goto("/me/appointments")
+    main = page.locator("main")
+    expect(main).to_contain_text("The team moved the appointment.")
+    expect(main).to_contain_text("Ny tid passer bedre.")
+    expect(main).to_contain_text("2:30 PM")  # the new time, in English
+    assert_accessible(page)
