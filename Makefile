@@ -58,5 +58,5 @@ clean:
 
 ## Refresh the translation catalogs after changing UI text (then translate nb and nn)
 translations-update: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.*' -o rph_pwa/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --ignore-dirs='.*' -o rph_pwa/translations/messages.pot .
 	$(BIN)/pybabel update -i rph_pwa/translations/messages.pot -d rph_pwa/translations

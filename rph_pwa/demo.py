@@ -13,6 +13,7 @@ from .codes import (
     MeetingMode,
     Offering,
     Problem,
+    ReferralStatus,
     RequestKind,
     SickLeave,
     WorkStatus,
@@ -282,7 +283,13 @@ def _demo_day(session: Session, *, crypto: FieldCrypto, by_number: dict, therapi
         episode = session.scalars(select(Episode).where(Episode.resident_id == resident.id)
                                   .order_by(Episode.id.desc())).first()
         if episode.responsible_id is None:
+            # In treatment: referred four weeks ago, assessed three weeks ago, treated since.
             episode.offerings = Offering.INDIVIDUAL
+            referral = session.get(Referral, episode.referral_id)
+            referral.status = ReferralStatus.ACCEPTED
+            referral.submitted_at = episode.referred_at = utcnow() - timedelta(days=28)
+            episode.first_contact_at = episode.assessed_at = utcnow() - timedelta(days=21)
+            episode.first_treatment_at = utcnow() - timedelta(days=14)
             responsibility.set_responsible(session, actor=therapist, episode_id=episode.id, therapist_id=therapist.id)
         booked = list(session.scalars(select(Appointment).where(Appointment.episode_id == episode.id,
                                                                 Appointment.starts_at >= start_today)))
