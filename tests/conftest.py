@@ -22,7 +22,8 @@ from werkzeug.serving import make_server
 from rph_pwa import create_app
 from rph_pwa.config import TestConfig, normalise_database_url
 from rph_pwa.db import get_session
-from tests.factories import PASSWORD, make_staff
+from tests.factories import PASSWORD, make_resident, make_staff, make_team
+from tests.factories import email as new_email_address
 
 
 def free_port() -> int:
@@ -253,6 +254,15 @@ class Actions:
         assert response.status_code == 302
         code = self.mailbox.last_code(email)
         return self.post_form("/login/code/verify", {"code": code})
+
+    def login_resident_without_referral(self, db):
+        """A new resident of a new team, reading English, with no referral yet, signed in."""
+        address = new_email_address()
+        resident = make_resident(db, team=make_team(db), email=address)
+        resident.locale = "en"
+        db.commit()
+        self.resident_login(address)
+        return resident
 
 
 @pytest.fixture

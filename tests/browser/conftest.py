@@ -171,3 +171,18 @@ def answer_contact_step(page, name: str, *, voicemail_ok: str, gp_consent: str) 
     page.locator("input[name=interpreter][value='no']").check()
     page.locator("input[name=gender][value='woman']").check()
     page.locator("main form button[type=submit]").click()
+
+
+def answer_by_moving(page, *, days_ahead: int, at: str = "14:30", note: str = "Ny tid passer bedre.") -> None:
+    """On a change request's page (staff): move the appointment to `days_ahead` days from today at
+    `at` (local time), with a note to the resident, and wait for I dag."""
+    from datetime import timedelta
+
+    from rph_pwa.localtime import local_today
+
+    page.get_by_label("Move it to a new time").check()
+    page.locator("#day").fill((local_today() + timedelta(days=days_ahead)).isoformat())
+    page.locator("#time").fill(at)
+    page.locator("#note").fill(note)
+    page.locator("#answer button[type=submit]").click()
+    page.wait_for_url("**/therapist/")

@@ -3,12 +3,10 @@ appointment, and the bottom tab bar with touch targets of at least 44 × 44 CSS 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from rph_pwa.localtime import local_today
-from tests.browser.conftest import PHONE, sign_in_by_code, staff_page
+from tests.browser.conftest import PHONE, answer_by_moving, sign_in_by_code, staff_page
 from tests.factories import make_booked_contact
 
 MIN_TARGET = 44
@@ -100,13 +98,7 @@ def test_the_request_reaches_the_therapists_day_and_the_answer_reaches_home(db, 
     expect(requests).to_contain_text("Per Persen")
     requests.locator("a").first.click()
     expect(staff.locator("main")).to_contain_text("Jeg er på jobb da.")
-    staff.get_by_label("Move it to a new time").check()
-    new_day = local_today() + timedelta(days=4)
-    staff.locator("#day").fill(new_day.isoformat())
-    staff.locator("#time").fill("14:30")
-    staff.locator("#note").fill("Ny tid passer bedre.")
-    staff.locator("#answer button[type=submit]").click()
-    staff.wait_for_url("**/therapist/")
+    answer_by_moving(staff, days_ahead=4)
     expect(staff.locator("#requests")).to_have_count(0)
     staff_context.close()
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from rph_pwa.db import utcnow
 from rph_pwa.localtime import local_to_utc, local_today
 from rph_pwa.services import appointment_requests, outcomes
-from tests.browser.conftest import PHONE, staff_page
+from tests.browser.conftest import PHONE, answer_by_moving, staff_page
 from tests.factories import make_referral, make_resident, make_staff, make_team
 
 
@@ -48,13 +48,7 @@ def test_the_therapist_calls_from_today_and_moves_a_requested_appointment(db, br
     expect(page.locator("h1")).to_contain_text("Per Persen")
     expect(page.locator("#request-kind")).to_have_text("Change the time")
     assert_accessible(page)
-    page.get_by_label("Move it to a new time").check()
-    new_day = local_today() + timedelta(days=5)
-    page.locator("#day").fill(new_day.isoformat())
-    page.locator("#time").fill("14:30")
-    page.locator("#note").fill("Ny tid passer bedre.")
-    page.locator("#answer button[type=submit]").click()
-    page.wait_for_url("**/therapist/")
+    answer_by_moving(page, days_ahead=5)
     expect(page.locator("body")).to_contain_text("The request is answered.")
     expect(page.locator("#requests")).to_have_count(0)
     assert_accessible(page)

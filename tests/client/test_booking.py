@@ -118,11 +118,7 @@ def test_hostile_input_books_nothing(db, actions, client):
 
 
 def test_a_resident_without_a_referral_is_told_kindly(db, actions, client):
-    address = email()
-    resident = make_resident(db, team=make_team(db), email=address)
-    resident.locale = "en"
-    db.commit()
-    actions.resident_login(address)
+    actions.login_resident_without_referral(db)
     page = _text(client.get(URL))
     assert "When you have sent a referral" in page and 'type="radio"' not in page
 

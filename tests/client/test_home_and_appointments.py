@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from rph_pwa.models import AppointmentRequest
 from tests.conftest import form_token, post_form, refresh
-from tests.factories import make_booked_contact, make_resident, make_team
+from tests.factories import make_booked_contact, make_team
 
 
 def _signed_in(db, actions, **kwargs):
@@ -121,13 +121,7 @@ def test_a_past_appointment_cannot_be_changed_here(db, client, actions):
 
 
 def test_a_resident_without_a_referral_is_offered_the_self_referral(db, client, actions):
-    from tests.factories import email
-
-    address = email()
-    resident = make_resident(db, team=make_team(db), email=address)
-    resident.locale = "en"
-    db.commit()
-    actions.resident_login(address)
+    actions.login_resident_without_referral(db)
     html = client.get("/me").get_data(as_text=True)
     assert "You have not sent a referral yet" in html and 'href="/referral/"' in html
 
