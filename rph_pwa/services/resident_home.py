@@ -316,7 +316,8 @@ def todo(session: Session, *, resident: User, now: datetime | None = None) -> li
             detail=Sentence(_l("Before the conversation on %(day)s at %(time)s."),
                             {"day": local_date(form.contact_at), "time": form.contact_at}),
             endpoint="client.form", url_values={"request_id": form.id}, due=form.contact_at,
-            code=form.instrument_code,
+            # The validated questionnaires are known by their code; our own feedback form is not.
+            code=form.instrument_code if form.instrument_code != FEEDBACK else None,
             takes=lazy_ngettext("It takes about %(num)d minute.", "It takes about %(num)d minutes.", minutes)
             if minutes else None,
             started=form.has_draft))
