@@ -111,7 +111,8 @@ def dataset(data_app):
         db = get_session()
         crypto = data_app.extensions["rph_crypto"]
         municipality = make_municipality(db, name=LONG_WORD[:40] + " " + LONG_WORDS[:40])
-        team = make_team(db, municipalities=[municipality], name=LONG_WORDS + " " + LONG_WORD)
+        # team.name holds 120 characters
+        team = make_team(db, municipalities=[municipality], name=(LONG_WORDS + " " + LONG_WORD)[:120])
         therapist, therapist_secret = make_staff(db, teams=[team])
         lead, lead_secret = make_staff(db, role=Role.TEAM_LEAD, teams=[team])
         admin, admin_secret = make_staff(db, role=Role.ADMIN)
