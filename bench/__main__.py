@@ -104,7 +104,7 @@ def main() -> None:
 
     anonymous = app.test_client()
     for label, path, who in [("GET /healthz", "/healthz", anonymous), ("GET /login (public)", "/login", anonymous),
-                        (f"GET /therapist/ ({RESIDENTS} residents, list capped at 500)", "/therapist/", client),
+                        (f"GET /therapist/ (I dag, {RESIDENTS} residents)", "/therapist/", client),
                         (f"GET /therapist/audit ({AUDIT_EVENTS} events, newest 200)", "/therapist/audit", client),
                         ("GET /therapist/residents/<id> (audited read)", "/therapist/residents/10", client),
                         (f"GET /therapist/triage ({REFERRALS} open referrals, first 300 shown)",
