@@ -6,7 +6,7 @@ Stored times are UTC (`db.utcnow`). Services use these helpers for calendar ques
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Europe/Oslo"
@@ -55,3 +55,15 @@ def local_to_utc(day: date, at: time) -> datetime:
 def start_of_local_day(day: date) -> datetime:
     """Local midnight at the start of `day`, as an aware UTC time (for queries on stored times)."""
     return datetime.combine(day, time.min, tzinfo=_zone).astimezone(timezone.utc)
+
+
+def add_working_days(day: date, days: int) -> date:
+    """The date `days` working days (Monday to Friday) after `day`, or before it when `days` is
+    negative. Public holidays are not counted out, so a promise "within N working days" errs early."""
+    step = timedelta(days=1 if days >= 0 else -1)
+    left = abs(days)
+    while left > 0:
+        day += step
+        if day.weekday() < 5:
+            left -= 1
+    return day

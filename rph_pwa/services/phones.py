@@ -75,6 +75,14 @@ def parse_phone(text: str | None, *, region: str = DEFAULT_REGION, service_numbe
     return PhoneNumber(display=e164, e164=e164)
 
 
+def e164_or_none(number: str | None) -> str | None:
+    """The E.164 form of a stored number (for a `tel:` link), or None without a valid number."""
+    try:
+        return parse_phone(number).e164 if number else None
+    except PhoneNumberError:
+        return None
+
+
 def normalise_phone(text: str | None, *, region: str = DEFAULT_REGION, service_numbers: bool = False) -> str:
     """The stored (display) form of a typed number, or PhoneNumberError (see `parse_phone`)."""
     return parse_phone(text, region=region, service_numbers=service_numbers).display

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, defer, joinedload
 
 from ..codes import AppointmentKind, AppointmentStatus, Offering, RequestAnswer, RequestKind, values
 from ..db import utcnow
-from ..localtime import local_date
+from ..localtime import add_working_days, local_date
 from ..models import Appointment, AppointmentRequest, Episode, OnwardService, Referral, Team, User
 from .appointment_requests import requests_for_resident
 from .outcomes import FEEDBACK, open_forms
@@ -160,16 +160,6 @@ class AppointmentList:
 
 
 # --- Where I am ----------------------------------------------------------------------------------
-
-def add_working_days(day: date, days: int) -> date:
-    """The date `days` working days (Monday to Friday) after `day`. Public holidays are not
-    counted out: the team's promise is "within N working days", so this errs early, not late."""
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
-
 
 def call_by(referral: Referral, team: Team) -> date:
     """The day by which the team promises to contact the person about a referral."""

@@ -18,13 +18,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..localtime import local_date, start_of_local_day
+from ..localtime import add_working_days, local_date, start_of_local_day
 from ..models import Appointment, AppointmentRequest, Episode, FormRequest, Referral, Team, User
 from . import appointment_requests, audit, onward, urgent_flags
 from .access import is_clinical, staff_team_ids
 from .caseload import NEAR_BUDGET_MINUTES, ScoreTrend, contact_summary, score_histories, trends
 from .outcomes import form_not_answered
-from .phones import PhoneNumberError, parse_phone
+from .phones import e164_or_none
 from .triage import not_started
 from .urgent_flags import FlagView
 
@@ -110,23 +110,6 @@ class Day:
     tasks: Tasks = Tasks()
 
 
-def working_days_back(day: date, days: int) -> date:
-    """The date `days` working days (Monday to Friday) before `day`."""
-    while days > 0:
-        day -= timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
-
-
-def phone_link(number: str | None) -> str | None:
-    """The E.164 form of a stored number for a `tel:` link, or None when it is not a valid number."""
-    try:
-        return parse_phone(number).e164 if number else None
-    except PhoneNumberError:
-        return None
-
-
 def day_for(session: Session, *, actor: User, now: datetime) -> Day:
     """My day: appointments today (local day) in time order, open urgent flags of my teams, and
     the tasks that are due (see the module's docstring). Audited: one event per resident shown."""
@@ -180,7 +163,7 @@ def _appointments(session: Session, *, actor: User, team_ids: list[int], day: da
     return [DayAppointment(
         id=a.id, episode_id=a.episode_id, resident_id=resident_id, team_id=team_id, starts_at=a.starts_at,
         duration_minutes=a.duration_minutes, kind=a.kind, mode=a.mode, status=a.status,
-        name=name or f"#{resident_id}", phone=phone, phone_e164=phone_link(phone),
+        name=name or f"#{resident_id}", phone=phone, phone_e164=e164_or_none(phone),
         forms_planned=forms.get(a.id, [0, 0])[0], forms_answered=forms.get(a.id, [0, 0])[1],
         scores=trends(histories.get(a.episode_id, {})),
     ) for a, resident_id, team_id, name, phone in rows]
@@ -192,7 +175,7 @@ def _overdue(session: Session, *, team_ids: list[int], today: date) -> OverdueRe
     if not teams:
         return OverdueReferrals(0, None)
     late = or_(*(and_(Referral.team_id == team_id,
-                      Referral.submitted_at < start_of_local_day(working_days_back(today, days)))
+                      Referral.submitted_at < start_of_local_day(add_working_days(today, -days)))
                  for team_id, days in teams))
     count, oldest = session.execute(
         select(func.count(), func.min(Referral.submitted_at)).select_from(Referral)

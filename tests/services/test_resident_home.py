@@ -10,9 +10,10 @@ from flask_babel import force_locale
 
 from rph_pwa.client.views import said
 from rph_pwa.db import utcnow
+from rph_pwa.localtime import add_working_days
 from rph_pwa.models import OnwardService
 from rph_pwa.services import appointment_requests, resident_home, triage
-from rph_pwa.services.resident_home import VIDEO_LINK_FROM, add_working_days
+from rph_pwa.services.resident_home import VIDEO_LINK_FROM
 from tests.factories import (
     add_episode_contact,
     make_booked_contact,

@@ -124,12 +124,9 @@ def tel_link(number: str | None) -> str | None:
     """A one-tap `tel:` link for a stored phone number (None without a number)."""
     if not number:
         return None
-    from ...services.phones import PhoneNumberError, parse_phone
-    try:
-        return "tel:" + parse_phone(number).e164
-    except PhoneNumberError:
-        digits = "".join(c for c in number if c.isdigit() or c == "+")
-        return "tel:" + digits if digits else None
+    from ...services.phones import e164_or_none
+    digits = e164_or_none(number) or "".join(c for c in number if c.isdigit() or c == "+")
+    return "tel:" + digits if digits else None
 
 
 def resident_phone(resident, answers: dict[str, Any] | None = None) -> str | None:
