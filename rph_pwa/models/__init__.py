@@ -18,12 +18,28 @@ from .referrals import (
 )
 from .safety import SafetyPlan, SafetyPlanVersion, UrgentFlag, UrgentFlagAction, UrgentFlagAnswer
 from .scheduling import AppointmentRequest, AssessmentSlot
+from .selfhelp import (
+    CheckInReport,
+    ExternalProgramme,
+    FeedbackPhrase,
+    ModuleProgress,
+    SelfHelpAssignment,
+    SleepWindow,
+    Worksheet,
+)
 
 __all__ = [
     "Appointment",
     "AppointmentRequest",
     "AssessmentSlot",
+    "CheckInReport",
     "ContactAttempt",
+    "ExternalProgramme",
+    "FeedbackPhrase",
+    "ModuleProgress",
+    "SelfHelpAssignment",
+    "SleepWindow",
+    "Worksheet",
     "Episode",
     "FormRequest",
     "IntakeChecklist",

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional
 
 import phonenumbers
-from sqlalchemy import CheckConstraint, Column, ForeignKey, LargeBinary, String, Table, event
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, LargeBinary, String, Table, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedText, FieldCrypto, field_crypto
@@ -145,6 +145,9 @@ class User(Base):
     totp_locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     #: Staff: username for sign-in (staff sign in with a username, residents never do).
     username: Mapped[Optional[str]] = mapped_column(String(80), unique=True)
+    #: Staff: away (holiday, sick) up to and including this day; their residents' weekly
+    #: check-ins show in their team colleagues' review queues meanwhile.
+    away_until: Mapped[Optional[date]] = mapped_column(Date)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

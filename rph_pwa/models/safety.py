@@ -12,7 +12,8 @@ from ..crypto import EncryptedJSON, EncryptedText, field_crypto
 from ..db import Base, UTCDateTime, utcnow
 from .people import User
 
-FLAG_REASONS = ("item9", "crisis")
+#: PHQ-9 item 9 above 0; "in crisis now"; "I need to talk to someone sooner" (a weekly check-in).
+FLAG_REASONS = ("item9", "crisis", "talk_sooner")
 FLAG_ACTIONS = ("called", "safety_plan", "referred_legevakt", "referred_dps", "risk_assessment", "other")
 
 

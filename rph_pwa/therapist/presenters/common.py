@@ -30,7 +30,8 @@ NAMED_BY_CODE = ("PHQ-9", "GAD-7", "WSAS", "AUDIT-C", "DUDIT-C")
 PHASES = {"waiting_assessment": _l("Waiting for assessment"), "assessment_booked": _l("Assessment booked"),
           "assessed": _l("Assessed, treatment not started"), "in_treatment": _l("In treatment"),
           "following_up": _l("Guided onward, following up"), "ended": _l("Ended")}
-URGENT_REASONS = {"item9": _l("PHQ-9 item 9 above 0"), "crisis": _l("Said they are in crisis now")}
+URGENT_REASONS = {"item9": _l("PHQ-9 item 9 above 0"), "crisis": _l("Said they are in crisis now"),
+                  "talk_sooner": _l("Asked to talk to someone sooner (weekly check-in)")}
 GENDERS = {"female": _l("Woman"), "woman": _l("Woman"), "male": _l("Man"), "man": _l("Man"),
            "other": _l("Other"), "unspecified": _l("Not given")}
 YES_NO_UNSURE = {"yes": _l("Yes"), "no": _l("No"), "unsure": _l("Unsure"), "not_relevant": _l("Not relevant")}
