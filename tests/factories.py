@@ -330,3 +330,29 @@ def form_answers(code: str, value: int, **overrides) -> dict:
         data["functioning"] = "0"
     data.update({k: str(v) for k, v in overrides.items()})
     return data
+
+
+# --- Guided self-help ----------------------------------------------------------------------------
+
+def make_selfhelp(session: Session, *, team: Team | None = None, therapist: User | None = None,
+                  programme: str = "sovn", pace: str = "weekly", weeks_ago: int = 0, checkin_weekday: int | None = None):
+    """A resident in treatment with a programme assigned by `therapist` (made if not given, who is
+    then responsible), started `weeks_ago` weeks ago; the first check-in contact is booked.
+    Returns (assignment, episode, therapist)."""
+    from datetime import timedelta
+
+    from rph_pwa.localtime import local_today
+    from rph_pwa.services import selfhelp
+
+    team = team or make_team(session)
+    if therapist is None:
+        therapist, _password = make_staff(session, teams=[team])
+    episode = make_monitored_episode(session, team=team, offerings="guided_self_help")
+    episode.responsible_id = therapist.id
+    session.flush()
+    today = local_today()
+    assignment = selfhelp.assign_programme(
+        session, actor=therapist, episode_id=episode.id, programme=programme, pace=pace,
+        checkin_weekday=today.weekday() if checkin_weekday is None else checkin_weekday,
+        starts_on=today - timedelta(weeks=weeks_ago))
+    return assignment, episode, therapist

@@ -265,7 +265,7 @@ def localized(mapping: Mapping[str, str], locale: str | None) -> str:
 _BLOCK = re.compile(r"<(?:p|li|h[1-6]|td|th|blockquote)[^>]*>(.*?)</(?:p|li|h[1-6]|td|th|blockquote)>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"[0-9A-Za-zÆØÅæøåÉéÈèÜüÖöÄä]+(?:[-'][0-9A-Za-zÆØÅæøåÉéÈèÜüÖöÄä]+)*")
-_SENTENCE_END = re.compile(r"[.!?:;]+(?=\s|$)")
+_SENTENCE_END = re.compile(r"[.!?:]+(?=\s|$)")
 
 
 def plain_blocks(markdown: str) -> list[str]:

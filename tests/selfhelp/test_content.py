@@ -54,7 +54,8 @@ def _write(folder: Path, name: str, text: str) -> None:
     (folder / name).write_text(text, encoding="utf-8")
 
 
-GOOD = "---\ntitle: En modul\nminutes: 5\nexercise: Gjør dette.\nworksheet: weekly_goal\nstatus: draft\n---\nTekst her.\n"
+GOOD = ("---\ntitle: En modul\nminutes: 5\nexercise: Gjør dette.\nworksheet: weekly_goal\nstatus: draft\n---\n"
+        "Tekst her.\n")
 
 
 def _programme(root: Path, module_text: str = GOOD) -> None:
@@ -85,7 +86,8 @@ def test_a_broken_module_fails_loading(tmp_path, broken):
 
 
 def test_a_reviewed_module_names_who_and_when(tmp_path):
-    _programme(tmp_path, GOOD.replace("status: draft", "status: reviewed\nreviewed_by: Kari Lege\nreviewed_on: 2026-11-30"))
+    signed = "status: reviewed\nreviewed_by: Kari Lege\nreviewed_on: 2026-11-30"
+    _programme(tmp_path, GOOD.replace("status: draft", signed))
     module = content.load_all(tmp_path)["test"].modules[0]
     assert not module.is_draft and module.review.by == "Kari Lege" and str(module.review.on) == "2026-11-30"
 
