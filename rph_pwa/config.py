@@ -98,6 +98,10 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     BABEL_DEFAULT_LOCALE = "nb"
+    #: Guided self-help: hide modules no clinician has signed off (`status: draft`) from residents.
+    #: Staff always see every module with its status. Off by default, because the shipped modules
+    #: are drafts until a team's clinicians review them.
+    SELFHELP_HIDE_DRAFTS = os.environ.get("SELFHELP_HIDE_DRAFTS", "0") == "1"
     BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "rph_pwa" / "translations")
 

@@ -335,7 +335,8 @@ def form_answers(code: str, value: int, **overrides) -> dict:
 # --- Guided self-help ----------------------------------------------------------------------------
 
 def make_selfhelp(session: Session, *, team: Team | None = None, therapist: User | None = None,
-                  programme: str = "sovn", pace: str = "weekly", weeks_ago: int = 0, checkin_weekday: int | None = None):
+                  programme: str = "sovn", pace: str = "weekly", weeks_ago: int = 0,
+                  checkin_weekday: int | None = None):
     """A resident in treatment with a programme assigned by `therapist` (made if not given, who is
     then responsible), started `weeks_ago` weeks ago; the first check-in contact is booked.
     Returns (assignment, episode, therapist)."""

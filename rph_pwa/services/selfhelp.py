@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..codes import AppointmentKind, Offering
 from ..db import utcnow
-from ..localtime import local_date, local_to_utc, local_today
+from ..localtime import local_to_utc, local_today
 from ..models import Appointment, Episode, ExternalProgramme, ModuleProgress, SelfHelpAssignment, User
 from ..models.selfhelp import PACES
 from ..selfhelp import content
@@ -70,15 +70,18 @@ def programme_title(assignment: SelfHelpAssignment, locale: str | None = None) -
     return assignment.external_programme.title if assignment.external_programme else ""
 
 
-def programme_modules(assignment: SelfHelpAssignment, locale: str | None = None) -> list[ModuleItem]:
-    """The assignment's modules in order (for an external programme, its registered chapters)."""
+def programme_modules(assignment: SelfHelpAssignment, locale: str | None = None, *,
+                      hide_drafts: bool = False) -> list[ModuleItem]:
+    """The assignment's modules in order (for an external programme, its registered chapters).
+    `hide_drafts` (the deployment's SELFHELP_HIDE_DRAFTS, for residents): leave out modules no
+    clinician has signed off; their numbers stay, so a URL keeps naming the same module."""
     if assignment.programme is not None:
         programme = content.programme(assignment.programme)
         if programme is None:
             return []
         return [ModuleItem(key=m.key, number=i, title=content.localized(m.titles, locale), worksheet=m.worksheet,
                            minutes=m.minutes, module=m)
-                for i, m in enumerate(programme.modules, start=1)]
+                for i, m in enumerate(programme.modules, start=1) if not (hide_drafts and m.is_draft)]
     external = assignment.external_programme
     return [ModuleItem(key=f"{i:02d}", number=i, title=str(m.get("title", "")), worksheet=None, minutes=None,
                        where=str(m.get("where", "")) or None)
@@ -86,12 +89,12 @@ def programme_modules(assignment: SelfHelpAssignment, locale: str | None = None)
 
 
 def module_states(assignment: SelfHelpAssignment, progress: list[ModuleProgress], *, today: date,
-                  locale: str | None = None) -> list[ModuleState]:
+                  locale: str | None = None, hide_drafts: bool = False) -> list[ModuleState]:
     """Every module with whether it is open and the resident's progress (pure, given the rows)."""
     by_key = {p.module_key: p for p in progress}
     weeks_in = max((today - assignment.starts_on).days // 7, -1)
     states = []
-    for index, item in enumerate(programme_modules(assignment, locale)):
+    for index, item in enumerate(programme_modules(assignment, locale, hide_drafts=hide_drafts)):
         row = by_key.get(item.key)
         by_pace = assignment.pace == "all" or index <= weeks_in
         opened_early = bool(row and row.opened_at) and not by_pace
@@ -222,6 +225,3 @@ def open_module(session: Session, *, actor: User, assignment_id: int, module_key
     session.flush()
     return row
 
-
-def local_day_of(moment: datetime) -> date:
-    return local_date(moment)
