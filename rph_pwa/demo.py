@@ -25,16 +25,20 @@ from .models import (
     Appointment,
     AppointmentRequest,
     AssessmentSlot,
+    CheckInReport,
     Episode,
     FormRequest,
     MeasureResponse,
+    ModuleProgress,
     Municipality,
     OnwardService,
     Referral,
     Role,
     Team,
     User,
+    Worksheet,
 )
+from .selfhelp import worksheets
 from .services import (
     appointment_requests,
     measure_responses,
@@ -42,6 +46,7 @@ from .services import (
     referral_drafts,
     referral_submission,
     responsibility,
+    selfhelp,
 )
 from .services.accounts import create_resident, create_staff, set_email
 
@@ -123,11 +128,14 @@ def load_demo_data(session: Session, *, crypto: FieldCrypto) -> str:
         _demo_contacts(session, therapist=users["terapeut"], per=per)
     _demo_day(session, crypto=crypto, by_number=by_number, therapist=users["terapeut"],
               team=teams["RPH Lofoten (interkommunalt)"])
+    _demo_selfhelp(session, crypto=crypto, by_number=by_number, therapist=users["terapeut"])
     lines += ["", "New residents can refer themselves at http://localhost:5000/referral/",
               "per@example.no has forms to fill in before tomorrow's check-in, and a progress chart;",
               "terapeut is the responsible therapist of Per's episode.",
               "terapeut has two appointments today (Mona by phone, Jonas by video) and a change request",
               "from Jonas waiting; the Lofoten team publishes free assessment slots next week.",
+              "sara@example.no is in week 3 of the sleep programme (guided self-help): her weekly check-in",
+              "waits in terapeut's review queue (Sjekk-inner), with two weeks of sleep diary.",
               "Demo referrals (one urgent) wait in the Lofoten team's triage queue.", ""]
     return "\n".join(lines)
 
@@ -198,6 +206,25 @@ def _demo_referral(session: Session, *, crypto: FieldCrypto, municipality: Munic
     return resident
 
 
+def _answer_forms(session: Session, *, episode: Episode, contact: Appointment, totals: dict[str, int],
+                  at: datetime) -> None:
+    """Answer the forms planned before `contact` with these totals (others 12), sent `at`."""
+    for request in session.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id)):
+        total = totals.get(request.instrument_code, 12)
+        instrument = measures.get(request.instrument_code)
+        count = len(instrument.items)
+        answers = [total // count + (1 if i < total % count else 0) for i in range(count)]
+        for i, item in enumerate(instrument.items):  # no risk flag in the demo: flagged items stay 0
+            if i and item.key in instrument.flag_items:
+                answers[i], answers[0] = 0, answers[0] + answers[i]
+        result = measures.score(request.instrument_code, answers)
+        response = measure_responses.store_response(
+            session, result=result, resident_id=episode.resident_id, submitted_at=at,
+            episode_id=episode.id, form_request_id=request.id, functioning=1)
+        session.flush()
+        request.response_id = response.id
+
+
 def _demo_contacts(session: Session, *, therapist: User, per: User) -> None:
     """Per's episode: three attended weekly contacts with improving scores, and one tomorrow whose
     forms are open now (sign in as per@example.no to fill them in)."""
@@ -218,20 +245,8 @@ def _demo_contacts(session: Session, *, therapist: User, per: User) -> None:
                                         mode=MeetingMode.PHONE, place=None)
         outcomes.record_attendance(session, actor=therapist, appointment_id=contact.id,
                                    status=AppointmentStatus.ATTENDED)
-        for request in session.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id)):
-            total = {"PHQ-9": phq, "GAD-7": gad}.get(request.instrument_code, 12)
-            instrument = measures.get(request.instrument_code)
-            count = len(instrument.items)
-            answers = [total // count + (1 if i < total % count else 0) for i in range(count)]
-            for i, item in enumerate(instrument.items):  # no risk flag in the demo: flagged items stay 0
-                if i and item.key in instrument.flag_items:
-                    answers[i], answers[0] = 0, answers[0] + answers[i]
-            result = measures.score(request.instrument_code, answers)
-            response = measure_responses.store_response(
-                session, result=result, resident_id=episode.resident_id, submitted_at=when - timedelta(hours=3),
-                episode_id=episode.id, form_request_id=request.id, functioning=1)
-            session.flush()
-            request.response_id = response.id
+        _answer_forms(session, episode=episode, contact=contact, totals={"PHQ-9": phq, "GAD-7": gad},
+                      at=when - timedelta(hours=3))
     outcomes.book_contact(session, actor=therapist, episode_id=episode.id, kind=AppointmentKind.CHECK_IN,
                           starts_at=now + timedelta(days=1), duration_minutes=20, mode=MeetingMode.PHONE,
                           place=None)
@@ -317,4 +332,80 @@ def _demo_day(session: Session, *, crypto: FieldCrypto, by_number: dict, therapi
         if starts_at not in published:
             session.add(AssessmentSlot(team_id=team.id, staff_id=therapist.id, starts_at=starts_at,
                                        duration_minutes=45, mode=MeetingMode.PHONE, created_by_id=therapist.id))
+    session.flush()
+
+
+#: Sara's guided self-help: the sleep programme, started two weeks ago, check-ins on today's weekday.
+SELFHELP_RESIDENT = ("Sara Lie", "sara@example.no", "1859", "414 55 210")
+SARA_CHECK_INS = (
+    # PHQ-9, GAD-7, her words, the therapist's feedback (None: waiting for review today)
+    (14, 9, {"worked_on": "Jeg har fylt inn søvndagboka hver morgen.", "helped": "Å skrive ned tidene.",
+             "hard": "Å stå opp til samme tid i helgen.", "question": ""},
+     "Så fint at du har fylt inn dagboka hver dag! Neste uke ser vi på hva senga skal brukes til."),
+    (12, 8, {"worked_on": "Jeg står opp når jeg ikke får sove.", "helped": "Lese i stua til jeg blir trøtt.",
+             "hard": "Det er kaldt i stua om natta.", "question": "Kan jeg ta en lur etter jobb?"},
+     "Godt jobbet. Prøv å la være å ta lur denne uka, så snakker vi om søvnvinduet."),
+    (10, 7, {"worked_on": "Søvnvinduet og dagboka.", "helped": "Fast tid å stå opp.",
+             "hard": "Jeg er trøtt på ettermiddagen.", "question": "Hvor lenge varer det at jeg er så trøtt?"},
+     None),
+)
+
+
+def _sleep_night(night: date, week: int) -> dict:
+    """A sleep-diary entry as the worksheet stores it; sleep gets a little better each week."""
+    return worksheets.clean_answers(worksheets.WORKSHEETS["sleep_diary"], {
+        "night": night.isoformat(), "bedtime": "23:00", "lights_out": "23:15",
+        "minutes_to_sleep": str(45 - 10 * week), "minutes_awake": str(60 - 15 * week), "woke": "06:00",
+        "rose": "06:30", "quality": str(2 + week), "note": "Kaffe etter middag." if night.day % 3 == 0 else ""})
+
+
+def _demo_selfhelp(session: Session, *, crypto: FieldCrypto, by_number: dict, therapist: User) -> None:
+    """Sara (created once): in week 3 of the sleep programme, two check-ins reviewed with feedback,
+    the third sent this morning and waiting in terapeut's review queue; modules 1-2 finished, 14
+    nights of sleep diary."""
+    name, email, number, phone = SELFHELP_RESIDENT
+    if _resident_by_email(session, crypto, email) is not None:
+        return
+    resident = _demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email,
+                              phq9=[2, 2, 1, 3, 2, 1, 1, 1, 0], crisis="no", phone=phone)
+    episode = session.scalars(select(Episode).where(Episode.resident_id == resident.id)).one()
+    referral = session.get(Referral, episode.referral_id)
+    referral.status = ReferralStatus.ACCEPTED
+    referral.submitted_at = episode.referred_at = utcnow() - timedelta(days=24)
+    episode.first_contact_at = episode.assessed_at = utcnow() - timedelta(days=17)
+    episode.first_treatment_at = utcnow() - timedelta(days=14)
+    responsibility.set_responsible(session, actor=therapist, episode_id=episode.id, therapist_id=therapist.id)
+    today = local_now().date()
+    started = today - timedelta(days=14)
+    assignment = selfhelp.assign_programme(session, actor=therapist, episode_id=episode.id, programme="sovn",
+                                           checkin_weekday=today.weekday(), starts_on=started)
+    for week, (phq, gad, words, feedback) in enumerate(SARA_CHECK_INS):
+        contact = session.scalars(select(Appointment).where(Appointment.episode_id == episode.id,
+                                                            Appointment.status == AppointmentStatus.BOOKED)
+                                  .order_by(Appointment.starts_at.desc())).first()
+        sent = contact.starts_at - timedelta(hours=4)
+        _answer_forms(session, episode=episode, contact=contact, totals={"PHQ-9": phq, "GAD-7": gad},
+                      at=sent - timedelta(minutes=10))
+        report = CheckInReport(appointment_id=contact.id, episode_id=episode.id, resident_id=resident.id,
+                               assignment_id=assignment.id, answers=words, sent_at=sent)
+        session.add(report)
+        if feedback is None:
+            break
+        report.review_started_at = contact.starts_at
+        report.reviewed_at = contact.starts_at + timedelta(minutes=18 + 3 * week)
+        report.reviewed_by_id, report.feedback, report.feedback_seen_at = therapist.id, feedback, report.reviewed_at
+        contact.status, contact.duration_minutes = AppointmentStatus.ATTENDED, 18 + 3 * week
+        selfhelp.book_next_check_in(session, assignment=assignment, episode=episode, staff_id=therapist.id,
+                                    after=started + timedelta(days=7 * week))
+    for index, (key, rating) in enumerate((("01-sovndagbok", 4), ("02-sengen-er-for-sovn", 5))):
+        read = utcnow() - timedelta(days=13 - 7 * index)
+        session.add(ModuleProgress(assignment_id=assignment.id, module_key=key, first_read_at=read,
+                                   finished_at=read + timedelta(hours=1), rating=rating))
+    for back in range(14, 0, -1):
+        night = today - timedelta(days=back)
+        entry = _sleep_night(night, week=(14 - back) // 7)
+        written = utcnow() - timedelta(days=back - 1)
+        session.add(Worksheet(resident_id=resident.id, episode_id=episode.id, kind="sleep_diary",
+                              client_key=f"demo-{night.isoformat()}", for_date=night, content=entry,
+                              created_at=written, updated_at=written))
     session.flush()
