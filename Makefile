@@ -48,6 +48,7 @@ bench: setup
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.statistics
 	$(BIN)/python -m bench.day
+	$(BIN)/python -m bench.selfhelp
 
 ## Print the current TOTP code of a demo staff user: make totp USER=terapeut
 totp: setup
