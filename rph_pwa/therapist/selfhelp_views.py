@@ -9,15 +9,13 @@ library holds no resident data (its ratings are aggregates) and is not audited.
 from __future__ import annotations
 
 from flask import abort, current_app, render_template, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from ..auth.forms import EmptyForm
 from ..db import get_session
-from ..forms import Refusal, run_form_action, run_page_form_action
+from ..forms import Refusal, run_form_action
 from ..localtime import local_today
 from ..selfhelp import content
 from ..services import external_programmes, selfhelp, selfhelp_library, sleep_windows

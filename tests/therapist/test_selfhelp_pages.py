@@ -94,7 +94,7 @@ def test_hostile_assign_input_is_refused_and_changes_nothing(db, actions, client
 
 def test_another_teams_episode_and_programme_are_not_found(db, actions, client):
     team, other = make_team(db), make_team(db)
-    me = actions.login_staff(db, team)
+    actions.login_staff(db, team)
     _assignment, foreign, _therapist = make_selfhelp(db, team=other)
     db.commit()
     for url in (f"/therapist/episodes/{foreign.id}/selfhelp", f"/therapist/episodes/{foreign.id}/sleep-window"):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from wtforms import SelectChoice
 
 from ...selfhelp import content
@@ -97,7 +96,8 @@ def open_programme(assignment, states: list[ModuleState], locale: str) -> dict[s
     paces = {c.value: c.label for c in PACE_CHOICES}
     return {
         "id": assignment.id, "title": programme_title(assignment, locale), "slug": assignment.programme,
-        "pace": str(paces.get(assignment.pace, assignment.pace)), "weekday": days.get(str(assignment.checkin_weekday), ""),
+        "pace": str(paces.get(assignment.pace, assignment.pace)),
+        "weekday": days.get(str(assignment.checkin_weekday), ""),
         "starts_on": assignment.starts_on, "count": len(programme_modules(assignment)),
         "modules": [{"number": s.item.number, "title": s.item.title, "state": state_label(s),
                      "rating": str(s.rating) if s.rating else "", "where": s.item.where,
