@@ -35,9 +35,10 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from rph_pwa.db import get_session, utcnow
+from rph_pwa.localtime import local_today
 from rph_pwa.measures import get as get_instrument
 from rph_pwa.models import FormRequest, Passkey, Role
-from rph_pwa.services import appointment_requests, outcomes, slots, urgent_flags
+from rph_pwa.services import appointment_requests, external_programmes, outcomes, slots, urgent_flags
 from rph_pwa.services.onward import save_onward_service
 from tests.conftest import Actions, csrf_token
 from tests.factories import (
@@ -239,6 +240,39 @@ def _publish_data(world, owner):
             "publish-place": ""}
 
 
+def _assign_data(world, owner):
+    return {"assign-programme": "sovn", "assign-weekday": "2", "assign-pace": "weekly",
+            "assign-starts_on": local_today().isoformat()}
+
+
+def _group_data(world, owner):
+    """The owner's episode for a group: nobody in the matrix is responsible for an episode, so it
+    is never among the choices (400 for every clinician; the pages' tests assign groups)."""
+    return {"group-episodes": str(world.objects[owner]["episode"]), "group-programme": "sovn",
+            "group-weekday": "3", "group-pace": "all", "group-starts_on": local_today().isoformat()}
+
+
+def _external_data(world, owner):
+    return {"external-team": str(world.teams[OWNER_TEAM[owner]].id), "external-title": unique("Bok"),
+            "external-weeks": "6", "external-modules": "Kapittel 1 | sidene 1-20\nKapittel 2 | https://example.org"}
+
+
+def _fresh_external(world, owner):
+    """A fresh external programme of the owner's team (for the retire action)."""
+    with world.data_app.app_context():
+        db = get_session()
+        staff = db.merge(world.staff["therapist_a" if OWNER_TEAM[owner] == "A" else "therapist_b"][0])
+        programme = external_programmes.register(db, actor=staff, team_id=world.teams[OWNER_TEAM[owner]].id,
+                                                 title=unique("Bok"), weeks=4, modules="Del 1 | side 1")
+        db.commit()
+        world.last_snapshot = None
+        return programme.id
+
+
+#: Every point of the sleep-restriction checklist, confirmed.
+SLEEP_CHECKED = ["bipolar", "epilepsy", "apnoea", "pregnancy", "sleepiness"]
+
+
 def team_lead(ok: str) -> Expect:
     """A setting of one team: only that team's lead; all other staff get 404."""
     def expect(role: str, owner: str | None) -> str:
@@ -416,6 +450,21 @@ ROUTES: dict[str, Route] = {
                                            prefix="responsible", data=_responsible_data),
     "therapist.offering_change": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
                                        prefix="change", data=_offering_change_data),
+    # Staff: guided self-help (a second assignment in the same episode is refused with a message).
+    "therapist.assign_programme": Route(params=EPISODE_PARAMS, get=team_object("200"), post=team_object("302"),
+                                        prefix="assign", data=_assign_data),
+    "therapist.sleep_window": Route(params=EPISODE_PARAMS, get=team_object("200"), post=team_object("302"),
+                                    prefix="window", data={"window-bedtime": "00:30", "window-rise": "06:30",
+                                                           "window-checked": SLEEP_CHECKED}),
+    "therapist.end_programme": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"), data={}),
+    "therapist.assign_group": Route(get=clinical("200"), post=clinical("400="), prefix="group", data=_group_data,
+                                    owners=OWNERS),
+    "therapist.programmes": Route(get=clinical("200")),
+    "therapist.programme": Route(params={"slug": "sovn"}, get=clinical("200")),
+    "therapist.external_programmes": Route(get=clinical("200"), post=team_field("302"), prefix="external",
+                                           data=_external_data, owners=("a1", "b1")),
+    "therapist.retire_external_programme": Route(params={"programme_id": _fresh_external}, get=everyone("405"),
+                                                 post=team_object("302"), data={}),
     # Staff: urgent flags.
     "therapist.urgent_flag": Route(params=FLAG_PARAMS, get=team_object("200")),
     "therapist.add_flag_action": Route(params=FLAG_PARAMS, get=everyone("405"), post=team_object("302"),
@@ -426,7 +475,7 @@ ROUTES: dict[str, Route] = {
 
 #: POSTs that remove or end something run after the other allowed POSTs.
 LAST = ("therapist.guide_onward", "therapist.close_onward", "therapist.discharge_episode", "therapist.close_flag",
-        "auth.passkey_remove")
+        "auth.passkey_remove", "therapist.end_programme")
 
 
 # --- The world ---------------------------------------------------------------------------------

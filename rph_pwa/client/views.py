@@ -100,6 +100,9 @@ ACCESS_ACTIONS = {
     "edit_safety_plan": _l("Saved a change to your safety plan"),
     "view_urgent_flag": _l("Opened the notice that you may need quick contact"),
     "register_enquiry": _l("Registered your enquiry by phone or letter"),
+    "view_selfhelp": _l("Opened your self-help programme and how far you have come"),
+    "view_sleep_diary": _l("Opened your sleep diary"),
+    "approve_sleep_window": _l("Saved a sleep window for you"),
 }
 #: An action without its own sentence (never a raw code on the resident's page).
 ACCESS_ACTION_UNKNOWN = _l("Opened your information")

@@ -16,8 +16,18 @@ import pytest
 from sqlalchemy import insert
 
 from rph_pwa.db import get_session, utcnow
-from rph_pwa.models import AuditEvent, OnwardService, Role
-from rph_pwa.services import appointment_requests, onward, outcomes, responsibility, triage, urgent_flags
+from rph_pwa.localtime import local_today
+from rph_pwa.models import AuditEvent, OnwardService, Role, Worksheet
+from rph_pwa.services import (
+    appointment_requests,
+    external_programmes,
+    onward,
+    outcomes,
+    responsibility,
+    selfhelp,
+    triage,
+    urgent_flags,
+)
 from rph_pwa.services.accounts import set_email
 from tests.browser.conftest import staff_page
 from tests.factories import make_municipality, make_referral, make_safety_plan, make_staff, make_team, referral_answers
@@ -62,6 +72,13 @@ PAGE_ARGS = {
     "therapist.find_resident": lambda d: {},
     "therapist.appointment_request": lambda d: {"request_id": d["request_id"]},
     "therapist.slots": lambda d: {},
+    # Issue 12: guided self-help.
+    "therapist.assign_programme": lambda d: {"episode_id": d["selfhelp_episode_id"]},
+    "therapist.sleep_window": lambda d: {"episode_id": d["selfhelp_episode_id"]},
+    "therapist.assign_group": lambda d: {},
+    "therapist.programmes": lambda d: {},
+    "therapist.programme": lambda d: {"slug": "sovn"},
+    "therapist.external_programmes": lambda d: {},
 }
 
 #: Pages opened at a desk's width.
@@ -169,13 +186,25 @@ def dataset(data_app):
         db.flush()
         onward.guide_onward(db, actor=therapist, referral_id=referrals[1][0].id, service_id=service.id,
                             message=LONG_PLACE + LONG_WORD, follow_up_at=now - timedelta(days=1))
+        selfhelp_episode = referrals[2][0].episode
+        selfhelp.assign_programme(db, actor=therapist, episode_id=selfhelp_episode.id, programme="sovn",
+                                  checkin_weekday=2)
+        for night in range(1, 8):
+            day = local_today() - timedelta(days=night)
+            db.add(Worksheet(resident_id=selfhelp_episode.resident_id, kind="sleep_diary", client_key=f"fit-{night}",
+                             for_date=day, content={"night": day.isoformat(), "bedtime": "23:00",
+                                                    "lights_out": "23:30", "minutes_to_sleep": 40,
+                                                    "minutes_awake": 50, "woke": "06:00", "rose": "06:45"}))
+        external_programmes.register(db, actor=therapist, team_id=team.id, title=(LONG_WORD + " " + LONG_WORDS)[:200],
+                                     weeks=8, modules="\n".join([f"{LONG_WORD} | {LONG_URL}",
+                                                                 f"{LONG_WORDS} | {LONG_PLACE[:300]}"]))
         db.execute(insert(AuditEvent), [
             {"actor_id": therapist.id, "subject_id": referrals[i % ROWS][0].resident_id, "team_id": team.id,
              "action": "view_resident", "object_type": "resident_profile"} for i in range(ROWS)])
         db.commit()
         data = {"service_id": service.id, "episode_id": episode.id, "referral_id": first.id,
                 "resident_id": first.resident_id, "flag_id": flag.id, "municipality_id": municipality.id,
-                "request_id": request.id,
+                "request_id": request.id, "selfhelp_episode_id": selfhelp_episode.id,
                 "users": {"therapist": (therapist, therapist_secret), "lead": (lead, lead_secret),
                           "admin": (admin, admin_secret), "desk": (desk, desk_secret)}}
         db.expunge_all()
