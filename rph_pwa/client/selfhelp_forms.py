@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, RadioField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import Length, Optional
 
 from ..forms import BaseForm
@@ -33,8 +33,9 @@ class FinishModuleForm(BaseForm):
     """"I have finished this module", with an optional rating of how useful it was."""
 
     rating = RadioField(_l("How useful was this module for you? (You can skip this.)"),
-                        choices=[("1", _l("1 – not useful")), ("2", "2"), ("3", "3"), ("4", "4"),
-                                 ("5", _l("5 – very useful"))],
+                        choices=[SelectChoice("1", _l("1 – not useful")), SelectChoice("2", "2"),
+                                 SelectChoice("3", "3"), SelectChoice("4", "4"),
+                                 SelectChoice("5", _l("5 – very useful"))],
                         validators=[Optional()], validate_choice=True)
 
     def rating_value(self) -> int | None:
