@@ -247,3 +247,23 @@ def test_home_shows_this_weeks_module_and_the_open_check_in(db):
     check_in = db.scalars(select(Appointment).where(Appointment.id == check_ins.current_check_in(
         db, resident=resident).appointment.id)).one()
     assert home.selfhelp.check_in_at == check_in.starts_at
+
+
+def test_a_save_that_loses_the_race_for_its_key_updates_the_winners_row(db, monkeypatch):
+    """The insert of a parallel save fails on the unique key (its read came before the winner's
+    commit): the savepoint is rolled back and the winner's row is updated instead."""
+    resident = make_resident(db)
+    kind, key = WORKSHEETS["weekly_goal"], str(uuid.uuid4())
+    winner = worksheets.save_worksheet(db, resident=resident, kind=kind, client_key=key, raw={"goal": "Først"})
+    real_find = worksheets._find
+    reads = []
+
+    def stale_first_read(session, resident_id, client_key):
+        reads.append(client_key)
+        return None if len(reads) == 1 else real_find(session, resident_id, client_key)
+
+    monkeypatch.setattr(worksheets, "_find", stale_first_read)
+    loser = worksheets.save_worksheet(db, resident=resident, kind=kind, client_key=key, raw={"goal": "Så"})
+    assert len(reads) == 2 and loser.worksheet.id == winner.worksheet.id
+    assert loser.worksheet.revision == 2 and loser.worksheet.content == {"goal": "Så"}
+    assert len(db.scalars(select(Worksheet).where(Worksheet.resident_id == resident.id)).all()) == 1
