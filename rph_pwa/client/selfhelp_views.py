@@ -174,9 +174,9 @@ def worksheet_save():
     except worksheets.BadClientKey:
         abort(400)
     except WorksheetInvalid as invalid:
-        sheet = worksheets.selfhelp_plan(db, resident=current_user) if kind.single else None
-        return _worksheet_page(kind, worksheets.key_for(kind, key), raw, worksheet=sheet, errors=invalid.errors,
-                               status=400)
+        key = worksheets.key_for(kind, key)
+        sheet = worksheets.worksheet_by_key(db, resident=current_user, client_key=key)
+        return _worksheet_page(kind, key, raw, worksheet=sheet, errors=invalid.errors, status=400)
     db.commit()
     flash(_("Saved."), "success")
     if kind.single:

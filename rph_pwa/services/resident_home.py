@@ -380,8 +380,9 @@ def home(session: Session, *, resident: User, now: datetime | None = None, local
          hide_drafts: bool = False) -> Home:
     """The resident's home: where I am, the next appointments, the to-do list and guided
     self-help. A fixed number of queries: the latest episode (with its referral, team, responsible
-    therapist and onward service), its appointments, their requests, the open forms, and for
-    self-help the programme, its progress, the current check-in with its forms, and new feedback.
+    therapist and onward service), its appointments, their requests, the open forms, and when the
+    episode has guided self-help: the programme, its progress, the current check-in with its forms,
+    and new feedback.
     `locale` and `hide_drafts` (SELFHELP_HIDE_DRAFTS) are for the self-help modules' titles."""
     now = now or utcnow()
     row = session.execute(
@@ -397,10 +398,13 @@ def home(session: Session, *, resident: User, now: datetime | None = None, local
         select(Appointment).where(Appointment.episode_id == episode.id)
         .order_by(Appointment.starts_at, Appointment.id))) if episode is not None else []
     upcoming = [a for a in appointments if a.status == "booked" and _not_over(a, now)][:HOME_APPOINTMENTS]
-    programme, current = selfhelp_home(session, resident=resident, now=now, locale=locale, hide_drafts=hide_drafts)
+    # Guided self-help only for someone who has it (or had it) in this episode: no queries for anyone else.
+    has_selfhelp = episode is not None and Offering.GUIDED_SELF_HELP.value in episode.offerings.split(",")
+    programme, current = (selfhelp_home(session, resident=resident, now=now, locale=locale, hide_drafts=hide_drafts)
+                          if has_selfhelp else (None, None))
     return Home(where=where_i_am(episode=episode, referral=referral, team=team, service=service,
                                  appointments=appointments, now=now),
                 next_appointments=_views(session, resident, upcoming, now),
                 todo=check_in_todo(current) + todo(session, resident=resident, now=now),
                 latest=LatestEpisode(episode, referral, team, appointments),
-                selfhelp=programme, feedback=new_feedback(session, resident=resident))
+                selfhelp=programme, feedback=new_feedback(session, resident=resident) if has_selfhelp else None)

@@ -83,8 +83,7 @@ def by_kind(worksheets: list[Worksheet]) -> list[tuple[WorksheetKind, list[Works
 
 def selfhelp_plan(session: Session, *, resident: User) -> Worksheet | None:
     """The resident's self-help plan, or None before it is first saved."""
-    return session.scalars(select(Worksheet).where(Worksheet.resident_id == resident.id,
-                                                   Worksheet.client_key == PLAN_KEY)).first()
+    return _find(session, resident.id, PLAN_KEY)
 
 
 def key_for(kind: WorksheetKind, client_key: str) -> str:
@@ -120,6 +119,11 @@ def latest_open_episode_id(session: Session, *, resident_id: int) -> int | None:
 def _find(session: Session, resident_id: int, client_key: str) -> Worksheet | None:
     return session.scalars(select(Worksheet).where(Worksheet.resident_id == resident_id,
                                                    Worksheet.client_key == client_key)).first()
+
+
+def worksheet_by_key(session: Session, *, resident: User, client_key: str) -> Worksheet | None:
+    """The resident's own worksheet stored under `client_key`, or None (not stored yet)."""
+    return _find(session, resident.id, client_key)
 
 
 def save_worksheet(session: Session, *, resident: User, kind: WorksheetKind, client_key: str,

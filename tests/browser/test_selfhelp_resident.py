@@ -20,6 +20,17 @@ DRAFT_KEYS = "() => Object.keys(localStorage).filter(k => k.startsWith('rph-draf
 NO_DRAFTS = "() => !Object.keys(localStorage).some(k => k.startsWith('rph-draft:'))"
 
 
+def _resident_with_programme(db, page, mailbox) -> User:
+    """A resident with the sleep programme (its check-in today), signed in on `page`."""
+    assignment, _episode, _therapist = make_selfhelp(db, programme="sovn")
+    resident = db.get(User, assignment.resident_id)
+    address = email()
+    set_email(resident, address, current_app.extensions["rph_crypto"])
+    db.commit()
+    sign_in_by_code(page, mailbox, address)
+    return resident
+
+
 def _rows(db, resident_id: int) -> list[Worksheet]:
     db.commit()
     db.expire_all()
@@ -38,13 +49,7 @@ def _wait_for(db, resident_id: int, wanted: dict, timeout: float = 15) -> list[W
 
 def test_a_sleep_diary_typed_offline_survives_closing_the_page_and_is_stored_once(db, live_server, context, page,
                                                                                   mailbox, assert_accessible):
-    assignment, _episode, _therapist = make_selfhelp(db, programme="sovn")
-    resident = db.get(User, assignment.resident_id)
-    address = email()
-    set_email(resident, address, current_app.extensions["rph_crypto"])
-    db.commit()
-
-    sign_in_by_code(page, mailbox, address)
+    resident = _resident_with_programme(db, page, mailbox)
     page.goto("/")
     page.evaluate("async () => { await navigator.serviceWorker.ready; }")
 
@@ -128,12 +133,7 @@ def test_a_sleep_diary_typed_offline_survives_closing_the_page_and_is_stored_onc
 
 
 def test_ticking_talk_sooner_shows_crisis_help_at_once(db, live_server, page, mailbox, assert_accessible):
-    assignment, _episode, _therapist = make_selfhelp(db)
-    resident = db.get(User, assignment.resident_id)
-    address = email()
-    set_email(resident, address, current_app.extensions["rph_crypto"])
-    db.commit()
-    sign_in_by_code(page, mailbox, address)
+    _resident_with_programme(db, page, mailbox)
     page.goto("/me/selfhelp/check-in")
     panel = page.locator("#crisis-panel")
     expect(panel).to_be_hidden()

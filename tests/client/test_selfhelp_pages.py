@@ -247,3 +247,30 @@ def test_pages_say_whose_they_are_for_the_service_worker(db, actions, client):
     assert re.fullmatch(r"[0-9a-f]{32}", owner)
     assert client.get("/me").headers["X-RPH-Owner"] == owner
     assert json.loads(json.dumps(owner))  # plain text, no person named
+
+
+def test_an_external_programmes_chapter_shows_where_to_find_it(db, actions, client):
+    from rph_pwa.localtime import local_today
+    from rph_pwa.models import ExternalProgramme
+    from rph_pwa.services import selfhelp
+    from tests.factories import make_monitored_episode, make_staff, make_team
+
+    team = make_team(db)
+    therapist, _secret = make_staff(db, teams=[team])
+    book = ExternalProgramme(team_id=team.id, title="Boka om bekymring", created_by_id=therapist.id,
+                             modules=[{"title": "Kapittel 1: Hva er bekymring?", "where": "sidene 10–24"},
+                                      {"title": "Video 2", "where": "https://example.no/video-2"}])
+    db.add(book)
+    episode = make_monitored_episode(db, team=team)
+    db.flush()
+    selfhelp.assign_programme(db, actor=therapist, episode_id=episode.id, external_programme_id=book.id,
+                              checkin_weekday=local_today().weekday(), pace="all")
+    address = email()
+    set_email(db.get(User, episode.resident_id), address, current_app.extensions["rph_crypto"])
+    db.commit()
+    actions.resident_login(address)
+    assert "Boka om bekymring" in client.get("/me/selfhelp").get_data(as_text=True)
+    first = client.get("/me/selfhelp/modules/1").get_data(as_text=True)
+    assert "Kapittel 1: Hva er bekymring?" in first and "sidene 10–24" in first
+    second = client.get("/me/selfhelp/modules/2").get_data(as_text=True)
+    assert 'href="https://example.no/video-2"' in second and 'rel="noopener noreferrer"' in second

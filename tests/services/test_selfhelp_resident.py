@@ -267,3 +267,34 @@ def test_a_save_that_loses_the_race_for_its_key_updates_the_winners_row(db, monk
     assert len(reads) == 2 and loser.worksheet.id == winner.worksheet.id
     assert loser.worksheet.revision == 2 and loser.worksheet.content == {"goal": "Så"}
     assert len(db.scalars(select(Worksheet).where(Worksheet.resident_id == resident.id)).all()) == 1
+
+
+def test_the_home_with_self_help_uses_a_fixed_number_of_queries(db, count_queries):
+    assignment, _episode, therapist = make_selfhelp(db, weeks_ago=2)
+    resident = _resident(db, assignment)
+    for i in range(30):
+        worksheets.save_worksheet(db, resident=resident, kind=WORKSHEETS["weekly_goal"],
+                                  client_key=str(uuid.uuid4()), raw={"goal": f"Mål {i}"})
+    current = check_ins.current_check_in(db, resident=resident)
+    report = check_ins.submit_check_in(db, resident=resident, appointment_id=current.appointment.id,
+                                       answers={"worked_on": "x"})
+    report.reviewed_at, report.reviewed_by_id, report.feedback = utcnow(), therapist.id, "Bra."
+    db.flush()
+    db.expire_all()
+    resident = db.get(User, resident.id)
+    with count_queries(db.get_bind()) as statements:
+        home = resident_home.home(db, resident=resident)
+    assert home.selfhelp.module_number == 1 and home.feedback.text == "Bra."
+    assert len(statements) <= 10, statements
+
+
+def test_modules_not_signed_off_are_hidden_when_the_deployment_says_so(db):
+    assignment, _episode, _t = make_selfhelp(db, pace="all")
+    resident = _resident(db, assignment)
+    shown = selfhelp.resident_programme(db, resident=resident, today=local_today())
+    hidden = selfhelp.resident_programme(db, resident=resident, today=local_today(), hide_drafts=True)
+    drafts = [s.item.number for s in shown.states if s.item.module.is_draft]
+    assert {s.item.number for s in hidden.states}.isdisjoint(drafts)
+    for number in drafts:
+        with pytest.raises(NotFound):
+            selfhelp.resident_module(hidden, number)
