@@ -17,6 +17,8 @@
  *            refreshes the contact card.
  *   card     the resident's contact card's URL (/me/contact-card): the
  *            team's name and phone number, as JSON, for the offline page.
+ *   selfhelp the resident's self-help pages' start (/me/selfhelp): those
+ *            pages (and the pages below it) are kept offline.
  *
  * PRIVACY FIRST. This is a health service. Pages behind sign-in contain
  * health information (referral answers, appointments, messages) and a
@@ -29,6 +31,21 @@
  *     its own cache, rph-user-safety-plan, replaced each time the plan is
  *     fetched online, deleted when the plan's URL answers with a redirect
  *     (nobody signed in) and deleted when the person signs out.
+ *   - the resident's self-help pages (/me/selfhelp and below: the
+ *     programme, the modules, the worksheets and their forms, the self-help
+ *     plan, the check-in), so a worksheet reopens with no signal and what
+ *     was typed offline (kept in localStorage by static/js/worksheets.js)
+ *     is restored and sent later. They hold health information, so they
+ *     are treated like the safety plan: in their own cache,
+ *     rph-user-selfhelp, network first (a newer page always replaces the
+ *     copy), only a page that answered 200 for itself is kept (never a
+ *     redirect: when a self-help page, or any resident page, is redirected
+ *     away from /me the whole cache is deleted), and deleted when the person
+ *     signs out. Each copy carries the opaque owner key of the person it
+ *     was made for (the X-RPH-Owner header, an HMAC that names nobody);
+ *     whenever a resident page answers for another owner, every copy of
+ *     another owner is deleted, so the next person on a shared phone never
+ *     gets the last person's pages.
  *   - the resident's contact card: their team's name and phone number, no
  *     health information. In rph-user-contact-card, fetched again whenever
  *     the resident opens one of their pages (/me...), deleted when it
@@ -36,12 +53,14 @@
  *     when the person signs out. The offline page (static/js/offline.js)
  *     reads it and the plan's copy from these caches to show the team's
  *     phone and a link to the plan.
- * What it never stores: any other page (the resident's home, forms and
- * their answers, appointments, messages, the staff pages), any answer to a
- * POST, any other API response, any third-party request. Those go straight
+ * What it never stores: any other page (the resident's home, forms
+ * before a contact and their answers, appointments, messages, the staff
+ * pages), any answer to a POST, any other API response, any third-party
+ * request. Those go straight
  * to the network; with no network a page gets the generic offline page, never
- * a stale (and possibly someone else's) copy. Form answers kept while
- * offline are in localStorage (static/js/form-drafts.js), not here.
+ * a stale (and possibly someone else's) copy. Form, worksheet and
+ * check-in answers kept while offline are in localStorage
+ * (static/js/form-drafts.js, static/js/worksheets.js), not here.
  *
  * SIGN-OUT. The page shown after signing out (/signed-out, static/js/app.js)
  * posts {type: "signed-out"} with a MessageChannel port. This worker deletes
@@ -58,13 +77,16 @@ const VERSION = CONFIG.version;
 const STATIC_CACHE = `rph-static-${VERSION}`;
 const PAGES_CACHE = `rph-pages-${VERSION}`;
 
-// Per-user offline data: the safety plan and the contact card. Kept across
+// Per-user offline data: the safety plan, the self-help pages and the contact card. Kept across
 // worker updates (a new app version must not take the plan away offline);
 // deleted on sign-out (see the "message" handler below). The names are also
 // in static/js/offline.js, which reads these caches.
 const USER_CACHE_PREFIX = "rph-user-";
 const PLAN_CACHE = `${USER_CACHE_PREFIX}safety-plan`;
 const CARD_CACHE = `${USER_CACHE_PREFIX}contact-card`;
+const SELFHELP_CACHE = `${USER_CACHE_PREFIX}selfhelp`;
+// The header naming whose page it is (an opaque key; see PRIVACY above).
+const OWNER_HEADER = "X-RPH-Owner";
 
 /*
  * The request used for precaching.
@@ -219,6 +241,98 @@ function isResidentPage(path) {
   return path === CONFIG.home || path.startsWith(`${CONFIG.home}/`);
 }
 
+/* Is `path` one of the resident's self-help pages (/me/selfhelp or below)? */
+function isSelfhelpPage(path) {
+  return path === CONFIG.selfhelp || path.startsWith(`${CONFIG.selfhelp}/`);
+}
+
+/*
+ * Keep a self-help page's answer if it is the page itself (200, not
+ * redirected, the same path) and the person's own; delete the copy of a
+ * page that now answers with anything else (gone, not found, signed out).
+ */
+async function keepSelfhelpPage(path, response) {
+  const finalPath = new URL(response.url).pathname;
+  if (response.redirected && !isResidentPage(finalPath)) {
+    await caches.delete(SELFHELP_CACHE); // nobody signed in
+    return;
+  }
+  const cache = await caches.open(SELFHELP_CACHE);
+  if (response.ok && !response.redirected && finalPath === path && response.headers.get(OWNER_HEADER)) {
+    await cache.put(path, response.clone());
+  } else {
+    await cache.delete(path);
+  }
+}
+
+/*
+ * A resident page answered for `owner`: delete every self-help copy made
+ * for someone else. A redirect away from the resident's pages (nobody
+ * signed in) deletes them all.
+ */
+async function dropOtherOwners(response) {
+  if (!(await caches.has(SELFHELP_CACHE))) {
+    return;
+  }
+  const finalPath = new URL(response.url).pathname;
+  if (response.redirected && !isResidentPage(finalPath)) {
+    await caches.delete(SELFHELP_CACHE);
+    return;
+  }
+  const owner = response.headers.get(OWNER_HEADER);
+  if (!owner) {
+    return;
+  }
+  const cache = await caches.open(SELFHELP_CACHE);
+  const requests = await cache.keys();
+  await Promise.all(
+    requests.map(async (request) => {
+      const copy = await cache.match(request);
+      if (!copy || copy.headers.get(OWNER_HEADER) !== owner) {
+        await cache.delete(request);
+      }
+    })
+  );
+}
+
+/*
+ * A self-help page: network first, so a newer page always replaces the
+ * offline copy; the copy is served only when there is no network. With no
+ * copy, the generic offline page.
+ */
+async function handleSelfhelp(request, url) {
+  let response;
+  try {
+    response = await fetch(request);
+  } catch (error) {
+    const cache = await caches.open(SELFHELP_CACHE);
+    const copy = await cache.match(url.pathname);
+    if (copy) {
+      return copy;
+    }
+    return handleNavigation(request, url);
+  }
+  await dropOtherOwners(response);
+  await keepSelfhelpPage(url.pathname, response);
+  return response;
+}
+
+/* The page asks to keep a self-help page it moved to (a worksheet's own address once stored). */
+async function fetchSelfhelpPage(path) {
+  try {
+    const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+    await dropOtherOwners(response);
+    await keepSelfhelpPage(path, response);
+  } catch (error) {
+    /* offline: kept next time the page is opened */
+  }
+}
+
+/* After a resident page answered: refresh the contact card, drop other people's copies. */
+function afterResidentPage(response) {
+  return Promise.all([refreshCard(), dropOtherOwners(response)]);
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
 
@@ -233,15 +347,20 @@ self.addEventListener("fetch", (event) => {
   }
 
   if (request.mode === "navigate") {
-    const answer = url.pathname === CONFIG.plan
-      ? handlePlan(request)
-      : handleNavigation(request, url);
+    let answer;
+    if (url.pathname === CONFIG.plan) {
+      answer = handlePlan(request);
+    } else if (isSelfhelpPage(url.pathname)) {
+      answer = handleSelfhelp(request, url);
+    } else {
+      answer = handleNavigation(request, url);
+    }
     event.respondWith(answer);
     if (isResidentPage(url.pathname)) {
       // So the offline page knows the team. Only after the page has
       // answered: its cookies are stored by then, and the card's request
       // carries the same session as the page's forms.
-      event.waitUntil(answer.then(refreshCard, refreshCard));
+      event.waitUntil(answer.then(afterResidentPage, refreshCard));
     }
     return;
   }
@@ -273,6 +392,13 @@ async function clearUserCaches() {
  */
 self.addEventListener("message", (event) => {
   const data = event.data;
+  if (data && data.type === "keep-page" && typeof data.url === "string") {
+    const url = new URL(data.url, self.location.origin);
+    if (url.origin === self.location.origin && isSelfhelpPage(url.pathname)) {
+      event.waitUntil(fetchSelfhelpPage(url.pathname));
+    }
+    return;
+  }
   if (!data || data.type !== "signed-out") {
     return;
   }

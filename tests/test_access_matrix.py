@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
@@ -38,7 +39,17 @@ from rph_pwa.db import get_session, utcnow
 from rph_pwa.localtime import local_today
 from rph_pwa.measures import get as get_instrument
 from rph_pwa.models import FormRequest, Passkey, Role
-from rph_pwa.services import appointment_requests, external_programmes, outcomes, slots, urgent_flags
+from rph_pwa.selfhelp.worksheets import WORKSHEETS
+from rph_pwa.services import (
+    appointment_requests,
+    check_ins,
+    external_programmes,
+    outcomes,
+    selfhelp,
+    slots,
+    urgent_flags,
+    worksheets,
+)
 from rph_pwa.services.onward import save_onward_service
 from tests.conftest import Actions, csrf_token
 from tests.factories import (
@@ -61,7 +72,7 @@ OWNERS = ("a1", "a2", "b1")
 
 #: What a URL parameter can be filled from (World.objects[owner]).
 OBJECT_KINDS = {"resident", "referral", "episode", "flag", "appointment", "form_request", "passkey",
-                "spare_passkey", "service", "request"}
+                "spare_passkey", "service", "request", "worksheet"}
 
 #: Expected outcomes. A number is that status; "signin" is a redirect to the resident sign-in,
 #: "staff_signin" to the staff sign-in. A trailing "=" asks that nothing in the database changes.
@@ -198,6 +209,14 @@ def _responsible_data(world, owner):
     team = [world.staff_ids[role] for role, name in STAFF_TEAM.items() if name == OWNER_TEAM[owner]]
     chosen = next((i for i in team if i != current), team[0])
     return {"responsible-therapist": str(chosen), "responsible-note": "Overtar veiledningen."}
+
+
+def _check_in_data(world, owner):
+    """The owner's open check-in, answered (each resident sends it once; another's is not found)."""
+    return {"appointment": str(world.objects[owner]["check_in"]), "worked_on": "Søvndagboka hver morgen."}
+
+
+WORKSHEET_POST = {"kind": "6", "client_key": "0b1c2d3e-4f50-4a61-8b72-93a4b5c6d7e8", "goal": "Gå en tur hver dag."}
 
 
 def _service_data(world, owner):
@@ -350,6 +369,17 @@ ROUTES: dict[str, Route] = {
     "client.form": Route(params={"request_id": "form_request"}, get=own_resident_object("200"),
                          post=own_resident_object("302"), data=_form_answers),
     "client.appointments": Route(get=resident_only("200")),
+    # Guided self-help: every resident here has a programme (module 1 is open); worksheets are their own.
+    "client.selfhelp": Route(get=resident_only("200")),
+    "client.selfhelp_module": Route(params={"number": 1}, get=resident_only("200"), post=resident_only("302"),
+                                    data={"rating": "4"}),
+    "client.worksheets": Route(get=resident_only("200")),
+    "client.worksheet_new": Route(params={"kind_number": 3}, get=resident_only("200")),
+    "client.worksheet": Route(params={"worksheet_id": "worksheet"}, get=own_resident_object("200")),
+    "client.worksheet_save": Route(get=everyone("405"), post=resident_only("302"), data=WORKSHEET_POST),
+    "client.selfhelp_plan": Route(get=resident_only("200")),
+    "client.check_in": Route(get=resident_only("200"), post=own_resident_object("200"), data=_check_in_data,
+                             owners=OWNERS),
     "client.appointment_request": Route(params={"appointment_id": "appointment"}, get=own_resident_object("200"),
                                         post=own_resident_object("302"), data={"kind": "change", "reason": ""}),
     # The self-referral (public; without a draft in the session every step leads back to the start).
@@ -543,6 +573,11 @@ class World:
         asked = appointment_requests.ask(db, resident=resident, appointment_id=later.id, kind="change",
                                          reason=f"Grunn {owner}")
         make_safety_plan(db, resident=resident, warning_signs=f"Tegn {owner}")
+        assignment = selfhelp.assign_programme(db, actor=staff, episode_id=episode.id, programme="sovn",
+                                               checkin_weekday=local_today().weekday())
+        check_in = check_ins.current_check_in(db, resident=resident)
+        worksheet = worksheets.save_worksheet(db, resident=resident, kind=WORKSHEETS["weekly_goal"],
+                                              client_key=str(uuid.uuid4()), raw={"goal": f"Mål {owner}"}).worksheet
         passkeys = [Passkey(user_id=resident.id, credential_id=unique(f"cred-{owner}").encode(),
                             public_key=b"not-a-real-key", name=f"Telefon {i}") for i in range(2)]
         db.add_all(passkeys)
@@ -552,7 +587,8 @@ class World:
         return {"resident": resident.id, "referral": referral.id, "episode": episode.id, "flag": flag.id,
                 "appointment": contact.id, "form_request": form_request.id, "form_code": form_request.instrument_code,
                 "passkey": passkeys[0].id, "spare_passkey": passkeys[1].id, "service": service.id,
-                "request": asked.id}
+                "request": asked.id, "assignment": assignment.id, "check_in": check_in.appointment.id,
+                "worksheet": worksheet.id}
 
     def new_service(self, owner: str) -> int:
         """A fresh directory entry of the owner's team (for the delete action)."""

@@ -86,3 +86,12 @@ def test_the_worker_is_served_as_javascript_for_the_whole_site_and_checked_every
     assert response.headers["Service-Worker-Allowed"] == "/"
     assert "worker-src 'self'" in response.headers["Content-Security-Policy"]
     assert worker.PLACEHOLDER not in response.get_data(as_text=True)
+
+
+def test_the_self_help_pages_and_the_scripts_that_restore_typed_answers_are_kept(client):
+    config = served_config(client)
+    assert config["selfhelp"] == "/me/selfhelp"
+    # An offline copy of a worksheet page needs these to restore and send what was typed.
+    assert {"/static/js/form-drafts.js", "/static/js/worksheets.js"} <= set(config["static"])
+    source = client.get("/service-worker.js").get_data(as_text=True)
+    assert 'SELFHELP_CACHE = `${USER_CACHE_PREFIX}selfhelp`' in source  # deleted with the other user caches

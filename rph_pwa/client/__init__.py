@@ -1,4 +1,4 @@
-"""The resident's pages: home, profile, questionnaires, progress and the safety plan.
+"""The resident's pages: home, profile, questionnaires, progress, the safety plan and guided self-help.
 
 The blueprint is made here, guarded once for the whole of it, and its routes are declared in the
 modules imported at the bottom (the layout of Miguel Grinberg's microblog).
@@ -12,4 +12,4 @@ bp = Blueprint("client", __name__)
 guard_blueprint(bp, admits=lambda user: user.is_resident, sign_in_at="auth.login")
 
 
-from . import appointment_views, booking_views, safety_views, views  # noqa: E402,F401 - declare the routes on bp
+from . import appointment_views, booking_views, safety_views, selfhelp_views, views  # noqa: E402,F401 - declare the routes on bp

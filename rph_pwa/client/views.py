@@ -30,7 +30,8 @@ def home():
     """The resident's start page: where I am, my next appointments, what to do before the next
     contact, and what is always one tap away."""
     db = get_session()
-    page = resident_home.home(db, resident=current_user)
+    page = resident_home.home(db, resident=current_user, locale=str(get_locale()),
+                              hide_drafts=current_app.config["SELFHELP_HIDE_DRAFTS"])
     return render_template("client/home.html", home=page, team=current_user.team,
                            municipality=current_user.home_municipality,
                            booking=slots.booking_offer(db, resident=current_user, latest=page.latest))
@@ -149,10 +150,10 @@ def form(request_id: int):
 def _form_page(questionnaire, form_request):
     return render_template("client/form.html", form=questionnaire, instrument=questionnaire.instrument_view,
                            contact_at=form_request.appointment.starts_at,
-                           draft_key=_opaque_key("form-draft", current_user.id, form_request.id))
+                           draft_key=opaque_key("form-draft", current_user.id, form_request.id))
 
 
-def _opaque_key(*parts) -> str:
+def opaque_key(*parts) -> str:
     """A key for the browser's storage that names nobody and nothing: an HMAC under the app's secret."""
     message = ":".join(str(p) for p in parts).encode()
     return hmac.new(current_app.config["SECRET_KEY"].encode(), message, hashlib.sha256).hexdigest()[:32]
@@ -162,11 +163,14 @@ def _opaque_key(*parts) -> str:
 def form_draft_owner():
     """`draft_owner()` in templates: the signed-in resident's opaque key for answers kept on the device.
     static/js/form-drafts.js restores and sends only drafts carrying this key and removes any other."""
-    def draft_owner() -> str | None:
-        if current_user.is_authenticated and current_user.is_resident:
-            return _opaque_key("form-draft-owner", current_user.id)
-        return None
-    return {"draft_owner": draft_owner}
+    return {"draft_owner": draft_owner_key}
+
+
+def draft_owner_key() -> str | None:
+    """The signed-in resident's opaque owner key for what is kept on the device (None for anyone else)."""
+    if current_user.is_authenticated and current_user.is_resident:
+        return opaque_key("form-draft-owner", current_user.id)
+    return None
 
 
 #: Longest value kept of one answer in a draft (answers are option values; this only bounds junk).

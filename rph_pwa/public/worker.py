@@ -30,6 +30,9 @@ PRECACHE_STATIC = (
     "js/app.js",
     "js/passkeys.js",
     "js/offline.js",
+    # The scripts that keep typed answers on the device: the offline copies of the self-help pages need them.
+    "js/form-drafts.js",
+    "js/worksheets.js",
     "manifest.webmanifest",
     "icons/icon-192.png",
     "icons/icon-512.png",
@@ -59,6 +62,9 @@ RESIDENT_HOME = "client.home"
 #: The team's name and phone number, kept (until sign-out) for the offline page.
 CONTACT_CARD = "client.contact_card"
 
+#: The resident's self-help pages (this URL and those below it), kept offline until sign-out.
+SELFHELP = "client.selfhelp"
+
 
 def worker_source(config: dict[str, Any]) -> str:
     """The worker's JavaScript with `config` as its CONFIG constant."""
@@ -78,6 +84,7 @@ def worker_config(app: Flask) -> dict[str, Any]:
         "plan": url_for(SAFETY_PLAN),
         "home": url_for(RESIDENT_HOME),
         "card": url_for(CONTACT_CARD),
+        "selfhelp": url_for(SELFHELP),
     }
 
 

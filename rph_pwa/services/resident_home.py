@@ -1,5 +1,6 @@
 """The resident's home and appointments in plain words: where I am in my course of help, my next
-appointments and how they take place, and what to do before the next contact.
+appointments and how they take place, what to do before the next contact, and guided self-help
+(this week's module, the coming check-in, the therapist's new feedback).
 
 Plain functions of (session, resident, now), read-only, with a fixed handful of queries whatever
 the history (no query in a loop). The words are English msgids (translated lazily, so they follow
@@ -23,6 +24,7 @@ from ..codes import AppointmentKind, AppointmentStatus, Offering, RequestAnswer,
 from ..db import utcnow
 from ..localtime import add_working_days, local_date
 from ..models import Appointment, AppointmentRequest, Episode, OnwardService, Referral, Team, User
+from . import check_ins, selfhelp
 from .appointment_requests import requests_for_resident
 from .outcomes import FEEDBACK, open_forms
 from .slots import LatestEpisode
@@ -141,6 +143,28 @@ class TodoItem:
 
 
 @dataclass(frozen=True)
+class SelfHelpHome:
+    """Guided self-help on the home: the programme's title, this week's module (its number for
+    the link) and the coming check-in (when, and whether it can be written now)."""
+
+    title: str
+    module_number: int | None
+    module_title: str | None
+    check_in_at: datetime | None
+    check_in_open: bool
+
+
+@dataclass(frozen=True)
+class NewFeedback:
+    """The therapist's newest written feedback on a check-in that the resident has not opened yet
+    (it stays "new" until the check-in page, which shows all feedback, is opened)."""
+
+    text: str
+    at: datetime
+    by: str | None
+
+
+@dataclass(frozen=True)
 class Home:
     """Everything the resident's home shows."""
 
@@ -149,6 +173,8 @@ class Home:
     todo: list[TodoItem]
     #: What was loaded for it, for the booking offer (`slots.booking_offer(latest=...)`).
     latest: LatestEpisode
+    selfhelp: SelfHelpHome | None = None
+    feedback: NewFeedback | None = None
 
 
 @dataclass(frozen=True)
@@ -314,12 +340,50 @@ def todo(session: Session, *, resident: User, now: datetime | None = None) -> li
     return items
 
 
+# --- Guided self-help ----------------------------------------------------------------------------
+
+def selfhelp_home(session: Session, *, resident: User, now: datetime, locale: str | None = None,
+                  hide_drafts: bool = False) -> tuple[SelfHelpHome | None, check_ins.CheckIn | None]:
+    """The programme part of the home, and the current check-in (None without a programme)."""
+    programme = selfhelp.resident_programme(session, resident=resident, today=local_date(now), locale=locale,
+                                            hide_drafts=hide_drafts)
+    if programme is None:
+        return None, None
+    current = check_ins.current_check_in(session, resident=resident, now=now)
+    module = programme.this_week
+    return SelfHelpHome(title=programme.title, module_number=module.item.number if module else None,
+                        module_title=module.item.title if module else None,
+                        check_in_at=current.appointment.starts_at if current else None,
+                        check_in_open=bool(current and current.is_open)), current
+
+
+def check_in_todo(current: check_ins.CheckIn | None) -> list[TodoItem]:
+    """The open check-in as something to do before the check-in contact."""
+    if current is None or not current.is_open:
+        return []
+    starts = current.appointment.starts_at
+    return [TodoItem(title=_l("Write your weekly check-in"),
+                     detail=Sentence(_l("Before the check-in on %(day)s."), {"day": local_date(starts)}),
+                     endpoint="client.check_in", url_values={}, due=starts)]
+
+
+def new_feedback(session: Session, *, resident: User) -> NewFeedback | None:
+    report = check_ins.new_feedback(session, resident=resident)
+    if report is None or report.feedback is None or report.reviewed_at is None:
+        return None
+    return NewFeedback(text=report.feedback, at=report.reviewed_at, by=_first_name(report.reviewed_by))
+
+
 # --- The home ------------------------------------------------------------------------------------
 
-def home(session: Session, *, resident: User, now: datetime | None = None) -> Home:
-    """The resident's home: where I am, the next appointments and the to-do list. Four queries:
-    the latest episode (with its referral, team, responsible therapist and onward service), its
-    appointments, their requests, and the open forms."""
+def home(session: Session, *, resident: User, now: datetime | None = None, locale: str | None = None,
+         hide_drafts: bool = False) -> Home:
+    """The resident's home: where I am, the next appointments, the to-do list and guided
+    self-help. A fixed number of queries: the latest episode (with its referral, team, responsible
+    therapist and onward service), its appointments, their requests, the open forms, and when the
+    episode has guided self-help: the programme, its progress, the current check-in with its forms,
+    and new feedback.
+    `locale` and `hide_drafts` (SELFHELP_HIDE_DRAFTS) are for the self-help modules' titles."""
     now = now or utcnow()
     row = session.execute(
         select(Episode, Referral, Team, OnwardService)
@@ -334,8 +398,13 @@ def home(session: Session, *, resident: User, now: datetime | None = None) -> Ho
         select(Appointment).where(Appointment.episode_id == episode.id)
         .order_by(Appointment.starts_at, Appointment.id))) if episode is not None else []
     upcoming = [a for a in appointments if a.status == "booked" and _not_over(a, now)][:HOME_APPOINTMENTS]
+    # Guided self-help only for someone who has it (or had it) in this episode: no queries for anyone else.
+    has_selfhelp = episode is not None and Offering.GUIDED_SELF_HELP.value in episode.offerings.split(",")
+    programme, current = (selfhelp_home(session, resident=resident, now=now, locale=locale, hide_drafts=hide_drafts)
+                          if has_selfhelp else (None, None))
     return Home(where=where_i_am(episode=episode, referral=referral, team=team, service=service,
                                  appointments=appointments, now=now),
                 next_appointments=_views(session, resident, upcoming, now),
-                todo=todo(session, resident=resident, now=now),
-                latest=LatestEpisode(episode, referral, team, appointments))
+                todo=check_in_todo(current) + todo(session, resident=resident, now=now),
+                latest=LatestEpisode(episode, referral, team, appointments),
+                selfhelp=programme, feedback=new_feedback(session, resident=resident) if has_selfhelp else None)

@@ -225,3 +225,68 @@ def open_module(session: Session, *, actor: User, assignment_id: int, module_key
     session.flush()
     return row
 
+
+
+# --- The resident's side -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ResidentProgramme:
+    """The resident's open programme as their pages show it: its title, every module with its
+    state, the module to work on now, and the day each module not open yet opens."""
+
+    assignment: SelfHelpAssignment
+    title: str
+    states: list[ModuleState]
+    this_week: ModuleState | None
+    #: Module number -> the day it opens by the weekly pace (modules already open are left out).
+    opens_on: dict[int, date]
+
+
+def resident_programme(session: Session, *, resident: User, today: date, locale: str | None = None,
+                       hide_drafts: bool = False) -> ResidentProgramme | None:
+    """The resident's open programme (None without one). Two queries: the assignment (with an
+    external programme) and its progress rows."""
+    assignment = open_assignment(session, resident_id=resident.id)
+    if assignment is None:
+        return None
+    states = module_states(assignment, progress_rows(session, assignment_id=assignment.id), today=today,
+                           locale=locale, hide_drafts=hide_drafts)
+    opens_on = {s.item.number: assignment.starts_on + timedelta(weeks=index)
+                for index, s in enumerate(states) if not s.available}
+    return ResidentProgramme(assignment=assignment, title=programme_title(assignment, locale), states=states,
+                             this_week=this_weeks_module(states), opens_on=opens_on)
+
+
+def resident_module(programme: ResidentProgramme, number: int) -> ModuleState:
+    """One open module of the resident's programme by its number (NotFound when it is not there,
+    hidden, or not open yet)."""
+    state = next((s for s in programme.states if s.item.number == number), None)
+    if state is None or not state.available:
+        raise NotFound("module")
+    return state
+
+
+def record_read(session: Session, *, assignment: SelfHelpAssignment, state: ModuleState,
+                now: datetime | None = None) -> ModuleProgress:
+    """The resident opened an open module: its first reading is recorded once."""
+    row = progress_row(session, assignment=assignment, module_key=state.item.key)
+    if row.first_read_at is None:
+        row.first_read_at = now or utcnow()
+        session.flush()
+    return row
+
+
+def finish_module(session: Session, *, assignment: SelfHelpAssignment, state: ModuleState, rating: int | None,
+                  now: datetime | None = None) -> ModuleProgress:
+    """The resident has finished an open module, with how useful it was (1-5, optional; a later
+    rating replaces the earlier one)."""
+    if rating is not None and not 1 <= rating <= 5:
+        raise ValueError("rating out of range")
+    now = now or utcnow()
+    row = progress_row(session, assignment=assignment, module_key=state.item.key)
+    row.first_read_at = row.first_read_at or now
+    row.finished_at = row.finished_at or now
+    if rating is not None:
+        row.rating = rating
+    session.flush()
+    return row

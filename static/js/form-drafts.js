@@ -13,6 +13,10 @@
  *    restored or sent, and is removed as soon as another resident is signed in here.
  *  - Signing out with unsent answers sends them first; if that fails, a dialog says what would
  *    be lost and lets the person choose. The signed-out page removes every entry (app.js).
+ *  - The same storage serves the self-help pages (static/js/worksheets.js, through
+ *    `window.RphDrafts`): a worksheet's entry is sent as JSON to the worksheet save endpoint
+ *    (format "json"); a check-in's entry has no URL and stays on the device until the check-in
+ *    is sent (the confirmation page names it with data-draft-done) or the person signs out.
  *
  * No inline script or style (strict CSP); only the `hidden` attribute is toggled.
  */
@@ -20,6 +24,8 @@
   "use strict";
 
   var PREFIX = "rph-draft:";
+  // Where an entry may be sent: the forms' draft endpoints and the worksheets' save endpoint.
+  var SEND_TO = ["/me/forms/", "/me/selfhelp/worksheets/save"];
   var root = document.getElementById("form-drafts");
   var owner = root ? root.getAttribute("data-owner") : "";
   var meta = document.querySelector("meta[name=csrf-token]");
@@ -49,7 +55,7 @@
   function read(key) {
     try {
       var entry = JSON.parse(store.getItem(key) || "null");
-      return entry && typeof entry === "object" && Array.isArray(entry.answers) ? entry : null;
+      return entry && typeof entry === "object" && entry.answers && typeof entry.answers === "object" ? entry : null;
     } catch (e) {
       return null;
     }
@@ -95,19 +101,41 @@
     return params;
   }
 
-  // Resolves true when the server has the answers (or no longer wants them: sent or closed).
-  function send(key) {
-    var entry = read(key);
-    if (!entry || entry.owner !== owner || !csrf || typeof entry.url !== "string" || entry.url.indexOf("/me/forms/") !== 0) {
-      return Promise.resolve(false);
+  function sendable(url) {
+    return typeof url === "string" && SEND_TO.some(function (start) {
+      return url.indexOf(start) === 0;
+    });
+  }
+
+  function request(entry) {
+    if (entry.format === "json") {
+      return {
+        body: JSON.stringify({ kind: entry.kind, client_key: entry.client_key, answers: entry.answers, partial: true }),
+        headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrf },
+      };
     }
+    return { body: body(entry), headers: { Accept: "application/json" } };
+  }
+
+  // Resolves {done, data}: done when the server has the answers (or no longer wants them: sent
+  // or closed), or when the entry is kept on this device only (nothing to send); data is the
+  // server's JSON answer to a stored worksheet.
+  function deliver(key) {
+    var entry = read(key);
+    if (entry && entry.owner === owner && entry.url === null) {
+      return Promise.resolve({ done: true, data: null });
+    }
+    if (!entry || entry.owner !== owner || !csrf || !sendable(entry.url)) {
+      return Promise.resolve({ done: false, data: null });
+    }
+    var options = request(entry);
     return fetch(entry.url, {
       method: "POST",
-      body: body(entry),
+      body: options.body,
       credentials: "same-origin",
       redirect: "manual", // a signed-out session answers with a redirect: not saved
       keepalive: true,
-      headers: { Accept: "application/json" },
+      headers: options.headers,
     }).then(
       function (response) {
         if (response.ok || response.status === 404 || response.status === 409) {
@@ -115,14 +143,30 @@
           if (now && now.savedAt === entry.savedAt) {
             remove(key); // unless the person answered more meanwhile
           }
-          return true;
+          if (response.ok && entry.format === "json") {
+            return response.json().then(
+              function (data) {
+                return { done: true, data: data };
+              },
+              function () {
+                return { done: true, data: null };
+              }
+            );
+          }
+          return { done: true, data: null };
         }
-        return false;
+        return { done: false, data: null }; // kept here: offline, signed out or not valid yet
       },
       function () {
-        return false;
+        return { done: false, data: null };
       }
     );
+  }
+
+  function send(key) {
+    return deliver(key).then(function (result) {
+      return result.done;
+    });
   }
 
   function sendAll() {
@@ -327,7 +371,22 @@
 
   /* ---- Start ------------------------------------------------------------------------------ */
 
+  // For static/js/worksheets.js: one storage, one owner check, one way to send.
+  window.RphDrafts = {
+    prefix: PREFIX,
+    owner: owner,
+    read: read,
+    write: write,
+    remove: remove,
+    keys: pendingKeys,
+    deliver: deliver,
+  };
+
   document.addEventListener("DOMContentLoaded", function () {
+    // A check-in that was sent: what was kept of it on the device is no longer needed.
+    Array.prototype.forEach.call(document.querySelectorAll("[data-draft-done]"), function (done) {
+      remove(PREFIX + done.getAttribute("data-draft-done"));
+    });
     var form = document.querySelector("form[data-draft-key][data-draft-url]");
     if (form) {
       setUpForm(form);
