@@ -21,7 +21,7 @@ from ..db import get_session, utcnow
 from ..localtime import local_today
 from ..selfhelp import content
 from ..selfhelp.worksheets import SELFHELP_PLAN, WORKSHEETS, WorksheetInvalid, WorksheetKind
-from ..services import check_ins, resident_home, selfhelp, worksheets
+from ..services import check_ins, external_programmes, resident_home, selfhelp, sleep_windows, worksheets
 from ..services.errors import Conflict
 from . import bp
 from .selfhelp_forms import CheckInForm, FinishModuleForm, worksheet_fields
@@ -53,7 +53,10 @@ def selfhelp_home():
     my worksheets and my self-help plan. Without a programme: what guided self-help is."""
     programme = _programme()
     check_in = check_ins.current_check_in(get_session(), resident=current_user) if programme else None
-    return render_template("client/selfhelp/programme.html", programme=programme, check_in=check_in)
+    window = (sleep_windows.approved_window(get_session(), assignment_id=programme.assignment.id)
+              if programme and programme.assignment.programme else None)
+    return render_template("client/selfhelp/programme.html", programme=programme, check_in=check_in,
+                           sleep_window=window.window if window else None)
 
 
 @bp.route("/me/selfhelp/modules/<int:number>", methods=["GET", "POST"])
@@ -81,7 +84,7 @@ def selfhelp_module(number: int):
         "client/selfhelp/module.html", programme=programme, state=state, form=form,
         html=content.localized(module.html, _locale()) if module else None,
         exercise=content.localized(module.exercises, _locale()) if module else None,
-        worksheet=worksheet, where_link=(state.item.where or "").startswith("https://"),
+        worksheet=worksheet, where_link=external_programmes.is_link(state.item.where),
     ), 400 if form.is_submitted() else 200
 
 

@@ -523,7 +523,8 @@ def start_note(overview: EpisodeOverview, *, therapist: User | None = None) -> s
 def closure_note(overview: EpisodeOverview, *, self_help_plan: str | None = None) -> str:
     """The closure note for the record and the GP (handbook L5015–5026): background, goals,
     treatment given, most useful methods, scores at start and end, status and further needs,
-    reason for ending, and the self-help plan (a hook: guided self-help does not build one yet)."""
+    reason for ending, and the resident's self-help plan (`worksheets.plan_for_record`), which stays
+    theirs after discharge."""
     episode, lines = overview.episode, []
     referred = to_local(episode.referred_at)
     ended = to_local(episode.discharged_at) if episode.discharged_at else None
@@ -552,7 +553,7 @@ def closure_note(overview: EpisodeOverview, *, self_help_plan: str | None = None
     end_reason = getattr(episode, "end_reason", None)
     lines.append("Årsak til avslutning: " + (record_text.label(record_text.END_REASONS, end_reason) + "."
                                             if end_reason else ""))
-    lines.append("Selvhjelpsplan: " + (self_help_plan or "ikke tilgjengelig ennå."))
+    lines.append("Selvhjelpsplan: " + (self_help_plan or "ikke skrevet."))
     return "\n".join(lines)
 
 

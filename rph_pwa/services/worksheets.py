@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Mapping
 
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,7 +26,9 @@ from sqlalchemy.orm import Session
 from ..db import utcnow
 from ..models import Episode, User, Worksheet
 from ..selfhelp.worksheets import SELFHELP_PLAN, WORKSHEETS, WorksheetKind, by_number, clean_answers
+from . import audit
 from .errors import NotFound
+from .record_text import RECORD_LOCALE
 
 #: The self-help plan's key: one plan per resident (the unique constraint is per resident).
 PLAN_KEY = "selfhelp-plan"
@@ -84,6 +87,21 @@ def by_kind(worksheets: list[Worksheet]) -> list[tuple[WorksheetKind, list[Works
 def selfhelp_plan(session: Session, *, resident: User) -> Worksheet | None:
     """The resident's self-help plan, or None before it is first saved."""
     return _find(session, resident.id, PLAN_KEY)
+
+
+def plan_for_record(session: Session, *, actor: User, resident: User, team_id: int | None) -> str | None:
+    """The resident's self-help plan in bokmål for the closure note (None before it is written).
+    The caller has checked that `actor` may see the episode; the read is audited."""
+    plan = selfhelp_plan(session, resident=resident)
+    if plan is None or not plan.content:
+        return None
+    audit.record(session, actor=actor, subject=resident, action="view_selfhelp", object_type="selfhelp_plan",
+                 object_id=plan.id, team_id=team_id)
+    kind = WORKSHEETS[SELFHELP_PLAN]
+    with force_locale(RECORD_LOCALE):
+        parts = [f"{field.label}: {plan.content[field.name]}" for field in kind.fields
+                 if plan.content.get(field.name)]
+    return " ".join(f"{part.rstrip('.')}." for part in parts) or None
 
 
 def key_for(kind: WorksheetKind, client_key: str) -> str:

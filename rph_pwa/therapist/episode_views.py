@@ -18,7 +18,7 @@ from flask_wtf import FlaskForm
 from ..db import get_session, utcnow
 from ..forms import Refusal, run_page_form_action
 from ..localtime import local_to_utc
-from ..services import outcomes, responsibility
+from ..services import outcomes, responsibility, worksheets
 from ..services.errors import Conflict, NotFound
 from . import bp
 from .episode_forms import (
@@ -149,4 +149,6 @@ def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None
                            view=episode_view(overview, now=utcnow()),
                            responsible=responsible_view(overview.episode, changes),
                            start_note=outcomes.start_note(overview),
-                           closure_note=outcomes.closure_note(overview))
+                           closure_note=outcomes.closure_note(overview, self_help_plan=worksheets.plan_for_record(
+                               db, actor=current_user, resident=overview.referral.resident,
+                               team_id=overview.episode.team_id)))

@@ -239,8 +239,28 @@ def test_the_closure_note_has_every_part_the_handbook_lists(db, actions, client)
                  "(kartleggingssamtale: 1, behandling: 2), 2.0 timer behandling.",
                  "Mest nyttige metoder: ", "PHQ-9: 16 ved start, 7 ved slutt.",
                  "Status ved avslutning og videre behov: ", "Årsak til avslutning: ",
-                 "Selvhjelpsplan: ikke tilgjengelig ennå."):
+                 "Selvhjelpsplan: ikke skrevet."):
         assert part in note
+
+
+def test_the_closure_note_names_the_residents_self_help_plan_and_the_read_is_audited(db, actions, client):
+    from rph_pwa.models import AuditEvent
+    from rph_pwa.selfhelp.worksheets import WORKSHEETS
+    from rph_pwa.services import worksheets
+
+    team = make_team(db)
+    episode = make_monitored_episode(db, team=team)
+    staff = actions.login_staff(db, team)
+    resident = episode.referral.resident
+    worksheets.save_worksheet(db, resident=resident, kind=WORKSHEETS["selfhelp_plan"], client_key="x",
+                              raw={"helps": "Gå tur hver dag", "support": "Søsteren min"})
+    db.commit()
+    note = re.search(r'<pre id="closure-note">(.*?)</pre>', _page(client, f"/therapist/episodes/{episode.id}"),
+                     re.S).group(1)
+    assert ("Selvhjelpsplan: Hva som hjelper meg, og hva jeg vil fortsette med: Gå tur hver dag. "
+            "Hvem som kan støtte meg: Søsteren min.") in note
+    assert db.scalars(select(AuditEvent).where(AuditEvent.subject_id == resident.id,
+                                               AuditEvent.object_type == "selfhelp_plan")).first() is not None
 
 
 # --- 6. Repeated item-9 answers -----------------------------------------------------------------
