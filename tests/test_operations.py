@@ -84,7 +84,7 @@ def test_demo_data_shows_the_therapists_day(app, db):
     from sqlalchemy import func
 
     from rph_pwa.localtime import local_date, local_today
-    from rph_pwa.models import Appointment, AppointmentRequest, AssessmentSlot, Episode
+    from rph_pwa.models import Appointment, AppointmentRequest, AssessmentSlot, CheckInReport, Episode, Worksheet
 
     def counts() -> tuple[int, ...]:
         return tuple(db.scalar(select(func.count()).select_from(model))
@@ -114,8 +114,15 @@ def test_demo_data_shows_the_therapists_day(app, db):
         Episode.resident_id.in_([per.id, mona.id, jonas.id])))}
     assert {e.responsible_id for e in episodes.values()} == {terapeut.id}
     mine = db.scalars(select(Appointment).where(Appointment.staff_id == terapeut.id)).all()
-    today = sorted((a for a in mine if local_date(a.starts_at) == local_today()), key=lambda a: a.starts_at)
+    today = sorted((a for a in mine if local_date(a.starts_at) == local_today() and a.kind != "check_in"),
+                   key=lambda a: a.starts_at)
     assert [a.mode for a in today] == ["phone", "video"]
+    # Sara, in guided self-help: today's weekly check-in is sent and waits for terapeut's review.
+    sara = resident("sara@example.no")
+    waiting = db.scalars(select(CheckInReport).where(CheckInReport.resident_id == sara.id,
+                                                     CheckInReport.reviewed_at.is_(None))).one()
+    assert local_date(waiting.appointment.starts_at) == local_today() and waiting.appointment.staff_id == terapeut.id
+    assert db.scalar(select(func.count()).select_from(Worksheet).where(Worksheet.resident_id == sara.id)) == 14
     assert today[1].video_link == "https://video.example.no/rom/abc" and today[0].video_link is None
     tomorrow = local_today() + timedelta(days=1)
     assert any(a.episode_id == episodes[per.id].id and local_date(a.starts_at) == tomorrow for a in mine)

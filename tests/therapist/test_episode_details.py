@@ -250,7 +250,7 @@ def test_the_closure_note_names_the_residents_self_help_plan_and_the_read_is_aud
 
     team = make_team(db)
     episode = make_monitored_episode(db, team=team)
-    staff = actions.login_staff(db, team)
+    actions.login_staff(db, team)
     resident = episode.referral.resident
     worksheets.save_worksheet(db, resident=resident, kind=WORKSHEETS["selfhelp_plan"], client_key="x",
                               raw={"helps": "Gå tur hver dag", "support": "Søsteren min"})
