@@ -43,9 +43,13 @@ class AwayForm(BaseForm):
     away = SubmitField(_l("Mark me away"))
     back = SubmitField(_l("I am back"))
 
-    def validate_until(self, field) -> None:
-        if self.away.data and field.data is None:
-            raise StopValidation(_l("Enter the last day you are away."))
+    def validate(self, extra_validators=None) -> bool:
+        """Being away needs its last day (being back needs nothing)."""
+        valid = super().validate(extra_validators)
+        if valid and not self.back.data and self.until.data is None:
+            self.until.errors = [_l("Enter the last day you are away.")]
+            return False
+        return valid
 
 
 class PhraseForm(BaseForm):

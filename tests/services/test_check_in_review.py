@@ -38,7 +38,7 @@ def _sent(db, team, therapist, *, hours_ago: float = 1, talk_sooner: bool = Fals
     `hours_ago`; returns (appointment, episode)."""
     _assignment, episode, _t = make_selfhelp(db, team=team, therapist=therapist)
     if name:
-        episode.resident.display_name = name
+        db.get(type(therapist), episode.resident_id).display_name = name
     appointment = _check_in(db, episode)
     if starts_hours_ago is not None:
         appointment.starts_at = utcnow() - timedelta(hours=starts_hours_ago)
