@@ -54,7 +54,7 @@ from ..models import (
 from ..selfhelp import content
 from ..selfhelp.worksheets import WORKSHEETS
 from . import audit, outcomes, record_text, selfhelp
-from .access import clinical_team_ids, require_clinical, require_team, staff_team_ids, team_object
+from .access import clinical_team_ids, is_clinical, require_clinical, require_team, staff_team_ids, team_object
 from .caseload import ScoreHistory, score_histories
 from .errors import Conflict, NotFound
 
@@ -207,6 +207,8 @@ def review_queue(session: Session, *, actor: User, now: datetime | None = None,
 def waiting_count(session: Session, *, actor: User, now: datetime | None = None) -> int:
     """How many sent check-ins wait for my review (mine and those I cover), for I dag. Counts
     only, so not audited; one query (0 for staff who do not work with residents)."""
+    if not is_clinical(actor):
+        return 0
     now = now or utcnow()
     team_ids = staff_team_ids(session, actor)
     if not team_ids:
