@@ -16,11 +16,19 @@ import pytest
 from sqlalchemy import insert
 
 from rph_pwa.db import get_session, utcnow
-from rph_pwa.models import AuditEvent, OnwardService, Role
+from rph_pwa.models import AuditEvent, FeedbackPhrase, OnwardService, Role
 from rph_pwa.services import appointment_requests, onward, outcomes, responsibility, triage, urgent_flags
 from rph_pwa.services.accounts import set_email
 from tests.browser.conftest import staff_page
-from tests.factories import make_municipality, make_referral, make_safety_plan, make_staff, make_team, referral_answers
+from tests.factories import (
+    make_check_in_report,
+    make_municipality,
+    make_referral,
+    make_safety_plan,
+    make_staff,
+    make_team,
+    referral_answers,
+)
 
 ROWS = 200
 PHONE_WIDTH = 390
@@ -62,6 +70,10 @@ PAGE_ARGS = {
     "therapist.find_resident": lambda d: {},
     "therapist.appointment_request": lambda d: {"request_id": d["request_id"]},
     "therapist.slots": lambda d: {},
+    # Issue 12's review view.
+    "therapist.review_queue": lambda d: {},
+    "therapist.review": lambda d: {"appointment_id": d["check_in_id"]},
+    "therapist.phrases": lambda d: {},
 }
 
 #: Pages opened at a desk's width.
@@ -152,6 +164,10 @@ def dataset(data_app):
                 outcomes.record_attendance(db, actor=therapist, appointment_id=contact.id, status="attended")
             else:
                 upcoming.append(contact)
+        upcoming[0].starts_at = now - timedelta(hours=1)
+        make_check_in_report(db, appointment=upcoming[0], talk_sooner=True, answers={
+            "worked_on": LONG_PLACE, "helped": LONG_WORD, "hard": LONG_WORDS, "question": LONG_WORD * 2})
+        db.add(FeedbackPhrase(team_id=team.id, text=LONG_WORD + " " + LONG_PLACE, created_by_id=therapist.id))
         request = appointment_requests.ask(db, resident=first.resident, appointment_id=upcoming[-1].id,
                                            kind="change", reason=LONG_PLACE + " " + LONG_WORD)
         responsibility.set_responsible(db, actor=lead, episode_id=episode.id, therapist_id=lead.id,
@@ -175,7 +191,7 @@ def dataset(data_app):
         db.commit()
         data = {"service_id": service.id, "episode_id": episode.id, "referral_id": first.id,
                 "resident_id": first.resident_id, "flag_id": flag.id, "municipality_id": municipality.id,
-                "request_id": request.id,
+                "request_id": request.id, "check_in_id": upcoming[0].id,
                 "users": {"therapist": (therapist, therapist_secret), "lead": (lead, lead_secret),
                           "admin": (admin, admin_secret), "desk": (desk, desk_secret)}}
         db.expunge_all()
