@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from ... import charts, measures
 from ...codes import label
+from ...localtime import to_local
 from ...selfhelp.worksheets import WORKSHEETS, WorksheetKind
 from ...services.check_in_review import CheckInReview, Queue, QueueRow
 from .common import INSTRUMENTS, form_name, tel_link
@@ -34,14 +35,22 @@ def _cover(row: QueueRow) -> str:
     return ""
 
 
-def queue_row(row: QueueRow) -> dict[str, Any]:
-    return {"id": row.appointment_id, "name": row.name, "programme": row.programme, "sent_at": row.sent_at,
-            "starts_at": row.starts_at, "due": row.due, "overdue": row.overdue,
-            "urgent": [str(URGENT_LABELS[k]) for k in row.urgent], "cover": _cover(row)}
+def queue_row(row: QueueRow, when, urgent: dict[str, str]) -> dict[str, Any]:
+    """One row of the queue; `when` formats a time, `urgent` holds the urgent reasons' labels."""
+    return {"id": row.appointment_id, "name": row.name, "programme": row.programme,
+            "sent_at": when(row.sent_at) if row.sent_at else "", "starts_at": when(row.starts_at),
+            "due": when(row.due), "overdue": row.overdue,
+            "urgent": [urgent[k] for k in row.urgent], "cover": _cover(row) if row.cover else ""}
 
 
 def queue_view(queue: Queue) -> dict[str, Any]:
-    return {"waiting": [queue_row(r) for r in queue.waiting], "missing": [queue_row(r) for r in queue.missing]}
+    """The queue's rows; times as local "dd.mm.yyyy hh:mm" (fast for hundreds of rows, the same in
+    every language, like the charts' dates)."""
+    def when(moment: datetime) -> str:
+        return f"{to_local(moment):%d.%m.%Y %H:%M}"
+    urgent = {key: str(text) for key, text in URGENT_LABELS.items()}
+    return {"waiting": [queue_row(r, when, urgent) for r in queue.waiting],
+            "missing": [queue_row(r, when, urgent) for r in queue.missing]}
 
 
 def _module_status(state) -> str:
