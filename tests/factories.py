@@ -357,3 +357,25 @@ def make_selfhelp(session: Session, *, team: Team | None = None, therapist: User
         checkin_weekday=today.weekday() if checkin_weekday is None else checkin_weekday,
         starts_on=today - timedelta(weeks=weeks_ago))
     return assignment, episode, therapist
+
+
+def make_check_in_report(session: Session, *, appointment, answers: dict | None = None, talk_sooner: bool = False,
+                         sent_at=None):
+    """The resident's sent check-in for the check-in contact `appointment` (its episode's resident
+    and open programme), sent `sent_at` (default now)."""
+    from sqlalchemy import select
+
+    from rph_pwa.db import utcnow
+    from rph_pwa.models import CheckInReport, Episode, SelfHelpAssignment
+
+    episode = session.get(Episode, appointment.episode_id)
+    assignment_id = session.scalars(select(SelfHelpAssignment.id)
+                                    .where(SelfHelpAssignment.open_episode_id == episode.id)).first()
+    report = CheckInReport(appointment_id=appointment.id, episode_id=episode.id, resident_id=episode.resident_id,
+                           assignment_id=assignment_id, talk_sooner=talk_sooner, sent_at=sent_at or utcnow(),
+                           answers=answers if answers is not None else {
+                               "worked_on": "Søvndagboka hver morgen.", "helped": "Å stå opp til samme tid.",
+                               "hard": "Å ikke sove middag.", "question": "Hvor lenge skal jeg holde på?"})
+    session.add(report)
+    session.flush()
+    return report

@@ -292,6 +292,51 @@ def _fresh_external(world, owner):
 SLEEP_CHECKED = ["bipolar", "epilepsy", "apnoea", "pregnancy", "sleepiness"]
 
 
+def _fresh_check_in(world, owner):
+    """A new check-in contact of the owner's episode, sent by the resident an hour ago (the
+    episode gets the søvn programme the first time)."""
+    from rph_pwa.models import Appointment
+    from rph_pwa.services import check_in_review, selfhelp
+    from tests.factories import make_check_in_report
+
+    with world.data_app.app_context():
+        db = get_session()
+        staff = db.merge(world.staff["therapist_a" if OWNER_TEAM[owner] == "A" else "therapist_b"][0])
+        episode_id = world.objects[owner]["episode"]
+        if check_in_review.episode_assignment(db, episode_id=episode_id) is None:
+            selfhelp.assign_programme(db, actor=staff, episode_id=episode_id, programme="sovn", checkin_weekday=0)
+        appointment = Appointment(episode_id=episode_id, staff_id=staff.id, kind="check_in", mode="phone",
+                                  starts_at=utcnow() - timedelta(hours=1), duration_minutes=20)
+        db.add(appointment)
+        db.flush()
+        make_check_in_report(db, appointment=appointment)
+        db.commit()
+        world.last_snapshot = None
+        return appointment.id
+
+
+def _fresh_phrase(world, owner):
+    """A new phrase in the owner's team's bank (for the delete action)."""
+    from rph_pwa.models import FeedbackPhrase
+
+    with world.data_app.app_context():
+        db = get_session()
+        staff = world.staff["therapist_a" if OWNER_TEAM[owner] == "A" else "therapist_b"][0]
+        phrase = FeedbackPhrase(team_id=world.teams[OWNER_TEAM[owner]].id, text=unique("Frase"),
+                                created_by_id=staff.id)
+        db.add(phrase)
+        db.commit()
+        world.last_snapshot = None
+        return phrase.id
+
+
+def _phrase_data(world, owner):
+    return {"phrase-team": str(world.teams[OWNER_TEAM[owner]].id), "phrase-text": unique("Bra jobba")}
+
+
+CHECK_IN_PARAMS = {"appointment_id": _fresh_check_in}
+
+
 def team_lead(ok: str) -> Expect:
     """A setting of one team: only that team's lead; all other staff get 404."""
     def expect(role: str, owner: str | None) -> str:
@@ -496,6 +541,19 @@ ROUTES: dict[str, Route] = {
     "therapist.retire_external_programme": Route(params={"programme_id": _fresh_external}, get=everyone("405"),
                                                  post=team_object("302"), data={}),
     # Staff: urgent flags.
+    # The review view (guided self-help check-ins).
+    "therapist.review_queue": Route(get=clinical("200")),
+    "therapist.review": Route(params=CHECK_IN_PARAMS, get=team_object("200")),
+    "therapist.review_complete": Route(params=CHECK_IN_PARAMS, get=everyone("405"), post=team_object("302"),
+                                       prefix="done", data={"done-feedback": "Fint arbeid.", "done-minutes": "20"}),
+    "therapist.review_open_module": Route(params=CHECK_IN_PARAMS, get=everyone("405"), post=team_object("302"),
+                                          prefix="module", data={}),
+    "therapist.away": Route(get=everyone("405"), post=clinical("302"), prefix="away",
+                            data=lambda w, o: {"away-until": _day(3), "away-away": "y"}),
+    "therapist.phrases": Route(get=clinical("200"), post=team_field("302"), prefix="phrase", data=_phrase_data,
+                               owners=OWNERS),
+    "therapist.phrase_delete": Route(params={"phrase_id": _fresh_phrase}, get=everyone("405"),
+                                     post=team_object("302"), data={}),
     "therapist.urgent_flag": Route(params=FLAG_PARAMS, get=team_object("200")),
     "therapist.add_flag_action": Route(params=FLAG_PARAMS, get=everyone("405"), post=team_object("302"),
                                        prefix="action", data={"action-kind": "called", "action-note": ""}),

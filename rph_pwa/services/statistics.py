@@ -25,10 +25,21 @@ from sqlalchemy.orm import Session, aliased
 from .. import measures
 from ..codes import SickLeave, WorkStatus, values
 from ..localtime import local_date, start_of_local_day
-from ..models import Appointment, Episode, MeasureResponse, Municipality, Referral, Team, User, team_municipality
+from ..models import (
+    Appointment,
+    CheckInReport,
+    Episode,
+    MeasureResponse,
+    Municipality,
+    Referral,
+    Team,
+    User,
+    team_municipality,
+)
 from ..models.referrals import APPOINTMENT_KINDS, CHANNELS, END_REASONS, OFFERINGS
 from .access import clinical_team_ids, is_clinical, require_team, staff_team_ids
 from .errors import NotFound
+from .selfhelp import CHECKIN_MINUTES
 
 #: Instruments whose first and last scores are reported.
 SCORED_CODES = ("PHQ-9", "GAD-7", "WSAS")
@@ -124,6 +135,28 @@ class Ended:
 
 
 @dataclass(frozen=True)
+class ReviewMinutes:
+    """One therapist's reviewed check-ins in the period and the median minutes recorded."""
+
+    staff_id: int
+    name: str
+    reviews: int
+    minutes_median: Optional[float]
+
+
+@dataclass(frozen=True)
+class Reviews:
+    """Guided self-help check-ins reviewed in the period (`CheckInReport.reviewed_at` in it): how
+    many, the median of the minutes recorded on their contacts (`Appointment.duration_minutes`),
+    and the same per reviewing therapist, beside the norm `norm_minutes` (about 20 minutes)."""
+
+    reviewed: int
+    minutes_median: Optional[float]
+    by_therapist: tuple[ReviewMinutes, ...]
+    norm_minutes: int = CHECKIN_MINUTES
+
+
+@dataclass(frozen=True)
 class TeamStatistics:
     """Aggregate figures for the actor's teams (or one of them), optionally for the residents of
     one municipality (Referral.municipality_id, the owner municipality for reporting), in the
@@ -147,6 +180,7 @@ class TeamStatistics:
       "not_recorded" last.
     - `outcomes`: see `Outcomes`.
     - `ended`: end reasons and medians of contacts, hours and duration, see `Ended`.
+    - `reviews`: check-ins reviewed in the period and the minutes given, per therapist, see `Reviews`.
     """
 
     since: date
@@ -172,6 +206,7 @@ class TeamStatistics:
     sick_leave_end: tuple[tuple[str, int], ...]
     referrals_by_channel: tuple[tuple[str, int], ...] = ()
     ended: Ended = Ended((), None, None, None)
+    reviews: Reviews = Reviews(0, None, ())
 
 
 # --- Arithmetic -----------------------------------------------------------------------------------
@@ -313,6 +348,25 @@ def _hours(session: Session, scope: _Scope) -> tuple[float, list[tuple[str, floa
     kinds = [*APPOINTMENT_KINDS, *sorted(k for k in minutes if k not in APPOINTMENT_KINDS)]
     by_kind = [(kind, _one_decimal(int(minutes.get(kind) or 0), 60) or 0.0) for kind in kinds]
     return _one_decimal(sum(int(v or 0) for v in minutes.values()), 60) or 0.0, by_kind
+
+
+def _reviews(session: Session, scope: _Scope) -> Reviews:
+    """Check-ins reviewed in the period with the minutes recorded, per reviewing therapist: one
+    query reads (therapist, minutes) of each review; the medians need the values."""
+    rows = session.execute(scope.episodes(
+        select(User.id, User.display_name, User.username, Appointment.duration_minutes).select_from(CheckInReport)
+        .join(Appointment, Appointment.id == CheckInReport.appointment_id)
+        .join(Episode, Episode.id == Appointment.episode_id)
+        .join(User, User.id == CheckInReport.reviewed_by_id)
+        .where(scope.within(CheckInReport.reviewed_at), Appointment.status == "attended"))).all()
+    names: dict[int, str] = {}
+    minutes: dict[int, list[int]] = {}
+    for staff_id, display_name, username, duration in rows:
+        names[staff_id] = display_name or username or f"#{staff_id}"
+        minutes.setdefault(staff_id, []).append(int(duration))
+    by_therapist = sorted((ReviewMinutes(staff_id, names[staff_id], len(values), _median(values))
+                           for staff_id, values in minutes.items()), key=lambda r: (r.name.casefold(), r.staff_id))
+    return Reviews(len(rows), _median([int(r[3]) for r in rows]), tuple(by_therapist))
 
 
 def _coded_counts(counter: Counter, known: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
@@ -515,6 +569,7 @@ def team_statistics(session: Session, *, actor: User, since: date, until: date, 
         treatment_hours=hours, hours_by_kind=tuple(hours_by_kind), offerings=tuple(offerings),
         outcomes=_outcomes(session, scope, ended_episodes), ended=_ended(ended_episodes),
         work_status_start=work_start, sick_leave_start=sick_start, work_status_end=work_end, sick_leave_end=sick_end,
+        reviews=_reviews(session, scope),
     )
 
 
@@ -589,6 +644,9 @@ def statistics_sections(stats: TeamStatistics) -> list[tuple[str, list[tuple[str
         ("end_reasons", list(stats.ended.end_reasons)),
         ("treatment", [("hours", stats.treatment_hours),
                        *((f"hours_{kind}", hours) for kind, hours in stats.hours_by_kind)]),
+        ("check_in_reviews", [("reviewed", stats.reviews.reviewed),
+                              ("minutes_median", stats.reviews.minutes_median),
+                              ("norm_minutes", stats.reviews.norm_minutes)]),
         ("offerings", list(stats.offerings)),
         ("outcomes", [("eligible_episodes", o.eligible), ("caseness_start_episodes", o.caseness_start),
                       ("phq9_first_mean", o.phq9_first_mean), ("phq9_last_mean", o.phq9_last_mean),

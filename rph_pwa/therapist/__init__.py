@@ -13,5 +13,14 @@ bp = Blueprint("therapist", __name__)
 guard_blueprint(bp, admits=lambda user: user.is_staff, sign_in_at="auth.staff_login")
 
 
-# The modules below declare the routes on bp.
-from . import day_views, episode_views, safety_views, selfhelp_views, slot_views, statistics_views, urgent_views, views  # noqa: E402,F401,E501
+from . import (  # noqa: E402,F401 - declare the routes on bp
+    day_views,
+    episode_views,
+    review_views,
+    safety_views,
+    selfhelp_views,
+    slot_views,
+    statistics_views,
+    urgent_views,
+    views,
+)

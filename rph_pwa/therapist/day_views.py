@@ -12,7 +12,7 @@ from ..db import get_session, utcnow
 from ..forms import Refusal, run_form_action
 from ..localtime import local_to_utc
 from ..models import Role
-from ..services import appointment_requests, audit, resident_search, today
+from ..services import appointment_requests, audit, check_in_review, resident_search, today
 from ..services import caseload as caseload_service
 from ..services.access import has_role, is_clinical, require_clinical, staff_teams
 from ..services.errors import Conflict
@@ -43,6 +43,7 @@ def index():
                           is_team_lead=has_role(current_user, Role.TEAM_LEAD),
                           is_clinical=is_clinical(current_user),
                           urgent_count=count_urgent(db, actor=current_user),
+                          check_ins_waiting=check_in_review.waiting_count(db, actor=current_user, now=now),
                           mail=mail, mail_delayed=mail is not None and (mail.oldest_age_seconds or 0) > max_age)
 
 
@@ -121,6 +122,7 @@ def staff_menu_items():
             return []
         items = [("therapist.index", _l("Today"))]
         if is_clinical(current_user):
-            items += [("therapist.caseload", _l("My caseload")), ("therapist.find_resident", _l("Find a resident"))]
+            items += [("therapist.caseload", _l("My caseload")), ("therapist.review_queue", _l("Check-ins")),
+                      ("therapist.find_resident", _l("Find a resident"))]
         return items
     return {"staff_menu": staff_menu}

@@ -236,6 +236,12 @@ def _tables(stats: svc.TeamStatistics) -> list[dict[str, Any]]:
              *((_("Hours: %(kind)s", kind=KIND_LABELS.get(kind, kind)), [_number(hours)])
                for kind, hours in stats.hours_by_kind),
          ]},
+        {"id": "check-in-reviews", "title": _("Guided self-help: minutes per reviewed check-in"),
+         "heading": _("Therapist"), "columns": [_("Check-ins reviewed"), _("Median minutes"), _("Norm")],
+         "rows": [(r.name, [_number(r.reviews), _number(r.minutes_median), _number(stats.reviews.norm_minutes)])
+                  for r in stats.reviews.by_therapist]
+         + [(_("All therapists"), [_number(stats.reviews.reviewed), _number(stats.reviews.minutes_median),
+                                   _number(stats.reviews.norm_minutes)])]},
         {"id": "end-reasons", "title": _("Why episodes ended"), "heading": _("Reason"), "columns": [_("Episodes")],
          "rows": [(str(LABELS["end_reasons"].get(k, k)), [_number(n)]) for k, n in e.end_reasons]},
         {"id": "offerings", "title": _("Offerings agreed, episodes referred in the period"),

@@ -17,7 +17,7 @@ from sqlalchemy import insert
 
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.localtime import local_today
-from rph_pwa.models import AuditEvent, OnwardService, Role, Worksheet
+from rph_pwa.models import AuditEvent, FeedbackPhrase, OnwardService, Role, Worksheet
 from rph_pwa.services import (
     appointment_requests,
     external_programmes,
@@ -30,7 +30,15 @@ from rph_pwa.services import (
 )
 from rph_pwa.services.accounts import set_email
 from tests.browser.conftest import staff_page
-from tests.factories import make_municipality, make_referral, make_safety_plan, make_staff, make_team, referral_answers
+from tests.factories import (
+    make_check_in_report,
+    make_municipality,
+    make_referral,
+    make_safety_plan,
+    make_staff,
+    make_team,
+    referral_answers,
+)
 
 ROWS = 200
 PHONE_WIDTH = 390
@@ -79,6 +87,10 @@ PAGE_ARGS = {
     "therapist.programmes": lambda d: {},
     "therapist.programme": lambda d: {"slug": "sovn"},
     "therapist.external_programmes": lambda d: {},
+    # Issue 12's review view.
+    "therapist.review_queue": lambda d: {},
+    "therapist.review": lambda d: {"appointment_id": d["check_in_id"]},
+    "therapist.phrases": lambda d: {},
 }
 
 #: Pages opened at a desk's width.
@@ -169,6 +181,10 @@ def dataset(data_app):
                 outcomes.record_attendance(db, actor=therapist, appointment_id=contact.id, status="attended")
             else:
                 upcoming.append(contact)
+        upcoming[0].starts_at = now - timedelta(hours=1)
+        make_check_in_report(db, appointment=upcoming[0], talk_sooner=True, answers={
+            "worked_on": LONG_PLACE, "helped": LONG_WORD, "hard": LONG_WORDS, "question": LONG_WORD * 2})
+        db.add(FeedbackPhrase(team_id=team.id, text=LONG_WORD + " " + LONG_PLACE, created_by_id=therapist.id))
         request = appointment_requests.ask(db, resident=first.resident, appointment_id=upcoming[-1].id,
                                            kind="change", reason=LONG_PLACE + " " + LONG_WORD)
         responsibility.set_responsible(db, actor=lead, episode_id=episode.id, therapist_id=lead.id,
@@ -204,7 +220,7 @@ def dataset(data_app):
         db.commit()
         data = {"service_id": service.id, "episode_id": episode.id, "referral_id": first.id,
                 "resident_id": first.resident_id, "flag_id": flag.id, "municipality_id": municipality.id,
-                "request_id": request.id, "selfhelp_episode_id": selfhelp_episode.id,
+                "request_id": request.id, "selfhelp_episode_id": selfhelp_episode.id, "check_in_id": upcoming[0].id,
                 "users": {"therapist": (therapist, therapist_secret), "lead": (lead, lead_secret),
                           "admin": (admin, admin_secret), "desk": (desk, desk_secret)}}
         db.expunge_all()

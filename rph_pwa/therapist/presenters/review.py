@@ -1,0 +1,142 @@
+"""The review view: the queue's rows with their flags and cover reasons, and one check-in's
+screen (modules, worksheets with their field labels, scores with the trend, the resident's own
+words, earlier feedback, the forms and the timer) as labels ready for the templates."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ... import charts, measures
+from ...codes import label
+from ...localtime import to_local
+from ...selfhelp.worksheets import WORKSHEETS, WorksheetKind
+from ...services.check_in_review import CheckInReview, Queue, QueueRow
+from .common import INSTRUMENTS, form_name, tel_link
+
+#: Why a check-in is urgent, by `QueueRow.urgent` key.
+URGENT_LABELS = {"episode": _l("Urgent episode"), "flag": _l("Open urgent flag"),
+                 "talk_sooner": _l("Asked to talk to someone sooner"),
+                 "deterioration": _l("Reliable deterioration")}
+#: The resident's answers in the check-in, in order.
+ANSWER_LABELS = (("worked_on", _l("What I worked on")), ("helped", _l("What helped")),
+                 ("hard", _l("What was hard")), ("question", _l("A question for my therapist")))
+SHORT_DATE_PATTERN = "dd.MM"
+
+
+def _cover(row: QueueRow) -> str:
+    if row.cover == "away":
+        return _("Cover: %(name)s is away", name=row.responsible_name or "?")
+    if row.cover == "overdue":
+        return _("Cover: waited more than two working days (%(name)s)", name=row.responsible_name or "?")
+    return ""
+
+
+def queue_row(row: QueueRow, when, urgent: dict[str, str]) -> dict[str, Any]:
+    """One row of the queue; `when` formats a time, `urgent` holds the urgent reasons' labels."""
+    return {"id": row.appointment_id, "name": row.name, "programme": row.programme,
+            "sent_at": when(row.sent_at) if row.sent_at else "", "starts_at": when(row.starts_at),
+            "due": when(row.due), "overdue": row.overdue,
+            "urgent": [urgent[k] for k in row.urgent], "cover": _cover(row) if row.cover else ""}
+
+
+def queue_view(queue: Queue) -> dict[str, Any]:
+    """The queue's rows; times as local "dd.mm.yyyy hh:mm" (fast for hundreds of rows, the same in
+    every language, like the charts' dates)."""
+    def when(moment: datetime) -> str:
+        return f"{to_local(moment):%d.%m.%Y %H:%M}"
+    urgent = {key: str(text) for key, text in URGENT_LABELS.items()}
+    return {"waiting": [queue_row(r, when, urgent) for r in queue.waiting],
+            "missing": [queue_row(r, when, urgent) for r in queue.missing]}
+
+
+def _module_status(state) -> str:
+    if not state.available:
+        return _("Not open yet")
+    if state.finished_at:
+        return _("Finished")
+    if state.first_read_at:
+        return _("Read")
+    return _("Opened early") if state.opened_early else _("Open")
+
+
+def _field_value(kind: WorksheetKind, name: str, value: Any) -> str:
+    field = next((f for f in kind.fields if f.name == name), None)
+    if field is not None and field.type == "choice":
+        return str(dict(field.choices).get(value, value))
+    return str(value)
+
+
+def worksheet_view(worksheet, *, new: bool) -> dict[str, Any]:
+    """A worksheet's answers under its fields' labels (unknown kinds shown by their answers only)."""
+    kind = WORKSHEETS.get(worksheet.kind)
+    content = worksheet.content or {}
+    if kind is None:
+        rows = [(name, str(value)) for name, value in content.items()]
+        title = worksheet.kind
+    else:
+        rows = [(str(f.label), _field_value(kind, f.name, content[f.name])) for f in kind.fields
+                if content.get(f.name) not in (None, "")]
+        title = str(kind.title)
+    return {"id": worksheet.id, "title": title, "new": new, "updated_at": worksheet.updated_at, "rows": rows}
+
+
+def _trend(code: str, responses: list) -> dict[str, Any]:
+    """One instrument's scores in time order with the change from the one before, and a chart."""
+    mine = [r for r in responses if r.instrument_code == code]
+    rows, before = [], None
+    for r in mine:
+        rows.append({"at": r.submitted_at, "total": r.total,
+                     "change": "" if before is None else f"{r.total - before:+d}"})
+        before = r.total
+    name = str(label(INSTRUMENTS, code))
+    first, last = mine[0], mine[-1]
+    description = _("%(code)s went from %(first)s to %(last)s (%(count)s measurements).", code=code,
+                    first=first.total, last=last.total, count=len(mine))
+    chart_id = "review-chart-" + code.lower().replace("-", "")
+    chart = charts.line_chart([charts.ChartPoint(r.submitted_at, r.total, format_date(r.submitted_at,
+                                                                                      SHORT_DATE_PATTERN))
+                               for r in mine], max_value=measures.get(code).max_total,
+                              title=_("%(code)s (%(name)s) over time", code=code, name=name),
+                              description=description, chart_id=chart_id) if len(mine) > 1 else None
+    return {"code": code, "name": name, "id": "scores-" + code.lower().replace("-", ""), "rows": rows,
+            "description": description, "chart": chart}
+
+
+def review_view(review: CheckInReview, *, now: datetime) -> dict[str, Any]:
+    """Everything on the review screen, with labels."""
+    report = review.report
+    answers = (report.answers or {}) if report is not None else {}
+    since = review.since
+    progress = {p.module_key: p for p in review.progress}
+    return {
+        "id": review.appointment.id, "episode_id": review.episode.id,
+        "name": review.resident.display_name or f"#{review.resident.id}",
+        "phone": review.phone, "tel": tel_link(review.phone),
+        "programme": review.programme, "since": since, "starts_at": review.appointment.starts_at,
+        "sent_at": report.sent_at if report is not None and report.answers else None,
+        "missing": report is None, "reviewed": review.reviewed, "can_complete": review.can_complete,
+        "reviewed_at": report.reviewed_at if report is not None else None,
+        "minutes": review.appointment.duration_minutes,
+        "talk_sooner": bool(report and report.talk_sooner),
+        "answers": [(str(text), answers[key]) for key, text in ANSWER_LABELS if answers.get(key)],
+        "modules": [{"number": s.item.number, "title": s.item.title, "status": _module_status(s),
+                     "opened_at": progress[s.item.key].opened_at if s.item.key in progress else None,
+                     "first_read_at": s.first_read_at, "finished_at": s.finished_at, "rating": s.rating,
+                     "new": any(t is not None and t >= since for t in (s.first_read_at, s.finished_at))}
+                    for s in review.modules],
+        "next_module": ({"number": review.next_module.number, "title": review.next_module.title}
+                        if review.next_module is not None else None),
+        "worksheets": [worksheet_view(w.worksheet, new=w.new) for w in review.worksheets],
+        "trends": [_trend(code, review.responses) for code in ("PHQ-9", "GAD-7")
+                   if any(r.instrument_code == code for r in review.responses)],
+        "deteriorated": review.deteriorated,
+        "earlier": [{"at": r.reviewed_at, "feedback": r.feedback} for r in review.earlier_feedback],
+        "forms": [{"name": form_name(f.instrument_code), "answered": f.response_id is not None} for f in review.forms],
+        "phrases": [{"id": p.id, "text": p.text} for p in review.phrases],
+        "started_at": review.started_at, "elapsed": review.elapsed_minutes(now),
+        "started_iso": review.started_at.isoformat(),
+    }
