@@ -167,7 +167,8 @@ def test_phrase_bank(db, actions, client):
     team, other_team = make_team(db), make_team(db)
     actions.login_staff(db, team)
     response = post_form(client, "/therapist/phrases",
-                         {"team": str(team.id), "text": "Husk å være snill med deg selv."}, prefix="phrase", follow=True)
+                         {"team": str(team.id), "text": "Husk å være snill med deg selv."},
+                         prefix="phrase", follow=True)
     assert "The phrase is added" in _text(response) and "Husk å være snill med deg selv." in _text(response)
     too_long = post_form(client, "/therapist/phrases", {"team": str(team.id), "text": "x" * 501}, prefix="phrase")
     assert too_long.status_code == 400 and "Use at most 500 characters." in _text(too_long)
