@@ -155,7 +155,8 @@ def build(session, *, residents: int, episodes: int, waiting: int) -> tuple[User
 
 def _database(label: str, url: str | None) -> str:
     if url is None:
-        return f"sqlite:///{Path(tempfile.mkdtemp(prefix=f'rph-bench-selfhelp-{label}-')) / 'bench.sqlite3'}"
+        folder = Path(tempfile.mkdtemp(prefix="rph-bench-selfhelp-"))
+        return f"sqlite:///{folder / 'bench.sqlite3'}"
     url = normalise_database_url(url)
     engine = create_engine(url)
     with engine.begin() as conn:

@@ -174,6 +174,8 @@ class CheckInReport(Base):
     reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     #: The therapist's written feedback to the resident (encrypted).
     feedback: Mapped[Optional[str]] = mapped_column(EncryptedText)
+    #: The guidance was given by phone (otherwise in writing: the feedback alone); for the record note.
+    by_phone: Mapped[bool] = mapped_column(default=False, server_default="0")
     #: When the resident saw the feedback on their home.
     feedback_seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 

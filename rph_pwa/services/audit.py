@@ -34,12 +34,12 @@ def record_shown(session: Session, *, actor: User, shown: Iterable[tuple[int, in
                  action: str, object_type: str, now: datetime) -> None:
     """One event per resident a list page shows, in one insert: `shown` holds (resident id, team
     id, object id) triples; repeats of a resident and team are written once."""
-    rows, seen = [], set()
+    rows, seen, actor_id = [], set(), actor.id  # actor may be a proxy (current_user): read its id once
     for subject_id, team_id, object_id in shown:
         if (subject_id, team_id) in seen:
             continue
         seen.add((subject_id, team_id))
-        rows.append({"actor_id": actor.id, "subject_id": subject_id, "team_id": team_id, "action": action,
+        rows.append({"actor_id": actor_id, "subject_id": subject_id, "team_id": team_id, "action": action,
                      "object_type": object_type, "object_id": object_id, "at": now})
     if rows:
         session.connection().execute(insert(AuditEvent.__table__), rows)  # Core: no ORM bookkeeping per row

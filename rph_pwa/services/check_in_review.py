@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import force_locale
@@ -100,23 +101,38 @@ class QueueRow:
 
 @dataclass(frozen=True)
 class Queue:
-    """The sent check-ins waiting for review (urgent first, then by due time) and the missing ones."""
+    """One page of the sent check-ins waiting for review (urgent first, then by due time), the
+    first missing ones, and the totals."""
 
     waiting: list[QueueRow] = field(default_factory=list)
     missing: list[QueueRow] = field(default_factory=list)
+    waiting_total: int = 0
+    missing_total: int = 0
+    page: int = 1
+    pages: int = 1
+
+
+#: Rows per page of the queue (and the most missing check-ins listed): the page stays fast and
+#: audits only the residents it shows.
+PAGE_SIZE = 25
 
 
 def due_at(sent_at: datetime) -> datetime:
     """When a check-in sent at `sent_at` should be read: DUE_WORKING_DAYS working days later, at
     the same local time."""
-    return local_to_utc(add_working_days(local_date(sent_at), DUE_WORKING_DAYS), to_local(sent_at).time())
+    local = to_local(sent_at)
+    return local_to_utc(_due_day(local.date()), local.time())
+
+
+@lru_cache(maxsize=512)
+def _due_day(day: date) -> date:
+    return add_working_days(day, DUE_WORKING_DAYS)
 
 
 def _candidates(session: Session, *, actor: User, team_ids: list[int], now: datetime):
     """The check-ins in `team_ids` that may be in my queue (one query): mine, those of an away
     colleague, and any waiting at least two calendar days (two working days are at least that)."""
     responsible = aliased(User)
-    resident = aliased(User)
     today = local_today()
     early = now - timedelta(days=DUE_WORKING_DAYS)
     mine = or_(Episode.responsible_id == actor.id, Appointment.staff_id == actor.id)
@@ -125,12 +141,10 @@ def _candidates(session: Session, *, actor: User, team_ids: list[int], now: date
     return session.execute(
         select(Appointment.id, Appointment.starts_at, Appointment.staff_id, Episode.id.label("episode_id"),
                Episode.resident_id, Episode.team_id, Episode.responsible_id, Episode.urgent_since,
-               resident.display_name, responsible.display_name.label("responsible_name"),
-               responsible.username.label("responsible_username"), responsible.away_until,
+               responsible.away_until,
                CheckInReport.sent_at, CheckInReport.talk_sooner, SelfHelpAssignment.programme,
                ExternalProgramme.title.label("external_title"), open_flag.label("open_flag"))
         .join(Episode, Episode.id == Appointment.episode_id)
-        .join(resident, resident.id == Episode.resident_id)
         .outerjoin(responsible, responsible.id == Episode.responsible_id)
         .outerjoin(CheckInReport, CheckInReport.appointment_id == Appointment.id)
         .outerjoin(SelfHelpAssignment, SelfHelpAssignment.open_episode_id == Episode.id)
@@ -142,13 +156,14 @@ def _candidates(session: Session, *, actor: User, team_ids: list[int], now: date
                or_(mine, away, func.coalesce(CheckInReport.sent_at, Appointment.starts_at) <= early))).all()
 
 
-def _mine_or_cover(row, *, actor: User, now: datetime) -> tuple[bool, str | None]:
-    """Whether the check-in belongs in my queue, and the cover reason when it is a colleague's."""
-    if row.responsible_id == actor.id or row.staff_id == actor.id:
+def _mine_or_cover(row, *, actor_id: int, now: datetime, today: date, due: datetime) -> tuple[bool, str | None]:
+    """Whether the check-in belongs in my queue, and the cover reason when it is a colleague's
+    (`due`: two working days after it was sent, or after its time when none was sent)."""
+    if row.responsible_id == actor_id or row.staff_id == actor_id:
         return True, None
-    if row.away_until is not None and row.away_until >= local_date(now):
+    if row.away_until is not None and row.away_until >= today:
         return True, "away"
-    if now > due_at(row.sent_at or row.starts_at):
+    if now > due:
         return True, "overdue"
     return False, None
 
@@ -172,36 +187,52 @@ def deteriorated(histories: dict[str, ScoreHistory]) -> bool:
     return flags.reliable_deterioration
 
 
-def review_queue(session: Session, *, actor: User, now: datetime | None = None,
-                 locale: str | None = None) -> Queue:
-    """My review queue (see the module docstring); the residents shown are audited in one insert."""
+def review_queue(session: Session, *, actor: User, now: datetime | None = None, locale: str | None = None,
+                 page: int = 1) -> Queue:
+    """My review queue, a page at a time (see the module docstring). Every candidate is sorted with
+    coded values only; names are decrypted, and residents audited (one insert), for the rows shown."""
     now = now or utcnow()
     team_ids = clinical_team_ids(session, actor, what="review queue")
-    chosen = []
+    chosen, today, actor_id = [], local_date(now), actor.id  # actor may be a proxy: read its id once
     for row in _candidates(session, actor=actor, team_ids=team_ids, now=now):
-        belongs, cover = _mine_or_cover(row, actor=actor, now=now)
+        late = due_at(row.sent_at or row.starts_at)
+        belongs, cover = _mine_or_cover(row, actor_id=actor_id, now=now, today=today, due=late)
         if belongs:
-            chosen.append((row, cover))
-    histories = score_histories(session, sorted({row.episode_id for row, _cover in chosen}))
+            chosen.append((row, cover, late))
+    histories = score_histories(session, sorted({row.episode_id for row, _cover, _late in chosen}))
     waiting, missing = [], []
-    for row, cover in chosen:
-        due = due_at(row.sent_at) if row.sent_at else row.starts_at
+    for row, cover, late in chosen:
+        due = late if row.sent_at else row.starts_at
         reasons = tuple(key for key, on in (
             ("episode", row.urgent_since is not None), ("flag", bool(row.open_flag)),
             ("talk_sooner", bool(row.talk_sooner)),
             ("deterioration", deteriorated(histories.get(row.episode_id, {})))) if on)
-        item = QueueRow(appointment_id=row.id, episode_id=row.episode_id, resident_id=row.resident_id,
-                        team_id=row.team_id, name=row.display_name or f"#{row.resident_id}",
+        (waiting if row.sent_at else missing).append((row, cover, due, reasons))
+    waiting.sort(key=lambda r: (not r[3], r[2], r[0].id))
+    missing.sort(key=lambda r: (not r[3], r[0].starts_at, r[0].id))
+    pages = max(1, -(-len(waiting) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown_waiting = waiting[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    shown_missing = missing[:PAGE_SIZE] if page == 1 else []
+    shown = shown_waiting + shown_missing
+    people = {row.resident_id for row, *_rest in shown} | {row.responsible_id for row, cover, *_r in shown if cover}
+    names = {person.id: person.display_name or person.username
+             for person in session.execute(select(User.id, User.display_name, User.username)
+                                           .where(User.id.in_(sorted(p for p in people if p is not None))))}
+
+    def item(row, cover, due, reasons) -> QueueRow:
+        return QueueRow(appointment_id=row.id, episode_id=row.episode_id, resident_id=row.resident_id,
+                        team_id=row.team_id, name=names.get(row.resident_id) or f"#{row.resident_id}",
                         programme=_programme_title(row, locale), starts_at=row.starts_at, sent_at=row.sent_at,
                         due=due, overdue=now > due, urgent=reasons, cover=cover,
-                        responsible_name=(row.responsible_name or row.responsible_username) if cover else None)
-        (waiting if row.sent_at else missing).append(item)
-    waiting.sort(key=lambda r: (not r.urgent, r.due, r.appointment_id))
-    missing.sort(key=lambda r: (not r.urgent, r.starts_at, r.appointment_id))
+                        responsible_name=names.get(row.responsible_id) if cover else None)
+
+    queue = Queue(waiting=[item(*r) for r in shown_waiting], missing=[item(*r) for r in shown_missing],
+                  waiting_total=len(waiting), missing_total=len(missing), page=page, pages=pages)
     audit.record_shown(session, actor=actor, shown=[(r.resident_id, r.team_id, r.appointment_id)
-                                                    for r in waiting + missing],
+                                                    for r in queue.waiting + queue.missing],
                        action="view_episode", object_type="check_in_queue", now=now)
-    return Queue(waiting=waiting, missing=missing)
+    return queue
 
 
 def waiting_count(session: Session, *, actor: User, now: datetime | None = None) -> int:
@@ -213,8 +244,10 @@ def waiting_count(session: Session, *, actor: User, now: datetime | None = None)
     team_ids = staff_team_ids(session, actor)
     if not team_ids:
         return 0
+    today = local_date(now)
     return sum(1 for row in _candidates(session, actor=actor, team_ids=team_ids, now=now)
-               if row.sent_at is not None and _mine_or_cover(row, actor=actor, now=now)[0])
+               if row.sent_at is not None
+               and _mine_or_cover(row, actor_id=actor.id, now=now, today=today, due=due_at(row.sent_at))[0])
 
 
 # --- One check-in ---------------------------------------------------------------------------------
@@ -397,6 +430,7 @@ def complete_review(session: Session, *, actor: User, appointment_id: int, feedb
         session.add(report)
     report.review_started_at = report.review_started_at or now
     report.reviewed_at, report.reviewed_by_id, report.feedback = now, actor.id, feedback
+    report.by_phone = by_phone
     when = appointment.starts_at
     if episode.first_contact_at is None or when < episode.first_contact_at:
         episode.first_contact_at = when
@@ -435,7 +469,7 @@ def record_note(review: CheckInReview) -> str:
     lines = [f"Veiledet selvhjelp, ukentlig veiledning {to_local(at):%d.%m.%Y}"
              + (f" ({review.programme})." if review.programme else ".")]
     lines.append(f"Tid brukt: {appointment.duration_minutes} minutter, "
-                 + ("veiledning på telefon." if appointment.mode == "phone" else "skriftlig veiledning."))
+                 + ("veiledning på telefon." if report is not None and report.by_phone else "skriftlig veiledning."))
     worked = [_nb_module(s) for s in review.modules
               if any(t is not None and t >= review.since for t in (s.first_read_at, s.finished_at))]
     lines.append("Moduler arbeidet med: " + (", ".join(worked) + "." if worked else "ingen nye siden sist."))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import abort, render_template, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -36,7 +36,8 @@ def review_queue():
 
 def _queue_page(*, away_form: AwayForm | None = None) -> str:
     require_clinical(current_user)
-    queue = review_service.review_queue(get_session(), actor=current_user, now=utcnow(), locale=str(get_locale()))
+    queue = review_service.review_queue(get_session(), actor=current_user, now=utcnow(), locale=str(get_locale()),
+                                        page=request.args.get("page", 1, type=int))
     form = away_form or AwayForm(formdata=None, prefix="away", until=current_user.away_until)
     return render_audited("therapist/review_queue.html", v=queue_view(queue), away_form=form,
                           away_until=current_user.away_until)

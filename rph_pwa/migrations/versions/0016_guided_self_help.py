@@ -113,6 +113,7 @@ def upgrade() -> None:
     sa.Column('reviewed_at', rph_pwa.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
     sa.Column('feedback', rph_pwa.crypto.EncryptedText(), nullable=True),
+    sa.Column('by_phone', sa.Boolean(), server_default='0', nullable=False),
     sa.Column('feedback_seen_at', rph_pwa.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['appointment_id'], ['appointment.id'], name=op.f('fk_check_in_report_appointment_id_appointment')),
     sa.ForeignKeyConstraint(['assignment_id'], ['selfhelp_assignment.id'], name=op.f('fk_check_in_report_assignment_id_selfhelp_assignment')),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -35,11 +36,13 @@ def _cover(row: QueueRow) -> str:
     return ""
 
 
-def queue_row(row: QueueRow, when, urgent: dict[str, str]) -> dict[str, Any]:
-    """One row of the queue; `when` formats a time, `urgent` holds the urgent reasons' labels."""
+def queue_row(row: QueueRow, when, urgent: dict[str, str], link: str) -> dict[str, Any]:
+    """One row of the queue; `when` formats a time, `urgent` holds the urgent reasons' labels,
+    `link` is the review page's URL with "0" for the check-in's id."""
     return {"id": row.appointment_id, "name": row.name, "programme": row.programme,
             "sent_at": when(row.sent_at) if row.sent_at else "", "starts_at": when(row.starts_at),
-            "due": when(row.due), "overdue": row.overdue,
+            "due": when(row.due), "overdue": row.overdue, "url": link.replace("/0", f"/{row.appointment_id}", 1),
+            "was_due": _("check-in was due %(when)s", when=when(row.starts_at)) if not row.sent_at else "",
             "urgent": [urgent[k] for k in row.urgent], "cover": _cover(row) if row.cover else ""}
 
 
@@ -49,8 +52,25 @@ def queue_view(queue: Queue) -> dict[str, Any]:
     def when(moment: datetime) -> str:
         return f"{to_local(moment):%d.%m.%Y %H:%M}"
     urgent = {key: str(text) for key, text in URGENT_LABELS.items()}
-    return {"waiting": [queue_row(r, when, urgent) for r in queue.waiting],
-            "missing": [queue_row(r, when, urgent) for r in queue.missing]}
+    link = url_for("therapist.review", appointment_id=0)
+    return {"waiting": [queue_row(r, when, urgent, link) for r in queue.waiting],
+            "missing": [queue_row(r, when, urgent, link) for r in queue.missing],
+            "waiting_total": queue.waiting_total, "missing_total": queue.missing_total,
+            "more_missing": queue.missing_total - len(queue.missing) if queue.page == 1 else 0,
+            "pager": queue_pager(queue)}
+
+
+def queue_pager(queue: Queue) -> dict[str, Any] | None:
+    """"Page 2 of 4" with links to the pages before and after (None when one page holds all)."""
+    if queue.pages <= 1:
+        return None
+
+    def page_url(page: int) -> str:
+        return url_for("therapist.review_queue", page=page)
+
+    return {"text": _("Page %(page)d of %(pages)d", page=queue.page, pages=queue.pages),
+            "previous": page_url(queue.page - 1) if queue.page > 1 else None,
+            "next": page_url(queue.page + 1) if queue.page < queue.pages else None}
 
 
 def _module_status(state) -> str:
@@ -63,24 +83,27 @@ def _module_status(state) -> str:
     return _("Opened early") if state.opened_early else _("Open")
 
 
-def _field_value(kind: WorksheetKind, name: str, value: Any) -> str:
-    field = next((f for f in kind.fields if f.name == name), None)
-    if field is not None and field.type == "choice":
-        return str(dict(field.choices).get(value, value))
-    return str(value)
+def _labels(kind: WorksheetKind) -> tuple[str, dict[str, str], dict[str, dict[str, str]]]:
+    """A worksheet kind's title, field labels and choice labels, translated once per page."""
+    return (str(kind.title), {f.name: str(f.label) for f in kind.fields},
+            {f.name: {value: str(text) for value, text in f.choices} for f in kind.fields if f.type == "choice"})
 
 
-def worksheet_view(worksheet, *, new: bool) -> dict[str, Any]:
-    """A worksheet's answers under its fields' labels (unknown kinds shown by their answers only)."""
+def worksheet_view(worksheet, *, new: bool, labels: dict[str, tuple] | None = None) -> dict[str, Any]:
+    """A worksheet's answers under its fields' labels (unknown kinds shown by their answers only).
+    `labels` caches `_labels` per kind across the worksheets of one page."""
     kind = WORKSHEETS.get(worksheet.kind)
     content = worksheet.content or {}
     if kind is None:
         rows = [(name, str(value)) for name, value in content.items()]
         title = worksheet.kind
     else:
-        rows = [(str(f.label), _field_value(kind, f.name, content[f.name])) for f in kind.fields
-                if content.get(f.name) not in (None, "")]
-        title = str(kind.title)
+        cache = labels if labels is not None else {}
+        if kind.key not in cache:
+            cache[kind.key] = _labels(kind)
+        title, names, choices = cache[kind.key]
+        rows = [(names[f.name], choices.get(f.name, {}).get(content[f.name], str(content[f.name])))
+                for f in kind.fields if content.get(f.name) not in (None, "")]
     return {"id": worksheet.id, "title": title, "new": new, "updated_at": worksheet.updated_at, "rows": rows}
 
 
@@ -112,6 +135,7 @@ def review_view(review: CheckInReview, *, now: datetime) -> dict[str, Any]:
     answers = (report.answers or {}) if report is not None else {}
     since = review.since
     progress = {p.module_key: p for p in review.progress}
+    labels: dict[str, tuple] = {}
     return {
         "id": review.appointment.id, "episode_id": review.episode.id,
         "name": review.resident.display_name or f"#{review.resident.id}",
@@ -130,7 +154,7 @@ def review_view(review: CheckInReview, *, now: datetime) -> dict[str, Any]:
                     for s in review.modules],
         "next_module": ({"number": review.next_module.number, "title": review.next_module.title}
                         if review.next_module is not None else None),
-        "worksheets": [worksheet_view(w.worksheet, new=w.new) for w in review.worksheets],
+        "worksheets": [worksheet_view(w.worksheet, new=w.new, labels=labels) for w in review.worksheets],
         "trends": [_trend(code, review.responses) for code in ("PHQ-9", "GAD-7")
                    if any(r.instrument_code == code for r in review.responses)],
         "deteriorated": review.deteriorated,
