@@ -125,7 +125,9 @@ def _act(episode_id: int, name: str, form: FlaskForm | type[FlaskForm], action: 
 def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None) -> str:
     db = get_session()
     overview = outcomes.episode_overview(db, actor=current_user, episode_id=episode_id)
-    db.commit()  # the audit event of this read
+    plan = worksheets.plan_for_record(db, actor=current_user, resident=overview.referral.resident,
+                                      team_id=overview.episode.team_id)
+    db.commit()  # the audit events of these reads
     forms: dict[str, FlaskForm] = {
         "book": BookContactForm(formdata=None, prefix="book"),
         "attendance": AttendanceForm(formdata=None, prefix="attendance"),
@@ -149,6 +151,4 @@ def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None
                            view=episode_view(overview, now=utcnow()),
                            responsible=responsible_view(overview.episode, changes),
                            start_note=outcomes.start_note(overview),
-                           closure_note=outcomes.closure_note(overview, self_help_plan=worksheets.plan_for_record(
-                               db, actor=current_user, resident=overview.referral.resident,
-                               team_id=overview.episode.team_id)))
+                           closure_note=outcomes.closure_note(overview, self_help_plan=plan))
