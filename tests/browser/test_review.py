@@ -7,14 +7,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from rph_pwa.db import utcnow
 from rph_pwa.models import Appointment, CheckInReport, FeedbackPhrase, ModuleProgress, User, Worksheet
 from rph_pwa.services import selfhelp
-from tests.browser.conftest import PHONE, staff_page
-from tests.factories import add_episode_response, make_check_in_report, make_selfhelp, make_staff, make_team
+from rph_pwa.services.accounts import set_email
+from tests.browser.conftest import PHONE, sign_in_by_code, staff_page
+from tests.factories import (
+    add_episode_response,
+    email,
+    make_check_in_report,
+    make_selfhelp,
+    make_staff,
+    make_team,
+)
 
 PHRASE = "Så bra at du holdt ut hele uka!"
 
@@ -30,7 +39,7 @@ def _resident_with_check_in(db, team, therapist, *, name: str, hours_ago: float,
     return assignment, episode, appointment
 
 
-def test_the_therapist_reviews_a_check_in_on_a_phone(db, browser, live_server, assert_accessible):
+def test_the_therapist_reviews_a_check_in_on_a_phone(db, browser, live_server, assert_accessible, mailbox):
     team = make_team(db)
     therapist, secret = make_staff(db, teams=[team])
     therapist.locale = "en"
@@ -105,3 +114,17 @@ def test_the_therapist_reviews_a_check_in_on_a_phone(db, browser, live_server, a
     following = db.scalars(select(Appointment).where(Appointment.episode_id == episode_id,
                                                      Appointment.status == "booked")).all()
     assert [a.kind for a in following] == ["check_in"] and following[0].starts_at > done.starts_at
+
+    # The resident signs in on their phone and sees the feedback on home.
+    resident = db.get(User, episode.resident_id)
+    address = email()
+    set_email(resident, address, current_app.extensions["rph_crypto"])
+    db.commit()
+    phone = browser.new_context(base_url=live_server, **PHONE)
+    page = phone.new_page()
+    sign_in_by_code(page, mailbox, address)
+    page.goto("/me")
+    expect(page.locator("#feedback-h")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(f"Godt jobbet med dagboka. {PHRASE}")
+    assert_accessible(page)
+    phone.close()
