@@ -15,3 +15,18 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
     return median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def page_row(client, path: str, name: str, goal: float, queries: dict, repeat: int) -> tuple[str, str]:
+    """One line of a page benchmark: GET `path` once to warm up and count its queries (the
+    engine's listener counts into `queries["n"]`), then time `repeat` GETs against `goal` ms."""
+    label = f"  GET {path} ({name})"
+    status = client.get(path).status_code
+    if status != 200:
+        return label, f"skipped: answered {status}"
+    queries["n"] = 0
+    client.get(path)
+    per_page = queries["n"]
+    middle, p95 = timed(lambda: client.get(path), repeat)
+    return label, (f"median {middle:6.1f} ms, p95 {p95:6.1f} ms, {per_page:3d} queries"
+                   f"   goal: median < {goal} ms, {'met' if middle < goal else 'NOT met'}")

@@ -23,7 +23,7 @@ import pyotp
 from sqlalchemy import bindparam, event, insert
 from sqlalchemy.types import Text
 
-from bench import timed
+from bench import page_row
 from bench.statistics import bulk_insert
 from rph_pwa import create_app
 from rph_pwa.config import TestConfig
@@ -171,17 +171,7 @@ def measure(label: str, divisor: int) -> list[tuple[str, str]]:
         if endpoint not in endpoints:
             rows.append((f"  GET {path} ({name})", f"skipped: no endpoint {endpoint} in this app yet"))
             continue
-        client = clients[who]
-        status = client.get(path).status_code
-        if status != 200:
-            rows.append((f"  GET {path} ({name})", f"skipped: answered {status}"))
-            continue
-        queries["n"] = 0
-        client.get(path)
-        per_page = queries["n"]
-        median, p95 = timed(lambda client=client, path=path: client.get(path), REPEAT)
-        rows.append((f"  GET {path} ({name})", f"median {median:6.1f} ms, p95 {p95:6.1f} ms, {per_page:3d} queries"
-                     f"   goal: median < {goal} ms, {'met' if median < goal else 'NOT met'}"))
+        rows.append(page_row(clients[who], path, name, goal, queries, REPEAT))
     engine.dispose()
     return rows
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, create_engine, event, insert, text
 from sqlalchemy.types import Text
 
-from bench import timed
+from bench import page_row
 from bench.day import PASSWORD, RESIDENT_EMAIL, _signed_in
 from bench.statistics import bulk_insert
 from rph_pwa import create_app
@@ -194,17 +194,7 @@ def measure(label: str, divisor: int, postgres: str | None) -> list[tuple[str, s
         if endpoint not in endpoints:
             rows.append((f"  GET {path} ({name})", f"skipped: no endpoint {endpoint} in this app yet"))
             continue
-        client = clients["staff"]
-        status = client.get(path).status_code
-        if status != 200:
-            rows.append((f"  GET {path} ({name})", f"skipped: answered {status}"))
-            continue
-        queries["n"] = 0
-        client.get(path)
-        per_page = queries["n"]
-        median, p95 = timed(lambda client=client, path=path: client.get(path), REPEAT)
-        rows.append((f"  GET {path} ({name})", f"median {median:6.1f} ms, p95 {p95:6.1f} ms, {per_page:3d} queries"
-                     f"   goal: median < {GOAL_MS} ms, {'met' if median < GOAL_MS else 'NOT met'}"))
+        rows.append(page_row(clients["staff"], path, name, GOAL_MS, queries, REPEAT))
     engine.dispose()
     return rows
 

@@ -283,6 +283,17 @@ def _next_monday(today: date) -> date:
     return today + timedelta(days=7 - today.weekday())
 
 
+def _in_treatment(session: Session, *, episode: Episode, therapist: User, referred_days_ago: int) -> None:
+    """An accepted referral in treatment with `therapist` responsible: referred `referred_days_ago`
+    days ago, assessed a week later, treated for the last two weeks."""
+    referral = session.get(Referral, episode.referral_id)
+    referral.status = ReferralStatus.ACCEPTED
+    referral.submitted_at = episode.referred_at = utcnow() - timedelta(days=referred_days_ago)
+    episode.first_contact_at = episode.assessed_at = utcnow() - timedelta(days=referred_days_ago - 7)
+    episode.first_treatment_at = utcnow() - timedelta(days=14)
+    responsibility.set_responsible(session, actor=therapist, episode_id=episode.id, therapist_id=therapist.id)
+
+
 def _demo_day(session: Session, *, crypto: FieldCrypto, by_number: dict, therapist: User, team: Team) -> None:
     """terapeut's day (idempotent per day): Mona and Jonas (created once, terapeut responsible) each
     have an appointment today, Jonas one more next week with a change request waiting; the team has
@@ -298,14 +309,8 @@ def _demo_day(session: Session, *, crypto: FieldCrypto, by_number: dict, therapi
         episode = session.scalars(select(Episode).where(Episode.resident_id == resident.id)
                                   .order_by(Episode.id.desc())).first()
         if episode.responsible_id is None:
-            # In treatment: referred four weeks ago, assessed three weeks ago, treated since.
             episode.offerings = Offering.INDIVIDUAL
-            referral = session.get(Referral, episode.referral_id)
-            referral.status = ReferralStatus.ACCEPTED
-            referral.submitted_at = episode.referred_at = utcnow() - timedelta(days=28)
-            episode.first_contact_at = episode.assessed_at = utcnow() - timedelta(days=21)
-            episode.first_treatment_at = utcnow() - timedelta(days=14)
-            responsibility.set_responsible(session, actor=therapist, episode_id=episode.id, therapist_id=therapist.id)
+            _in_treatment(session, episode=episode, therapist=therapist, referred_days_ago=28)
         booked = list(session.scalars(select(Appointment).where(Appointment.episode_id == episode.id,
                                                                 Appointment.starts_at >= start_today)))
         if not any(a.starts_at < start_today + timedelta(days=1) for a in booked):
@@ -369,12 +374,7 @@ def _demo_selfhelp(session: Session, *, crypto: FieldCrypto, by_number: dict, th
     resident = _demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email,
                               phq9=[2, 2, 1, 3, 2, 1, 1, 1, 0], crisis="no", phone=phone)
     episode = session.scalars(select(Episode).where(Episode.resident_id == resident.id)).one()
-    referral = session.get(Referral, episode.referral_id)
-    referral.status = ReferralStatus.ACCEPTED
-    referral.submitted_at = episode.referred_at = utcnow() - timedelta(days=24)
-    episode.first_contact_at = episode.assessed_at = utcnow() - timedelta(days=17)
-    episode.first_treatment_at = utcnow() - timedelta(days=14)
-    responsibility.set_responsible(session, actor=therapist, episode_id=episode.id, therapist_id=therapist.id)
+    _in_treatment(session, episode=episode, therapist=therapist, referred_days_ago=24)
     today = local_now().date()
     started = today - timedelta(days=14)
     assignment = selfhelp.assign_programme(session, actor=therapist, episode_id=episode.id, programme="sovn",
