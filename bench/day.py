@@ -48,11 +48,11 @@ PAGES = [("I dag", "therapist.index", "/therapist/", "staff", 50),
          ("Resident home", "client.home", "/me", "resident", 20)]
 
 
-def build(session, *, residents: int, episodes: int, caseload: int) -> tuple[User, str]:
-    """The team, its therapist (returned with the TOTP secret) and the data; the first caseload
-    resident has an e-mail address (RESIDENT_EMAIL) to sign in with."""
-    municipalities = [Municipality(number=f"{9100 + i}", name=f"Benchkommune {i}") for i in range(4)]
-    team = Team(name="Bench day", phone="76 05 60 00", municipalities=municipalities)
+def team_and_people(session, *, name: str, first_number: int, residents: int):
+    """A team serving four new municipalities (numbered from `first_number`), its therapist (with
+    the TOTP secret) and a colleague, and `residents` residents (bulk inserted, ids returned)."""
+    municipalities = [Municipality(number=f"{first_number + i}", name=f"Benchkommune {i}") for i in range(4)]
+    team = Team(name=name, phone="76 05 60 00", municipalities=municipalities)
     session.add(team)
     session.flush()
     therapist, secret = create_staff(session, username="bench-therapist", password=PASSWORD, role=Role.THERAPIST,
@@ -63,6 +63,14 @@ def build(session, *, residents: int, episodes: int, caseload: int) -> tuple[Use
         {"role": "resident", "home_municipality_id": municipalities[i % 4].id, "team_id": team.id,
          "display_name": f"Innbygger {i}", "webauthn_user_handle": secrets.token_bytes(32)}
         for i in range(residents)])
+    return team, municipalities, therapist, secret, colleague, people
+
+
+def build(session, *, residents: int, episodes: int, caseload: int) -> tuple[User, str]:
+    """The team, its therapist (returned with the TOTP secret) and the data; the first caseload
+    resident has an e-mail address (RESIDENT_EMAIL) to sign in with."""
+    team, municipalities, therapist, secret, colleague, people = team_and_people(
+        session, name="Bench day", first_number=9100, residents=residents)
 
     now = utcnow()
     answers_token = field_crypto().encrypt(json.dumps({"work": {"work_status": "working", "sick_leave": "none"},
@@ -129,7 +137,7 @@ def _token(client, path: str) -> str:
     return client.get(path).get_data(as_text=True).split('<meta name="csrf-token" content="')[1].split('"')[0]
 
 
-def _signed_in(app, therapist: User, secret: str):
+def signed_in(app, therapist: User, secret: str):
     """Test clients with the therapist (password + TOTP) and the resident (e-mail code) signed in."""
     staff = app.test_client()
     staff.post("/staff/login", data={"username": therapist.username, "password": PASSWORD,
@@ -160,7 +168,7 @@ def measure(label: str, divisor: int) -> list[tuple[str, str]]:
         started = time.perf_counter()
         therapist, secret = build(get_session(), **size)
         built = time.perf_counter() - started
-    clients = _signed_in(app, therapist, secret)
+    clients = signed_in(app, therapist, secret)
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     queries = {"n": 0}
     engine = app.extensions["rph_db"].engine

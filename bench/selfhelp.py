@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import tempfile
 import time
 from datetime import timedelta
@@ -27,7 +26,7 @@ from sqlalchemy import bindparam, create_engine, event, insert, text
 from sqlalchemy.types import Text
 
 from bench import page_row
-from bench.day import PASSWORD, RESIDENT_EMAIL, _signed_in
+from bench.day import RESIDENT_EMAIL, signed_in, team_and_people
 from bench.statistics import bulk_insert
 from rph_pwa import create_app
 from rph_pwa.config import TestConfig, normalise_database_url
@@ -42,16 +41,13 @@ from rph_pwa.models import (
     FormRequest,
     MeasureResponse,
     ModuleProgress,
-    Municipality,
     Referral,
-    Role,
     SelfHelpAssignment,
-    Team,
     User,
     Worksheet,
 )
 from rph_pwa.selfhelp import content
-from rph_pwa.services.accounts import create_staff, set_email
+from rph_pwa.services.accounts import set_email
 
 FULL = {"residents": 10_000, "episodes": 1_000, "waiting": 500}
 SIZES = (("1/10", 10), ("full", 1))
@@ -64,18 +60,8 @@ GOAL_MS = 50
 def build(session, *, residents: int, episodes: int, waiting: int) -> tuple[User, str, int]:
     """The team, the measured therapist (with the TOTP secret) and the data; returns also the
     appointment id of one waiting check-in of the therapist's (a resident with a year of work)."""
-    municipalities = [Municipality(number=f"{9200 + i}", name=f"Benchkommune {i}") for i in range(4)]
-    team = Team(name="Bench self-help", phone="76 05 60 00", municipalities=municipalities)
-    session.add(team)
-    session.flush()
-    therapist, secret = create_staff(session, username="bench-therapist", password=PASSWORD, role=Role.THERAPIST,
-                                     display_name="Tone Terapeut", team_ids=[team.id])
-    colleague, _ = create_staff(session, username="bench-colleague", password=PASSWORD, role=Role.THERAPIST,
-                                display_name="Kari Kollega", team_ids=[team.id])
-    people = bulk_insert(session, User, [
-        {"role": "resident", "home_municipality_id": municipalities[i % 4].id, "team_id": team.id,
-         "display_name": f"Innbygger {i}", "webauthn_user_handle": secrets.token_bytes(32)}
-        for i in range(residents)])
+    team, municipalities, therapist, secret, colleague, people = team_and_people(
+        session, name="Bench self-help", first_number=9200, residents=residents)
     crypto = field_crypto()
     now, today = utcnow(), local_today()
     started = today - timedelta(days=DIARY_NIGHTS)
@@ -180,7 +166,7 @@ def measure(label: str, divisor: int, postgres: str | None) -> list[tuple[str, s
         if postgres:
             get_session().execute(text("ANALYZE"))
             get_session().commit()
-    clients = _signed_in(app, therapist, secret)
+    clients = signed_in(app, therapist, secret)
     engine = app.extensions["rph_db"].engine
     queries = {"n": 0}
     event.listen(engine, "before_cursor_execute", lambda *a, **k: queries.__setitem__("n", queries["n"] + 1))
