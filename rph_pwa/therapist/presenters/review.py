@@ -14,9 +14,14 @@ from flask_babel import lazy_gettext as _l
 from ... import charts, measures
 from ...codes import label
 from ...localtime import to_local
+from ...selfhelp import sleep_window
 from ...selfhelp.worksheets import WORKSHEETS, WorksheetKind
 from ...services.check_in_review import CheckInReview, Queue, QueueRow
 from .common import INSTRUMENTS, form_name, tel_link
+from .programmes import hours
+
+#: Sleep diaries are shown as one row per night, not one card each.
+SLEEP_DIARY = "sleep_diary"
 
 #: Why a check-in is urgent, by `QueueRow.urgent` key.
 URGENT_LABELS = {"episode": _l("Urgent episode"), "flag": _l("Open urgent flag"),
@@ -107,6 +112,20 @@ def worksheet_view(worksheet, *, new: bool, labels: dict[str, tuple] | None = No
     return {"id": worksheet.id, "title": title, "new": new, "updated_at": worksheet.updated_at, "rows": rows}
 
 
+def diary_rows(diaries: list) -> list[dict[str, Any]]:
+    """Sleep-diary worksheets as one compact row per night (oldest first): in bed, time asleep,
+    sleep efficiency, how well, the note. A night whose times do not add up shows its times only."""
+    rows = []
+    for worksheet in sorted(diaries, key=lambda w: (w.for_date or w.updated_at.date(), w.id)):
+        content = worksheet.content or {}
+        night = sleep_window.read_night(content)
+        rows.append({"night": worksheet.for_date, "in_bed": f"{content.get('bedtime', '')}–{content.get('rose', '')}",
+                     "asleep": hours(night.asleep) if night else "–",
+                     "efficiency": f"{night.efficiency} %" if night and night.in_bed else "–",
+                     "quality": content.get("quality", "–"), "note": content.get("note", "")})
+    return rows
+
+
 def _trend(code: str, responses: list) -> dict[str, Any]:
     """One instrument's scores in time order with the change from the one before, and a chart."""
     mine = [r for r in responses if r.instrument_code == code]
@@ -154,7 +173,9 @@ def review_view(review: CheckInReview, *, now: datetime) -> dict[str, Any]:
                     for s in review.modules],
         "next_module": ({"number": review.next_module.number, "title": review.next_module.title}
                         if review.next_module is not None else None),
-        "worksheets": [worksheet_view(w.worksheet, new=w.new, labels=labels) for w in review.worksheets],
+        "worksheets": [worksheet_view(w.worksheet, new=w.new, labels=labels) for w in review.worksheets
+                       if w.worksheet.kind != SLEEP_DIARY],
+        "diary": diary_rows([w.worksheet for w in review.worksheets if w.worksheet.kind == SLEEP_DIARY]),
         "trends": [_trend(code, review.responses) for code in ("PHQ-9", "GAD-7")
                    if any(r.instrument_code == code for r in review.responses)],
         "deteriorated": review.deteriorated,
