@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from ..db import get_session, utcnow
 from ..localtime import local_today
+from ..notices import notify_team_urgent
 from ..selfhelp import content
 from ..selfhelp.worksheets import SELFHELP_PLAN, WORKSHEETS, WorksheetInvalid, WorksheetKind
 from ..services import check_ins, external_programmes, resident_home, selfhelp, sleep_windows, worksheets
@@ -206,6 +207,9 @@ def check_in():
                 db.rollback()
                 flash(_("You have already sent this check-in. Your therapist has it."), "info")
                 return redirect(url_for(".check_in"))
+            inbox = current_user.team.inbox_email if current_user.team else None
+            if report.talk_sooner and inbox:
+                notify_team_urgent(inbox)  # content-free, committed with the check-in and its flag
             db.commit()
             return render_template("client/selfhelp/check_in_sent.html", report=report,
                                    read_by=check_ins.read_by(due=report.appointment.starts_at, sent=report.sent_at),

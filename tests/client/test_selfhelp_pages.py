@@ -205,7 +205,7 @@ def test_the_check_in_is_sent_once_with_when_it_is_read(db, actions, client):
     assert "Your check-in is sent" in client.get("/me/selfhelp/check-in").get_data(as_text=True)
 
 
-def test_talk_sooner_shows_crisis_help_and_raises_a_flag(db, actions, client):
+def test_talk_sooner_shows_crisis_help_raises_a_flag_and_notifies_the_team(db, actions, client, mailbox):
     resident, _a = signed_in(db, actions)
     current = check_ins.current_check_in(db, resident=resident)
     sent = post_form(client, "/me/selfhelp/check-in", {"appointment": str(current.appointment.id),
@@ -214,6 +214,8 @@ def test_talk_sooner_shows_crisis_help_and_raises_a_flag(db, actions, client):
     refresh(db)
     flag = db.scalars(select(UrgentFlag).where(UrgentFlag.resident_id == resident.id)).one()
     assert flag.reason == "talk_sooner"
+    body = mailbox.to(resident.team.inbox_email)[-1].get_body(("plain",)).get_content().lower()
+    assert "snakke" not in body and "søvn" not in body and "psyk" not in body  # the generic notice only
 
 
 def test_someone_elses_check_in_is_not_found(db, actions, client):
