@@ -264,6 +264,23 @@ class Actions:
         self.resident_login(address)
         return resident
 
+    def login_resident_with_programme(self, db, **kwargs):
+        """A resident in guided self-help (`make_selfhelp(db, **kwargs)`) signed in by e-mail code;
+        returns (resident, assignment)."""
+        from flask import current_app
+
+        from rph_pwa.models import User
+        from rph_pwa.services.accounts import set_email
+        from tests.factories import make_selfhelp
+
+        assignment, _episode, _therapist = make_selfhelp(db, **kwargs)
+        resident = db.get(User, assignment.resident_id)
+        address = new_email_address()
+        set_email(resident, address, current_app.extensions["rph_crypto"])
+        db.commit()
+        self.resident_login(address)
+        return resident, assignment
+
 
 @pytest.fixture
 def actions(client, mailbox):

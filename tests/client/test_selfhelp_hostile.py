@@ -6,24 +6,16 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from flask import current_app
 from sqlalchemy import func, select
 
 from rph_pwa.models import CheckInReport, User, Worksheet
-from rph_pwa.services.accounts import set_email
 from tests.conftest import csrf_token, refresh
-from tests.factories import email, make_selfhelp
+from tests.factories import make_selfhelp
 
 
 @pytest.fixture
 def resident(db, actions, client):
-    assignment, _episode, _therapist = make_selfhelp(db)
-    person = db.get(User, assignment.resident_id)
-    address = email()
-    set_email(person, address, current_app.extensions["rph_crypto"])
-    db.commit()
-    actions.resident_login(address)
-    return person
+    return actions.login_resident_with_programme(db)[0]
 
 
 def _token(client, path: str) -> str:

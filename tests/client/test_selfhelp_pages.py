@@ -24,13 +24,9 @@ def english(client):
 
 def signed_in(db, actions, **kwargs):
     """A resident with a programme (make_selfhelp), signed in; returns (resident, assignment)."""
-    assignment, _episode, therapist = make_selfhelp(db, **kwargs)
-    resident = db.get(User, assignment.resident_id)
-    address = email()
-    set_email(resident, address, current_app.extensions["rph_crypto"])
+    resident, assignment = actions.login_resident_with_programme(db, **kwargs)
     resident.locale = "en"
     db.commit()
-    actions.resident_login(address)
     return resident, assignment
 
 

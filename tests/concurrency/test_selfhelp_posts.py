@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app
 from sqlalchemy import select
 
 from rph_pwa.models import CheckInReport, UrgentFlag, User, Worksheet
 from rph_pwa.services import check_ins
-from rph_pwa.services.accounts import set_email
 from tests.concurrency.conftest import PARALLEL, run_together, same_browser
 from tests.conftest import form_token, refresh
-from tests.factories import email, make_selfhelp
 
 
 def _signed_in(db, actions) -> User:
-    assignment, _episode, _therapist = make_selfhelp(db)
-    resident = db.get(User, assignment.resident_id)
-    address = email()
-    set_email(resident, address, current_app.extensions["rph_crypto"])
-    db.commit()
-    actions.resident_login(address)
-    return resident
+    return actions.login_resident_with_programme(db)[0]
 
 
 def test_parallel_saves_of_one_worksheet_store_one_row(app, db, actions, client):
