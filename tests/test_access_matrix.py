@@ -296,14 +296,14 @@ def _fresh_check_in(world, owner):
     """A new check-in contact of the owner's episode, sent by the resident an hour ago (the
     episode gets the søvn programme the first time)."""
     from rph_pwa.models import Appointment
-    from rph_pwa.services import check_in_review, selfhelp
+    from rph_pwa.services import selfhelp
     from tests.factories import make_check_in_report
 
     with world.data_app.app_context():
         db = get_session()
         staff = db.merge(world.staff["therapist_a" if OWNER_TEAM[owner] == "A" else "therapist_b"][0])
         episode_id = world.objects[owner]["episode"]
-        if check_in_review.episode_assignment(db, episode_id=episode_id) is None:
+        if selfhelp.episode_assignment(db, episode_id=episode_id) is None:
             selfhelp.assign_programme(db, actor=staff, episode_id=episode_id, programme="sovn", checkin_weekday=0)
         appointment = Appointment(episode_id=episode_id, staff_id=staff.id, kind="check_in", mode="phone",
                                   starts_at=utcnow() - timedelta(hours=1), duration_minutes=20)

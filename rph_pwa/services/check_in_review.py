@@ -305,13 +305,6 @@ def check_in_for_staff(session: Session, *, actor: User, appointment_id: int) ->
     return found[0], found[1]
 
 
-def episode_assignment(session: Session, *, episode_id: int) -> SelfHelpAssignment | None:
-    """The episode's programme: the open one, else the latest."""
-    return session.scalars(select(SelfHelpAssignment).where(SelfHelpAssignment.episode_id == episode_id)
-                           .order_by(SelfHelpAssignment.ended_at.is_not(None), SelfHelpAssignment.id.desc())
-                           .limit(1)).first()
-
-
 def next_module(modules: list[selfhelp.ModuleState]) -> selfhelp.ModuleItem | None:
     """The first module not open to the resident yet (the one the therapist may open early)."""
     return next((s.item for s in modules if not s.available), None)
@@ -329,7 +322,7 @@ def check_in_review(session: Session, *, actor: User, appointment_id: int, now: 
     report = session.scalars(select(CheckInReport).where(CheckInReport.appointment_id == appointment.id)).first()
     if report is not None and report.review_started_at is None and report.reviewed_at is None:
         report.review_started_at = now
-    assignment = episode_assignment(session, episode_id=episode.id)
+    assignment = selfhelp.episode_assignment(session, episode_id=episode.id)
     until = report.reviewed_at if report is not None and report.reviewed_at is not None else now
     earlier = list(session.scalars(
         select(CheckInReport).where(CheckInReport.episode_id == episode.id, CheckInReport.reviewed_at.is_not(None),
@@ -423,7 +416,7 @@ def complete_review(session: Session, *, actor: User, appointment_id: int, feedb
     if done.rowcount != 1:
         raise Conflict("already reviewed")
     session.refresh(appointment)
-    assignment = episode_assignment(session, episode_id=episode.id)
+    assignment = selfhelp.episode_assignment(session, episode_id=episode.id)
     if report is None:
         report = CheckInReport(appointment_id=appointment.id, episode_id=episode.id, resident_id=episode.resident_id,
                                assignment_id=assignment.id if assignment else None, answers={}, sent_at=now)
@@ -502,7 +495,7 @@ def open_next_module(session: Session, *, actor: User, appointment_id: int, now:
     Conflict when there is none (every module open, or the programme ended)."""
     now = now or utcnow()
     _appointment, episode = check_in_for_staff(session, actor=actor, appointment_id=appointment_id)
-    assignment = episode_assignment(session, episode_id=episode.id)
+    assignment = selfhelp.episode_assignment(session, episode_id=episode.id)
     if assignment is None or assignment.ended_at is not None:
         raise Conflict("no programme")
     modules = selfhelp.module_states(assignment, selfhelp.progress_rows(session, assignment_id=assignment.id),

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from ..codes import AppointmentKind
 from ..db import utcnow
 from ..localtime import add_working_days, local_date
-from ..models import Appointment, CheckInReport, Episode, FormRequest, SelfHelpAssignment, User
-from . import urgent_flags
+from ..models import Appointment, CheckInReport, Episode, FormRequest, User
+from . import selfhelp, urgent_flags
 from .errors import Conflict, NotFound
 from .outcomes import OPENS_BEFORE, form_not_answered
 
@@ -141,11 +141,10 @@ def submit_check_in(session: Session, *, resident: User, appointment_id: int, an
         raise NotFound("check-in")
     if session.scalars(select(CheckInReport.id).where(CheckInReport.appointment_id == appointment.id)).first():
         raise Conflict("check-in already sent")
-    assignment_id = session.scalars(select(SelfHelpAssignment.id).where(SelfHelpAssignment.episode_id == episode.id)
-                                    .order_by(SelfHelpAssignment.ended_at.is_not(None), SelfHelpAssignment.id.desc())
-                                    .limit(1)).first()
+    assignment = selfhelp.episode_assignment(session, episode_id=episode.id)
     report = CheckInReport(appointment_id=appointment.id, episode_id=episode.id, resident_id=resident.id,
-                           assignment_id=assignment_id, answers=cleaned, talk_sooner=bool(talk_sooner), sent_at=now)
+                           assignment_id=assignment.id if assignment else None, answers=cleaned,
+                           talk_sooner=bool(talk_sooner), sent_at=now)
     try:
         with session.begin_nested():
             session.add(report)

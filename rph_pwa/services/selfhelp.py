@@ -119,6 +119,13 @@ def open_assignment(session: Session, *, resident_id: int) -> SelfHelpAssignment
                            .order_by(SelfHelpAssignment.id.desc()).limit(1)).first()
 
 
+def episode_assignment(session: Session, *, episode_id: int) -> SelfHelpAssignment | None:
+    """The episode's programme: the open one, else the latest."""
+    return session.scalars(select(SelfHelpAssignment).where(SelfHelpAssignment.episode_id == episode_id)
+                           .order_by(SelfHelpAssignment.ended_at.is_not(None), SelfHelpAssignment.id.desc())
+                           .limit(1)).first()
+
+
 def progress_rows(session: Session, *, assignment_id: int) -> list[ModuleProgress]:
     return list(session.scalars(select(ModuleProgress).where(ModuleProgress.assignment_id == assignment_id)))
 
