@@ -54,14 +54,14 @@ from ..models import (
 )
 from ..selfhelp import content
 from ..selfhelp.worksheets import WORKSHEETS
-from . import audit, outcomes, record_text, selfhelp
+from . import audit, check_ins, outcomes, record_text, selfhelp
 from .access import clinical_team_ids, is_clinical, require_clinical, require_team, staff_team_ids, team_object
 from .caseload import ScoreHistory, score_histories
 from .errors import Conflict
 
-#: A sent check-in is read within this many working days (the resident is told so); after it a
-#: colleague in the team sees it too.
-DUE_WORKING_DAYS = 2
+#: A sent check-in is read within this many working days (what the resident is told,
+#: `check_ins.read_by`); after it a colleague in the team sees it too.
+DUE_WORKING_DAYS = check_ins.READ_WITHIN_WORKING_DAYS
 #: The longest feedback to the resident.
 FEEDBACK_MAX = 4000
 #: The minutes a review may record (the contact's length).
