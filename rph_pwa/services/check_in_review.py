@@ -46,7 +46,6 @@ from ..models import (
     FormRequest,
     MeasureResponse,
     ModuleProgress,
-    Referral,
     SelfHelpAssignment,
     UrgentFlag,
     User,
@@ -316,9 +315,7 @@ def check_in_review(session: Session, *, actor: User, appointment_id: int, now: 
     the review's timer (`review_started_at`)."""
     now = now or utcnow()
     appointment, episode = check_in_for_staff(session, actor=actor, appointment_id=appointment_id)
-    resident, answers = session.execute(
-        select(User, Referral.answers).join(Referral, Referral.resident_id == User.id)
-        .where(User.id == episode.resident_id, Referral.id == episode.referral_id)).one()
+    resident = session.get(User, episode.resident_id)
     report = session.scalars(select(CheckInReport).where(CheckInReport.appointment_id == appointment.id)).first()
     if report is not None and report.review_started_at is None and report.reviewed_at is None:
         report.review_started_at = now
@@ -351,7 +348,7 @@ def check_in_review(session: Session, *, actor: User, appointment_id: int, now: 
     started = report.review_started_at if report is not None and report.review_started_at else now
     return CheckInReview(
         appointment=appointment, episode=episode, resident=resident,
-        phone=resident.phone or ((answers or {}).get("contact") or {}).get("phone") or None,
+        phone=resident.phone or None,
         report=report, assignment=assignment,
         programme=selfhelp.programme_title(assignment, locale) if assignment else "", since=since,
         modules=modules, progress=progress, next_module=next_module(modules) if assignment and not
