@@ -75,3 +75,14 @@ def test_a_worksheet_key_of_someone_else_never_reaches_their_row(db, client, res
     assert theirs.content == {"goal": "Mitt mål"}
     mine = db.scalars(select(Worksheet).where(Worksheet.resident_id == resident.id)).one()
     assert mine.content == {"goal": "Overskrevet"}
+
+
+@pytest.mark.parametrize("origin, stored", [("https://localhost", True), ("https://evil.example", False),
+                                            ("null", False), (None, False)])
+def test_a_device_save_over_https_must_come_from_our_own_pages(db, client, resident, origin, stored):
+    token = csrf_token(client.get("/me/selfhelp/worksheets", base_url="https://localhost").get_data(as_text=True))
+    headers = {"X-CSRFToken": token, "Accept": "application/json", **({"Origin": origin} if origin else {})}
+    answer = client.post("/me/selfhelp/worksheets/save", base_url="https://localhost", headers=headers,
+                         json={"kind": 6, "client_key": str(uuid.uuid4()), "answers": {"goal": "Gå tur"}})
+    assert (answer.status_code == 200) is stored and answer.status_code < 500
+    assert _count(db, Worksheet, resident.id) == (1 if stored else 0)
