@@ -80,8 +80,26 @@ ReferralStatus = coded("ReferralStatus", "Where a referral stands (`Referral.sta
                        guided_onward=_l("Guided onward"), closed=_l("Closed"))
 Channel = coded("Channel", "How a referral came (`Referral.channel`): the app, or registered by staff.",
                 app=_l("App"), phone=_l("Phone"), paper=_l("Paper form"))
-ContactMethod = coded("ContactMethod", "How staff tried to reach the person (`ContactAttempt.method`).",
-                      phone=_l("Phone"), sms=_l("Text message (SMS)"), letter=_l("Letter"), email=_l("E-mail"))
+ContactMethod = coded("ContactMethod", "How staff tried to reach the person (`ContactAttempt.method`); `app` is "
+                      "the content-free message the app sends after a missed appointment (drop-out routine).",
+                      phone=_l("Phone"), sms=_l("Text message (SMS)"), letter=_l("Letter"), email=_l("E-mail"),
+                      app=_l("Message through the app's reminders"))
+ReminderKind = coded(
+    "ReminderKind", "What a reminder is about (`Reminder.kind`); the texts never say more than this.",
+    appointment=_l("Appointment reminder"), appointment_soon=_l("Appointment reminder, shortly before"),
+    message=_l("New message"), test=_l("Test notification"))
+ReminderChannel = coded("ReminderChannel", "How a reminder reaches the resident (`ReminderDelivery.channel`), "
+                        "chosen in this order of preference in the resident's settings.",
+                        push=_l("Notification on this phone"), sms=_l("Text message (SMS)"), email=_l("E-mail"))
+DeliveryState = coded(
+    "DeliveryState", "Where one delivery of a reminder by one channel stands (`ReminderDelivery.state`).",
+    claimed=_l("Being sent"), retrying=_l("Failed, will try again"), sent=_l("Sent"), shown=_l("Shown on the phone"),
+    failed=_l("Failed"))
+ReminderOutcome = coded(
+    "ReminderOutcome", "How a reminder ended (`Reminder.outcome`).",
+    delivered=_l("Delivered"), unconfirmed=_l("Sent, not confirmed shown"),
+    dropped=_l("Not sent: the appointment was cancelled, moved or is over"),
+    no_channel=_l("Not sent: no way to reach the person"), failed=_l("Not sent: every way failed"))
 RequestKind = coded("RequestKind", "What a resident asks of an appointment (`AppointmentRequest.kind`).",
                     change=_l("Change the time"), cancel=_l("Cancel"))
 RequestAnswer = coded("RequestAnswer", "How the team answered a resident's request (`AppointmentRequest.answer`).",

@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Development-only keys. They are public (in the source), so ProductionConfig never uses them.
 _DEV_FIELD_KEY = "ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDAwMDA="
 _DEV_SECRET = "development-only-secret-key-never-use-in-production"
+# Development-only VAPID key pair (Web Push). Public as well: production sets its own or has no push.
+_DEV_VAPID_PRIVATE = "v6PRqdVpI5IeGSRsYqr4x9dYUHAOH9vbUbZohM_HFUU"
+_DEV_VAPID_PUBLIC = "BOpYTd1dvdevRgICTXW6csl7RHv4LrEhJ9G6PYQI0CuVvYJqSd4K9jwHFOFZRGHW_kNKQzKg0eghczdWcr8Es0s"
 
 
 #: Interface languages, each named in its own language; the first is the default.
@@ -67,6 +70,39 @@ class Config:
     #: /healthz answers 503 when a message has waited longer than this (sign-in codes and urgent
     #: notices depend on the scheduler process).
     MAIL_OUTBOX_MAX_AGE_SECONDS = int(os.environ.get("MAIL_OUTBOX_MAX_AGE_SECONDS", "300"))
+
+    #: The name residents see for the installed app and on every notification (the lock screen
+    #: shows who sent it): neutral by default, never the service's name. See README "Reminders".
+    APP_NAME = os.environ.get("APP_NAME", "Mine avtaler")
+    APP_SHORT_NAME = os.environ.get("APP_SHORT_NAME", "Avtaler")
+
+    #: Reminders (the scheduler process sends them). Web Push needs a VAPID key pair: the private
+    #: key as PEM or base64url (`flask --app rph_pwa generate-vapid` makes one) and the public key
+    #: as base64url; without them push is off and reminders go by SMS or e-mail.
+    VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", _DEV_VAPID_PRIVATE)
+    VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", _DEV_VAPID_PUBLIC)
+    #: Who push services may contact about our messages (mailto: or https:).
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@localhost")
+    #: Push services the scheduler may post to (a subscription's endpoint must be at one of these
+    #: hosts or below them), so a visitor cannot make the server post to an address of their choice.
+    PUSH_SERVICE_HOSTS = tuple(_env_list(
+        "PUSH_SERVICE_HOSTS", "fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com"))
+    #: "outbox" writes each SMS as a JSON file to SMS_OUTBOX (development, tests); "http" posts it
+    #: to SMS_API_URL (see services/sms.py for the request); "" turns SMS off.
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "outbox")
+    SMS_OUTBOX = os.environ.get("SMS_OUTBOX", str(ROOT / "instance" / "sms-outbox"))
+    SMS_API_URL = os.environ.get("SMS_API_URL", "")
+    SMS_API_TOKEN = os.environ.get("SMS_API_TOKEN", "")
+    #: The SMS sender name (at most 11 letters or digits): neutral, never the service's name.
+    SMS_SENDER = os.environ.get("SMS_SENDER", "Avtaler")
+    #: The scheduler looks for due reminders this often (seconds).
+    REMINDER_SECONDS = float(os.environ.get("REMINDER_SECONDS", "15"))
+    #: How long a sender holds a claimed delivery before another may send it again (seconds).
+    REMINDER_LEASE_SECONDS = int(os.environ.get("REMINDER_LEASE_SECONDS", "120"))
+    #: A push not acknowledged as shown within this many minutes falls back to the next channel.
+    PUSH_ACK_MINUTES = int(os.environ.get("PUSH_ACK_MINUTES", "30"))
+    #: Parallel sends per scheduler run (push and SMS are network calls).
+    REMINDER_SENDERS = int(os.environ.get("REMINDER_SENDERS", "8"))
 
     #: Where residents and staff reach the app: every link in an e-mail is built from this,
     #: never from a request's Host or X-Forwarded-Host header.
@@ -125,6 +161,9 @@ class ProductionConfig(Config):
     HSTS = True
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     SHOW_DEV_OUTBOX = False
+    VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
+    VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "")
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     #: Set from PUBLIC_BASE_URL's host (and EXTRA_TRUSTED_HOSTS) when the app is made: a forged
     #: Host header gets 400.

@@ -127,6 +127,9 @@ def app_settings(tmp_path_factory, smtp_server, live_port) -> dict:
         SIGNIN_RATE_LIMIT="1000 per minute",
         REFERRAL_STEP_RATE_LIMIT="100000 per minute",
         MAIL_OUTBOX=str(tmp_dir / "outbox"),
+        SMS_OUTBOX=str(tmp_dir / "sms-outbox"),
+        # The push-service stub (tests/reminders) listens on loopback.
+        PUSH_SERVICE_HOSTS=("127.0.0.1", "localhost", "fcm.googleapis.com"),
         # The tests walk all nine referral steps; tests/client/test_questionnaire_presentation.py
         # checks the default (unverified instruments off).
         UNVERIFIED_INSTRUMENTS=["AUDIT-C", "DUDIT-C"],

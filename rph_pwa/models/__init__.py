@@ -16,6 +16,7 @@ from .referrals import (
     ReferralDraft,
     ResponsibleChange,
 )
+from .reminders import PushSubscription, Reminder, ReminderDelivery
 from .safety import SafetyPlan, SafetyPlanVersion, UrgentFlag, UrgentFlagAction, UrgentFlagAnswer
 from .scheduling import AppointmentRequest, AssessmentSlot
 from .selfhelp import (
@@ -49,6 +50,9 @@ __all__ = [
     "OutboxMessage",
     "Referral",
     "ReferralDraft",
+    "PushSubscription",
+    "Reminder",
+    "ReminderDelivery",
     "ResponsibleChange",
     "AuditEvent",
     "EmailCode",

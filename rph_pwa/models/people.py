@@ -71,6 +71,8 @@ class Team(Base):
     #: Residents whose referral was received may book their first conversation in a published
     #: slot (`AssessmentSlot`); the team can turn this off.
     self_booking: Mapped[bool] = mapped_column(default=True, server_default="1")
+    #: Appointment reminders go out this many hours before (24-48, handbook L2666-2686).
+    reminder_hours_before: Mapped[int] = mapped_column(default=24, server_default="24")
     #: Team inbox for content-free notices.
     inbox_email: Mapped[Optional[str]] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -148,6 +150,13 @@ class User(Base):
     #: Staff: away (holiday, sick) up to and including this day; their residents' weekly
     #: check-ins show in their team colleagues' review queues meanwhile.
     away_until: Mapped[Optional[date]] = mapped_column(Date)
+    #: Residents: how reminders reach them, in order of preference (comma separated
+    #: ReminderChannel values; empty = no reminders). A channel not set up (no phone, no push
+    #: subscription) is skipped.
+    reminder_channels: Mapped[str] = mapped_column(String(30), default="push,sms,email",
+                                                   server_default="push,sms,email")
+    #: Residents: a second reminder two hours before each appointment.
+    reminder_second: Mapped[bool] = mapped_column(default=False, server_default="0")
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

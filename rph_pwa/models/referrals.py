@@ -1,16 +1,17 @@
 """Self-referral, the episode of care it becomes, and the team's work on it."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..codes import (
     AppointmentKind,
     AppointmentStatus,
     Channel,
+    ContactMethod,
     EndReason,
     MeetingMode,
     Offering,
@@ -165,6 +166,10 @@ class Episode(Base):
     #: The therapist responsible for the episode (the same therapist for weekly guidance), set at
     #: triage or assessment; every change is kept in `ResponsibleChange`.
     responsible_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)
+    #: Drop-out routine (H L2676-2686): when the written notice was sent, and the deadline it
+    #: gave for getting in touch before the episode is closed as dropped out.
+    dropout_notice_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    dropout_deadline: Mapped[Optional[date]] = mapped_column(Date)
 
     referral: Mapped[Referral] = relationship(back_populates="episode")
     responsible: Mapped[Optional[User]] = relationship(foreign_keys=[responsible_id])
@@ -175,7 +180,7 @@ class ContactAttempt(Base):
 
     __tablename__ = "contact_attempt"
     __table_args__ = (
-        CheckConstraint("method IN ('phone', 'sms', 'letter', 'email')", name="method_known"),
+        CheckConstraint(f"method IN {values(ContactMethod)!r}", name="method_known"),
         CheckConstraint("outcome IN ('reached', 'no_answer', 'left_message')", name="outcome_known"),
     )
 
@@ -234,6 +239,10 @@ class Appointment(Base):
     status: Mapped[str] = mapped_column(String(20), default="booked", server_default="booked")
     #: The planned last contact of the episode (WSAS is asked before it).
     is_last: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: The resident's answer to a reminder: "coming" ("Jeg kommer"); a change goes through
+    #: `AppointmentRequest`. Cleared when the appointment moves.
+    resident_answer: Mapped[Optional[str]] = mapped_column(String(10))
+    resident_answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     staff: Mapped[User] = relationship()
