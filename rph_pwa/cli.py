@@ -138,8 +138,9 @@ def purge_drafts_command() -> None:
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the background jobs (mail delivery every few seconds, draft clean-up daily) until
-    stopped. Run exactly one, beside the web server: sign-in codes depend on it."""
+    """Run the background jobs (mail and reminders every few seconds, clean-up daily) until
+    stopped. Run one beside the web server: sign-in codes and reminders depend on it (on
+    PostgreSQL a second one waits while the first works)."""
     import logging
 
     from .scheduling.runner import run_scheduler
@@ -156,6 +157,21 @@ def generate_key_command() -> None:
     from .crypto import generate_key
 
     click.echo(generate_key())
+
+
+@click.command("generate-vapid")
+def generate_vapid_command() -> None:
+    """Print a new VAPID key pair for Web Push (VAPID_PRIVATE_KEY and VAPID_PUBLIC_KEY)."""
+    from cryptography.hazmat.primitives import serialization
+    from py_vapid import Vapid02
+    from py_vapid.utils import b64urlencode
+
+    vapid = Vapid02()
+    vapid.generate_keys()
+    private = vapid.private_key.private_numbers().private_value.to_bytes(32, "big")
+    public = vapid.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    click.echo(f"VAPID_PRIVATE_KEY={b64urlencode(private)}")
+    click.echo(f"VAPID_PUBLIC_KEY={b64urlencode(public)}")
 
 
 @click.command("totp-code")
@@ -179,6 +195,6 @@ def totp_code_command(username: str) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     for cmd in (db_group, demo_data_command, create_user_command, rotate_keys_command, generate_key_command,
-                totp_code_command, purge_drafts_command, scheduler_command):
+                totp_code_command, purge_drafts_command, scheduler_command, generate_vapid_command):
         app.cli.add_command(cmd)
 
