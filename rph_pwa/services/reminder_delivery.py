@@ -390,11 +390,11 @@ def deliver_due(session: Session, *, channels: Channels, compose: Callable[[Outg
     work = _outgoing(session, reclaimed + fresh)
     stale = [o for o in work if o.appointment_id is not None]
     if stale:  # a reclaimed delivery whose appointment changed meanwhile is not sent
-        valid = {a_id for a_id, in session.execute(
-            select(Appointment.id).join(Reminder, Reminder.appointment_id == Appointment.id)
+        valid = set(session.scalars(
+            select(Reminder.id).join(Appointment, Appointment.id == Reminder.appointment_id)
             .where(Reminder.id.in_([o.reminder_id for o in stale]), Appointment.status == "booked",
-                   Appointment.starts_at == Reminder.starts_at, Appointment.starts_at > now))}
-        dropped = [o for o in stale if o.appointment_id not in valid]
+                   Appointment.starts_at == Reminder.starts_at, Appointment.starts_at > now)))
+        dropped = [o for o in stale if o.reminder_id not in valid]
         if dropped:
             session.execute(update(ReminderDelivery).where(ReminderDelivery.id.in_([o.delivery_id for o in dropped]))
                             .values(state="failed", failed_at=now, lease_until=None, last_error="Cancelled")
