@@ -185,7 +185,8 @@ def test_a_push_service_error_is_retried_with_back_off_then_falls_back(db, chann
     push, sms = deliveries(db, resident)
     assert (push.state, push.attempts) == ("failed", reminder_delivery.MAX_ATTEMPTS)
     assert sms_for(data_app, sms.token) is not None
-    assert len([r for r in push_service.requests if r.path == f"/push/r{resident.id}"]) == reminder_delivery.MAX_ATTEMPTS
+    tries = [r for r in push_service.requests if r.path == f"/push/r{resident.id}"]
+    assert len(tries) == reminder_delivery.MAX_ATTEMPTS
 
 
 def test_a_push_not_shown_within_the_acknowledgement_time_falls_back_but_a_shown_one_does_not(
