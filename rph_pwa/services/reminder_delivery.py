@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -232,6 +232,9 @@ def _claim_new(session: Session, *, now: datetime, setup: ChannelSetup, lease: t
     claims, emails, outcomes = [], [], {}
     for reminder_id, kind, link, appointment_id, starts_at, resident_id, _status, _start in rows:
         person = people[resident_id]
+        if not person.is_active:
+            outcomes.setdefault("no_channel", []).append(reminder_id)
+            continue
         usable = usable_channels(order=chosen_order(person), setup=setup, has_phone=bool(person.phone_lookup),
                                  has_email=bool(person.email_lookup), push_devices=devices.get(resident_id, 0))
         before = tried.get(reminder_id, {})
@@ -339,8 +342,9 @@ def _send(outgoing: Outgoing, message: Composed, *, channels: Channels, now: dat
 
 def _record(session: Session, outcomes: list[Sent], *, now: datetime, attempts: dict[int, int]) -> None:
     for sent in outcomes:
-        if sent.ok:
-            values = {"state": "sent", "sent_at": now, "lease_until": None, "last_error": None}
+        if sent.ok:  # the service worker may have acknowledged it already: "shown" stays
+            values = {"state": case((ReminderDelivery.shown_at.is_not(None), "shown"), else_="sent"),
+                      "sent_at": now, "lease_until": None, "last_error": None}
         elif sent.final:
             values = {"state": "failed", "failed_at": now, "lease_until": None, "last_error": sent.error}
         else:

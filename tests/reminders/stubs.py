@@ -55,6 +55,8 @@ class PushService:
         self.requests: list[Received] = []
         self.messages: dict[tuple[str, str], Received] = {}
         self.answer: dict[str, int] = {}
+        #: Called with each message before the service answers (e.g. a phone acknowledging it).
+        self.on_receive = None
         self._lock = threading.Lock()
         service = self
 
@@ -65,6 +67,8 @@ class PushService:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 received = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 status = service.answer.get(self.path, 201)
+                if service.on_receive is not None and status == 201:
+                    service.on_receive(received)
                 with service._lock:
                     service.requests.append(received)
                     if status == 201:

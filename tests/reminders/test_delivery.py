@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rph_pwa.crypto import field_crypto
+from rph_pwa.db import get_session
 from rph_pwa.models import PushSubscription, Reminder, ReminderDelivery
 from rph_pwa.reminder_texts import compose
 from rph_pwa.scheduling.jobs import reminder_channels
@@ -304,3 +305,25 @@ def test_no_text_on_any_channel_names_the_service_a_diagnosis_or_a_score(data_ap
                          message.email_body, *(a["title"] for a in message.push.get("actions", [])))
     for name in ("APP_NAME", "APP_SHORT_NAME", "SMS_SENDER", "MAIL_SENDER"):
         assert names_nothing(data_app.config[name]), name
+
+
+
+def test_an_acknowledgement_that_arrives_before_the_send_is_recorded_is_kept(db, data_app, channels, push_service):
+    """The phone shows the push and acknowledges it while the scheduler is still sending."""
+    now = moment()
+    resident, _appointment, _keys, _ = booked(db, now=now, push=push_service)
+
+    def phone_acknowledges(received) -> None:
+        with data_app.app_context():
+            session = get_session()
+            reminders.acknowledge(session, token=received.headers["topic"], now=now)
+            session.commit()
+
+    push_service.on_receive = phone_acknowledges
+    try:
+        run(db, channels, now)
+    finally:
+        push_service.on_receive = None
+    [delivery] = deliveries(db, resident)
+    assert (delivery.state, delivery.sent_at is not None, delivery.shown_at is not None) == ("shown", True, True)
+    assert reminder_of(db, resident).outcome == "delivered"
