@@ -327,3 +327,12 @@ def test_an_acknowledgement_that_arrives_before_the_send_is_recorded_is_kept(db,
     [delivery] = deliveries(db, resident)
     assert (delivery.state, delivery.sent_at is not None, delivery.shown_at is not None) == ("shown", True, True)
     assert reminder_of(db, resident).outcome == "delivered"
+
+
+def test_reminders_missed_while_the_scheduler_was_down_go_out_on_start_only_if_still_ahead(db, channels, data_app):
+    now = moment()
+    ahead, _a, _k, _ = booked(db, now=now, hours_ahead=2, order="sms")  # its reminder was due 22 hours ago
+    over, _b, _k2, _ = booked(db, now=now, hours_ahead=-1, order="sms")  # it started an hour ago
+    run(db, channels, now)
+    assert [d.channel for d in deliveries(db, ahead)] == ["sms"]
+    assert deliveries(db, over) == []
