@@ -525,6 +525,14 @@ ROUTES: dict[str, Route] = {
                                            prefix="responsible", data=_responsible_data),
     "therapist.offering_change": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
                                        prefix="change", data=_offering_change_data),
+    # Staff: reminders and the drop-out routine (issue 13). The world's episodes have nothing
+    # missed, so the routine's steps are refused with a message (302), nothing saved.
+    "therapist.appointment_reminders": Route(params={"appointment_id": "appointment"}, get=team_object("200")),
+    "therapist.dropout_notice": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
+                                      prefix="dropout", data=lambda w, o: {"dropout-deadline": _day(14)}),
+    "therapist.dropout_close": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"), data={}),
+    "therapist.team_reminders": Route(params={"team_id": _team_id}, get=everyone("405"), post=team_lead("302"),
+                                      prefix="reminders", data={"reminders-hours": "36"}),
     # Staff: guided self-help (a second assignment in the same episode is refused with a message).
     "therapist.assign_programme": Route(params=EPISODE_PARAMS, get=team_object("200"), post=team_object("302"),
                                         prefix="assign", data=_assign_data),

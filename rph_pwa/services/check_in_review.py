@@ -53,7 +53,7 @@ from ..models import (
 )
 from ..selfhelp import content
 from ..selfhelp.worksheets import WORKSHEETS
-from . import audit, check_ins, outcomes, record_text, selfhelp
+from . import audit, check_ins, outcomes, record_text, reminders, selfhelp
 from .access import clinical_team_ids, is_clinical, require_clinical, require_team, staff_team_ids, team_object
 from .caseload import ScoreHistory, score_histories
 from .errors import Conflict
@@ -427,6 +427,9 @@ def complete_review(session: Session, *, actor: User, appointment_id: int, feedb
     if episode.first_treatment_at is None or when < episode.first_treatment_at:
         episode.first_treatment_at = when
     session.flush()
+    if feedback is not None:  # "Du har en ny melding", nothing more; the home shows the feedback
+        reminders.queue_message(session, resident_id=episode.resident_id, key=f"feedback:{report.id}",
+                                link="client.home", now=now)
     return Completed(appointment, report, _book_next(session, actor=actor, episode=episode, assignment=assignment,
                                                      appointment=appointment, today=local_date(now)))
 

@@ -311,7 +311,7 @@ def appointment_reminders(session: Session, *, actor: User, appointment_id: int,
     resident = session.get(User, episode.resident_id)
     reminders = session.scalars(select(Reminder).options(selectinload(Reminder.deliveries))
                                 .where(Reminder.appointment_id == appointment.id).order_by(Reminder.due_at)).all()
-    audit.record(session, actor=actor, subject=resident, action="view", object_type="reminders",
+    audit.record(session, actor=actor, subject=resident, action="view_episode", object_type="reminders",
                  object_id=appointment.id, team_id=episode.team_id)
     devices = session.scalar(select(func.count()).where(PushSubscription.resident_id == resident.id)) or 0
     return AppointmentReminders(appointment, resident, list(reminders),

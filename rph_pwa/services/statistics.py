@@ -157,6 +157,30 @@ class Reviews:
 
 
 @dataclass(frozen=True)
+class TeamAttendance:
+    """One team's attended and missed contacts in the period, and the no-show rate."""
+
+    team_id: int
+    name: str
+    attended: int
+    no_shows: int
+    no_show_pct: Optional[float]
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """Contacts starting in the period that took place (`attended`) or were missed (`no_shows`,
+    status "no_show"); `no_show_pct` = no_shows / (attended + no_shows) in per cent, one decimal,
+    None when there were none. Cancelled and still booked contacts do not count. `by_team`:
+    the same per team in scope, by name."""
+
+    attended: int
+    no_shows: int
+    no_show_pct: Optional[float]
+    by_team: tuple[TeamAttendance, ...] = ()
+
+
+@dataclass(frozen=True)
 class TeamStatistics:
     """Aggregate figures for the actor's teams (or one of them), optionally for the residents of
     one municipality (Referral.municipality_id, the owner municipality for reporting), in the
@@ -181,6 +205,8 @@ class TeamStatistics:
     - `outcomes`: see `Outcomes`.
     - `ended`: end reasons and medians of contacts, hours and duration, see `Ended`.
     - `reviews`: check-ins reviewed in the period and the minutes given, per therapist, see `Reviews`.
+    - `attendance`: contacts attended and missed in the period and the no-show rate, per team, see
+      `Attendance`.
     """
 
     since: date
@@ -207,6 +233,7 @@ class TeamStatistics:
     referrals_by_channel: tuple[tuple[str, int], ...] = ()
     ended: Ended = Ended((), None, None, None)
     reviews: Reviews = Reviews(0, None, ())
+    attendance: Attendance = Attendance(0, 0, None)
 
 
 # --- Arithmetic -----------------------------------------------------------------------------------
@@ -367,6 +394,21 @@ def _reviews(session: Session, scope: _Scope) -> Reviews:
     by_therapist = sorted((ReviewMinutes(staff_id, names[staff_id], len(values), _median(values))
                            for staff_id, values in minutes.items()), key=lambda r: (r.name.casefold(), r.staff_id))
     return Reviews(len(rows), _median([int(r[3]) for r in rows]), tuple(by_therapist))
+
+
+def _attendance(session: Session, scope: _Scope, teams: list[tuple[int, str]]) -> Attendance:
+    """Attended and missed contacts starting in the period, per team (one grouped query)."""
+    counts = {(team_id, status): int(n) for team_id, status, n in session.execute(scope.episodes(
+        select(Episode.team_id, Appointment.status, func.count()).select_from(Appointment)
+        .join(Episode, Episode.id == Appointment.episode_id)
+        .where(Appointment.status.in_(("attended", "no_show")), scope.within(Appointment.starts_at))
+        .group_by(Episode.team_id, Appointment.status)))}
+    by_team = []
+    for team_id, name in teams:
+        attended, missed = counts.get((team_id, "attended"), 0), counts.get((team_id, "no_show"), 0)
+        by_team.append(TeamAttendance(team_id, name, attended, missed, _percent(missed, attended + missed)))
+    attended, missed = sum(t.attended for t in by_team), sum(t.no_shows for t in by_team)
+    return Attendance(attended, missed, _percent(missed, attended + missed), tuple(by_team))
 
 
 def _coded_counts(counter: Counter, known: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
@@ -569,7 +611,7 @@ def team_statistics(session: Session, *, actor: User, since: date, until: date, 
         treatment_hours=hours, hours_by_kind=tuple(hours_by_kind), offerings=tuple(offerings),
         outcomes=_outcomes(session, scope, ended_episodes), ended=_ended(ended_episodes),
         work_status_start=work_start, sick_leave_start=sick_start, work_status_end=work_end, sick_leave_end=sick_end,
-        reviews=_reviews(session, scope),
+        reviews=_reviews(session, scope), attendance=_attendance(session, scope, teams),
     )
 
 
@@ -644,6 +686,8 @@ def statistics_sections(stats: TeamStatistics) -> list[tuple[str, list[tuple[str
         ("end_reasons", list(stats.ended.end_reasons)),
         ("treatment", [("hours", stats.treatment_hours),
                        *((f"hours_{kind}", hours) for kind, hours in stats.hours_by_kind)]),
+        ("attendance", [("attended", stats.attendance.attended), ("no_shows", stats.attendance.no_shows),
+                        ("no_show_pct", stats.attendance.no_show_pct)]),
         ("check_in_reviews", [("reviewed", stats.reviews.reviewed),
                               ("minutes_median", stats.reviews.minutes_median),
                               ("norm_minutes", stats.reviews.norm_minutes)]),

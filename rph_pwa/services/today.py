@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..localtime import add_working_days, local_date, start_of_local_day
 from ..models import Appointment, AppointmentRequest, Episode, FormRequest, Referral, Team, User
-from . import appointment_requests, audit, onward, urgent_flags
+from . import appointment_requests, audit, dropout, onward, reminders, urgent_flags
 from .access import is_clinical, staff_team_ids
 from .caseload import NEAR_BUDGET_MINUTES, ScoreTrend, contact_summary, score_histories, trends
 from .outcomes import form_not_answered
@@ -52,6 +52,10 @@ class DayAppointment:
     forms_planned: int
     forms_answered: int
     scores: list[ScoreTrend]
+    #: The resident answered "Jeg kommer" (Appointment.resident_answer).
+    coming: bool = False
+    #: No reminder channel can reach the resident (None: not known, no channel setup given).
+    unreachable: bool | None = None
 
     @property
     def forms_done(self) -> bool:
@@ -93,11 +97,15 @@ class Tasks:
     #: above hold the first TASK_LIMIT of each).
     near_budget_total: int = 0
     no_shows_total: int = 0
+    #: The drop-out routine: the written notice is due, or the deadline passed (close as dropped out).
+    dropout_notices: list[dropout.DropoutTask] = field(default_factory=list)
+    dropout_closes: list[dropout.DropoutTask] = field(default_factory=list)
 
     @property
     def count(self) -> int:
         return (len(self.requests) + (1 if self.overdue.count else 0) + (1 if self.follow_ups_due else 0)
-                + self.near_budget_total + len(self.unanswered_tomorrow) + self.no_shows_total)
+                + self.near_budget_total + len(self.unanswered_tomorrow) + self.no_shows_total
+                + len(self.dropout_notices) + len(self.dropout_closes))
 
 
 @dataclass(frozen=True)
@@ -110,17 +118,21 @@ class Day:
     tasks: Tasks = Tasks()
 
 
-def day_for(session: Session, *, actor: User, now: datetime) -> Day:
+def day_for(session: Session, *, actor: User, now: datetime,
+            setup: reminders.ChannelSetup | None = None) -> Day:
     """My day: appointments today (local day) in time order, open urgent flags of my teams, and
-    the tasks that are due (see the module's docstring). Audited: one event per resident shown."""
+    the tasks that are due (see the module's docstring). Audited: one event per resident shown.
+    With `setup` (the installation's reminder channels), appointments whose resident no
+    reminder can reach are marked."""
     today = local_date(now)
     if not is_clinical(actor):
         return Day(today)
     team_ids = staff_team_ids(session, actor)
-    appointments = _appointments(session, actor=actor, team_ids=team_ids, day=today)
+    appointments = _appointments(session, actor=actor, team_ids=team_ids, day=today, setup=setup)
     flags = urgent_flags.open_flags(session, actor=actor, now=now)
     near_budget, near_budget_total = _near_budget(session, actor=actor, team_ids=team_ids)
     no_shows, no_shows_total = _no_shows(session, actor=actor, team_ids=team_ids)
+    dropout_notices, dropout_closes = dropout.due_tasks(session, actor=actor, team_ids=team_ids, now=now)
     tasks = Tasks(
         requests=appointment_requests.open_requests(session, actor=actor),
         overdue=_overdue(session, team_ids=team_ids, today=today),
@@ -128,11 +140,13 @@ def day_for(session: Session, *, actor: User, now: datetime) -> Day:
         near_budget=near_budget, near_budget_total=near_budget_total,
         unanswered_tomorrow=_unanswered(session, actor=actor, team_ids=team_ids, day=today + timedelta(days=1)),
         no_shows=no_shows, no_shows_total=no_shows_total,
+        dropout_notices=dropout_notices, dropout_closes=dropout_closes,
     )
     shown = ([(a.resident_id, a.team_id, a.episode_id) for a in appointments]
              + [(r.resident_id, r.team_id, r.appointment.episode_id) for r in tasks.requests]
              + [(t.resident_id, t.team_id, t.episode_id)
-                for t in tasks.near_budget + tasks.unanswered_tomorrow + tasks.no_shows])
+                for t in (tasks.near_budget + tasks.unanswered_tomorrow + tasks.no_shows + tasks.dropout_notices
+                          + tasks.dropout_closes)])
     # "view_episode": the resident's access log says their course of care was opened (the page
     # shows their appointments and scores); the object type tells I dag apart.
     audit.record_shown(session, actor=actor, shown=shown, action="view_episode", object_type="day_summary",
@@ -140,8 +154,10 @@ def day_for(session: Session, *, actor: User, now: datetime) -> Day:
     return Day(today, appointments, flags, tasks)
 
 
-def _appointments(session: Session, *, actor: User, team_ids: list[int], day: date) -> list[DayAppointment]:
-    """My appointments on `day` (not cancelled), with the forms planned for each and the scores."""
+def _appointments(session: Session, *, actor: User, team_ids: list[int], day: date,
+                  setup: reminders.ChannelSetup | None = None) -> list[DayAppointment]:
+    """My appointments on `day` (not cancelled), with the forms planned for each, the scores, the
+    resident's answer and (with `setup`) whether any reminder can reach them."""
     rows = session.execute(
         select(Appointment, Episode.resident_id, Episode.team_id, User.display_name, User.phone)
         .join(Episode, Episode.id == Appointment.episode_id)
@@ -160,12 +176,16 @@ def _appointments(session: Session, *, actor: User, team_ids: list[int], day: da
             .group_by(FormRequest.appointment_id)):
         forms[appointment_id] = [planned, answered]
     histories = score_histories(session, list({r[0].episode_id for r in rows}))
+    cut_off = (reminders.unreachable(session, resident_ids=sorted({r[1] for r in rows}), setup=setup)
+               if setup is not None else None)
     return [DayAppointment(
         id=a.id, episode_id=a.episode_id, resident_id=resident_id, team_id=team_id, starts_at=a.starts_at,
         duration_minutes=a.duration_minutes, kind=a.kind, mode=a.mode, status=a.status,
         name=name or f"#{resident_id}", phone=phone, phone_e164=e164_or_none(phone),
         forms_planned=forms.get(a.id, [0, 0])[0], forms_answered=forms.get(a.id, [0, 0])[1],
         scores=trends(histories.get(a.episode_id, {})),
+        coming=a.resident_answer == "coming",
+        unreachable=(resident_id in cut_off) if cut_off is not None else None,
     ) for a, resident_id, team_id, name, phone in rows]
 
 

@@ -17,6 +17,7 @@ from ..services import caseload as caseload_service
 from ..services.access import has_role, is_clinical, require_clinical, staff_teams
 from ..services.errors import Conflict
 from ..services.mail import outbox_status
+from ..services.reminders import ChannelSetup
 from ..services.team_overview import team_overviews
 from ..services.triage import count_urgent
 from ..web import render_audited
@@ -34,7 +35,7 @@ def index():
     rest of the workspace. The residents shown are written to the audit log."""
     db = get_session()
     now = utcnow()
-    day = today.day_for(db, actor=current_user, now=now)
+    day = today.day_for(db, actor=current_user, now=now, setup=ChannelSetup.from_config(current_app.config))
     # The admin sees whether mail leaves: sign-in codes and urgent notices depend on it.
     mail = outbox_status(db, now=now) if has_role(current_user, Role.ADMIN) else None
     max_age = current_app.config["MAIL_OUTBOX_MAX_AGE_SECONDS"]

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from flask import render_template, url_for
+from flask import current_app, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ..db import get_session, utcnow
-from ..forms import Refusal, run_page_form_action
-from ..localtime import local_to_utc
-from ..services import outcomes, responsibility, worksheets
+from ..auth.forms import EmptyForm
+from ..forms import Refusal, run_form_action, run_page_form_action
+from ..localtime import local_date, local_to_utc
+from ..services import dropout, outcomes, reminders, responsibility, worksheets
 from ..services.errors import Conflict, NotFound
 from . import bp
 from .episode_forms import (
@@ -30,7 +31,10 @@ from .episode_forms import (
     OfferingChangeForm,
     ResponsibleForm,
 )
+from .presenters.dropout import dropout_view
 from .presenters.episode import episode_view
+from .presenters.reminders import UNREACHABLE
+from .reminder_forms import DropoutNoticeForm
 from .presenters.responsibility import responsible_view
 
 #: The episode page; its actions are below it. URL ids use the app's bounded int converter.
@@ -67,8 +71,8 @@ def contact_attendance(episode_id: int, appointment_id: int):
     form = AttendanceForm(prefix="attendance")
 
     def action(db, form) -> None:
-        appointment = outcomes.record_attendance(db, actor=current_user, appointment_id=appointment_id,
-                                                 status=form.status.data)
+        appointment = dropout.mark_attendance(db, actor=current_user, appointment_id=appointment_id,
+                                              status=form.status.data)
         if appointment.episode_id != episode_id:  # a contact of another episode: change nothing
             raise NotFound("contact")
 
@@ -82,6 +86,34 @@ def discharge_episode(episode_id: int):
         db, actor=current_user, episode_id=episode_id, work_status_end=form.work_status_end.data,
         sick_leave_end=form.sick_leave_end.data, end_reason=form.end_reason.data,
     ), _l("The episode is ended. Copy the closure note into the patient record."))
+
+
+@bp.post(f"{EPISODE}/dropout-notice")
+def dropout_notice(episode_id: int):
+    """The drop-out routine: record that the written notice was sent, with its deadline."""
+    form = DropoutNoticeForm(prefix="dropout")
+    return _act(episode_id, "dropout", form, lambda db, form: dropout.record_notice(
+        db, actor=current_user, episode_id=episode_id, deadline=form.deadline.data,
+    ), _l("The written notice and its deadline are recorded."), [
+        Refusal(ValueError, _l("Choose a deadline after today and at most %(days)d days ahead.",
+                               days=dropout.DEADLINE_MAX_DAYS), field=form.deadline),
+        Refusal(Conflict, _l("There is no written notice to record now: something is booked after the missed "
+                             "appointment, a notice is recorded already, or the episode has ended."))])
+
+
+@bp.post(f"{EPISODE}/dropout-close")
+def dropout_close(episode_id: int):
+    """The drop-out routine: close the episode as dropped out once the deadline has passed, then
+    show the closure note, which must still be written (H L4989-4993)."""
+    return run_form_action(EmptyForm(), lambda db: dropout.close_dropped_out(
+        db, actor=current_user, episode_id=episode_id,
+    ), show=partial(_episode_page, episode_id), back=url_for(".episode", episode_id=episode_id),
+        then=lambda episode: url_for(".episode", episode_id=episode.id, _anchor="closure-note-heading"),
+        done=_l("The episode is closed as dropped out, and the person is told they are welcome back later. "
+                "Now write the closure note: copy it into the patient record and send it to the GP."),
+        refusals=[Refusal(Conflict, _l("The episode cannot be closed as dropped out now: the deadline has not "
+                                       "passed, something is booked, the person was reached, or it has "
+                                       "ended already."))])
 
 
 @bp.post(f"{EPISODE}/instruments")
@@ -127,6 +159,10 @@ def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None
     overview = outcomes.episode_overview(db, actor=current_user, episode_id=episode_id)
     plan = worksheets.plan_for_record(db, actor=current_user, resident=overview.referral.resident,
                                       team_id=overview.episode.team_id)
+    now = utcnow()
+    routine = dropout_view(dropout.routine_for(db, episode=overview.episode, now=now), today=local_date(now))
+    cut_off = reminders.unreachable(db, resident_ids=[overview.resident.id],
+                                    setup=reminders.ChannelSetup.from_config(current_app.config))
     db.commit()  # the audit events of these reads
     forms: dict[str, FlaskForm] = {
         "book": BookContactForm(formdata=None, prefix="book"),
@@ -136,6 +172,8 @@ def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None
                                    sick_leave_end=overview.episode.sick_leave_end,
                                    end_reason=overview.episode.end_reason),
     }
+    forms["dropout"] = DropoutNoticeForm(formdata=None, prefix="dropout",
+                                         deadline=routine["default_deadline"] if routine else None)
     forms["instruments"] = InstrumentsForm(formdata=None, prefix="instruments",
                                            instruments=[c for c in overview.episode.instruments.split(",") if c])
     forms["change"] = OfferingChangeForm(formdata=None, prefix="change",
@@ -148,7 +186,8 @@ def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None
                                                               team_id=overview.episode.team_id))
     changes = responsibility.responsible_changes(db, actor=current_user, episode=overview.episode)
     return render_template("therapist/episode.html", o=overview, forms=forms,
-                           view=episode_view(overview, now=utcnow()),
+                           view=episode_view(overview, now=now), dropout=routine,
+                           unreachable=str(UNREACHABLE) if cut_off else "", close_form=EmptyForm(formdata=None),
                            responsible=responsible_view(overview.episode, changes),
                            start_note=outcomes.start_note(overview),
                            closure_note=outcomes.closure_note(overview, self_help_plan=plan))

@@ -1,6 +1,7 @@
 """Free times for first conversations, for staff: one team's upcoming times (free, or booked with a
 link to the episode), a form to publish one or several in a row, a button to withdraw a free
-one, and for team leads whether residents may book themselves.
+one, and for team leads whether residents may book themselves and how long before an appointment
+they are reminded.
 
 The therapist blueprint's guard keeps everyone but signed-in staff out; `services.slots` checks the
 team and audits the residents' names the list shows.
@@ -21,9 +22,12 @@ from ..forms import Refusal, run_form_action, run_page_form_action
 from ..localtime import local_to_utc
 from ..models import Role
 from ..services import slots as svc
+from ..services import staff_reminders
 from ..services.access import has_role, require_clinical, staff_teams
+from ..services.reminders import LEAD_HOURS_MAX, LEAD_HOURS_MIN
 from ..services.responsibility import team_therapists
 from . import bp
+from .reminder_forms import LeadHoursForm
 from .slot_forms import PublishSlotsForm, SelfBookingForm
 
 
@@ -69,6 +73,18 @@ def self_booking(team_id: int):
         done=_l("The setting is saved."))
 
 
+@bp.post("/teams/<int:team_id>/reminders")
+def team_reminders(team_id: int):
+    """A team lead sets how many hours (24-48) before an appointment the team's residents are reminded."""
+    form = LeadHoursForm(prefix="reminders")
+    return run_page_form_action("reminders", form, lambda db, form: staff_reminders.set_lead_hours(
+        db, actor=current_user, team_id=team_id, hours=form.hours.data,
+    ), page=lambda bound: _page(team_id, bound=bound), back=url_for(".slots", team=team_id),
+        done=_l("The reminder time is saved."),
+        refusals=[Refusal(ValueError, _l("Enter a whole number of hours from %(min)s to %(max)s.",
+                                         min=LEAD_HOURS_MIN, max=LEAD_HOURS_MAX), field=form.hours)])
+
+
 def _page(team_id: int | None, *, bound: tuple[str, FlaskForm] | None = None) -> str:
     """The page for `team_id` (default: my first team), with the forms `bound` replaces."""
     require_clinical(current_user)
@@ -84,6 +100,7 @@ def _page(team_id: int | None, *, bound: tuple[str, FlaskForm] | None = None) ->
             team_therapists(db, actor=current_user, team_id=team.id), me=current_user)
         forms["self_booking"] = SelfBookingForm(formdata=None, prefix="self_booking",
                                                 enabled="on" if team.self_booking else "off")
+        forms["reminders"] = LeadHoursForm(formdata=None, prefix="reminders", hours=team.reminder_hours_before)
     if bound is not None:
         forms[bound[0]] = bound[1]
     db.commit()  # the audit events of the names shown

@@ -236,6 +236,12 @@ def _tables(stats: svc.TeamStatistics) -> list[dict[str, Any]]:
              *((_("Hours: %(kind)s", kind=KIND_LABELS.get(kind, kind)), [_number(hours)])
                for kind, hours in stats.hours_by_kind),
          ]},
+        {"id": "attendance", "title": _("Attended and missed contacts (no-show rate)"), "heading": _("Team"),
+         "columns": [_("Attended"), _("Did not attend"), _("No-show rate")],
+         "rows": [(t.name, [_number(t.attended), _number(t.no_shows), _pct(t.no_show_pct)])
+                  for t in stats.attendance.by_team]
+         + ([(_("All teams"), [_number(stats.attendance.attended), _number(stats.attendance.no_shows),
+                               _pct(stats.attendance.no_show_pct)])] if len(stats.attendance.by_team) > 1 else [])},
         {"id": "check-in-reviews", "title": _("Guided self-help: minutes per reviewed check-in"),
          "heading": _("Therapist"), "columns": [_("Check-ins reviewed"), _("Median minutes"), _("Norm")],
          "rows": [(r.name, [_number(r.reviews), _number(r.minutes_median), _number(stats.reviews.norm_minutes)])
@@ -319,6 +325,7 @@ def _report(stats: svc.TeamStatistics, year: int) -> dict[str, Any]:
         (_("Days from referral to end, median"), _number(stats.ended.duration_days_median)),
         (_("Guided onward to other help"), _number(dict(stats.ended.end_reasons).get("guided_onward", 0))),
         (_("Dropped out"), _pct(o.dropout_pct)),
+        (_("No-show rate (missed contacts)"), _pct(stats.attendance.no_show_pct)),
         (_("Ended after at least two treatment contacts with questionnaires answered at least twice"),
          _number(o.eligible)),
         (_("Recovery"), _pct(o.recovery_pct)),

@@ -10,6 +10,7 @@ content is wider than 900 px.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy import insert
 
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.localtime import local_today
-from rph_pwa.models import AuditEvent, FeedbackPhrase, OnwardService, Role, Worksheet
+from rph_pwa.models import AuditEvent, FeedbackPhrase, OnwardService, Reminder, ReminderDelivery, Role, Worksheet
 from rph_pwa.services import (
     appointment_requests,
     external_programmes,
@@ -91,6 +92,8 @@ PAGE_ARGS = {
     "therapist.review_queue": lambda d: {},
     "therapist.review": lambda d: {"appointment_id": d["check_in_id"]},
     "therapist.phrases": lambda d: {},
+    # Issue 13: one appointment's reminders.
+    "therapist.appointment_reminders": lambda d: {"appointment_id": d["reminder_appointment_id"]},
 }
 
 #: Pages opened at a desk's width.
@@ -214,6 +217,15 @@ def dataset(data_app):
         external_programmes.register(db, actor=therapist, team_id=team.id, title=(LONG_WORD + " " + LONG_WORDS)[:200],
                                      weeks=8, modules="\n".join([f"{LONG_WORD} | {LONG_URL}",
                                                                  f"{LONG_WORDS} | {LONG_PLACE[:300]}"]))
+        reminder = Reminder(resident_id=first.resident_id, kind="appointment", key=f"fit:{upcoming[-1].id}",
+                            appointment_id=upcoming[-1].id, starts_at=upcoming[-1].starts_at,
+                            due_at=upcoming[-1].starts_at - timedelta(hours=24), outcome="delivered",
+                            done_at=now, deliveries=[
+                                ReminderDelivery(channel="push", state="failed", token=secrets.token_urlsafe(32),
+                                                 attempts=5, failed_at=now, last_error="HTTP 503"),
+                                ReminderDelivery(channel="sms", state="sent", token=secrets.token_urlsafe(32),
+                                                 sent_at=now)])
+        db.add(reminder)
         db.execute(insert(AuditEvent), [
             {"actor_id": therapist.id, "subject_id": referrals[i % ROWS][0].resident_id, "team_id": team.id,
              "action": "view_resident", "object_type": "resident_profile"} for i in range(ROWS)])
@@ -221,6 +233,7 @@ def dataset(data_app):
         data = {"service_id": service.id, "episode_id": episode.id, "referral_id": first.id,
                 "resident_id": first.resident_id, "flag_id": flag.id, "municipality_id": municipality.id,
                 "request_id": request.id, "selfhelp_episode_id": selfhelp_episode.id, "check_in_id": upcoming[0].id,
+                "reminder_appointment_id": upcoming[-1].id,
                 "users": {"therapist": (therapist, therapist_secret), "lead": (lead, lead_secret),
                           "admin": (admin, admin_secret), "desk": (desk, desk_secret)}}
         db.expunge_all()

@@ -423,3 +423,22 @@ def test_away_dates_and_phrases(db):
     assert [p.id for p in svc.phrases_of_my_teams(db, actor=me)] == [phrase.id]
     svc.delete_phrase(db, actor=me, phrase_id=phrase.id)
     assert svc.phrases_of_my_teams(db, actor=me) == []
+
+
+def test_written_feedback_queues_one_content_free_message(db):
+    """New feedback: "Du har en ny melding" to the resident, once per check-in; a review by
+    phone without written feedback sends nothing."""
+    from rph_pwa.models import Reminder
+
+    team = make_team(db)
+    me, _ = make_staff(db, teams=[team])
+    appointment, episode = _sent(db, team, me, hours_ago=1, starts_hours_ago=0.5)
+    done = svc.complete_review(db, actor=me, appointment_id=appointment.id, feedback="Godt jobbet!", minutes=20,
+                               by_phone=False)
+    messages = db.scalars(select(Reminder).where(Reminder.key == f"message:feedback:{done.report.id}")).all()
+    assert len(messages) == 1
+    assert (messages[0].resident_id, messages[0].kind, messages[0].link) == (episode.resident_id, "message",
+                                                                            "client.home")
+    by_phone, _e = _sent(db, team, me, hours_ago=1, starts_hours_ago=0.4)
+    quiet = svc.complete_review(db, actor=me, appointment_id=by_phone.id, feedback=None, minutes=15, by_phone=True)
+    assert db.scalars(select(Reminder).where(Reminder.key == f"message:feedback:{quiet.report.id}")).all() == []

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import format_decimal
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
 from ...codes import AppointmentKind, AppointmentStatus, MeetingMode, RequestKind, label
 from ...services.caseload import ScoreTrend
 from ...services.today import Day, DayAppointment
 from .common import URGENT_REASONS
+from .reminders import UNREACHABLE
 
 
 def change_text(score: ScoreTrend) -> str:
@@ -49,6 +50,8 @@ def appointment_row(appointment: DayAppointment) -> dict[str, Any]:
         "phone": appointment.phone, "tel": f"tel:{appointment.phone_e164}" if appointment.phone_e164 else None,
         "forms": forms_text(appointment), "forms_done": appointment.forms_done,
         "scores": score_views(appointment.scores),
+        "coming": _("Coming") if appointment.coming else "",
+        "unreachable": str(UNREACHABLE) if appointment.unreachable else "",
     }
 
 
@@ -78,5 +81,11 @@ def day_view(day: Day) -> dict[str, Any]:
         "no_shows": [{"episode_id": t.episode_id, "name": t.name, "at": t.at} for t in tasks.no_shows],
         "near_budget_more": _more(len(tasks.near_budget), tasks.near_budget_total),
         "no_shows_more": _more(len(tasks.no_shows), tasks.no_shows_total),
+        "dropout_notices": [{"episode_id": t.episode_id, "name": t.name, "missed_at": t.routine.missed_at,
+                             "attempts": _("%(num)d failed contact attempts since %(date)s", num=t.routine.failed,
+                                           date=format_date(t.routine.first_failed_at, "short"))}
+                            for t in tasks.dropout_notices],
+        "dropout_closes": [{"episode_id": t.episode_id, "name": t.name, "deadline": t.routine.deadline}
+                           for t in tasks.dropout_closes],
         "task_count": tasks.count,
     }

@@ -162,6 +162,7 @@ def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[s
             "mode": label(MeetingMode, a.mode), "place": a.place or "", "duration": a.duration_minutes,
             "status": label(AppointmentStatus, a.status), "is_last": a.is_last,
             "staff": a.staff.display_name or a.staff.username,
+            "coming": _("Coming") if a.resident_answer == "coming" else "",
             "forms": [_form_state(r, a, responses_by_id, now) for r in a.form_requests],
             "buttons": [(status.value, str(status.label)) for status in ATTENDANCE if status != a.status],
         } for a in overview.appointments],
