@@ -200,7 +200,9 @@ def test_complete_review_records_minutes_feedback_and_books_the_next(db):
     assert done.report.reviewed_at is not None and done.report.review_started_at is not None
     nxt = done.next_check_in
     assert nxt is not None and nxt.kind == "check_in" and nxt.status == "booked" and nxt.staff_id == me.id
-    assert local_date(nxt.starts_at) == local_date(appointment.starts_at) + timedelta(days=7)
+    # A week after the check-in's day, or after today when the check-in was yesterday (local time:
+    # half an hour ago may be before midnight).
+    assert local_date(nxt.starts_at) == max(local_date(appointment.starts_at), local_today()) + timedelta(days=7)
     assert episode.first_treatment_at is not None
 
     second, _e = _sent(db, team, me, hours_ago=1, starts_hours_ago=0.4)
