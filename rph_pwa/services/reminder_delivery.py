@@ -416,9 +416,10 @@ def deliver_due(session: Session, *, channels: Channels, compose: Callable[[Outg
         current = {a_id: (status, starts_at) for a_id, status, starts_at in session.execute(
             select(Appointment.id, Appointment.status, Appointment.starts_at)
             .where(Appointment.id.in_(sorted({o.appointment_id for o in stale}))))}
+        gone = (None, None)  # the appointment was deleted
         dropped = [o for o in stale if not _still_valid(
-            appointment_id=o.appointment_id, planned_start=o.starts_at, status=current.get(o.appointment_id, (None,))[0],
-            starts_at=current.get(o.appointment_id, (None, None))[1], now=now)]
+            appointment_id=o.appointment_id, planned_start=o.starts_at, status=current.get(o.appointment_id, gone)[0],
+            starts_at=current.get(o.appointment_id, gone)[1], now=now)]
         if dropped:
             session.execute(update(ReminderDelivery).where(ReminderDelivery.id.in_([o.delivery_id for o in dropped]))
                             .values(state="failed", failed_at=now, lease_until=None, last_error="Cancelled")
