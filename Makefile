@@ -49,6 +49,7 @@ bench: setup
 	$(BIN)/python -m bench.statistics
 	$(BIN)/python -m bench.day
 	$(BIN)/python -m bench.selfhelp
+	$(BIN)/python -m bench.reminders
 
 ## Print the current TOTP code of a demo staff user: make totp USER=terapeut
 totp: setup

@@ -10,12 +10,12 @@ the phone's lock screen.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -63,7 +63,17 @@ class MailSettings:
         )
 
 
-def send_mail(settings: MailSettings, *, to: str, subject: str, body: str) -> None:
+def message_id(settings: MailSettings, *, outbox_id: int, created_at: datetime) -> str:
+    """The Message-ID of one outbox message: the same every time it is sent. A deliverer that dies
+    between handing a message to the mail server and recording it sends it again on the next run;
+    with the same Message-ID the copy is the same message (mail clients and servers that see it
+    twice keep one), as a Web Push Topic or an SMS reference collapses a resent reminder. Derived
+    from the row, so it tells the recipient nothing (not even how many messages were sent)."""
+    digest = hashlib.sha256(f"{outbox_id}.{created_at.isoformat()}".encode()).hexdigest()[:32]
+    return f"<{digest}@{settings.sender.partition('@')[2] or 'localhost'}>"
+
+
+def send_mail(settings: MailSettings, *, to: str, subject: str, body: str, message_id: str) -> None:
     """Send one plain-text message to one recipient now (never a shared message to many).
 
     Only `deliver_outbox` calls this; requests use `queue_mail`.
@@ -72,7 +82,7 @@ def send_mail(settings: MailSettings, *, to: str, subject: str, body: str) -> No
     message["From"] = settings.sender
     message["To"] = to
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain=settings.sender.partition("@")[2] or None)
+    message["Message-ID"] = message_id
     message.set_content(body)
     if settings.backend == "outbox":
         folder = Path(settings.outbox)
@@ -145,7 +155,7 @@ def _claim(session: Session, *, now: datetime, limit: int) -> list:
         .where(OutboxMessage.id.in_(picked), due)
         .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + CLAIM_LEASE)
         .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body,
-                   OutboxMessage.attempts)
+                   OutboxMessage.attempts, OutboxMessage.created_at)
         .execution_options(synchronize_session=False)
     ).all()
 
@@ -176,10 +186,11 @@ def deliver_outbox(session: Session, settings: MailSettings, *, now: datetime, l
     claimed = _claim(session, now=now, limit=limit)
     session.commit()
     sent = retrying = refused = 0
-    for message_id, recipient, subject, body, attempts in claimed:
+    for outbox_id, recipient, subject, body, attempts, created_at in claimed:
         try:
             if recipient:  # no recipient: a message to nobody (see queue_no_mail)
-                send_mail(settings, to=recipient, subject=subject, body=body)
+                send_mail(settings, to=recipient, subject=subject, body=body,
+                          message_id=message_id(settings, outbox_id=outbox_id, created_at=created_at))
         except (OSError, smtplib.SMTPException, ValueError, UnicodeError) as exc:
             kind = type(exc).__name__[:60]
             if _is_permanent(exc):
@@ -188,11 +199,11 @@ def deliver_outbox(session: Session, settings: MailSettings, *, now: datetime, l
             else:
                 values = {"next_attempt_at": now + retry_delay(attempts), "last_error": kind}
                 retrying += 1
-            log.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, kind)
+            log.warning("mail %s not delivered (attempt %s): %s", outbox_id, attempts, kind)
         else:
             values = {"sent_at": now, "body": "", "last_error": None}
             sent += 1
-        session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(**values)
                         .execution_options(synchronize_session=False))
         session.commit()
     return DeliveryResult(sent=sent, retrying=retrying, refused=refused)

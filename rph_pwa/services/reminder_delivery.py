@@ -117,13 +117,16 @@ SOURCES: list[Callable[..., Iterator[Due]]] = [due_appointments]
 def _insert(session: Session, model, rows: list[dict], *, returning=()):
     """INSERT ... ON CONFLICT DO NOTHING, in chunks; the returned rows of those inserted."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # One statement with bound parameters per chunk (executemany: compiled once and cached; a
+    # VALUES list of 500 rows would be compiled anew each time).
+    statement = dialect.insert(model.__table__).on_conflict_do_nothing()
+    if returning:
+        statement = statement.returning(*returning)
     inserted = []
     for start in range(0, len(rows), INSERT_CHUNK):
-        statement = dialect.insert(model).values(rows[start:start + INSERT_CHUNK]).on_conflict_do_nothing()
+        result = session.execute(statement, rows[start:start + INSERT_CHUNK])
         if returning:
-            inserted.extend(session.execute(statement.returning(*returning)).all())
-        else:
-            session.execute(statement)
+            inserted.extend(result.all())
     return inserted
 
 
@@ -225,7 +228,10 @@ def _claim_new(session: Session, *, now: datetime, setup: ChannelSetup, lease: t
     _done(session, [i for i in stale if "sent" not in tried.get(i, {}).values()], "dropped", now)
     rows = [r for r in rows if r[0] not in stale]
     resident_ids = sorted({r[5] for r in rows})
-    people = {user.id: user for user in session.scalars(select(User).where(User.id.in_(resident_ids)))}
+    # Only what choosing a channel needs: loading whole users would decrypt every field of each.
+    people = {person.id: person for person in session.execute(
+        select(User.id, User.reminder_channels, User.phone_lookup, User.email_lookup, User.locale, User.is_active)
+        .where(User.id.in_(resident_ids)))}
     devices = dict(session.execute(select(PushSubscription.resident_id, func.count())
                                    .where(PushSubscription.resident_id.in_(resident_ids))
                                    .group_by(PushSubscription.resident_id)).all())
@@ -247,12 +253,17 @@ def _claim_new(session: Session, *, now: datetime, setup: ChannelSetup, lease: t
                    created_at=now)
         if following == "email":
             emails.append((row, Outgoing(0, row["token"], "email", 1, reminder_id, kind, link, appointment_id,
-                                         starts_at, resident_id, person.locale, to=person.email)))
+                                         starts_at, resident_id, person.locale)))
         else:
             claims.append(dict(row, state="claimed", lease_until=now + lease))
     for outcome, ids in outcomes.items():
         _done(session, ids, outcome, now)
     emailed = 0
+    if emails:  # the addresses of those e-mailed now (decrypted only for them)
+        addresses = dict(session.execute(select(User.id, User.email)
+                                         .where(User.id.in_({o.resident_id for _row, o in emails}))).all())
+        for _row, outgoing in emails:
+            outgoing.to = addresses.get(outgoing.resident_id)
     for row, outgoing in emails:
         if _insert(session, ReminderDelivery, [dict(row, state="sent", sent_at=now)], returning=(ReminderDelivery.id,)):
             message = compose(outgoing)
@@ -275,16 +286,20 @@ def _outgoing(session: Session, delivery_ids: list[int]) -> list[Outgoing]:
         .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
         .where(ReminderDelivery.id.in_(delivery_ids))).all()
     resident_ids = sorted({r[-1] for r in rows})
-    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(resident_ids)))}
+    texting = sorted({r[-1] for r in rows if r[2] == "sms"})
+    pushing = sorted({r[-1] for r in rows if r[2] == "push"})
+    locales = dict(session.execute(select(User.id, User.locale).where(User.id.in_(resident_ids))).all())
+    phones = dict(session.execute(select(User.id, User.phone).where(User.id.in_(texting))).all()) if texting else {}
     subscriptions: dict[int, list] = {}
-    for sub in session.scalars(select(PushSubscription).where(PushSubscription.resident_id.in_(resident_ids))):
-        subscriptions.setdefault(sub.resident_id, []).append((sub.id, sub.endpoint, sub.p256dh, sub.auth))
-    result = []
-    for row in rows:
-        person = people[row[-1]]
-        result.append(Outgoing(*row, locale=person.locale, to=person.phone if row[2] == "sms" else None,
-                               subscriptions=subscriptions.get(row[-1], []) if row[2] == "push" else []))
-    return result
+    if pushing:
+        for sub_id, resident_id, endpoint, p256dh, auth in session.execute(
+                select(PushSubscription.id, PushSubscription.resident_id, PushSubscription.endpoint,
+                       PushSubscription.p256dh, PushSubscription.auth)
+                .where(PushSubscription.resident_id.in_(pushing))):
+            subscriptions.setdefault(resident_id, []).append((sub_id, endpoint, p256dh, auth))
+    return [Outgoing(*row, locale=locales.get(row[-1]), to=phones.get(row[-1]) if row[2] == "sms" else None,
+                     subscriptions=subscriptions.get(row[-1], []) if row[2] == "push" else [])
+            for row in rows]
 
 
 # --- 3. Send, 4. Record ------------------------------------------------------------------------------
@@ -340,22 +355,31 @@ def _send(outgoing: Outgoing, message: Composed, *, channels: Channels, now: dat
     return Sent(**base, final=last_try, error=errors[0], gone_subscriptions=gone)
 
 
+#: A sent delivery's new state: "sent", unless the service worker acknowledged it while the
+#: batch was still being sent (then "shown" stays).
+SENT_OR_SHOWN = case((ReminderDelivery.shown_at.is_not(None), "shown"), else_="sent")
+
+
 def _record(session: Session, outcomes: list[Sent], *, now: datetime, attempts: dict[int, int]) -> None:
+    """Record a batch of outcomes: one UPDATE per kind of outcome (sent; failed or retrying, by
+    error and delay), not one per delivery."""
+    groups: dict[tuple, list[int]] = {}
     for sent in outcomes:
         if sent.ok:  # the service worker may have acknowledged it already: "shown" stays
-            values = {"state": case((ReminderDelivery.shown_at.is_not(None), "shown"), else_="sent"),
-                      "sent_at": now, "lease_until": None, "last_error": None}
+            key = (("state", SENT_OR_SHOWN), ("sent_at", now), ("lease_until", None), ("last_error", None))
         elif sent.final:
-            values = {"state": "failed", "failed_at": now, "lease_until": None, "last_error": sent.error}
+            key = (("state", "failed"), ("failed_at", now), ("lease_until", None), ("last_error", sent.error))
         else:
-            values = {"state": "retrying", "lease_until": None, "last_error": sent.error,
-                      "next_attempt_at": now + retry_delay(attempts.get(sent.delivery_id, 1))}
-        session.execute(update(ReminderDelivery).where(ReminderDelivery.id == sent.delivery_id).values(**values)
+            key = (("state", "retrying"), ("lease_until", None), ("last_error", sent.error),
+                   ("next_attempt_at", now + retry_delay(attempts.get(sent.delivery_id, 1))))
+        groups.setdefault(key, []).append(sent.delivery_id)
+    for key, ids in groups.items():
+        session.execute(update(ReminderDelivery).where(ReminderDelivery.id.in_(ids)).values(**dict(key))
                         .execution_options(synchronize_session=False))
-        if sent.ok and sent.channel == "sms":
-            _done(session, [sent.reminder_id], "delivered", now)
-        if sent.gone_subscriptions:
-            session.execute(delete(PushSubscription).where(PushSubscription.id.in_(sent.gone_subscriptions)))
+    _done(session, [s.reminder_id for s in outcomes if s.ok and s.channel == "sms"], "delivered", now)
+    gone = [sub_id for s in outcomes for sub_id in s.gone_subscriptions]
+    if gone:
+        session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
     pushed = [s.delivery_id for s in outcomes if s.ok and s.channel == "push"]
     if pushed:
         session.execute(update(PushSubscription).where(PushSubscription.id.in_(
@@ -392,13 +416,18 @@ def deliver_due(session: Session, *, channels: Channels, compose: Callable[[Outg
                                 limit=max(limit - len(reclaimed), 0), compose=compose)
     session.commit()
     work = _outgoing(session, reclaimed + fresh)
-    stale = [o for o in work if o.appointment_id is not None]
-    if stale:  # a reclaimed delivery whose appointment changed meanwhile is not sent
-        valid = set(session.scalars(
-            select(Reminder.id).join(Appointment, Appointment.id == Reminder.appointment_id)
-            .where(Reminder.id.in_([o.reminder_id for o in stale]), Appointment.status == "booked",
-                   Appointment.starts_at == Reminder.starts_at, Appointment.starts_at > now)))
-        dropped = [o for o in stale if o.reminder_id not in valid]
+    # A reclaimed delivery whose appointment changed meanwhile is not sent (the fresh claims were
+    # checked when claimed, a moment ago).
+    again = set(reclaimed)
+    stale = [o for o in work if o.appointment_id is not None and o.delivery_id in again]
+    if stale:
+        current = {a_id: (status, starts_at) for a_id, status, starts_at in session.execute(
+            select(Appointment.id, Appointment.status, Appointment.starts_at)
+            .where(Appointment.id.in_(sorted({o.appointment_id for o in stale}))))}
+        gone = (None, None)  # the appointment was deleted
+        dropped = [o for o in stale if not _still_valid(
+            appointment_id=o.appointment_id, planned_start=o.starts_at, status=current.get(o.appointment_id, gone)[0],
+            starts_at=current.get(o.appointment_id, gone)[1], now=now)]
         if dropped:
             session.execute(update(ReminderDelivery).where(ReminderDelivery.id.in_([o.delivery_id for o in dropped]))
                             .values(state="failed", failed_at=now, lease_until=None, last_error="Cancelled")

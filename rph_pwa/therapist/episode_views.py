@@ -15,8 +15,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from ..db import get_session, utcnow
 from ..auth.forms import EmptyForm
+from ..db import get_session, utcnow
 from ..forms import Refusal, run_form_action, run_page_form_action
 from ..localtime import local_date, local_to_utc
 from ..services import dropout, outcomes, reminders, responsibility, worksheets
@@ -34,8 +34,8 @@ from .episode_forms import (
 from .presenters.dropout import dropout_view
 from .presenters.episode import episode_view
 from .presenters.reminders import UNREACHABLE
-from .reminder_forms import DropoutNoticeForm
 from .presenters.responsibility import responsible_view
+from .reminder_forms import DropoutNoticeForm
 
 #: The episode page; its actions are below it. URL ids use the app's bounded int converter.
 EPISODE = "/episodes/<int:episode_id>"

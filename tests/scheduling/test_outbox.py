@@ -246,3 +246,24 @@ def test_the_scheduler_command_delivers_queued_mail(tmp_path, smtp_server):
     assert "Hello from the outbox" in mailbox.received_to(address)[0].get_body(("plain",)).get_content()
     assert process.returncode == 0, output
     assert "scheduler stopped" in output
+
+
+def test_a_message_sent_again_after_a_crash_has_the_same_message_id(app, db, mailbox):
+    """A deliverer that dies after the mail server took a message, before recording it, sends it
+    again when its claim runs out: the copy carries the same Message-ID, so it is the same
+    message (the e-mail form of a push Topic or an SMS reference), and other messages differ."""
+    deliver_queued_mail(app)
+    address, other = email(), email()
+    first, second = _queue(db, address), _queue(db, other)
+    now = utcnow()
+    _deliver(app, now=now)
+    # As if the deliverer had died before recording: the row is still waiting, and due again.
+    db.execute(OutboxMessage.__table__.update().where(OutboxMessage.id == first)
+               .values(sent_at=None, body="Hello", next_attempt_at=now))
+    db.commit()
+    _deliver(app, now=now + timedelta(minutes=11))
+    copies = mailbox.received_to(address)
+    assert len(copies) == 2
+    assert copies[0]["Message-ID"] == copies[1]["Message-ID"]
+    assert copies[0]["Message-ID"] != mailbox.received_to(other)[0]["Message-ID"]
+    assert _row(db, first).sent_at is not None and _row(db, second).sent_at is not None
