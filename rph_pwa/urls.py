@@ -40,19 +40,15 @@ def untrusted_host(_error: SecurityError):
     return gettext("Something in the request was wrong"), 400, {"Content-Type": "text/plain; charset=utf-8"}
 
 
+def url_adapter():
+    """The app's URL map bound to PUBLIC_BASE_URL (works with or without a request): `build(...)`
+    gives a path, `build(..., force_external=True)` an absolute URL."""
+    app = current_app
+    scheme, netloc, path = _parse_base_url(app.config["PUBLIC_BASE_URL"],
+                                           production=app.config.get("ENV_NAME") == "production")
+    return app.url_map.bind(netloc, script_name=path or "/", url_scheme=scheme)
+
+
 def external_url(endpoint: str, **values: Any) -> str:
     """The absolute URL of `endpoint` under PUBLIC_BASE_URL (works with or without a request)."""
-    app = current_app
-    scheme, netloc, path = _parse_base_url(app.config["PUBLIC_BASE_URL"],
-                                           production=app.config.get("ENV_NAME") == "production")
-    adapter = app.url_map.bind(netloc, script_name=path or "/", url_scheme=scheme)
-    return adapter.build(endpoint, values, force_external=True)
-
-
-def path_for(endpoint: str, **values: Any) -> str:
-    """The path of `endpoint` under PUBLIC_BASE_URL's path, without scheme and host (for pages the
-    service worker opens, which are always on its own origin)."""
-    app = current_app
-    scheme, netloc, path = _parse_base_url(app.config["PUBLIC_BASE_URL"],
-                                           production=app.config.get("ENV_NAME") == "production")
-    return app.url_map.bind(netloc, script_name=path or "/", url_scheme=scheme).build(endpoint, values)
+    return url_adapter().build(endpoint, values, force_external=True)
