@@ -19,6 +19,10 @@
  *            team's name and phone number, as JSON, for the offline page.
  *   selfhelp the resident's self-help pages' start (/me/selfhelp): those
  *            pages (and the pages below it) are kept offline.
+ *   manifest the web app manifest as served (/manifest.webmanifest), with the
+ *            installation's neutral name; precached with the static files.
+ *   ack      where to tell the server a push was shown (/push/ack).
+ *   answer   where to send "Jeg kommer" from a notification (/push/answer).
  *
  * PRIVACY FIRST. This is a health service. Pages behind sign-in contain
  * health information (referral answers, appointments, messages) and a
@@ -61,6 +65,17 @@
  * a stale (and possibly someone else's) copy. Form, worksheet and
  * check-in answers kept while offline are in localStorage
  * (static/js/form-drafts.js, static/js/worksheets.js), not here.
+ *
+ * NOTIFICATIONS (Web Push). A push carries only what a lock screen may show:
+ * a title ("Du har en avtale", "Du har en ny melding"), the time, the URL of
+ * our page to open, a random token, the neutral icon and, for an
+ * appointment, the actions "Jeg kommer" / "Jeg må endre". Never the
+ * service's name, a diagnosis or a score; the installed app's name and icon
+ * (the manifest's, neutral) are what the lock screen shows as the sender.
+ * Nothing from a push is stored here. After showing it, the worker posts the
+ * token (and nothing else) to CONFIG.ack, so the server knows it arrived and
+ * does not fall back to SMS or e-mail; "Jeg kommer" posts the token to
+ * CONFIG.answer. Only URLs of our own origin are ever opened.
  *
  * SIGN-OUT. The page shown after signing out (/signed-out, static/js/app.js)
  * posts {type: "signed-out"} with a MessageChannel port. This worker deletes
@@ -105,7 +120,9 @@ self.addEventListener("install", (event) => {
     Promise.all([
       caches
         .open(STATIC_CACHE)
-        .then((cache) => cache.addAll(CONFIG.static.map(precacheRequest))),
+        .then((cache) =>
+          cache.addAll(CONFIG.static.concat([CONFIG.manifest]).map(precacheRequest))
+        ),
       caches
         .open(PAGES_CACHE)
         .then((cache) => cache.addAll(CONFIG.pages.map(precacheRequest))),
@@ -364,7 +381,7 @@ self.addEventListener("fetch", (event) => {
     }
     return;
   }
-  if (CONFIG.static.includes(url.pathname + url.search)) {
+  if (CONFIG.static.includes(url.pathname + url.search) || url.pathname === CONFIG.manifest) {
     event.respondWith(handleStatic(request));
     return;
   }
@@ -372,6 +389,104 @@ self.addEventListener("fetch", (event) => {
   // Everything else (fetch() calls, other static files, ...): not
   // handled, so it goes to the network as if there were no service worker,
   // and is never cached here.
+});
+
+/* ---- Notifications (Web Push) ---- */
+
+/* `url` as an address of our own origin, or null (another origin, or not a URL). */
+function ownUrl(url) {
+  if (typeof url !== "string" || url === "") {
+    return null;
+  }
+  try {
+    const parsed = new URL(url, self.location.origin);
+    return parsed.origin === self.location.origin ? parsed.href : null;
+  } catch (error) {
+    return null;
+  }
+}
+
+/* POST {token, ...extra} as JSON to one of our endpoints; never rejects. */
+function postToken(url, token, extra) {
+  if (typeof token !== "string" || token === "") {
+    return Promise.resolve();
+  }
+  return fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    cache: "no-store",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(Object.assign({ token: token }, extra || {})),
+  }).then(
+    () => undefined,
+    () => undefined
+  );
+}
+
+/* The payload as the scheduler sends it (JSON); a push without one shows a plain notice. */
+function pushPayload(event) {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (error) {
+    data = {};
+  }
+  return data && typeof data === "object" ? data : {};
+}
+
+async function showPush(data) {
+  const text = (value) => (typeof value === "string" ? value : "");
+  const actions = Array.isArray(data.actions)
+    ? data.actions
+        .filter((a) => a && typeof a.action === "string" && typeof a.title === "string")
+        .slice(0, 2)
+        .map((a) => ({ action: a.action, title: a.title }))
+    : [];
+  const options = {
+    body: text(data.body),
+    tag: text(data.tag) || undefined,
+    icon: ownUrl(data.icon) || undefined,
+    data: {
+      url: ownUrl(data.url) || CONFIG.home,
+      change_url: ownUrl(data.change_url),
+      token: text(data.token),
+    },
+    actions: actions,
+  };
+  await self.registration.showNotification(text(data.title) || "Du har en ny melding", options);
+  await postToken(CONFIG.ack, options.data.token);
+}
+
+self.addEventListener("push", (event) => {
+  event.waitUntil(showPush(pushPayload(event)));
+});
+
+/* Focus a window of ours (opening `url` in it), or open a new one. */
+async function openOwnWindow(url) {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const ours = windows.find((client) => new URL(client.url).origin === self.location.origin);
+  if (ours) {
+    const focused = await ours.focus();
+    if (focused && "navigate" in focused && focused.url !== url) {
+      return focused.navigate(url).catch(() => focused);
+    }
+    return focused;
+  }
+  return self.clients.openWindow(url);
+}
+
+self.addEventListener("notificationclick", (event) => {
+  const notification = event.notification;
+  const data = notification.data || {};
+  notification.close();
+  if (event.action === "coming") {
+    event.waitUntil(postToken(CONFIG.answer, data.token, { answer: "coming" }));
+    return;
+  }
+  const target = ownUrl(event.action === "change" ? data.change_url : data.url);
+  if (target) {
+    event.waitUntil(openOwnWindow(target));
+  }
 });
 
 /* Delete every per-user cache ("rph-user-"). */
