@@ -10,7 +10,7 @@ from ..forms import BaseForm
 #: The choice for "no channel here".
 NONE = "none"
 #: The three places in the order, in the resident's words ("Først", "Så", "Til slutt").
-PLACES = (("first", _l("First")), ("then", _l("Then")), ("last", _l("Last")))
+PLACES = (("first", _l("First try")), ("then", _l("Then")), ("last", _l("Finally")))
 
 
 class ReminderSettingsForm(BaseForm):
