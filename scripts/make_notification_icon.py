@@ -49,7 +49,8 @@ def chunk(kind: bytes, data: bytes) -> bytes:
 
 def main() -> None:
     header = struct.pack(">IIBBBBB", SIZE, SIZE, 8, 6, 0, 0, 0)  # 8-bit RGBA
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(pixels(), 9)) + chunk(b"IEND", b"")
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(pixels(), 9))
+           + chunk(b"IEND", b""))
     OUT.write_bytes(png)
     print(f"wrote {OUT} ({len(png)} bytes)")
 

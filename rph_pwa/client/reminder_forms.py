@@ -9,6 +9,8 @@ from ..forms import BaseForm
 
 #: The choice for "no channel here".
 NONE = "none"
+#: A channel chosen in two places.
+REPEATED = _l("You have already chosen this. Choose another, or Nothing.")
 #: The three places in the order, in the resident's words ("Først", "Så", "Til slutt").
 PLACES = (("first", _l("First try")), ("then", _l("Then")), ("last", _l("Finally")))
 
@@ -44,7 +46,7 @@ class ReminderSettingsForm(BaseForm):
         for name, _label in PLACES:
             value = self[name].data
             if value != NONE and value in seen:
-                self[name].errors = [*self[name].errors, _l("You have already chosen this. Choose another, or Nothing.")]
+                self[name].errors = [*self[name].errors, REPEATED]
                 return False
             seen.add(value)
         return True

@@ -9,14 +9,12 @@ what it posts, /push/answer, is tested server-side in tests/client/test_reminder
 from __future__ import annotations
 
 import json
-import secrets
 import time
 
-from rph_pwa.db import utcnow
 from rph_pwa.models import Reminder, ReminderDelivery
 from tests.browser.conftest import sign_in_by_code
 from tests.conftest import refresh
-from tests.factories import make_booked_contact
+from tests.factories import make_booked_contact, make_push_delivery
 from tests.reminders.test_neutral_identity import service_words
 
 NOTIFICATIONS = """async () => {
@@ -26,17 +24,6 @@ NOTIFICATIONS = """async () => {
                             actions: n.actions.map(a => ({action: a.action, title: a.title}))}));
 }"""
 
-
-def _push_delivery(db, *, resident_id: int, appointment_id: int) -> ReminderDelivery:
-    reminder = Reminder(resident_id=resident_id, kind="appointment", key=f"browser:{secrets.token_hex(8)}",
-                        appointment_id=appointment_id, link="client.appointment_reply", due_at=utcnow())
-    db.add(reminder)
-    db.flush()
-    delivery = ReminderDelivery(reminder_id=reminder.id, channel="push", state="sent",
-                                token=secrets.token_urlsafe(24), sent_at=utcnow())
-    db.add(delivery)
-    db.commit()
-    return delivery
 
 
 def _registration_id(page, cdp, origin: str, timeout: float = 10) -> str:
@@ -72,7 +59,7 @@ def test_a_push_is_shown_neutrally_with_its_actions_and_acknowledged(db, live_se
     context.grant_permissions(["notifications"], origin=live_server)
     page.goto("/me")
     page.evaluate("async () => { await navigator.serviceWorker.ready; }")
-    delivery = _push_delivery(db, resident_id=resident.id, appointment_id=contact.id)
+    delivery = make_push_delivery(db, resident_id=resident.id, appointment_id=contact.id)
 
     cdp = context.new_cdp_session(page)
     registration = _registration_id(page, cdp, live_server)

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from rph_pwa.db import utcnow
 from rph_pwa.models import Appointment, PushSubscription, Reminder, ReminderDelivery, User
-from tests.conftest import csrf_token, form_token, post_form, random_address, refresh
-from tests.factories import make_booked_contact
+from tests.conftest import form_token, post_form, random_address, refresh
+from tests.factories import make_booked_contact, make_push_delivery
 
 
 def _b64(raw: bytes) -> str:
@@ -290,21 +290,10 @@ def test_i_am_coming_to_a_past_appointment_is_refused_kindly(db, client, actions
 
 # --- What the service worker posts back --------------------------------------------------------------
 
-def _push_delivery(db, *, appointment_id: int | None, resident_id: int) -> ReminderDelivery:
-    reminder = Reminder(resident_id=resident_id, kind="appointment" if appointment_id else "message",
-                        key=f"test:{secrets.token_hex(8)}", appointment_id=appointment_id, due_at=utcnow())
-    db.add(reminder)
-    db.flush()
-    delivery = ReminderDelivery(reminder_id=reminder.id, channel="push", state="sent",
-                                token=secrets.token_urlsafe(24), sent_at=utcnow())
-    db.add(delivery)
-    db.commit()
-    return delivery
-
 
 def test_push_ack_marks_the_delivery_shown_and_reveals_nothing(app, db):
     *_rest, resident, _address, _episode, contact = make_booked_contact(db)
-    delivery = _push_delivery(db, appointment_id=contact.id, resident_id=resident.id)
+    delivery = make_push_delivery(db, appointment_id=contact.id, resident_id=resident.id)
     client = app.test_client()
     headers = {"Content-Type": "application/json"}
     env = {"REMOTE_ADDR": random_address()}
@@ -323,7 +312,7 @@ def test_push_ack_marks_the_delivery_shown_and_reveals_nothing(app, db):
 
 def test_push_answer_coming_stores_the_answer(app, db):
     *_rest, resident, _address, _episode, contact = make_booked_contact(db)
-    delivery = _push_delivery(db, appointment_id=contact.id, resident_id=resident.id)
+    delivery = make_push_delivery(db, appointment_id=contact.id, resident_id=resident.id)
     client = app.test_client()
     headers = {"Content-Type": "application/json"}
     env = {"REMOTE_ADDR": random_address()}
