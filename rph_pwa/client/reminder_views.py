@@ -67,7 +67,7 @@ def _settings_page(form: ReminderSettingsForm, settings: reminders.ReminderSetti
 
 
 @bp.post("/me/reminders/test")
-@limiter.limit(TEST_LIMIT, key_func=lambda: f"reminder-test:{current_user.get_id()}")
+@limiter.limit(TEST_LIMIT, key_func=lambda: f"reminder-test:{current_user.id}")
 def reminder_test():
     """Send me a test reminder now, through my channels in order."""
     form = ReminderTestForm()

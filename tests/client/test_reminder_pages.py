@@ -226,22 +226,25 @@ def test_the_calendar_file_says_avtale_the_time_and_phone_and_nothing_else(db, c
         assert word not in body
 
 
-def test_a_video_appointment_says_video_never_the_link(db, client, actions):
-    _resident, contact = _signed_in(db, actions)
-    appointment = db.get(Appointment, contact.id)
-    appointment.mode, appointment.video_link = "video", "https://video.example/room/secret"
-    db.commit()
-    body = client.get(f"/me/appointments/{contact.id}/calendar.ics").get_data(as_text=True)
-    assert "LOCATION:Video" in body and "video.example" not in body and "secret" not in body
+LOCATIONS = {
+    # Video: never the link. Office: the place, escaped for iCalendar. Office without a place: in words.
+    "video": ({"mode": "video", "video_link": "https://video.example/room/secret"}, "LOCATION:Video"),
+    "office": ({"mode": "office", "place": "Storgata 1, 2. etasje; rom 3"},
+               "LOCATION:Storgata 1\\, 2. etasje\\; rom 3"),
+    "office, no place": ({"mode": "office", "place": None}, "LOCATION:The team's office"),
+}
 
 
-def test_an_office_appointment_gives_the_place_escaped(db, client, actions):
+@pytest.mark.parametrize(("changes", "line"), LOCATIONS.values(), ids=LOCATIONS.keys())
+def test_the_location_is_the_place_or_how_never_the_video_link(db, client, actions, changes, line):
     _resident, contact = _signed_in(db, actions)
     appointment = db.get(Appointment, contact.id)
-    appointment.mode, appointment.place = "office", "Storgata 1, 2. etasje; rom 3"
+    for name, value in changes.items():
+        setattr(appointment, name, value)
     db.commit()
     body = client.get(f"/me/appointments/{contact.id}/calendar.ics").get_data(as_text=True)
-    assert "LOCATION:Storgata 1\\, 2. etasje\\; rom 3" in body
+    assert line in body.split("\r\n")
+    assert "video.example" not in body and "secret" not in body
 
 
 def test_another_residents_appointment_has_no_calendar_file_or_reply_page(db, client, actions):
