@@ -20,7 +20,8 @@
  *   selfhelp the resident's self-help pages' start (/me/selfhelp): those
  *            pages (and the pages below it) are kept offline.
  *   manifest the web app manifest as served (/manifest.webmanifest), with the
- *            installation's neutral name; precached with the static files.
+ *            installation's neutral name; precached in rph-manifest-<version>
+ *            (the version changes with APP_NAME and APP_SHORT_NAME).
  *   ack      where to tell the server a push was shown (/push/ack).
  *   answer   where to send "Jeg kommer" from a notification (/push/answer).
  *
@@ -28,8 +29,8 @@
  * health information (referral answers, appointments, messages) and a
  * phone or a shared family tablet may be used by more than one person.
  * What this worker stores on the device:
- *   - the precached static files and the two public pages, fetched without
- *     cookies, so they are always the anonymous versions;
+ *   - the precached static files, the manifest and the two public pages,
+ *     fetched without cookies, so they are always the anonymous versions;
  *   - ONE personal page: the signed-in resident's own safety plan, so that
  *     it opens with no signal (also after the phone restarts). It lives in
  *     its own cache, rph-user-safety-plan, replaced each time the plan is
@@ -91,6 +92,8 @@ const CONFIG = __CONFIG__;
 const VERSION = CONFIG.version;
 const STATIC_CACHE = `rph-static-${VERSION}`;
 const PAGES_CACHE = `rph-pages-${VERSION}`;
+// The manifest as served (the installation's name): its version follows APP_NAME.
+const MANIFEST_CACHE = `rph-manifest-${VERSION}`;
 
 // Per-user offline data: the safety plan, the self-help pages and the contact card. Kept across
 // worker updates (a new app version must not take the plan away offline);
@@ -120,9 +123,10 @@ self.addEventListener("install", (event) => {
     Promise.all([
       caches
         .open(STATIC_CACHE)
-        .then((cache) =>
-          cache.addAll(CONFIG.static.concat([CONFIG.manifest]).map(precacheRequest))
-        ),
+        .then((cache) => cache.addAll(CONFIG.static.map(precacheRequest))),
+      caches
+        .open(MANIFEST_CACHE)
+        .then((cache) => cache.add(precacheRequest(CONFIG.manifest))),
       caches
         .open(PAGES_CACHE)
         .then((cache) => cache.addAll(CONFIG.pages.map(precacheRequest))),
@@ -134,7 +138,7 @@ self.addEventListener("activate", (event) => {
   // Remove every cache of ours ("rph-") from an older version. The
   // "rph-user-" caches are kept: they do not depend on the version, and
   // sign-out removes them. Caches not starting with "rph-" are not ours.
-  const keep = new Set([STATIC_CACHE, PAGES_CACHE]);
+  const keep = new Set([STATIC_CACHE, PAGES_CACHE, MANIFEST_CACHE]);
   event.waitUntil(
     caches
       .keys()
@@ -159,8 +163,8 @@ self.addEventListener("activate", (event) => {
  * evicted the cache), storing an OK answer again. Other static files (the
  * scripts of single pages) are not handled: the network, never the cache.
  */
-async function handleStatic(request) {
-  const cache = await caches.open(STATIC_CACHE);
+async function handleStatic(request, cacheName) {
+  const cache = await caches.open(cacheName);
   const cached = await cache.match(request);
   if (cached) {
     return cached;
@@ -381,8 +385,12 @@ self.addEventListener("fetch", (event) => {
     }
     return;
   }
-  if (CONFIG.static.includes(url.pathname + url.search) || url.pathname === CONFIG.manifest) {
-    event.respondWith(handleStatic(request));
+  if (CONFIG.static.includes(url.pathname + url.search)) {
+    event.respondWith(handleStatic(request, STATIC_CACHE));
+    return;
+  }
+  if (url.pathname + url.search === CONFIG.manifest) {
+    event.respondWith(handleStatic(request, MANIFEST_CACHE));
     return;
   }
 
