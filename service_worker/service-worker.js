@@ -19,13 +19,18 @@
  *            team's name and phone number, as JSON, for the offline page.
  *   selfhelp the resident's self-help pages' start (/me/selfhelp): those
  *            pages (and the pages below it) are kept offline.
+ *   manifest the web app manifest as served (/manifest.webmanifest), with the
+ *            installation's neutral name; precached in rph-manifest-<version>
+ *            (the version changes with APP_NAME and APP_SHORT_NAME).
+ *   ack      where to tell the server a push was shown (/push/ack).
+ *   answer   where to send "Jeg kommer" from a notification (/push/answer).
  *
  * PRIVACY FIRST. This is a health service. Pages behind sign-in contain
  * health information (referral answers, appointments, messages) and a
  * phone or a shared family tablet may be used by more than one person.
  * What this worker stores on the device:
- *   - the precached static files and the two public pages, fetched without
- *     cookies, so they are always the anonymous versions;
+ *   - the precached static files, the manifest and the two public pages,
+ *     fetched without cookies, so they are always the anonymous versions;
  *   - ONE personal page: the signed-in resident's own safety plan, so that
  *     it opens with no signal (also after the phone restarts). It lives in
  *     its own cache, rph-user-safety-plan, replaced each time the plan is
@@ -62,6 +67,17 @@
  * check-in answers kept while offline are in localStorage
  * (static/js/form-drafts.js, static/js/worksheets.js), not here.
  *
+ * NOTIFICATIONS (Web Push). A push carries only what a lock screen may show:
+ * a title ("Du har en avtale", "Du har en ny melding"), the time, the URL of
+ * our page to open, a random token, the neutral icon and, for an
+ * appointment, the actions "Jeg kommer" / "Jeg må endre". Never the
+ * service's name, a diagnosis or a score; the installed app's name and icon
+ * (the manifest's, neutral) are what the lock screen shows as the sender.
+ * Nothing from a push is stored here. After showing it, the worker posts the
+ * token (and nothing else) to CONFIG.ack, so the server knows it arrived and
+ * does not fall back to SMS or e-mail; "Jeg kommer" posts the token to
+ * CONFIG.answer. Only URLs of our own origin are ever opened.
+ *
  * SIGN-OUT. The page shown after signing out (/signed-out, static/js/app.js)
  * posts {type: "signed-out"} with a MessageChannel port. This worker deletes
  * every rph-user- cache and then answers on that port with
@@ -76,6 +92,8 @@ const CONFIG = __CONFIG__;
 const VERSION = CONFIG.version;
 const STATIC_CACHE = `rph-static-${VERSION}`;
 const PAGES_CACHE = `rph-pages-${VERSION}`;
+// The manifest as served (the installation's name): its version follows APP_NAME.
+const MANIFEST_CACHE = `rph-manifest-${VERSION}`;
 
 // Per-user offline data: the safety plan, the self-help pages and the contact card. Kept across
 // worker updates (a new app version must not take the plan away offline);
@@ -107,6 +125,9 @@ self.addEventListener("install", (event) => {
         .open(STATIC_CACHE)
         .then((cache) => cache.addAll(CONFIG.static.map(precacheRequest))),
       caches
+        .open(MANIFEST_CACHE)
+        .then((cache) => cache.add(precacheRequest(CONFIG.manifest))),
+      caches
         .open(PAGES_CACHE)
         .then((cache) => cache.addAll(CONFIG.pages.map(precacheRequest))),
     ]).then(() => self.skipWaiting())
@@ -117,7 +138,7 @@ self.addEventListener("activate", (event) => {
   // Remove every cache of ours ("rph-") from an older version. The
   // "rph-user-" caches are kept: they do not depend on the version, and
   // sign-out removes them. Caches not starting with "rph-" are not ours.
-  const keep = new Set([STATIC_CACHE, PAGES_CACHE]);
+  const keep = new Set([STATIC_CACHE, PAGES_CACHE, MANIFEST_CACHE]);
   event.waitUntil(
     caches
       .keys()
@@ -142,8 +163,8 @@ self.addEventListener("activate", (event) => {
  * evicted the cache), storing an OK answer again. Other static files (the
  * scripts of single pages) are not handled: the network, never the cache.
  */
-async function handleStatic(request) {
-  const cache = await caches.open(STATIC_CACHE);
+async function handleStatic(request, cacheName) {
+  const cache = await caches.open(cacheName);
   const cached = await cache.match(request);
   if (cached) {
     return cached;
@@ -365,13 +386,115 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (CONFIG.static.includes(url.pathname + url.search)) {
-    event.respondWith(handleStatic(request));
+    event.respondWith(handleStatic(request, STATIC_CACHE));
+    return;
+  }
+  if (url.pathname + url.search === CONFIG.manifest) {
+    event.respondWith(handleStatic(request, MANIFEST_CACHE));
     return;
   }
 
   // Everything else (fetch() calls, other static files, ...): not
   // handled, so it goes to the network as if there were no service worker,
   // and is never cached here.
+});
+
+/* ---- Notifications (Web Push) ---- */
+
+/* `url` as an address of our own origin, or null (another origin, or not a URL). */
+function ownUrl(url) {
+  if (typeof url !== "string" || url === "") {
+    return null;
+  }
+  try {
+    const parsed = new URL(url, self.location.origin);
+    return parsed.origin === self.location.origin ? parsed.href : null;
+  } catch (error) {
+    return null;
+  }
+}
+
+/* POST {token, ...extra} as JSON to one of our endpoints; never rejects. */
+function postToken(url, token, extra) {
+  if (typeof token !== "string" || token === "") {
+    return Promise.resolve();
+  }
+  return fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    cache: "no-store",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(Object.assign({ token: token }, extra || {})),
+  }).then(
+    () => undefined,
+    () => undefined
+  );
+}
+
+/* The payload as the scheduler sends it (JSON); a push without one shows a plain notice. */
+function pushPayload(event) {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (error) {
+    data = {};
+  }
+  return data && typeof data === "object" ? data : {};
+}
+
+async function showPush(data) {
+  const text = (value) => (typeof value === "string" ? value : "");
+  const actions = Array.isArray(data.actions)
+    ? data.actions
+        .filter((a) => a && typeof a.action === "string" && typeof a.title === "string")
+        .slice(0, 2)
+        .map((a) => ({ action: a.action, title: a.title }))
+    : [];
+  const options = {
+    body: text(data.body),
+    tag: text(data.tag) || undefined,
+    icon: ownUrl(data.icon) || undefined,
+    data: {
+      url: ownUrl(data.url) || CONFIG.home,
+      change_url: ownUrl(data.change_url),
+      token: text(data.token),
+    },
+    actions: actions,
+  };
+  await self.registration.showNotification(text(data.title) || "Du har en ny melding", options);
+  await postToken(CONFIG.ack, options.data.token);
+}
+
+self.addEventListener("push", (event) => {
+  event.waitUntil(showPush(pushPayload(event)));
+});
+
+/* Focus a window of ours (opening `url` in it), or open a new one. */
+async function openOwnWindow(url) {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const ours = windows.find((client) => new URL(client.url).origin === self.location.origin);
+  if (ours) {
+    const focused = await ours.focus();
+    if (focused && "navigate" in focused && focused.url !== url) {
+      return focused.navigate(url).catch(() => focused);
+    }
+    return focused;
+  }
+  return self.clients.openWindow(url);
+}
+
+self.addEventListener("notificationclick", (event) => {
+  const notification = event.notification;
+  const data = notification.data || {};
+  notification.close();
+  if (event.action === "coming") {
+    event.waitUntil(postToken(CONFIG.answer, data.token, { answer: "coming" }));
+    return;
+  }
+  const target = ownUrl(event.action === "change" ? data.change_url : data.url);
+  if (target) {
+    event.waitUntil(openOwnWindow(target));
+  }
 });
 
 /* Delete every per-user cache ("rph-user-"). */

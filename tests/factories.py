@@ -379,3 +379,25 @@ def make_check_in_report(session: Session, *, appointment, answers: dict | None 
     session.add(report)
     session.flush()
     return report
+
+
+# --- Reminders -----------------------------------------------------------------------------------
+
+def make_push_delivery(session: Session, *, resident_id: int, appointment_id: int | None = None):
+    """A reminder (of the appointment, or a message) sent by push, waiting for the service worker's
+    acknowledgement: state "sent" with a fresh token; committed. Returns the delivery."""
+    import secrets
+
+    from rph_pwa.db import utcnow
+    from rph_pwa.models import Reminder, ReminderDelivery
+
+    reminder = Reminder(resident_id=resident_id, kind="appointment" if appointment_id else "message",
+                        key=f"test:{secrets.token_hex(8)}", appointment_id=appointment_id,
+                        link="client.appointment_reply" if appointment_id else "client.home", due_at=utcnow())
+    session.add(reminder)
+    session.flush()
+    delivery = ReminderDelivery(reminder_id=reminder.id, channel="push", state="sent",
+                                token=secrets.token_urlsafe(24), sent_at=utcnow())
+    session.add(delivery)
+    session.commit()
+    return delivery

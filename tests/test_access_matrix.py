@@ -216,6 +216,18 @@ def _check_in_data(world, owner):
     return {"appointment": str(world.objects[owner]["check_in"]), "worked_on": "Søvndagboka hver morgen."}
 
 
+def _push_subscription() -> dict:
+    """A fresh device's PushSubscription.toJSON() at FCM (65-byte key, 16-byte secret)."""
+    import base64
+    import secrets
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return {"endpoint": f"https://fcm.googleapis.com/fcm/send/{secrets.token_urlsafe(16)}",
+            "keys": {"p256dh": b64(b"\x04" + secrets.token_bytes(64)), "auth": b64(secrets.token_bytes(16))}}
+
+
 WORKSHEET_POST = {"kind": "6", "client_key": "0b1c2d3e-4f50-4a61-8b72-93a4b5c6d7e8", "goal": "Gå en tur hver dag."}
 
 
@@ -367,6 +379,10 @@ ROUTES: dict[str, Route] = {
     "public.healthz": Route(get=everyone("200")),
     "public.dev_outbox": Route(get=everyone("404")),  # development only
     "static": Route(params={"filename": "css/app.css"}, get=everyone("200")),
+    # The service worker's acknowledgement and answer: token-bound, no sign-in; an unknown token changes nothing.
+    "public.push_ack": Route(get=everyone("405"), post=everyone("204="), json_body=True, data={"token": "unknown"}),
+    "public.push_answer": Route(get=everyone("405"), post=everyone("204="), json_body=True,
+                                data={"token": "unknown", "answer": "coming"}),
     "public.set_language": Route(get=everyone("405"), post=everyone("302"), data={"lang": "en", "next": "/"}),
     # Sign-in.
     "auth.login": Route(get=anonymous_else("200", "302=")),
@@ -427,6 +443,18 @@ ROUTES: dict[str, Route] = {
                              owners=OWNERS),
     "client.appointment_request": Route(params={"appointment_id": "appointment"}, get=own_resident_object("200"),
                                         post=own_resident_object("302"), data={"kind": "change", "reason": ""}),
+    # Reminders: the settings, this device's push subscription (JSON), a test, an appointment's
+    # calendar file and the reply page ("Jeg kommer").
+    "client.reminders": Route(get=resident_only("200"), post=resident_only("302"),
+                              data={"first": "sms", "then": "email", "last": "none"}),
+    "client.reminder_test": Route(get=everyone("405"), post=resident_only("302"), data={}),
+    "client.push_subscribe": Route(get=everyone("405"), post=resident_only("200"), json_body=True,
+                                   data=lambda w, o: _push_subscription()),
+    "client.push_unsubscribe": Route(get=everyone("405"), post=resident_only("200"), json_body=True,
+                                     data={"endpoint": "https://fcm.googleapis.com/fcm/send/not-subscribed"}),
+    "client.appointment_calendar": Route(params={"appointment_id": "appointment"}, get=own_resident_object("200")),
+    "client.appointment_reply": Route(params={"appointment_id": "appointment"}, get=own_resident_object("200"),
+                                      post=own_resident_object("302"), data={}),
     # The self-referral (public; without a draft in the session every step leads back to the start).
     "referral.start": Route(get=everyone("200")),
     "referral.restart": Route(get=everyone("405"), post=everyone("302=")),

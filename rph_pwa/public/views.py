@@ -98,10 +98,12 @@ def healthz():
 
 @bp.route("/manifest.webmanifest")
 def manifest():
-    """The web app manifest, at the root so its scope is the whole app."""
-    response = current_app.send_static_file("manifest.webmanifest")
+    """The web app manifest, at the root so its scope is the whole app, with the neutral name the
+    installation chose (APP_NAME, APP_SHORT_NAME: the lock screen shows it on every notification)."""
+    response = make_response(worker.manifest_body(current_app))
     response.mimetype = "application/manifest+json"
-    return response
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.route("/service-worker.js")

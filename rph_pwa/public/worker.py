@@ -1,11 +1,13 @@
 """The service worker as served: the hand-written service_worker/service-worker.js with its one
-CONFIG line filled in here (version and the URLs it keeps offline).
+CONFIG line filled in here (version, the URLs it keeps offline and where it acknowledges a push),
+and the web app manifest as served (the installation's neutral names).
 
 The version is a hash of every file whose content ends up in the worker's caches: the worker
 itself, the precached static files, the templates of the precached pages (with the templates
-they extend, include or import) and the translation catalogs those pages are rendered with. A
-deploy that changes any of them installs a new worker with fresh caches; a deploy that changes
-none of them keeps the installed worker and its caches.
+they extend, include or import), the translation catalogs those pages are rendered with, and
+the app's names in the manifest (APP_NAME, APP_SHORT_NAME). A deploy that changes any of them
+installs a new worker with fresh caches; a deploy that changes none of them keeps the installed
+worker and its caches.
 """
 from __future__ import annotations
 
@@ -33,7 +35,11 @@ PRECACHE_STATIC = (
     # The scripts that keep typed answers on the device: the offline copies of the self-help pages need them.
     "js/form-drafts.js",
     "js/worksheets.js",
+    # The manifest as the page links it is public.manifest (CONFIG.manifest): this file is its
+    # template, the app's names filled in (manifest_body).
     "manifest.webmanifest",
+    # The icon on notifications: a plain shape, no text (the lock screen shows it).
+    "icons/notification-192.png",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/maskable-192.png",
@@ -65,6 +71,16 @@ CONTACT_CARD = "client.contact_card"
 #: The resident's self-help pages (this URL and those below it), kept offline until sign-out.
 SELFHELP = "client.selfhelp"
 
+#: The manifest with the installation's names (precached like the static files).
+MANIFEST = "public.manifest"
+
+#: Where the worker tells us it showed a push, and where it sends "Jeg kommer" from one.
+PUSH_ACK = "public.push_ack"
+PUSH_ANSWER = "public.push_answer"
+
+#: The config settings the served manifest takes its names from (they count in the version).
+IDENTITY_SETTINGS = ("APP_NAME", "APP_SHORT_NAME")
+
 
 def worker_source(config: dict[str, Any]) -> str:
     """The worker's JavaScript with `config` as its CONFIG constant."""
@@ -85,6 +101,9 @@ def worker_config(app: Flask) -> dict[str, Any]:
         "home": url_for(RESIDENT_HOME),
         "card": url_for(CONTACT_CARD),
         "selfhelp": url_for(SELFHELP),
+        "manifest": url_for(MANIFEST),
+        "ack": url_for(PUSH_ACK),
+        "answer": url_for(PUSH_ANSWER),
     }
 
 
@@ -92,13 +111,29 @@ def worker_version(app: Flask) -> str:
     """The content version of `app`'s precached files; computed once per app unless templates
     reload while it runs (debug), so a changed file shows at once in development."""
     if app.jinja_env.auto_reload:
-        return content_version(read_files(precached_files(app)))
+        return content_version([*read_files(precached_files(app)), identity(app)])
     return _cached_version(app)
 
 
 @lru_cache(maxsize=8)
 def _cached_version(app: Flask) -> str:
-    return content_version(read_files(precached_files(app)))
+    return content_version([*read_files(precached_files(app)), identity(app)])
+
+
+def identity(app: Flask) -> tuple[str, bytes]:
+    """The app's names as a (name, content) pair of the version: a new APP_NAME gives a new
+    worker, which precaches the manifest with the new name."""
+    names = {key: app.config.get(key, "") for key in IDENTITY_SETTINGS}
+    return "config:identity", json.dumps(names, sort_keys=True).encode()
+
+
+def manifest_body(app: Flask) -> str:
+    """The web app manifest: static/manifest.webmanifest with name and short_name from the
+    config (APP_NAME, APP_SHORT_NAME)."""
+    manifest = json.loads(Path(app.static_folder or "", "manifest.webmanifest").read_text(encoding="utf-8"))
+    manifest["name"] = app.config.get("APP_NAME") or manifest["name"]
+    manifest["short_name"] = app.config.get("APP_SHORT_NAME") or manifest["short_name"]
+    return json.dumps(manifest, ensure_ascii=False, indent=2)
 
 
 def content_version(files: Iterable[tuple[str, bytes]]) -> str:
