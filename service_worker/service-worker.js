@@ -80,7 +80,9 @@
  *
  * SIGN-OUT. The page shown after signing out (/signed-out, static/js/app.js)
  * posts {type: "signed-out"} with a MessageChannel port. This worker deletes
- * every rph-user- cache and then answers on that port with
+ * every rph-user- cache, drops this device's push subscription (so the
+ * next person on a shared phone gets none of the last person's
+ * notifications), and then answers on that port with
  * {type: "signed-out", cleared: true}, so the page (and the tests) know the
  * device holds nothing personal any more.
  */
@@ -505,6 +507,24 @@ async function clearUserCaches() {
       .filter((name) => name.startsWith(USER_CACHE_PREFIX))
       .map((name) => caches.delete(name))
   );
+  await dropPushSubscription();
+}
+
+// This device stops getting the signed-out person's notifications: the push
+// service then answers the server 410 Gone, and the server forgets the
+// subscription (the next reminder goes by SMS or e-mail). Failing to
+// unsubscribe must not stop the caches from being cleared.
+async function dropPushSubscription() {
+  try {
+    const subscription = self.registration.pushManager
+      ? await self.registration.pushManager.getSubscription()
+      : null;
+    if (subscription) {
+      await subscription.unsubscribe();
+    }
+  } catch (e) {
+    /* nothing to drop, or the browser refused: the caches are what matters */
+  }
 }
 
 /*
