@@ -30,3 +30,21 @@ def page_row(client, path: str, name: str, goal: float, queries: dict, repeat: i
     middle, p95 = timed(lambda: client.get(path), repeat)
     return label, (f"median {middle:6.1f} ms, p95 {p95:6.1f} ms, {per_page:3d} queries"
                    f"   goal: median < {goal} ms, {'met' if middle < goal else 'NOT met'}")
+
+
+def fresh_database(url: str | None, folder) -> str:
+    """A SQLite file in `folder`, or the PostgreSQL database at `url` emptied (its public schema
+    dropped and made again): benchmarks start from nothing."""
+    if url is None:
+        return f"sqlite:///{folder / 'bench.sqlite3'}"
+    from sqlalchemy import create_engine, text
+
+    from rph_pwa.config import normalise_database_url
+
+    url = normalise_database_url(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url

@@ -32,13 +32,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import requests
-from sqlalchemy import bindparam, create_engine, func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.types import Text
 
+from bench import fresh_database
 from bench.day import RESIDENT_EMAIL, team_and_people
 from bench.statistics import bulk_insert
 from rph_pwa import create_app
-from rph_pwa.config import TestConfig, normalise_database_url
+from rph_pwa.config import TestConfig
 from rph_pwa.crypto import field_crypto
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.localtime import local_zone, to_local
@@ -216,18 +217,6 @@ def figures(samples: list[tuple[float, int]]) -> str:
 
 # --- One database ----------------------------------------------------------------------------------------
 
-def _database(url: str | None, folder: Path) -> str:
-    if url is None:
-        return f"sqlite:///{folder / 'bench.sqlite3'}"
-    url = normalise_database_url(url)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
-
-
 def _wait_for(url: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -244,7 +233,7 @@ def measure(postgres: str | None) -> list[tuple[str, str]]:
 
     name = "PostgreSQL" if postgres else "SQLite"
     folder = Path(tempfile.mkdtemp(prefix="rph-bench-reminders-"))
-    url = _database(postgres, folder)
+    url = fresh_database(postgres, folder)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = dict(SQLALCHEMY_DATABASE_URL=url, SIGNIN_RATE_LIMIT="100000 per minute", MAIL_BACKEND="outbox",

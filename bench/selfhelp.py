@@ -22,14 +22,14 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import bindparam, create_engine, event, insert, text
+from sqlalchemy import bindparam, event, insert, text
 from sqlalchemy.types import Text
 
-from bench import page_row
+from bench import fresh_database, page_row
 from bench.day import RESIDENT_EMAIL, signed_in, team_and_people
 from bench.statistics import bulk_insert
 from rph_pwa import create_app
-from rph_pwa.config import TestConfig, normalise_database_url
+from rph_pwa.config import TestConfig
 from rph_pwa.crypto import field_crypto
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.localtime import local_today
@@ -139,24 +139,11 @@ def build(session, *, residents: int, episodes: int, waiting: int) -> tuple[User
     return therapist, secret, checkins[0]
 
 
-def _database(label: str, url: str | None) -> str:
-    if url is None:
-        folder = Path(tempfile.mkdtemp(prefix="rph-bench-selfhelp-"))
-        return f"sqlite:///{folder / 'bench.sqlite3'}"
-    url = normalise_database_url(url)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
-
-
 def measure(label: str, divisor: int, postgres: str | None) -> list[tuple[str, str]]:
     """Build the data at FULL / divisor in a fresh database and time the pages."""
     size = {key: value // divisor for key, value in FULL.items()}
     tmp = Path(tempfile.mkdtemp(prefix="rph-bench-selfhelp-"))
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=_database(label, postgres),
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=fresh_database(postgres, tmp),
                      SIGNIN_RATE_LIMIT="100000 per minute", MAIL_BACKEND="outbox", MAIL_OUTBOX=str(tmp / "outbox"))
     assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
     with app.app_context():

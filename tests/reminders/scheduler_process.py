@@ -70,6 +70,16 @@ def migrated_app(url: str, app_settings: dict):
     return app
 
 
+def own_database(folder: Path, schema: str, app_settings: dict):
+    """(app, url, folder) of a new migrated database for one test module; dropped afterwards.
+    For a module fixture: `yield from own_database(...)`."""
+    url = own_database_url(folder, schema)
+    app = migrated_app(url, app_settings)
+    yield app, url, folder
+    app.extensions["rph_db"].engine.dispose()
+    drop_own_database(url, schema)
+
+
 @dataclass
 class Batch:
     """The residents of one batch by channel, with each resident's one test reminder."""

@@ -47,6 +47,29 @@ class Received:
     body: bytes
 
 
+def serve(on_post) -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1 (port chosen by the system) in a daemon thread, answering each
+    POST with the status `on_post(path, headers, body)` returns (headers lower-cased)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status = on_post(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 class PushService:
     """A push service on 127.0.0.1. `answer[path] = status` makes a subscription answer that
     status (e.g. 410 Gone, 503); `messages` holds one message per (path, Topic), the newest."""
@@ -58,32 +81,18 @@ class PushService:
         #: Called with each message before the service answers (e.g. a phone acknowledging it).
         self.on_receive = None
         self._lock = threading.Lock()
-        service = self
+        self.server = serve(self._receive)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                received = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                status = service.answer.get(self.path, 201)
-                if service.on_receive is not None and status == 201:
-                    service.on_receive(received)
-                with service._lock:
-                    service.requests.append(received)
-                    if status == 201:
-                        service.messages[(self.path, received.headers.get("topic", ""))] = received
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+    def _receive(self, path: str, headers: dict[str, str], body: bytes) -> int:
+        received = Received(path, headers, body)
+        status = self.answer.get(path, 201)
+        if self.on_receive is not None and status == 201:
+            self.on_receive(received)
+        with self._lock:
+            self.requests.append(received)
+            if status == 201:
+                self.messages[(path, headers.get("topic", ""))] = received
+        return status
 
     @property
     def port(self) -> int:

@@ -20,7 +20,7 @@ from rph_pwa.scheduling.jobs import reminder_channels
 from rph_pwa.services import outcomes, reminder_delivery, reminders
 from tests.conftest import deliver_queued_mail
 from tests.factories import email, make_referral, make_resident, make_staff, make_team
-from tests.reminders.stubs import BrowserKeys, PushService
+from tests.reminders.stubs import BrowserKeys
 
 OSLO = ZoneInfo("Europe/Oslo")
 #: Words no notification, SMS or e-mail subject may hold (the service, diagnoses, scores).
@@ -33,13 +33,6 @@ def moment(hour: int = 12) -> datetime:
     """A weekday noon (or `hour`) far ahead, four days after the previous test's."""
     day = datetime(2100, 1, 4, tzinfo=OSLO) + timedelta(days=next(_days))
     return day.replace(hour=hour).astimezone(timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def push_service():
-    service = PushService()
-    yield service
-    service.close()
 
 
 @pytest.fixture

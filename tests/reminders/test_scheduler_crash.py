@@ -22,11 +22,9 @@ from tests.reminders.scheduler_process import (
     arrived,
     assert_all_done,
     assert_exactly_once,
-    drop_own_database,
     expire_mail_claims,
     make_batch,
-    migrated_app,
-    own_database_url,
+    own_database,
     scheduler_env,
     settled,
 )
@@ -39,19 +37,7 @@ SCHEMA = "scheduler_crash"
 
 @pytest.fixture(scope="module")
 def own_db(tmp_path_factory, app_settings):
-    folder = tmp_path_factory.mktemp("scheduler-crash")
-    url = own_database_url(folder, SCHEMA)
-    app = migrated_app(url, app_settings)
-    yield app, url, folder
-    app.extensions["rph_db"].engine.dispose()
-    drop_own_database(url, SCHEMA)
-
-
-@pytest.fixture
-def push_service():
-    service = PushService()
-    yield service
-    service.close()
+    yield from own_database(tmp_path_factory.mktemp("scheduler-crash"), SCHEMA, app_settings)
 
 
 def _raw_count(batch, service: PushService, sms_outbox, mailbox) -> int:

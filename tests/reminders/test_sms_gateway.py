@@ -4,10 +4,8 @@ when the gateway keeps failing."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -16,6 +14,7 @@ from rph_pwa.services import reminder_delivery
 from rph_pwa.services.reminders import ChannelSetup
 from rph_pwa.services.sms import FileOutbox, HttpGateway, SmsError, read_outbox
 from tests.conftest import deliver_queued_mail
+from tests.reminders.stubs import serve
 from tests.reminders.test_delivery import booked, deliveries, moment, reminder_of
 
 
@@ -24,24 +23,13 @@ class Gateway:
 
     def __init__(self) -> None:
         self.status, self.delay, self.received = 200, 0.0, []
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                gateway.received.append((dict(self.headers), json.loads(body)))
-                time.sleep(gateway.delay)
-                self.send_response(gateway.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(self._receive)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
+
+    def _receive(self, _path: str, headers: dict[str, str], body: bytes) -> int:
+        self.received.append((headers, json.loads(body)))
+        time.sleep(self.delay)
+        return self.status
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +50,7 @@ def test_a_message_is_posted_once_with_the_number_in_international_form_and_the_
     HttpGateway(gateway.url, "secret-token", "Avtaler").send(to="412 34 567", text="Du har en avtale",
                                                              reference="ref-123456789")
     [(headers, body)] = gateway.received
-    assert headers["Authorization"] == "Bearer secret-token"
+    assert headers["authorization"] == "Bearer secret-token"
     assert body == {"to": "+4741234567", "from": "Avtaler", "text": "Du har en avtale", "reference": "ref-123456789"}
 
 

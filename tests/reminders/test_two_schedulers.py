@@ -26,15 +26,12 @@ from tests.reminders.scheduler_process import (
     arrived,
     assert_all_done,
     assert_exactly_once,
-    drop_own_database,
     expire_mail_claims,
     make_batch,
-    migrated_app,
-    own_database_url,
+    own_database,
     scheduler_env,
     settled,
 )
-from tests.reminders.stubs import PushService
 
 BATCH = 150
 SCHEMA = "two_schedulers"
@@ -43,19 +40,7 @@ WAITING = "another scheduler is working"
 
 @pytest.fixture(scope="module")
 def own_db(tmp_path_factory, app_settings):
-    folder = tmp_path_factory.mktemp("two-schedulers")
-    url = own_database_url(folder, SCHEMA)
-    app = migrated_app(url, app_settings)
-    yield app, url, folder
-    app.extensions["rph_db"].engine.dispose()
-    drop_own_database(url, SCHEMA)
-
-
-@pytest.fixture
-def push_service():
-    service = PushService()
-    yield service
-    service.close()
+    yield from own_database(tmp_path_factory.mktemp("two-schedulers"), SCHEMA, app_settings)
 
 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
