@@ -140,8 +140,10 @@ def deliver() -> None:
     """(Its own process.) Run `jobs.send_reminders` as the scheduler does until every reminder
     is sent; print the seconds it took."""
     from rph_pwa.scheduling import jobs
+    from rph_pwa.scheduling.runner import lower_priority
 
     app = create_app()
+    lower_priority(app)  # as the scheduler process does
     shift = timedelta(seconds=float(os.environ["BENCH_CLOCK_SHIFT"]))
     with app.app_context():
         session = get_session()

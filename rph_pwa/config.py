@@ -101,6 +101,9 @@ class Config:
     REMINDER_LEASE_SECONDS = int(os.environ.get("REMINDER_LEASE_SECONDS", "120"))
     #: A push not acknowledged as shown within this many minutes falls back to the next channel.
     PUSH_ACK_MINUTES = int(os.environ.get("PUSH_ACK_MINUTES", "30"))
+    #: The scheduler process runs this much nicer (POSIX nice) than the web workers, so a burst of
+    #: reminders never slows the pages people wait for. 0 keeps the normal priority.
+    SCHEDULER_NICE = int(os.environ.get("SCHEDULER_NICE", "10"))
     #: Parallel sends per scheduler run (push and SMS are network calls).
     REMINDER_SENDERS = int(os.environ.get("REMINDER_SENDERS", "8"))
 

@@ -10,6 +10,7 @@ sent twice (their claims are rows with leases), but one worker is simpler to wat
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from datetime import timedelta, timezone
@@ -48,6 +49,14 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     return scheduler
 
 
+def lower_priority(app: Flask) -> None:
+    """Run the jobs at a lower CPU priority (SCHEDULER_NICE, POSIX nice): a burst of reminders on
+    a small server shares the CPU with the web workers, and people waiting for a page come first."""
+    niceness = int(app.config.get("SCHEDULER_NICE", 0))
+    if niceness > 0 and hasattr(os, "nice"):
+        os.nice(niceness)
+
+
 def hold_scheduler_lock(app: Flask):
     """On PostgreSQL, wait for the advisory lock and return the connection holding it (keep it
     open while working); on SQLite, None (one file, one machine: `make run` starts one)."""
@@ -76,6 +85,7 @@ def run_scheduler(app: Flask) -> None:
     signal.signal(signal.SIGTERM, stop)
     lock = None
     scheduler = None
+    lower_priority(app)
     try:
         lock = hold_scheduler_lock(app)
         scheduler = build_scheduler(app)
