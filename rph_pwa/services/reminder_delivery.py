@@ -40,7 +40,15 @@ from sqlalchemy.orm import Session
 from ..models import Appointment, Episode, PushSubscription, Reminder, ReminderDelivery, Team, User
 from .mail import queue_mail, retry_delay
 from .push import PushResult, PushSender
-from .reminders import SECOND_BEFORE, ChannelSetup, chosen_order, due_time, in_quiet_hours, usable_channels
+from .reminders import (
+    SECOND_BEFORE,
+    ChannelSetup,
+    chosen_order,
+    due_time,
+    in_quiet_hours,
+    next_allowed,
+    usable_channels,
+)
 from .sms import SmsError, SmsSender
 
 log = logging.getLogger(__name__)
@@ -132,8 +140,10 @@ def _insert(session: Session, model, rows: list[dict], *, returning=()):
 
 def plan(session: Session, *, now: datetime) -> int:
     """Insert every reminder the sources say is due (each key once); how many were new."""
+    # Planned late (the scheduler was down, or the quiet hours held it): due when it can go out.
+    soonest = next_allowed(now)
     rows = [dict(resident_id=d.resident_id, kind=d.kind, key=d.key, appointment_id=d.appointment_id,
-                 starts_at=d.starts_at, link=d.link, due_at=d.due_at, created_at=now)
+                 starts_at=d.starts_at, link=d.link, due_at=max(d.due_at, soonest), created_at=now)
             for source in SOURCES for d in source(session, now=now)]
     return len(_insert(session, Reminder, rows, returning=(Reminder.id,))) if rows else 0
 
