@@ -183,6 +183,9 @@ class AppointmentList:
 
     upcoming: list[AppointmentView]
     past: list[AppointmentView]
+    #: The newest appointment the resident did not come to, when nothing was booked or attended
+    #: after it (the drop-out routine's "book again" message opens this page).
+    missed: AppointmentView | None = None
 
 
 # --- Where I am ----------------------------------------------------------------------------------
@@ -308,7 +311,13 @@ def appointment_list(session: Session, *, resident: User, now: datetime | None =
     views = _views(session, resident, appointments, now)
     upcoming = [v for a, v in zip(appointments, views) if _not_over(a, now)]
     past = [v for a, v in zip(appointments, views) if not _not_over(a, now)]
-    return AppointmentList(upcoming, past[::-1])
+    missed = None
+    for appointment, view in zip(appointments, views):  # oldest first: the last miss with nothing after it
+        if appointment.status == "no_show":
+            missed = view
+        elif appointment.status in ("booked", "attended") and missed is not None:
+            missed = None
+    return AppointmentList(upcoming, past[::-1], missed)
 
 
 def appointment_view(session: Session, *, resident: User, appointment: Appointment,

@@ -341,3 +341,24 @@ def test_push_posts_are_rate_limited(app, db):
                            headers={"Content-Type": "application/json"}, environ_base=env).status_code
                for _ in range(61)]
     assert answers[:60] == [204] * 60 and answers[60] == 429
+
+
+def test_after_a_missed_appointment_the_appointments_page_invites_a_new_time_until_one_is_booked(db, client, actions):
+    """The drop-out routine's "book again" message opens the appointments page."""
+    from datetime import timedelta
+
+    from rph_pwa.db import utcnow
+    from tests.factories import add_episode_contact, make_referral, make_staff
+
+    resident = actions.login_resident_without_referral(db)
+    team = resident.team
+    team.phone = "22 33 44 55"
+    staff, _ = make_staff(db, teams=[team])
+    episode = make_referral(db, team=team, resident=resident).episode
+    add_episode_contact(db, episode=episode, staff=staff, starts_at=utcnow() - timedelta(days=3), status="no_show")
+    db.commit()
+    page = client.get("/me/appointments").get_data(as_text=True)
+    assert 'id="missed"' in page and "tel:22334455" in page
+    add_episode_contact(db, episode=episode, staff=staff, starts_at=utcnow() + timedelta(days=3))
+    db.commit()
+    assert 'id="missed"' not in client.get("/me/appointments").get_data(as_text=True)
