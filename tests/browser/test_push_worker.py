@@ -1,6 +1,6 @@
 """The service worker's side of a push (issue 13), in Chromium through CDP
 `ServiceWorker.deliverPushMessage`, which hands a push to the worker as a push service would:
-the worker shows the notification (title, body, the actions "Jeg kommer" / "Jeg må endre", read
+the worker shows the engine's own text (title, body, the actions "Jeg kommer" / "Jeg må endre", read
 back with `registration.getNotifications()`), names no service, opens only our own pages, and
 acknowledges the push so the server marks the delivery shown.
 
@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import time
+from zoneinfo import ZoneInfo
 
 from rph_pwa.models import Reminder, ReminderDelivery
+from rph_pwa.reminder_texts import compose
+from rph_pwa.services.reminder_delivery import Outgoing
 from tests.browser.conftest import sign_in_by_code
 from tests.conftest import refresh
 from tests.factories import make_booked_contact, make_push_delivery
@@ -63,21 +66,22 @@ def test_a_push_is_shown_neutrally_with_its_actions_and_acknowledged(db, live_se
 
     cdp = context.new_cdp_session(page)
     registration = _registration_id(page, cdp, live_server)
-    payload = {"title": "Du har en avtale", "body": "tirsdag 2. desember kl. 10:00",
-               "url": f"/me/appointments/{contact.id}/reply", "tag": delivery.token, "token": delivery.token,
-               "icon": "/static/icons/notification-192.png",
-               "actions": [{"action": "coming", "title": "Jeg kommer"}, {"action": "change", "title": "Jeg må endre"}],
-               "change_url": f"/me/appointments/{contact.id}/request"}
+    # What the scheduler would send: the engine's own text for this delivery.
+    reminder = db.get(Reminder, delivery.reminder_id)
+    payload = compose(Outgoing(delivery.id, delivery.token, "push", 1, reminder.id, reminder.kind, reminder.link,
+                               contact.id, contact.starts_at, resident.id, "nb")).push
+    when = contact.starts_at.astimezone(ZoneInfo("Europe/Oslo"))
     cdp.send("ServiceWorker.deliverPushMessage",
              {"origin": live_server, "registrationId": registration, "data": json.dumps(payload)})
 
     shown = _wait(lambda: page.evaluate(NOTIFICATIONS))
     assert len(shown) == 1, shown
     notification = shown[0]
-    assert notification["title"] == "Du har en avtale" and notification["body"] == "tirsdag 2. desember kl. 10:00"
+    assert notification["title"] == "Du har en avtale" and notification["body"].endswith(f"kl. {when:%H:%M}")
     assert notification["tag"] == delivery.token
     assert notification["icon"] == f"{live_server}/static/icons/notification-192.png"
-    assert notification["actions"] == payload["actions"]
+    assert notification["actions"] == payload["actions"] == [{"action": "coming", "title": "Jeg kommer"},
+                                                             {"action": "change", "title": "Jeg må endre"}]
     assert notification["data"]["url"] == f"{live_server}/me/appointments/{contact.id}/reply"
     assert notification["data"]["change_url"] == f"{live_server}/me/appointments/{contact.id}/request"
     for text in [notification["title"], notification["body"], *(a["title"] for a in notification["actions"])]:
