@@ -138,13 +138,18 @@ def _insert(session: Session, model, rows: list[dict], *, returning=()):
     return inserted
 
 
-def plan(session: Session, *, now: datetime) -> int:
-    """Insert every reminder the sources say is due (each key once); how many were new."""
+def due_rows(session: Session, *, now: datetime) -> list[dict]:
+    """The reminder rows every source says are due now and not yet planned."""
     # Planned late (the scheduler was down, or the quiet hours held it): due when it can go out.
     soonest = next_allowed(now)
-    rows = [dict(resident_id=d.resident_id, kind=d.kind, key=d.key, appointment_id=d.appointment_id,
+    return [dict(resident_id=d.resident_id, kind=d.kind, key=d.key, appointment_id=d.appointment_id,
                  starts_at=d.starts_at, link=d.link, due_at=max(d.due_at, soonest), created_at=now)
             for source in SOURCES for d in source(session, now=now)]
+
+
+def plan(session: Session, *, now: datetime) -> int:
+    """Insert every reminder the sources say is due (each key once); how many were new."""
+    rows = due_rows(session, now=now)
     return len(_insert(session, Reminder, rows, returning=(Reminder.id,))) if rows else 0
 
 
@@ -416,10 +421,15 @@ class RunResult:
 
 
 def deliver_due(session: Session, *, channels: Channels, compose: Callable[[Outgoing], Composed], now: datetime,
-                lease: timedelta, ack_after: timedelta, limit: int = 1000, senders: int = 8,
+                lease: timedelta, ack_after: timedelta, limit: int = 500, senders: int = 8,
                 record_every: int = 200) -> RunResult:
     """One run: plan, claim up to `limit`, send, record (see the module docstring)."""
-    planned = plan(session, now=now)
+    # Committed chunk by chunk: on SQLite a writer holds the database's one write lock, and the
+    # web app's requests wait for it; a burst is planned in short transactions, not one long one.
+    rows, planned = due_rows(session, now=now), 0
+    for start in range(0, len(rows), INSERT_CHUNK):
+        planned += len(_insert(session, Reminder, rows[start:start + INSERT_CHUNK], returning=(Reminder.id,)))
+        session.commit()
     session.commit()
     reclaimed = _reclaim(session, now=now, lease=lease, limit=limit)
     fresh, emailed = _claim_new(session, now=now, setup=channels.setup, lease=lease, ack_after=ack_after,
