@@ -75,6 +75,9 @@ def push_service(conn) -> None:
     """Run the stub; answer "stats" with what it received, stop on "close"."""
     from tests.reminders.stubs import PushService
 
+    # It stands in for the push services on the internet, which take none of our server's CPU:
+    # it runs at the scheduler's priority, so it does not crowd out the web app's workers either.
+    os.nice(10)
     service = PushService()
     conn.send(service.port)
     while conn.recv() != "close":  # "stats"
