@@ -20,6 +20,18 @@ from tests.conftest import refresh
 from tests.factories import make_booked_contact, make_push_delivery
 from tests.reminders.test_neutral_identity import service_words
 
+#: Wait until the worker is activated, not only active: a push handed to it while it still
+#: activates was sometimes never shown.
+ACTIVATED = """async () => {
+    const registration = await navigator.serviceWorker.ready;
+    const worker = registration.active;
+    if (worker.state !== "activated") {
+        await new Promise(resolve => worker.addEventListener("statechange", () => {
+            if (worker.state === "activated") resolve();
+        }));
+    }
+}"""
+
 NOTIFICATIONS = """async () => {
     const registration = await navigator.serviceWorker.ready;
     const shown = await registration.getNotifications();
@@ -47,6 +59,20 @@ def _registration_id(page, cdp, origin: str, timeout: float = 10) -> str:
     return found[-1]
 
 
+def _push(page, cdp, origin: str, registration: str, payload: dict) -> list[dict]:
+    """Hand `payload` to the worker as a push and return the notifications shown with its tag.
+    Now and then (about one run in eight here) Chromium drops a push CDP hands over, with no
+    error and no event; a push service delivers again until the device takes it, and so does
+    this (same tag: a repeat replaces, never adds)."""
+    for _attempt in range(3):
+        cdp.send("ServiceWorker.deliverPushMessage",
+                 {"origin": origin, "registrationId": registration, "data": json.dumps(payload)})
+        shown = _wait(lambda: [n for n in page.evaluate(NOTIFICATIONS) if n["tag"] == payload["tag"]], timeout=6)
+        if shown:
+            return shown
+    return []
+
+
 def _wait(check, timeout: float = 15):
     deadline = time.monotonic() + timeout
     while True:
@@ -61,7 +87,7 @@ def test_a_push_is_shown_neutrally_with_its_actions_and_acknowledged(db, live_se
     sign_in_by_code(page, mailbox, address)
     context.grant_permissions(["notifications"], origin=live_server)
     page.goto("/me")
-    page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    page.evaluate(ACTIVATED)
     delivery = make_push_delivery(db, resident_id=resident.id, appointment_id=contact.id)
 
     cdp = context.new_cdp_session(page)
@@ -71,11 +97,8 @@ def test_a_push_is_shown_neutrally_with_its_actions_and_acknowledged(db, live_se
     payload = compose(Outgoing(delivery.id, delivery.token, "push", 1, reminder.id, reminder.kind, reminder.link,
                                contact.id, contact.starts_at, resident.id, "nb")).push
     when = contact.starts_at.astimezone(ZoneInfo("Europe/Oslo"))
-    cdp.send("ServiceWorker.deliverPushMessage",
-             {"origin": live_server, "registrationId": registration, "data": json.dumps(payload)})
-
-    shown = _wait(lambda: page.evaluate(NOTIFICATIONS))
-    assert len(shown) == 1, shown
+    shown = _push(page, cdp, live_server, registration, payload)
+    assert len(shown) == 1 and len(page.evaluate(NOTIFICATIONS)) == 1, shown
     notification = shown[0]
     assert notification["title"] == "Du har en avtale" and notification["body"].endswith(f"kl. {when:%H:%M}")
     assert notification["tag"] == delivery.token
@@ -95,13 +118,19 @@ def test_a_push_is_shown_neutrally_with_its_actions_and_acknowledged(db, live_se
     assert _wait(acknowledged)
     assert db.get(Reminder, delivery.reminder_id).outcome == "delivered"
 
-    # A push naming another site's address: shown, but only our own page would open.
+
+def test_a_push_naming_another_site_opens_only_our_own_pages(db, live_server, context, page, mailbox):
+    _team, _therapist, _resident, address, _episode, _contact = make_booked_contact(db)
+    sign_in_by_code(page, mailbox, address)
+    context.grant_permissions(["notifications"], origin=live_server)
+    page.goto("/me")
+    page.evaluate(ACTIVATED)
+    cdp = context.new_cdp_session(page)
+    registration = _registration_id(page, cdp, live_server)
     other = {"title": "Du har en ny melding", "body": "Åpne appen for å lese den.", "url": "https://evil.example/x",
              "tag": "other", "token": "not-a-known-token", "icon": "https://evil.example/icon.png",
              "change_url": "//evil.example/y"}
-    cdp.send("ServiceWorker.deliverPushMessage",
-             {"origin": live_server, "registrationId": registration, "data": json.dumps(other)})
-    both = _wait(lambda: [n for n in page.evaluate(NOTIFICATIONS) if n["tag"] == "other"])
-    assert both, "the second push was not shown"
-    assert both[0]["data"]["url"] == "/me" and both[0]["data"]["change_url"] is None
-    assert "evil.example" not in both[0]["icon"]
+    shown = _push(page, cdp, live_server, registration, other)
+    assert shown, "the push was not shown"
+    assert shown[0]["data"]["url"] == "/me" and shown[0]["data"]["change_url"] is None
+    assert "evil.example" not in shown[0]["icon"]
