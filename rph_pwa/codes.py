@@ -78,8 +78,9 @@ EndReason = coded("EndReason", "Why an episode ended, recorded at discharge (`Ep
 ReferralStatus = coded("ReferralStatus", "Where a referral stands (`Referral.status`).",
                        new=_l("New"), in_contact=_l("In contact"), assessed=_l("Assessed"), accepted=_l("Accepted"),
                        guided_onward=_l("Guided onward"), closed=_l("Closed"))
-Channel = coded("Channel", "How a referral came (`Referral.channel`): the app, or registered by staff.",
-                app=_l("App"), phone=_l("Phone"), paper=_l("Paper form"))
+Channel = coded("Channel", "How a referral came (`Referral.channel`): the app, registered by staff, or "
+                "a resident's own enrolment on an open course (its short screen creates the episode).",
+                app=_l("App"), phone=_l("Phone"), paper=_l("Paper form"), course=_l("Course enrolment"))
 ContactMethod = coded("ContactMethod", "How staff tried to reach the person (`ContactAttempt.method`); `app` is "
                       "the content-free message the app sends after a missed appointment (drop-out routine).",
                       phone=_l("Phone"), sms=_l("Text message (SMS)"), letter=_l("Letter"), email=_l("E-mail"),
@@ -100,6 +101,20 @@ ReminderOutcome = coded(
     delivered=_l("Delivered"), unconfirmed=_l("Sent, not confirmed shown"),
     dropped=_l("Not sent: the appointment was cancelled, moved or is over"),
     no_channel=_l("Not sent: no way to reach the person"), failed=_l("Not sent: every way failed"))
+CourseKind = coded("CourseKind", "What a course template is (`CourseTemplate.kind`, H L676-695, L726-744).",
+                   course=_l("Course"), group=_l("Treatment group"))
+CourseMode = coded("CourseMode", "Where a course run meets (`CourseRun.mode`): all in person or all online "
+                   "(H L3910-3924).", office=_l("In person"), video=_l("By video"))
+CourseRole = coded("CourseRole", "How a person takes part in a run (`CourseParticipant.role`): relatives "
+                   "(pårørende) take part on equal terms but fill in no outcome forms by default and never "
+                   "count in outcome statistics (H L824-831).",
+                   participant=_l("Participant"), relative=_l("Relative"))
+EnrolmentStatus = coded("EnrolmentStatus", "Where a person stands in a run (`CourseParticipant.status`).",
+                        enrolled=_l("Enrolled"), waiting=_l("On the waiting list"), withdrawn=_l("Withdrawn"))
+CourseAttendance = coded("CourseAttendance", "Whether a participant came to a meeting "
+                         "(`CourseAttendanceMark.status`).", attended=_l("Attended"), absent=_l("Absent"))
+CheckInVia = coded("CheckInVia", "Who marked attendance (`CourseAttendanceMark.via`): a leader's tap, or the "
+                   "participant scanning the meeting's QR code.", leader=_l("Leader"), qr=_l("QR code"))
 RequestKind = coded("RequestKind", "What a resident asks of an appointment (`AppointmentRequest.kind`).",
                     change=_l("Change the time"), cancel=_l("Cancel"))
 RequestAnswer = coded("RequestAnswer", "How the team answered a resident's request (`AppointmentRequest.answer`).",

@@ -401,3 +401,43 @@ def make_push_delivery(session: Session, *, resident_id: int, appointment_id: in
     session.add(delivery)
     session.commit()
     return delivery
+
+
+# --- Courses -------------------------------------------------------------------------------------
+
+def make_course_run(session: Session, *, team: Team | None = None, leaders: list[User] | None = None,
+                    capacity: int = 10, meetings: int = 4, first_in_days: float = 7, anonymous: bool = True,
+                    kind: str = "course", is_open: bool = False, shared_with: list[Team] | None = None):
+    """A template and a run of it with weekly meetings from `first_in_days` ahead (negative: begun),
+    led by `leaders` (two new therapists of the team by default). Returns (run, leaders)."""
+    from datetime import timedelta
+
+    from rph_pwa.db import utcnow
+    from rph_pwa.services import courses
+
+    team = team or make_team(session)
+    leaders = leaders or [make_staff(session, teams=[team])[0] for _ in range(2)]
+    template = courses.create_template(
+        session, actor=leaders[0], team_id=team.id, title=unique("Kurs i mestring"), kind=kind,
+        meeting_count=meetings, capacity=capacity, is_open=is_open,
+        meetings=tuple((f"Møte {n}", f"Innhold {n}") for n in range(1, meetings + 1)))
+    start = utcnow().replace(microsecond=0) + timedelta(days=first_in_days)
+    run = courses.create_run(session, actor=leaders[0], template_id=template.id,
+                             starts=[start + timedelta(weeks=n) for n in range(meetings)], place="Kulturhuset, sal 2",
+                             leader_ids=tuple(leader.id for leader in leaders), evaluation_anonymous=anonymous,
+                             shared_team_ids=tuple(t.id for t in shared_with or ()))
+    return run, leaders
+
+
+def enrol_participant(session: Session, *, run, team: Team | None = None, role: str = "participant"):
+    """A resident enrolled in `run`: a participant brings a new open episode (offering course), a
+    relative none. Returns the CourseParticipant."""
+    from rph_pwa.services import courses
+
+    team = team or run.team
+    if role == "participant":
+        episode = make_monitored_episode(session, team=team, offerings="course")
+        resident = session.get(User, episode.resident_id)
+    else:
+        episode, resident = None, make_resident(session, team=team)
+    return courses.enrol(session, run_id=run.id, user=resident, role=role, episode=episode)

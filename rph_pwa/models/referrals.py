@@ -243,6 +243,10 @@ class Appointment(Base):
     #: `AppointmentRequest`. Cleared when the appointment moves.
     resident_answer: Mapped[Optional[str]] = mapped_column(String(10))
     resident_answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    #: A course meeting's contact in a participant's episode (kind `course_meeting`): it follows
+    #: the meeting's time and the attendance the leaders mark (`services.courses`).
+    course_meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("course_meeting.id", ondelete="CASCADE"),
+                                                             index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     staff: Mapped[User] = relationship()

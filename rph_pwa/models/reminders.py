@@ -67,7 +67,10 @@ class Reminder(Base):
     key: Mapped[str] = mapped_column(String(120), unique=True)
     appointment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"),
                                                           index=True)
-    #: The appointment's start when this reminder was planned.
+    #: A course meeting's reminder (one per participant): the meeting it was planned for.
+    course_meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("course_meeting.id", ondelete="CASCADE"),
+                                                             index=True)
+    #: The appointment's (or course meeting's) start when this reminder was planned.
     starts_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     #: The page the reminder opens (an endpoint name, e.g. "client.home"; its only argument is
     #: the appointment's id when there is one). Never anything that says what it is about.

@@ -37,12 +37,14 @@ from sqlalchemy import and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..models import Appointment, Episode, PushSubscription, Reminder, ReminderDelivery, Team, User
+from ..models import Appointment, CourseMeeting, Episode, PushSubscription, Reminder, ReminderDelivery, Team, User
+from .courses import due_course_meetings
 from .mail import queue_mail, retry_delay
 from .push import PushResult, PushSender
 from .reminders import (
     SECOND_BEFORE,
     ChannelSetup,
+    Due,
     chosen_order,
     due_time,
     in_quiet_hours,
@@ -62,19 +64,6 @@ KEEP_DONE = timedelta(days=400)
 
 
 # --- 1. Plan -----------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Due:
-    """A reminder a source says is due now."""
-
-    resident_id: int
-    kind: str
-    key: str
-    due_at: datetime
-    link: str
-    appointment_id: int | None = None
-    starts_at: datetime | None = None
-
 
 def appointment_key(appointment_id: int, kind: str, starts_at: datetime) -> str:
     """The key of an appointment's reminder: a moved appointment gets a new one."""
@@ -101,7 +90,7 @@ def due_appointments(session: Session, *, now: datetime) -> Iterator[Due]:
         .join(Episode, Episode.id == Appointment.episode_id)
         .join(Team, Team.id == Episode.team_id)
         .join(User, User.id == Episode.resident_id)
-        .where(Appointment.status == "booked", Appointment.starts_at > now,
+        .where(Appointment.status == "booked", Appointment.starts_at > now, Appointment.course_meeting_id.is_(None),
                Appointment.starts_at <= now + timedelta(hours=48), Episode.discharged_at.is_(None),
                or_(first_not_planned, and_(User.reminder_second.is_(True), soon_not_planned)))).all()
     for appointment_id, starts_at, kind, resident_id, hours, second, first_open, soon_open in rows:
@@ -119,7 +108,7 @@ def due_appointments(session: Session, *, now: datetime) -> Iterator[Due]:
 
 #: Everything with a time and a resident. A source takes (session, now) and yields `Due`s; course
 #: meetings add theirs here.
-SOURCES: list[Callable[..., Iterator[Due]]] = [due_appointments]
+SOURCES: list[Callable[..., Iterator[Due]]] = [due_appointments, due_course_meetings]
 
 
 def _insert(session: Session, model, rows: list[dict], *, returning=()):
@@ -143,7 +132,8 @@ def due_rows(session: Session, *, now: datetime) -> list[dict]:
     # Planned late (the scheduler was down, or the quiet hours held it): due when it can go out.
     soonest = next_allowed(now)
     return [dict(resident_id=d.resident_id, kind=d.kind, key=d.key, appointment_id=d.appointment_id,
-                 starts_at=d.starts_at, link=d.link, due_at=max(d.due_at, soonest), created_at=now)
+                 course_meeting_id=d.course_meeting_id, starts_at=d.starts_at, link=d.link,
+                 due_at=max(d.due_at, soonest), created_at=now)
             for source in SOURCES for d in source(session, now=now)]
 
 
@@ -185,6 +175,8 @@ class Composed:
 
 
 def _still_valid(*, appointment_id, planned_start, status, starts_at, now: datetime) -> bool:
+    """Whether the appointment (or course meeting, `appointment_id` then being its id) a reminder
+    was planned for still takes place at the planned time, ahead."""
     if appointment_id is None:
         return True
     return status == "booked" and starts_at == planned_start and starts_at > now
@@ -224,10 +216,16 @@ def _claim_new(session: Session, *, now: datetime, setup: ChannelSetup, lease: t
                     ~exists().where(ReminderDelivery.reminder_id == Reminder.id, _active(now, ack_after)))
     if quiet:  # only a test the resident asked for goes out in the quiet hours
         open_due = and_(open_due, Reminder.kind == "test")
+    # What the reminder was planned for, now: an appointment, or a course meeting (cancelled or not).
+    status = func.coalesce(Appointment.status, case((CourseMeeting.id.is_(None), None),
+                                                    (CourseMeeting.cancelled.is_(True), "cancelled"),
+                                                    else_="booked"))
     rows = session.execute(
         select(Reminder.id, Reminder.kind, Reminder.link, Reminder.appointment_id, Reminder.starts_at,
-               Reminder.resident_id, Appointment.status, Appointment.starts_at)
+               Reminder.resident_id, status, func.coalesce(Appointment.starts_at, CourseMeeting.starts_at),
+               func.coalesce(Reminder.appointment_id, Reminder.course_meeting_id))
         .outerjoin(Appointment, Appointment.id == Reminder.appointment_id)
+        .outerjoin(CourseMeeting, CourseMeeting.id == Reminder.course_meeting_id)
         .where(open_due).order_by(Reminder.due_at, Reminder.id).limit(limit)).all()
     if not rows:
         return [], 0
@@ -237,7 +235,7 @@ def _claim_new(session: Session, *, now: datetime, setup: ChannelSetup, lease: t
             .where(ReminderDelivery.reminder_id.in_([r[0] for r in rows]))):
         tried.setdefault(reminder_id, {})[channel] = state
     # Cancelled, moved or over: never sent (or, when a push went out unacknowledged, left at that).
-    stale = {r[0] for r in rows if not _still_valid(appointment_id=r[3], planned_start=r[4], status=r[6],
+    stale = {r[0] for r in rows if not _still_valid(appointment_id=r[8], planned_start=r[4], status=r[6],
                                                     starts_at=r[7], now=now)}
     _done(session, [i for i in stale if "sent" in tried.get(i, {}).values()], "unconfirmed", now)
     _done(session, [i for i in stale if "sent" not in tried.get(i, {}).values()], "dropped", now)
@@ -251,7 +249,7 @@ def _claim_new(session: Session, *, now: datetime, setup: ChannelSetup, lease: t
                                    .where(PushSubscription.resident_id.in_(resident_ids))
                                    .group_by(PushSubscription.resident_id)).all())
     claims, emails, outcomes = [], [], {}
-    for reminder_id, kind, link, appointment_id, starts_at, resident_id, _status, _start in rows:
+    for reminder_id, kind, link, appointment_id, starts_at, resident_id, _status, _start, _planned_for in rows:
         person = people[resident_id]
         if not person.is_active:
             outcomes.setdefault("no_channel", []).append(reminder_id)

@@ -59,6 +59,21 @@ def next_allowed(moment: datetime) -> datetime:
     return datetime.combine(day, QUIET_UNTIL, tzinfo=local_zone()).astimezone(moment.tzinfo or local.tzinfo)
 
 
+@dataclass(frozen=True)
+class Due:
+    """A reminder a source says is due now (`reminder_delivery.SOURCES`): an appointment's, or a
+    course meeting's for one participant."""
+
+    resident_id: int
+    kind: str
+    key: str
+    due_at: datetime
+    link: str
+    appointment_id: int | None = None
+    starts_at: datetime | None = None
+    course_meeting_id: int | None = None
+
+
 def due_time(starts_at: datetime, before: timedelta) -> datetime | None:
     """When to remind of an appointment at `starts_at`, `before` ahead: moved out of the quiet
     hours to 08:00, and None when that is no longer before the start."""
