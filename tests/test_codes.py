@@ -101,7 +101,7 @@ def test_check_constraints_render_the_sql_of_the_migrations():
     assert {"mode IN ('phone', 'office', 'video')",
             "kind IN ('assessment', 'treatment', 'check_in', 'course_meeting')",
             "status IN ('booked', 'attended', 'cancelled', 'no_show')",
-            "channel IN ('app', 'phone', 'paper')",
+            "channel IN ('app', 'phone', 'paper', 'course')",  # 'course' since migration 0018
             "status IN ('new', 'in_contact', 'assessed', 'accepted', 'guided_onward', 'closed')",
             "end_reason IS NULL OR end_reason IN ('completed', 'guided_onward', 'dropped_out', 'declined', 'other')",
             } <= texts

@@ -33,7 +33,7 @@ from ..models import (
     Team,
     User,
 )
-from .access import clinical_team_ids, is_clinical, staff_team_ids
+from .access import clinical_team_ids, team_object
 from .errors import Conflict, NotFound
 from .outcomes import OPENS_BEFORE
 from .reminders import SECOND_BEFORE, Due, due_time
@@ -69,10 +69,7 @@ def run_for_staff(session: Session, *, actor: User, run_id: int) -> CourseRun:
 
 def template_for_staff(session: Session, *, actor: User, template_id: int) -> CourseTemplate:
     """A template of one of the actor's teams (NotFound otherwise)."""
-    template = session.get(CourseTemplate, template_id)
-    if template is None or not is_clinical(actor) or template.team_id not in staff_team_ids(session, actor):
-        raise NotFound("course")
-    return template
+    return team_object(session, actor, CourseTemplate, template_id, what="course")
 
 
 def is_leader(session: Session, *, actor: User, run_id: int) -> bool:

@@ -125,8 +125,8 @@ def test_enquiries_by_channel(db):
     since, until = statistics_period()
     stats = team_statistics(db, actor=staff, since=since, until=until)
     assert stats.referrals_received == 8
-    assert dict(stats.referrals_by_channel) == {"app": 5, "phone": 2, "paper": 1}
-    assert statistics_dict(stats)["referrals"] == {"received": 8, "app": 5, "phone": 2, "paper": 1}
+    assert dict(stats.referrals_by_channel) == {"app": 5, "phone": 2, "paper": 1, "course": 0}
+    assert statistics_dict(stats)["referrals"] == {"received": 8, "app": 5, "phone": 2, "paper": 1, "course": 0}
 
 
 def test_one_municipality_keeps_end_reasons_and_channels_apart(db):
@@ -135,7 +135,7 @@ def test_one_municipality_keeps_end_reasons_and_channels_apart(db):
     since, until = statistics_period()
     stats = team_statistics(db, actor=staff, since=since, until=until, municipality_id=south.id)
     assert dict(stats.ended.end_reasons)["guided_onward"] == 2 and sum(n for _k, n in stats.ended.end_reasons) == 2
-    assert dict(stats.referrals_by_channel) == {"app": 0, "phone": 2, "paper": 0}
+    assert dict(stats.referrals_by_channel) == {"app": 0, "phone": 2, "paper": 0, "course": 0}
     assert (stats.outcomes.eligible, stats.outcomes.dropout_pct) == (0, 0.0)
 
 
