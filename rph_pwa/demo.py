@@ -20,6 +20,7 @@ from .codes import (
 )
 from .crypto import FieldCrypto
 from .db import utcnow
+from .demo_courses import load_demo_courses
 from .localtime import local_now, local_zone
 from .models import (
     Appointment,
@@ -129,6 +130,8 @@ def load_demo_data(session: Session, *, crypto: FieldCrypto) -> str:
     _demo_day(session, crypto=crypto, by_number=by_number, therapist=users["terapeut"],
               team=teams["RPH Lofoten (interkommunalt)"])
     _demo_selfhelp(session, crypto=crypto, by_number=by_number, therapist=users["terapeut"])
+    load_demo_courses(session, crypto=crypto, by_number=by_number, team=teams["RPH Lofoten (interkommunalt)"],
+                      leaders=[users["terapeut"], users["leder"]], co_leader=users["begge"])
     lines += ["", "New residents can refer themselves at http://localhost:5000/referral/",
               "per@example.no has forms to fill in before tomorrow's check-in, and a progress chart;",
               "terapeut is the responsible therapist of Per's episode.",
@@ -136,7 +139,10 @@ def load_demo_data(session: Session, *, crypto: FieldCrypto) -> str:
               "from Jonas waiting; the Lofoten team publishes free assessment slots next week.",
               "sara@example.no is in week 3 of the sleep programme (guided self-help): her weekly check-in",
               "waits in terapeut's review queue (Sjekk-inner), with two weeks of sleep diary.",
-              "Demo referrals (one urgent) wait in the Lofoten team's triage queue.", ""]
+              "Demo referrals (one urgent) wait in the Lofoten team's triage queue.",
+              "Courses (Kurs): the Lofoten team's depression course ran once (evaluations in) and runs now,",
+              "led by terapeut and leder: today's meeting at 17:00 has its forms in and one flagged",
+              "participant. Open courses are listed at http://localhost:5000/kurs", ""]
     return "\n".join(lines)
 
 
@@ -169,7 +175,7 @@ def _demo_referrals(session: Session, *, crypto: FieldCrypto, by_number: dict) -
     per = None
     for name, email, number, phq9, crisis in DEMO_REFERRALS:
         if _resident_by_email(session, crypto, email) is None:
-            resident = _demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email,
+            resident = demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email,
                                       phq9=phq9, crisis=crisis, phone="412 34 567")
             per = per or resident
     return per
@@ -179,7 +185,7 @@ def _resident_by_email(session: Session, crypto: FieldCrypto, email: str) -> Use
     return session.scalars(select(User).where(User.email_lookup == crypto.lookup_hash(email))).first()
 
 
-def _demo_referral(session: Session, *, crypto: FieldCrypto, municipality: Municipality, name: str, email: str,
+def demo_referral(session: Session, *, crypto: FieldCrypto, municipality: Municipality, name: str, email: str,
                    phq9: list[int], crisis: str, phone: str) -> User:
     """A resident and a referral made through the same service code as the app (drafts, then submission)."""
     resident = create_resident(session, municipality_id=municipality.id, display_name=name)
@@ -206,7 +212,7 @@ def _demo_referral(session: Session, *, crypto: FieldCrypto, municipality: Munic
     return resident
 
 
-def _answer_forms(session: Session, *, episode: Episode, contact: Appointment, totals: dict[str, int],
+def answer_forms(session: Session, *, episode: Episode, contact: Appointment, totals: dict[str, int],
                   at: datetime) -> None:
     """Answer the forms planned before `contact` with these totals (others 12), sent `at`."""
     for request in session.scalars(select(FormRequest).where(FormRequest.appointment_id == contact.id)):
@@ -245,7 +251,7 @@ def _demo_contacts(session: Session, *, therapist: User, per: User) -> None:
                                         mode=MeetingMode.PHONE, place=None)
         outcomes.record_attendance(session, actor=therapist, appointment_id=contact.id,
                                    status=AppointmentStatus.ATTENDED)
-        _answer_forms(session, episode=episode, contact=contact, totals={"PHQ-9": phq, "GAD-7": gad},
+        answer_forms(session, episode=episode, contact=contact, totals={"PHQ-9": phq, "GAD-7": gad},
                       at=when - timedelta(hours=3))
     outcomes.book_contact(session, actor=therapist, episode_id=episode.id, kind=AppointmentKind.CHECK_IN,
                           starts_at=now + timedelta(days=1), duration_minutes=20, mode=MeetingMode.PHONE,
@@ -304,7 +310,7 @@ def _demo_day(session: Session, *, crypto: FieldCrypto, by_number: dict, therapi
     for (name, email, number, phone, mode, link), starts_at in zip(DAY_RESIDENTS, times):
         resident = _resident_by_email(session, crypto, email)
         if resident is None:
-            resident = _demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email,
+            resident = demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email,
                                       phq9=[1, 2, 1, 1, 1, 1, 1, 0, 0], crisis="no", phone=phone)
         episode = session.scalars(select(Episode).where(Episode.resident_id == resident.id)
                                   .order_by(Episode.id.desc())).first()
@@ -371,7 +377,7 @@ def _demo_selfhelp(session: Session, *, crypto: FieldCrypto, by_number: dict, th
     name, email, number, phone = SELFHELP_RESIDENT
     if _resident_by_email(session, crypto, email) is not None:
         return
-    resident = _demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email,
+    resident = demo_referral(session, crypto=crypto, municipality=by_number[number], name=name, email=email,
                               phq9=[2, 2, 1, 3, 2, 1, 1, 1, 0], crisis="no", phone=phone)
     episode = session.scalars(select(Episode).where(Episode.resident_id == resident.id)).one()
     _in_treatment(session, episode=episode, therapist=therapist, referred_days_ago=24)
@@ -384,7 +390,7 @@ def _demo_selfhelp(session: Session, *, crypto: FieldCrypto, by_number: dict, th
                                                             Appointment.status == AppointmentStatus.BOOKED)
                                   .order_by(Appointment.starts_at.desc())).first()
         sent = contact.starts_at - timedelta(hours=4)
-        _answer_forms(session, episode=episode, contact=contact, totals={"PHQ-9": phq, "GAD-7": gad},
+        answer_forms(session, episode=episode, contact=contact, totals={"PHQ-9": phq, "GAD-7": gad},
                       at=sent - timedelta(minutes=10))
         report = CheckInReport(appointment_id=contact.id, episode_id=episode.id, resident_id=resident.id,
                                assignment_id=assignment.id, answers=words, sent_at=sent)

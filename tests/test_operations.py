@@ -114,7 +114,8 @@ def test_demo_data_shows_the_therapists_day(app, db):
         Episode.resident_id.in_([per.id, mona.id, jonas.id])))}
     assert {e.responsible_id for e in episodes.values()} == {terapeut.id}
     mine = db.scalars(select(Appointment).where(Appointment.staff_id == terapeut.id)).all()
-    today = sorted((a for a in mine if local_date(a.starts_at) == local_today() and a.kind != "check_in"),
+    today = sorted((a for a in mine if local_date(a.starts_at) == local_today()
+                    and a.kind not in ("check_in", "course_meeting")),
                    key=lambda a: a.starts_at)
     assert [a.mode for a in today] == ["phone", "video"]
     # Sara, in guided self-help: today's weekly check-in is sent and waits for terapeut's review.
@@ -132,3 +133,29 @@ def test_demo_data_shows_the_therapists_day(app, db):
     monday = local_today() + timedelta(days=7 - local_today().weekday())
     assert len(slots) >= 3 and all(monday <= local_date(s.starts_at) < monday + timedelta(days=7)
                                    and s.appointment_id is None for s in slots)
+
+
+def test_demo_data_has_a_finished_course_with_evaluations_and_one_running_led_by_terapeut(app, db):
+    """The acceptance's demo: a finished run with its evaluations in, and a run in progress led by
+    terapeut with a relative and a flagged participant (item 9 above 0, raised as urgent)."""
+    from sqlalchemy import func
+
+    from rph_pwa.db import utcnow
+    from rph_pwa.models import CourseLeader, CourseParticipant, CourseRun, EvaluationAnswer, UrgentFlag
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo-data"]).exit_code == 0
+    assert runner.invoke(args=["demo-data"]).exit_code == 0  # idempotent: one of each run
+    db.expire_all()
+    terapeut = db.scalars(select(User).where(User.username == "terapeut")).one()
+    runs = db.scalars(select(CourseRun).order_by(CourseRun.id)).all()
+    assert len(runs) == 2
+    finished, running = runs
+    assert max(m.starts_at for m in finished.meetings) < utcnow()
+    assert db.scalar(select(func.count()).select_from(EvaluationAnswer)
+                     .where(EvaluationAnswer.run_id == finished.id, EvaluationAnswer.participant_id.is_(None))) >= 5
+    assert min(m.starts_at for m in running.meetings) < utcnow() < max(m.starts_at for m in running.meetings)
+    assert terapeut.id in db.scalars(select(CourseLeader.user_id).where(CourseLeader.run_id == running.id)).all()
+    roles = db.scalars(select(CourseParticipant.role).where(CourseParticipant.run_id == running.id)).all()
+    assert "relative" in roles and roles.count("participant") >= 5
+    assert db.scalar(select(func.count()).select_from(UrgentFlag).where(UrgentFlag.closed_at.is_(None))) >= 1

@@ -19,7 +19,20 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..localtime import add_working_days, local_date, start_of_local_day
-from ..models import Appointment, AppointmentRequest, Episode, FormRequest, Referral, Team, User
+from ..models import (
+    Appointment,
+    AppointmentRequest,
+    CourseLeader,
+    CourseMeeting,
+    CourseParticipant,
+    CourseRun,
+    CourseTemplate,
+    Episode,
+    FormRequest,
+    Referral,
+    Team,
+    User,
+)
 from . import appointment_requests, audit, dropout, onward, reminders, urgent_flags
 from .access import is_clinical, staff_team_ids
 from .caseload import NEAR_BUDGET_MINUTES, ScoreTrend, contact_summary, score_histories, trends
@@ -109,6 +122,18 @@ class Tasks:
 
 
 @dataclass(frozen=True)
+class DayCourseMeeting:
+    """A course or group meeting I lead today (its leader's page has the people and the forms)."""
+
+    id: int
+    starts_at: datetime
+    duration_minutes: int
+    title: str
+    number: int
+    enrolled: int
+
+
+@dataclass(frozen=True)
 class Day:
     """Everything on I dag (empty for staff who do not work with residents: admins)."""
 
@@ -116,6 +141,7 @@ class Day:
     appointments: list[DayAppointment] = field(default_factory=list)
     flags: list[FlagView] = field(default_factory=list)
     tasks: Tasks = Tasks()
+    course_meetings: list[DayCourseMeeting] = field(default_factory=list)
 
 
 def day_for(session: Session, *, actor: User, now: datetime,
@@ -151,13 +177,32 @@ def day_for(session: Session, *, actor: User, now: datetime,
     # shows their appointments and scores); the object type tells I dag apart.
     audit.record_shown(session, actor=actor, shown=shown, action="view_episode", object_type="day_summary",
                        now=now)
-    return Day(today, appointments, flags, tasks)
+    return Day(today, appointments, flags, tasks, _course_meetings(session, actor=actor, day=today))
+
+
+def _course_meetings(session: Session, *, actor: User, day: date) -> list[DayCourseMeeting]:
+    """The course and group meetings I lead on `day` (not cancelled), with how many are enrolled."""
+    enrolled = (select(func.count()).select_from(CourseParticipant)
+                .where(CourseParticipant.run_id == CourseMeeting.run_id, CourseParticipant.status == "enrolled")
+                .scalar_subquery())
+    rows = session.execute(
+        select(CourseMeeting.id, CourseMeeting.starts_at, CourseMeeting.duration_minutes, CourseTemplate.title,
+               CourseMeeting.number, enrolled)
+        .join(CourseRun, CourseRun.id == CourseMeeting.run_id)
+        .join(CourseTemplate, CourseTemplate.id == CourseRun.template_id)
+        .join(CourseLeader, and_(CourseLeader.run_id == CourseRun.id, CourseLeader.user_id == actor.id))
+        .where(CourseMeeting.cancelled.is_(False), CourseRun.cancelled.is_(False),
+               CourseMeeting.starts_at >= start_of_local_day(day),
+               CourseMeeting.starts_at < start_of_local_day(day + timedelta(days=1)))
+        .order_by(CourseMeeting.starts_at, CourseMeeting.id)).all()
+    return [DayCourseMeeting(*row) for row in rows]
 
 
 def _appointments(session: Session, *, actor: User, team_ids: list[int], day: date,
                   setup: reminders.ChannelSetup | None = None) -> list[DayAppointment]:
     """My appointments on `day` (not cancelled), with the forms planned for each, the scores, the
-    resident's answer and (with `setup`) whether any reminder can reach them."""
+    resident's answer and (with `setup`) whether any reminder can reach them. The participants'
+    contacts of a course meeting are not listed one by one: the meeting is (`course_meetings`)."""
     rows = session.execute(
         select(Appointment, Episode.resident_id, Episode.team_id, User.display_name, User.phone)
         .join(Episode, Episode.id == Appointment.episode_id)
@@ -165,7 +210,7 @@ def _appointments(session: Session, *, actor: User, team_ids: list[int], day: da
         .where(Appointment.staff_id == actor.id, Episode.team_id.in_(team_ids),
                Appointment.starts_at >= start_of_local_day(day),
                Appointment.starts_at < start_of_local_day(day + timedelta(days=1)),
-               Appointment.status != "cancelled")
+               Appointment.status != "cancelled", Appointment.course_meeting_id.is_(None))
         .order_by(Appointment.starts_at, Appointment.id)).all()
     if not rows:
         return []
@@ -233,6 +278,7 @@ def _unanswered(session: Session, *, actor: User, team_ids: list[int], day: date
         .join(User, User.id == Episode.resident_id)
         .join(FormRequest, FormRequest.appointment_id == Appointment.id)
         .where(Appointment.staff_id == actor.id, Episode.team_id.in_(team_ids), Appointment.status == "booked",
+               Appointment.course_meeting_id.is_(None),
                Appointment.starts_at >= start_of_local_day(day),
                Appointment.starts_at < start_of_local_day(day + timedelta(days=1)),
                form_not_answered())
@@ -257,6 +303,7 @@ def _no_shows(session: Session, *, actor: User, team_ids: list[int]) -> tuple[li
         .join(Episode, Episode.id == Appointment.episode_id)
         .join(User, User.id == Episode.resident_id)
         .where(Appointment.status == "no_show", Episode.team_id.in_(team_ids), Episode.discharged_at.is_(None),
+               Appointment.course_meeting_id.is_(None),
                or_(Episode.responsible_id == actor.id, Appointment.staff_id == actor.id), ~after)
         .group_by(Appointment.episode_id, Episode.resident_id, Episode.team_id, User.display_name)
         .order_by(func.max(Appointment.starts_at), Appointment.episode_id).limit(TASK_LIMIT)).all()

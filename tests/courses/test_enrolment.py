@@ -116,3 +116,17 @@ def test_a_cancelled_meeting_drops_its_reminders_and_a_moved_one_gets_new_ones(d
         == meeting.starts_at
     courses.cancel_meeting(db, meeting=meeting)
     assert db.scalar(select(Appointment.status).where(Appointment.course_meeting_id == meeting.id)) == "cancelled"
+
+
+def test_i_dag_lists_the_course_meeting_once_for_its_leaders_and_not_each_participant(db):
+    from rph_pwa.services import today
+
+    run, leaders = make_course_run(db, first_in_days=0)
+    for _ in range(3):
+        enrol_participant(db, run=run)
+    meeting = run.meetings[0]
+    day = today.day_for(db, actor=leaders[0], now=meeting.starts_at - timedelta(minutes=1))
+    assert [m.id for m in day.course_meetings] == [meeting.id] and day.course_meetings[0].enrolled == 3
+    assert not [a for a in day.appointments if a.kind == "course_meeting"]
+    other_day = today.day_for(db, actor=leaders[1], now=meeting.starts_at - timedelta(minutes=1))
+    assert [m.id for m in other_day.course_meetings] == [meeting.id]
