@@ -16,8 +16,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) translations
 
-translations: $(STAMP)
-	$(BIN)/pybabel compile -d rph_pwa/translations >/dev/null
+## Compiled catalogs are rebuilt only when their .po changed (two suites started side by side in CI
+## never rewrite a catalog the other is reading); each is written to a temporary file and moved.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard rph_pwa/translations/*/LC_MESSAGES/messages.po))
+translations: $(CATALOGS)
+
+rph_pwa/translations/%/LC_MESSAGES/messages.mo: rph_pwa/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@.tmp -l $* >/dev/null && mv $@.tmp $@
 
 migrate: setup
 	$(FLASK) db upgrade
