@@ -59,9 +59,6 @@ def evaluation_form(instrument: Instrument, lang: str, formdata=None) -> Evaluat
     return form
 
 
-def _lang() -> str:
-    locale = get_locale()
-    return locale.language if locale else "nb"
 
 
 def _private(body: str, status: int = 200):
@@ -86,7 +83,7 @@ def evaluation(token: str):
     except svc.LinkNotUsable:
         return _private(render_template("public/evaluation/unavailable.html"), 404)
     instrument = svc.instrument_for(session.get(CourseRun, link.run_id))
-    lang = _lang()
+    lang = str(get_locale())
     key = draft_key(token)
     if request.method == "GET":
         form = evaluation_form(instrument, lang)

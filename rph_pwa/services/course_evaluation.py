@@ -87,6 +87,11 @@ def attended_count(session: Session, meeting: CourseMeeting | None) -> int:
         CourseAttendanceMark.meeting_id == meeting.id, CourseAttendanceMark.status == "attended")) or 0
 
 
+def in_round(column, meeting_id: int | None):
+    """A condition: `column` (a meeting id) is the round's (None: the end of the run)."""
+    return column.is_(None) if meeting_id is None else column == meeting_id
+
+
 def open_evaluation(session: Session, *, run: CourseRun, meeting: CourseMeeting | None = None) -> list[EvaluationLink]:
     """Give each participant of the run one link to the evaluation form and a content-free "new
     message" reminder; returns the links made now (none on a second call: idempotent).
@@ -105,7 +110,7 @@ def open_evaluation(session: Session, *, run: CourseRun, meeting: CourseMeeting 
     meeting_id = meeting.id if meeting is not None else None
     have = set(session.scalars(select(EvaluationLink.participant_id).where(
         EvaluationLink.run_id == run.id,
-        EvaluationLink.meeting_id.is_(None) if meeting_id is None else EvaluationLink.meeting_id == meeting_id)))
+        in_round(EvaluationLink.meeting_id, meeting_id))))
     made = []
     for participant in participants:
         if participant.id in have:
@@ -115,14 +120,11 @@ def open_evaluation(session: Session, *, run: CourseRun, meeting: CourseMeeting 
                                    token_hash=token_hash(token), token=token, used=False))
     session.add_all(made)
     session.flush()
+    users = {p.id: p.user_id for p in participants}
     for link in made:
-        queue_message(session, resident_id=_user_of(participants, link.participant_id),
+        queue_message(session, resident_id=users[link.participant_id],
                       key=f"evaluation:{run.id}:{meeting_id or 'end'}:{link.participant_id}", link=COURSE_LINK)
     return made
-
-
-def _user_of(participants: Sequence[CourseParticipant], participant_id: int) -> int:
-    return next(p.user_id for p in participants if p.id == participant_id)
 
 
 def links_for_run(session: Session, *, run: CourseRun, meeting_id: int | None = None) -> list[EvaluationLink]:
@@ -130,7 +132,7 @@ def links_for_run(session: Session, *, run: CourseRun, meeting_id: int | None = 
     sheet's order says nothing about who is who; by participant for named runs."""
     links = list(session.scalars(select(EvaluationLink).where(
         EvaluationLink.run_id == run.id,
-        EvaluationLink.meeting_id.is_(None) if meeting_id is None else EvaluationLink.meeting_id == meeting_id)
+        in_round(EvaluationLink.meeting_id, meeting_id))
         .order_by(EvaluationLink.participant_id)))
     if run.evaluation_anonymous:
         random.SystemRandom().shuffle(links)
@@ -267,6 +269,15 @@ def response_rate(answers: int, attended_last: int) -> float | None:
 
 
 @dataclass(frozen=True)
+class FreeText:
+    """One answer's free text; `participant_id` only for named runs."""
+
+    useful: str | None
+    less_useful: str | None
+    participant_id: int | None = None
+
+
+@dataclass(frozen=True)
 class RoundResults:
     """The results of one evaluation round of a run (the end, or one meeting)."""
 
@@ -275,8 +286,8 @@ class RoundResults:
     instrument: Instrument
     n: int
     items: list[ItemResult]
-    #: (useful, less useful) per answer that has either; in no time order for anonymous runs.
-    free_text: list[tuple[str | None, str | None]]
+    #: Every answer that has free text; never in the order of answering.
+    free_text: list[FreeText]
     links: int
     attended_last: int
     rate: float | None
@@ -287,36 +298,76 @@ class RoundResults:
 
 
 def round_results(session: Session, *, run: CourseRun, meeting: CourseMeeting | None = None) -> RoundResults:
-    """The figures and free text of one round. Anonymous free text is sorted by its own text (a
-    stable order that is not the order of answering)."""
+    """The figures and free text of one round. The free text is sorted by its own text (a stable
+    order that is not the order of answering)."""
     instrument = instrument_for(run)
+    meeting_id = meeting.id if meeting is not None else None
     answers = list(session.scalars(select(EvaluationAnswer).where(
         EvaluationAnswer.run_id == run.id,
-        EvaluationAnswer.meeting_id.is_(None) if meeting is None else EvaluationAnswer.meeting_id == meeting.id)
+        in_round(EvaluationAnswer.meeting_id, meeting_id))
         .order_by(EvaluationAnswer.id)))
-    texts = [(a.useful, a.less_useful) for a in answers if a.useful or a.less_useful]
-    texts.sort(key=lambda pair: (pair[0] or "", pair[1] or ""))
+    texts = [FreeText(a.useful, a.less_useful, a.participant_id) for a in answers if a.useful or a.less_useful]
+    texts.sort(key=lambda t: (t.useful or "", t.less_useful or ""))
     links = session.scalar(select(func.count()).select_from(EvaluationLink).where(
         EvaluationLink.run_id == run.id,
-        EvaluationLink.meeting_id.is_(None) if meeting is None else EvaluationLink.meeting_id == meeting.id)) or 0
+        in_round(EvaluationLink.meeting_id, meeting_id))) or 0
     attended = attended_count(session, meeting if meeting is not None else last_meeting(session, run))
     return RoundResults(run=run, meeting=meeting, instrument=instrument, n=len(answers),
                         items=item_results(instrument, (a.scores or {} for a in answers)), free_text=texts,
                         links=links, attended_last=attended, rate=response_rate(len(answers), attended))
 
 
-def answering_participants(session: Session, *, run: CourseRun) -> list[CourseParticipant]:
-    """The participants whose named answers the results show (named runs; none for anonymous)."""
-    if run.evaluation_anonymous:
-        return []
-    return list(session.scalars(select(CourseParticipant).where(CourseParticipant.id.in_(
-        select(EvaluationAnswer.participant_id).where(EvaluationAnswer.run_id == run.id)))))
+def run_participants(session: Session, *, run: CourseRun) -> list[CourseParticipant]:
+    """Everyone enrolled in the run or withdrawn from it (the results page's audit: one event per
+    person, whether or not they answered, so the log says nothing about who did)."""
+    return list(session.scalars(select(CourseParticipant).where(CourseParticipant.run_id == run.id,
+                                                                 CourseParticipant.status != "waiting")))
 
 
-def template_runs(session: Session, *, template: CourseTemplate, visible) -> list[CourseRun]:
-    """The template's runs that `visible` (a condition on CourseRun) admits, oldest first."""
-    return list(session.scalars(select(CourseRun).where(CourseRun.template_id == template.id, visible)
+@dataclass(frozen=True)
+class RunColumn:
+    """One run's end-of-run figures, for runs of a template side by side."""
+
+    run: CourseRun
+    first_meeting: CourseMeeting | None
+    n: int
+    items: list[ItemResult]
+    rate: float | None
+
+    @property
+    def few(self) -> bool:
+        return self.n < FEW_ANSWERS
+
+
+def template_comparison(session: Session, *, template: CourseTemplate, visible) -> list[RunColumn]:
+    """The end-of-run figures of each of the template's runs that `visible` (a condition on
+    CourseRun) admits, oldest first (three queries in all)."""
+    runs = list(session.scalars(select(CourseRun).where(CourseRun.template_id == template.id, visible)
                                 .order_by(CourseRun.id)))
+    run_ids = [run.id for run in runs]
+    scores: dict[int, list[dict]] = {run_id: [] for run_id in run_ids}
+    for run_id, answer_scores in session.execute(select(EvaluationAnswer.run_id, EvaluationAnswer.scores).where(
+            EvaluationAnswer.run_id.in_(run_ids), EvaluationAnswer.meeting_id.is_(None))):
+        scores[run_id].append(answer_scores or {})
+    meetings: dict[int, list[CourseMeeting]] = {run_id: [] for run_id in run_ids}
+    for meeting in session.scalars(select(CourseMeeting).where(CourseMeeting.run_id.in_(run_ids))
+                                   .order_by(CourseMeeting.number)):
+        meetings[meeting.run_id].append(meeting)
+    last = {run_id: next((m for m in reversed(found) if not m.cancelled), None) for run_id, found in meetings.items()}
+    attended = dict(session.execute(
+        select(CourseAttendanceMark.meeting_id, func.count()).where(
+            CourseAttendanceMark.meeting_id.in_([m.id for m in last.values() if m is not None]),
+            CourseAttendanceMark.status == "attended").group_by(CourseAttendanceMark.meeting_id)).all())
+    columns = []
+    for run in runs:
+        instrument = instrument_for(run)
+        answers = scores[run.id]
+        last_meeting_of_run = last[run.id]
+        columns.append(RunColumn(
+            run=run, first_meeting=meetings[run.id][0] if meetings[run.id] else None, n=len(answers),
+            items=item_results(instrument, answers),
+            rate=response_rate(len(answers), attended.get(last_meeting_of_run.id, 0) if last_meeting_of_run else 0)))
+    return columns
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -335,5 +386,5 @@ def csv_rows(results: RoundResults) -> list[list[str]]:
         rows.append([csv_cell(item.key), str(item.n), "" if item.mean is None else f"{item.mean:.1f}",
                      " ".join(str(m) for m in item.modes), *(str(c) for c in item.counts)])
     rows += [[], ["useful", "less_useful"]]
-    rows += [[csv_cell(useful), csv_cell(less)] for useful, less in results.free_text]
+    rows += [[csv_cell(t.useful), csv_cell(t.less_useful)] for t in results.free_text]
     return rows
