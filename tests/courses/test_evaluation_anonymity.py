@@ -135,6 +135,7 @@ def test_missing_or_out_of_scale_answers_are_refused_and_the_link_stays_usable(d
                                       "material": "missing"}
     db.rollback()
     url = f"/evaluering/{token}"
+    client.set_cookie("lang", "en")  # the messages in English (the page's default is bokmål)
     page = client.post(url, data={"relevance": "0", "delivery": "4", "useful": "Det jeg skrev",
                                   "csrf_token": form_token(client, url)})
     body = page.get_data(as_text=True)

@@ -30,6 +30,7 @@ GOOD = {"relevance": 5, "delivery": 4, "material": 4}
 def _world(db, *, people=3, anonymous=True):
     team = make_team(db)
     leader, secret = make_staff(db, teams=[team])
+    leader.locale = "en"  # the assertions use the English texts
     other, _s = make_staff(db, teams=[team])
     run, _ = make_course_run(db, team=team, leaders=[leader, other], first_in_days=-30, anonymous=anonymous)
     participants = [enrol_participant(db, run=run) for _ in range(people)]
@@ -60,7 +61,7 @@ def test_leader_sends_out_prints_and_reads_results_with_the_small_numbers_step(d
     assert "fewer than 5 answers" in page and "Show the figures anyway" in page
     assert "data-mean" not in page and "Boka" in page and "=Øvelsene" in page
     shown = client.get(results_url + "?figures=shown").get_data(as_text=True)
-    assert "<dd data-mean>5,0</dd>" in shown and "<dd data-mean>3,5</dd>" in shown  # Norwegian decimals
+    assert "<dd data-mean>5.0</dd>" in shown and "<dd data-mean>3.5</dd>" in shown
     assert "<dd data-mode>3, 4</dd>" in shown  # both modes of the tied item
     db.commit()
     after = db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.object_id == run.id,
@@ -101,7 +102,7 @@ def test_named_sheet_names_each_participant_and_the_resident_sees_their_open_for
     db.commit()
     actions.resident_login(address)
     page = client.get("/me/courses/evaluations").get_data(as_text=True)
-    assert "/evaluering/" in page and "About the whole course" in page
+    assert page.count('href="/evaluering/') == 1
     staff = app.test_client()
     Actions(staff, actions.mailbox).staff_login(leader.username, PASSWORD, secret)
     sheet = staff.get(f"/therapist/courses/runs/{run.id}/evaluation/links").get_data(as_text=True)
