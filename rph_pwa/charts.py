@@ -79,7 +79,8 @@ def bar_chart(counts: Sequence[int], labels: Sequence[str], *, title: str, descr
         height = inner_h * count / top
         x = PAD_LEFT + slot * i + slot * 0.2
         y = HEIGHT - PAD_BOTTOM - height
-        parts.append(f'<rect class="chart-dot" x="{x:.1f}" y="{y:.1f}" width="{slot * 0.6:.1f}" height="{height:.1f}"/>')
+        parts.append(f'<rect class="chart-dot" x="{x:.1f}" y="{y:.1f}" width="{slot * 0.6:.1f}"'
+                     f' height="{height:.1f}"/>')
         parts.append(f'<text class="chart-axis" x="{x + slot * 0.3:.1f}" y="{y - 4:.1f}" text-anchor="middle">'
                      f'{count}</text>')
         parts.append(f'<text class="chart-axis" x="{x + slot * 0.3:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'

@@ -409,13 +409,7 @@ def _evaluation_token(world, owner):
 
 def course_leader(ok: str) -> Expect:
     """A run's leaders only (the therapist of the run's team leads it); other staff get 404."""
-    def expect(role: str, owner: str | None) -> str:
-        if role == "anonymous":
-            return "staff_signin"
-        if role in RESIDENT_ROLES:
-            return "403"
-        return ok if role in ("therapist_a", "therapist_b") and STAFF_TEAM[role] == OWNER_TEAM[owner] else "404"
-    return expect
+    return lambda role, owner: team_object(ok if role in ("therapist_a", "therapist_b") else "404")(role, owner)
 
 
 COURSE_RUN_PARAMS = {"run_id": _course_run}

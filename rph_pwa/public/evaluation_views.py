@@ -24,7 +24,6 @@ from ..services import course_evaluation as svc
 from . import bp
 
 
-
 def problem_message(problem: str, number: int):
     """The words for a refused item (`services.course_evaluation.InvalidAnswers`)."""
     if problem == "missing":

@@ -25,9 +25,8 @@ from ..forms import BaseForm
 from ..measures.definitions import text
 from ..models import CourseMeeting, CourseRun
 from ..qr import qr_svg
-from ..services import audit
+from ..services import audit, courses
 from ..services import course_evaluation as svc
-from ..services import courses
 from ..services.access import clinical_team_ids
 from ..services.errors import NotFound
 from ..web import render_audited
