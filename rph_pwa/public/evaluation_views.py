@@ -16,7 +16,7 @@ from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import Length
 
 from ..db import get_session
-from ..extensions import limiter, signin_limit
+from ..extensions import limiter
 from ..forms import BaseForm
 from ..measures.definitions import Instrument, text
 from ..models import CourseRun
@@ -30,6 +30,9 @@ def problem_message(problem: str, number: int):
         return _l("Answer question %(number)d: choose the answer that fits best.", number=number)
     return _l("Question %(number)d: choose one of the numbers from 1 to 5.", number=number)
 
+#: Per client address. A whole course (up to 40 people) may answer at once on the venue's Wi-Fi,
+#: behind one address, opening and sending the form; the 32-byte tokens cannot be guessed anyway.
+EVALUATION_LIMIT = "200 per minute;1000 per hour"
 TOO_LONG = _l("Please keep this answer under %(max)d characters.", max=svc.FREE_TEXT_MAX)
 
 
@@ -72,8 +75,21 @@ def draft_key(token: str) -> str:
     return hashlib.sha256(f"evaluation-draft:{token}".encode()).hexdigest()[:24]
 
 
+def _set_errors(form: EvaluationForm, instrument: Instrument, problems: dict[str, str]) -> None:
+    for number, item in enumerate(instrument.items, start=1):
+        if item.key in problems:
+            form[item.key].errors = [problem_message(problems[item.key], number)]
+
+
+def _show_problems(form: EvaluationForm, instrument: Instrument, scores: dict) -> None:
+    try:
+        svc.check_scores(instrument, scores)
+    except svc.InvalidAnswers as refused:
+        _set_errors(form, instrument, refused.problems)
+
+
 @bp.route("/evaluering/<token>", methods=["GET", "POST"])
-@limiter.limit(signin_limit)
+@limiter.limit(EVALUATION_LIMIT)
 def evaluation(token: str):
     """The evaluation form; on a valid send, the thanks page (the link is then used up)."""
     session = get_session()
@@ -84,29 +100,28 @@ def evaluation(token: str):
     instrument = svc.instrument_for(session.get(CourseRun, link.run_id))
     lang = str(get_locale())
     key = draft_key(token)
+
+    def show(form: EvaluationForm, status: int):
+        return _private(render_template("public/evaluation/form.html", form=form, title=text(instrument.title, lang),
+                                        instructions=text(instrument.instructions, lang), draft_key=key), status)
+
     if request.method == "GET":
-        form = evaluation_form(instrument, lang)
-        return _private(render_template("public/evaluation/form.html", form=form, instrument=instrument,
-                                        title=text(instrument.title, lang),
-                                        instructions=text(instrument.instructions, lang), draft_key=key))
+        return show(evaluation_form(instrument, lang), 200)
     form = evaluation_form(instrument, lang, formdata=request.form)
-    if form.validate():
-        scores = {item.key: form[item.key].data for item in instrument.items}
+    scores = {item.key: form[item.key].data for item in instrument.items}
+    if not form.validate():  # the items' problems too, so everything to fix shows at once
+        _show_problems(form, instrument, scores)
+    else:
         try:
             svc.submit(session, token=token, scores=scores, useful=form["useful"].data,
                        less_useful=form["less_useful"].data)
-        except svc.InvalidAnswers as problems:
+        except svc.InvalidAnswers as refused:
             session.rollback()
-            for number, item in enumerate(instrument.items, start=1):
-                problem = problems.problems.get(item.key)
-                if problem:
-                    form[item.key].errors = [problem_message(problem, number)]
+            _set_errors(form, instrument, refused.problems)
         except svc.LinkNotUsable:
             session.rollback()
             return _private(render_template("public/evaluation/unavailable.html"), 404)
         else:
             session.commit()
             return _private(render_template("public/evaluation/thanks.html", draft_key=key))
-    return _private(render_template("public/evaluation/form.html", form=form, instrument=instrument,
-                                    title=text(instrument.title, lang),
-                                    instructions=text(instrument.instructions, lang), draft_key=key), 400)
+    return show(form, 400)

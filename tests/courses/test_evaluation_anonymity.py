@@ -165,3 +165,15 @@ def test_a_named_answer_keeps_its_participant(db):
     answer = svc.submit(db, token=link.token, scores=GOOD, useful="  ")
     assert answer.participant_id == participant.id and answer.useful is None
     assert db.get(CourseParticipant, participant.id) is participant
+
+
+def test_too_long_text_and_a_missing_item_are_shown_together(db, client):
+    _run, _participants, links = _anonymous_run_with_links(db, people=1)
+    url = f"/evaluering/{next(iter(links.values()))}"
+    client.set_cookie("lang", "en")
+    page = client.post(url, data={"relevance": "5", "delivery": "5", "useful": "x" * (svc.FREE_TEXT_MAX + 1),
+                                  "csrf_token": form_token(client, url)})
+    body = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "Please keep this answer under 4000 characters." in body
+    assert "Answer question 3: choose the answer that fits best." in body
