@@ -59,3 +59,31 @@ def line_chart(points: Sequence[ChartPoint], *, max_value: int, title: str, desc
                          f'{escape(point.label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def bar_chart(counts: Sequence[int], labels: Sequence[str], *, title: str, description: str,
+              chart_id: str) -> Markup:
+    """An accessible SVG bar chart: one bar per count, its label under it and the count above it
+    (so the numbers are readable without the bars); `title` and `description` as in `line_chart`."""
+    inner_w, inner_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM - 12
+    top = max(counts, default=0) or 1
+    slot = inner_w / max(len(counts), 1)
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d"'
+        f' xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
+        f'<line class="chart-grid" x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{HEIGHT - PAD_BOTTOM}"'
+        f' y2="{HEIGHT - PAD_BOTTOM}"/>',
+    ]
+    for i, (count, label) in enumerate(zip(counts, labels)):
+        height = inner_h * count / top
+        x = PAD_LEFT + slot * i + slot * 0.2
+        y = HEIGHT - PAD_BOTTOM - height
+        parts.append(f'<rect class="chart-dot" x="{x:.1f}" y="{y:.1f}" width="{slot * 0.6:.1f}"'
+                     f' height="{height:.1f}"/>')
+        parts.append(f'<text class="chart-axis" x="{x + slot * 0.3:.1f}" y="{y - 4:.1f}" text-anchor="middle">'
+                     f'{count}</text>')
+        parts.append(f'<text class="chart-axis" x="{x + slot * 0.3:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+                     f'{escape(label)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -366,6 +366,55 @@ REFERRAL_PARAMS = {"referral_id": "referral"}
 EPISODE_PARAMS = {"episode_id": "episode"}
 FLAG_PARAMS = {"flag_id": "flag"}
 
+def _course_run(world, owner):
+    """The owner's team's course run (made once per team, led by that team's therapist, with the
+    owner's team's first resident enrolled and the evaluation sent out): its id."""
+    from rph_pwa.models import CourseRun, Episode, User
+    from rph_pwa.services import course_evaluation, courses
+
+    team_key = OWNER_TEAM[owner]
+    runs = world.__dict__.setdefault("course_runs", {})
+    if team_key not in runs:
+        with world.data_app.app_context():
+            db = get_session()
+            leader = db.merge(world.staff["therapist_a" if team_key == "A" else "therapist_b"][0])
+            template = courses.create_template(db, actor=leader, team_id=world.teams[team_key].id,
+                                               title=unique("Kurs"), meeting_count=2)
+            run = courses.create_run(db, actor=leader, template_id=template.id,
+                                     starts=[utcnow() - timedelta(days=14), utcnow() - timedelta(days=7)],
+                                     place="Sal 1", leader_ids=(leader.id,))
+            resident_owner = "a1" if team_key == "A" else "b1"
+            episode = db.get(Episode, world.objects[resident_owner]["episode"])
+            courses.enrol(db, run_id=run.id, user=db.get(User, episode.resident_id), episode=episode)
+            course_evaluation.open_evaluation(db, run=db.get(CourseRun, run.id))
+            db.commit()
+            runs[team_key] = (run.id, template.id)
+            world.last_snapshot = None
+    return runs[team_key][0]
+
+
+def _course_template(world, owner):
+    _course_run(world, owner)
+    return world.course_runs[OWNER_TEAM[owner]][1]
+
+
+def _evaluation_token(world, owner):
+    """An unused evaluation link of the owner's team's run (kept unused: the POST case is refused)."""
+    from rph_pwa.models import EvaluationLink
+
+    run_id = _course_run(world, owner)
+    with world.data_app.app_context():
+        return get_session().scalars(select(EvaluationLink.token).where(EvaluationLink.run_id == run_id)).first()
+
+
+def course_leader(ok: str) -> Expect:
+    """A run's leaders only (the therapist of the run's team leads it); other staff get 404."""
+    return lambda role, owner: team_object(ok if role in ("therapist_a", "therapist_b") else "404")(role, owner)
+
+
+COURSE_RUN_PARAMS = {"run_id": _course_run}
+
+
 ROUTES: dict[str, Route] = {
     # Public pages.
     "public.index": Route(get=everyone("200")),
@@ -595,6 +644,18 @@ ROUTES: dict[str, Route] = {
                                        prefix="action", data={"action-kind": "called", "action-note": ""}),
     "therapist.close_flag": Route(params=FLAG_PARAMS, get=everyone("405"), post=team_object("302"),
                                   prefix="close", data={"close-note": "Snakket med personen, trygg nå."}),
+    # Course evaluations: the public form behind a single-use link (a refused send keeps the link
+    # usable: no data is a 400 that changes nothing), the resident's open forms, and the staff side.
+    "public.evaluation": Route(params={"token": _evaluation_token}, get=everyone("200"), post=everyone("400="),
+                               data={"relevance": "9"}),
+    "client.course_evaluations": Route(get=resident_only("200")),
+    "therapist.course_evaluation_open": Route(params=COURSE_RUN_PARAMS, get=everyone("405"),
+                                              post=course_leader("302"), prefix="evaluation",
+                                              data={"evaluation-round": "end"}),
+    "therapist.course_evaluation_links": Route(params=COURSE_RUN_PARAMS, get=course_leader("200")),
+    "therapist.course_results": Route(params=COURSE_RUN_PARAMS, get=team_object("200")),
+    "therapist.course_results_csv": Route(params=COURSE_RUN_PARAMS, get=team_object("200")),
+    "therapist.course_template_results": Route(params={"template_id": _course_template}, get=team_object("200")),
 }
 
 #: POSTs that remove or end something run after the other allowed POSTs.

@@ -21,6 +21,8 @@ from rph_pwa.localtime import local_today
 from rph_pwa.models import AuditEvent, FeedbackPhrase, OnwardService, Reminder, ReminderDelivery, Role, Worksheet
 from rph_pwa.services import (
     appointment_requests,
+    course_evaluation,
+    courses,
     external_programmes,
     onward,
     outcomes,
@@ -53,7 +55,7 @@ LONG_PLACE = ("Helsehuset, tredje etasje, inngang C fra Storgata (ringeklokke me
 LONG_URL = "https://www.helsenorge.no/psykisk-helse/" + "veldig-lang-adresse-uten-mellomrom-" * 4
 
 #: Endpoints that answer with a file, not a page.
-NOT_PAGES = {"therapist.statistics_csv", "therapist.statistics_json"}
+NOT_PAGES = {"therapist.statistics_csv", "therapist.statistics_json", "therapist.course_results_csv"}
 
 #: The arguments (path and query) of each page, from the data set; a page missing here fails the test.
 #: (The integrator adds the pages of issue 11 that other branches bring.)
@@ -94,6 +96,10 @@ PAGE_ARGS = {
     "therapist.phrases": lambda d: {},
     # Issue 13: one appointment's reminders.
     "therapist.appointment_reminders": lambda d: {"appointment_id": d["reminder_appointment_id"]},
+    # Issue 14: course evaluations (the figures of fewer than five answers shown).
+    "therapist.course_evaluation_links": lambda d: {"run_id": d["course_run_id"]},
+    "therapist.course_results": lambda d: {"run_id": d["course_run_id"], "figures": "shown"},
+    "therapist.course_template_results": lambda d: {"template_id": d["course_template_id"], "figures": "shown"},
 }
 
 #: Pages opened at a desk's width.
@@ -226,6 +232,16 @@ def dataset(data_app):
                                 ReminderDelivery(channel="sms", state="sent", token=secrets.token_urlsafe(32),
                                                  sent_at=now)])
         db.add(reminder)
+        run = courses.create_run(
+            db, actor=therapist, starts=[now - timedelta(days=21 - 7 * n) for n in range(3)], place=LONG_PLACE,
+            template_id=courses.create_template(db, actor=therapist, team_id=team.id, title=LONG_WORDS + LONG_WORD,
+                                                meeting_count=3).id, leader_ids=(therapist.id, lead.id))
+        for referral, _flag in referrals[3:6]:
+            courses.enrol(db, run_id=run.id, user=referral.resident, episode=referral.episode)
+        for n, link in enumerate(course_evaluation.open_evaluation(db, run=run)):
+            course_evaluation.submit(db, token=link.token, scores={"relevance": 5, "delivery": 4 - n % 2,
+                                                                     "material": 3}, useful=LONG_PLACE + LONG_WORD,
+                                     less_useful=LONG_WORD if n else None)
         db.execute(insert(AuditEvent), [
             {"actor_id": therapist.id, "subject_id": referrals[i % ROWS][0].resident_id, "team_id": team.id,
              "action": "view_resident", "object_type": "resident_profile"} for i in range(ROWS)])
@@ -233,7 +249,8 @@ def dataset(data_app):
         data = {"service_id": service.id, "episode_id": episode.id, "referral_id": first.id,
                 "resident_id": first.resident_id, "flag_id": flag.id, "municipality_id": municipality.id,
                 "request_id": request.id, "selfhelp_episode_id": selfhelp_episode.id, "check_in_id": upcoming[0].id,
-                "reminder_appointment_id": upcoming[-1].id,
+                "reminder_appointment_id": upcoming[-1].id, "course_run_id": run.id,
+                "course_template_id": run.template_id,
                 "users": {"therapist": (therapist, therapist_secret), "lead": (lead, lead_secret),
                           "admin": (admin, admin_secret), "desk": (desk, desk_secret)}}
         db.expunge_all()
