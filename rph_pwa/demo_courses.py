@@ -3,7 +3,6 @@ evaluations in, and running now with terapeut leading: today's meeting has its f
 participant flagged (item 9 above 0, raised as urgent like any form) and one relative."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, time, timedelta
 
@@ -24,7 +23,7 @@ from .models import (
     Team,
     User,
 )
-from .services import courses, outcomes
+from .services import course_evaluation, courses, outcomes
 from .services.accounts import create_resident, set_email
 
 TITLE = "Kurs i mestring av depresjon (KiD)"
@@ -107,7 +106,7 @@ def load_demo_courses(session: Session, *, crypto: FieldCrypto, by_number: dict,
     for participant, evaluation in zip(participants, EVALUATIONS + ((None,) * len(participants))):
         token = secrets.token_urlsafe(24)
         session.add(EvaluationLink(run_id=finished.id, participant_id=participant.id, token=token,
-                                   token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                                   token_hash=course_evaluation.token_hash(token),
                                    used=evaluation is not None and evaluation[0] is not None))
     for relevance, delivery, material, useful, less in EVALUATIONS:
         session.add(EvaluationAnswer(run_id=finished.id, instrument_code="COURSE-EVAL", instrument_version=1,

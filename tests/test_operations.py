@@ -148,7 +148,11 @@ def test_demo_data_has_a_finished_course_with_evaluations_and_one_running_led_by
     assert runner.invoke(args=["demo-data"]).exit_code == 0  # idempotent: one of each run
     db.expire_all()
     terapeut = db.scalars(select(User).where(User.username == "terapeut")).one()
-    runs = db.scalars(select(CourseRun).order_by(CourseRun.id)).all()
+    from rph_pwa.demo_courses import TITLE
+    from rph_pwa.models import CourseTemplate
+
+    runs = db.scalars(select(CourseRun).join(CourseTemplate, CourseTemplate.id == CourseRun.template_id)
+                      .where(CourseTemplate.title == TITLE).order_by(CourseRun.id)).all()
     assert len(runs) == 2
     finished, running = runs
     assert max(m.starts_at for m in finished.meetings) < utcnow()
