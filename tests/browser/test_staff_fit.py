@@ -21,6 +21,7 @@ from rph_pwa.localtime import local_today
 from rph_pwa.models import AuditEvent, FeedbackPhrase, OnwardService, Reminder, ReminderDelivery, Role, Worksheet
 from rph_pwa.services import (
     appointment_requests,
+    course_admin,
     external_programmes,
     onward,
     outcomes,
@@ -32,7 +33,9 @@ from rph_pwa.services import (
 from rph_pwa.services.accounts import set_email
 from tests.browser.conftest import staff_page
 from tests.factories import (
+    enrol_participant,
     make_check_in_report,
+    make_course_run,
     make_municipality,
     make_referral,
     make_safety_plan,
@@ -53,7 +56,7 @@ LONG_PLACE = ("Helsehuset, tredje etasje, inngang C fra Storgata (ringeklokke me
 LONG_URL = "https://www.helsenorge.no/psykisk-helse/" + "veldig-lang-adresse-uten-mellomrom-" * 4
 
 #: Endpoints that answer with a file, not a page.
-NOT_PAGES = {"therapist.statistics_csv", "therapist.statistics_json"}
+NOT_PAGES = {"therapist.statistics_csv", "therapist.statistics_json", "therapist.course_material"}
 
 #: The arguments (path and query) of each page, from the data set; a page missing here fails the test.
 #: (The integrator adds the pages of issue 11 that other branches bring.)
@@ -94,6 +97,13 @@ PAGE_ARGS = {
     "therapist.phrases": lambda d: {},
     # Issue 13: one appointment's reminders.
     "therapist.appointment_reminders": lambda d: {"appointment_id": d["reminder_appointment_id"]},
+    # Issue 14: course administration.
+    "therapist.courses": lambda d: {},
+    "therapist.course_template_new": lambda d: {},
+    "therapist.course_template": lambda d: {"template_id": d["course_template_id"]},
+    "therapist.course_run_new": lambda d: {"template_id": d["course_template_id"]},
+    "therapist.course_run": lambda d: {"run_id": d["course_run_id"]},
+    "therapist.course_run_edit": lambda d: {"run_id": d["course_run_id"]},
 }
 
 #: Pages opened at a desk's width.
@@ -226,6 +236,13 @@ def dataset(data_app):
                                 ReminderDelivery(channel="sms", state="sent", token=secrets.token_urlsafe(32),
                                                  sent_at=now)])
         db.add(reminder)
+        course_run, _ = make_course_run(db, team=team, leaders=[therapist, lead], capacity=3)
+        course_run.template.title = (LONG_WORD + " " + LONG_WORDS)[:200]
+        course_run.place = LONG_PLACE[:300]
+        course_admin.add_material(db, actor=therapist, template_id=course_run.template_id,
+                                  filename=(LONG_WORD * 3)[:150] + ".pdf", data=b"%PDF-1.4")
+        for _ in range(5):
+            enrol_participant(db, run=course_run)
         db.execute(insert(AuditEvent), [
             {"actor_id": therapist.id, "subject_id": referrals[i % ROWS][0].resident_id, "team_id": team.id,
              "action": "view_resident", "object_type": "resident_profile"} for i in range(ROWS)])
@@ -233,7 +250,8 @@ def dataset(data_app):
         data = {"service_id": service.id, "episode_id": episode.id, "referral_id": first.id,
                 "resident_id": first.resident_id, "flag_id": flag.id, "municipality_id": municipality.id,
                 "request_id": request.id, "selfhelp_episode_id": selfhelp_episode.id, "check_in_id": upcoming[0].id,
-                "reminder_appointment_id": upcoming[-1].id,
+                "reminder_appointment_id": upcoming[-1].id, "course_template_id": course_run.template_id,
+                "course_run_id": course_run.id,
                 "users": {"therapist": (therapist, therapist_secret), "lead": (lead, lead_secret),
                           "admin": (admin, admin_secret), "desk": (desk, desk_secret)}}
         db.expunge_all()
