@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, SelectChoice, FieldList, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FieldList,
+    FormField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.datetime import DateField, TimeField
 from wtforms.validators import Email, InputRequired, NumberRange, Optional, ValidationError
 
@@ -175,7 +185,8 @@ class EnrolEpisodeForm(BaseForm):
     episode = SelectField(_l("Person"), coerce=int, validate_choice=True)
 
     def offer(self, rows) -> EnrolEpisodeForm:
-        self.episode.choices = [SelectChoice(0, _l("Choose"))] + [SelectChoice(episode.id, name) for episode, name in rows]
+        self.episode.choices = [SelectChoice(0, _l("Choose"))] + [SelectChoice(episode.id, name)
+                                                                  for episode, name in rows]
         return self
 
     def validate_episode(self, field) -> None:

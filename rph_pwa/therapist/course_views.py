@@ -239,6 +239,14 @@ def course_run(run_id: int):
     return _run_page(run_id)
 
 
+def flash_errors(form: FlaskForm, back: str):
+    """A small form on another page: its errors are flashed there (the page is not shown again)."""
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+    return redirect(back)
+
+
 @bp.post(f"{COURSES}/meetings/<int:meeting_id>/edit")
 def course_meeting_edit(meeting_id: int):
     """Move one meeting to a new time, or cancel it (the participants' contacts follow)."""
@@ -247,10 +255,7 @@ def course_meeting_edit(meeting_id: int):
     back = url_for(".course_run", run_id=meeting.run_id)
     form = MeetingEditForm(prefix="meeting")
     if not form.validate():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "error")
-        return redirect(back)
+        return flash_errors(form, back)
     cancel = form.action.data == "cancel"
     return run_form_action(form, lambda db: svc.change_meeting(
         db, actor=current_user, meeting_id=meeting_id, cancel=cancel,
@@ -310,10 +315,7 @@ def episode_course(episode_id: int):
     back = url_for(".episode", episode_id=episode_id)
     form = EpisodeCourseForm(prefix="course").offer(rows)
     if not form.validate():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "error")
-        return redirect(back)
+        return flash_errors(form, back)
     return run_form_action(form, lambda db: _enrolled(svc.enrol_episode(
         db, actor=current_user, run_id=form.run.data, episode_id=episode_id)), show=lambda: redirect(back),
         back=back, done=None, refusals=[Refusal(Conflict, _l("The course is cancelled."))])
