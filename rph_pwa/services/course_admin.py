@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from ..crypto import FieldCrypto
 from ..db import utcnow
 from ..measures.registry import INSTRUMENTS
 from ..models import (
@@ -465,7 +466,7 @@ def runs_for_episode(session: Session, *, actor: User, episode_id: int,
 
 
 def relative_account(session: Session, *, team: Team, name: str, email: str | None, phone: str | None,
-                     crypto) -> User:
+                     crypto: FieldCrypto) -> User:
     """The resident account with this e-mail address or phone number, or a new one (no episode)
     in the team's first municipality."""
     user = None
@@ -491,7 +492,7 @@ def relative_account(session: Session, *, team: Team, name: str, email: str | No
 
 
 def enrol_relative(session: Session, *, actor: User, run_id: int, team_id: int, name: str, email: str | None,
-                   phone: str | None, crypto, now: datetime | None = None) -> CourseParticipant:
+                   phone: str | None, crypto: FieldCrypto, now: datetime | None = None) -> CourseParticipant:
     """Enrol a relative (pårørende) on equal terms: no episode, no outcome forms."""
     run = courses.run_for_staff(session, actor=actor, run_id=run_id)
     team = session.get(Team, team_id)

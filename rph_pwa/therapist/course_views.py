@@ -191,7 +191,7 @@ def course_run_new(template_id: int):
                           shared_team_ids=tuple(form.shares.data or ()),
                           evaluation_anonymous=form.evaluation_anonymous.data == "anonymous", follow_up_at=follow_up)
         if len(run.leaders) < 2:
-            flash(str(_l("The run has one leader. Two or more is usual: add a colleague when you can.")), "warning")
+            flash(str(_l("The run has one leader. Two or more is usual: add a colleague when you can.")), "info")
         return run
 
     return run_form_action(form, action, show=lambda: render_template(
@@ -289,7 +289,7 @@ def course_enrol(run_id: int):
 
 def _enrolled(participant):
     if participant.status == "waiting":
-        flash(str(_l("The course is full: the person is on the waiting list.")), "warning")
+        flash(str(_l("The course is full: the person is on the waiting list.")), "info")
     else:
         flash(str(_l("The person is enrolled.")), "success")
     return participant
