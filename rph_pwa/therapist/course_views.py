@@ -18,7 +18,7 @@ from .. import codes
 from ..auth.forms import EmptyForm
 from ..codes import CourseKind, CourseMode, CourseRole
 from ..crypto import field_crypto
-from ..db import get_session, utcnow
+from ..db import get_session, parse_id, utcnow
 from ..forms import Refusal, run_form_action, run_page_form_action
 from ..localtime import local_to_utc
 from ..services import course_admin as svc
@@ -167,8 +167,8 @@ def _run_choices(team_id: int, shares: list[int]):
 
 def _bound_shares(form) -> list[int]:
     """The sharing teams as sent (their staff may lead too), ignoring what cannot be an id."""
-    return [int(v) for v in request.form.getlist(f"{form._prefix}shares") if v.isdigit()][:100] \
-        if form.is_submitted() else []
+    sent = [parse_id(v) for v in request.form.getlist(f"{form._prefix}shares")] if form.is_submitted() else []
+    return [team_id for team_id in sent if team_id is not None][:100]
 
 
 @bp.route(f"{COURSES}/templates/<int:template_id>/runs/new", methods=["GET", "POST"])

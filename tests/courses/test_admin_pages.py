@@ -241,3 +241,24 @@ def test_episode_page_offers_runs_open_to_its_team(db, actions):
     assert db.scalar(select(CourseParticipant.status).where(CourseParticipant.episode_id == episode.id)) == "enrolled"
     assert utcnow()
     assert make_staff
+
+
+def test_odd_ids_and_missing_files_get_messages_not_errors(db, actions):
+    run, leaders = make_course_run(db)
+    db.commit()
+    actions.login_staff(db, run.team)
+    huge = "99999999999999999999999"
+    response = actions.post_form(f"/therapist/courses/templates/{run.template_id}/runs/new",
+                                 run_data(leaders, shares=[huge, "x"]), prefix="run")
+    assert response.status_code == 400
+    response = actions.post_form(f"/therapist/courses/runs/{run.id}/enrol", {"episode": huge}, prefix="enrol",
+                                 page=f"/therapist/courses/runs/{run.id}")
+    assert response.status_code == 400 and "not a valid choice" in response.get_data(as_text=True).lower()
+    response = actions.post_form(f"/therapist/courses/templates/{run.template_id}/materials", {}, prefix="material",
+                                 page=f"/therapist/courses/templates/{run.template_id}")
+    assert response.status_code == 400 and "Choose a file." in response.get_data(as_text=True)
+    response = actions.post_form(f"/therapist/courses/meetings/{run.meetings[0].id}/edit",
+                                 {"action": "move", "day": "not a day", "time": "25:99"}, prefix="meeting",
+                                 page=f"/therapist/courses/runs/{run.id}")
+    assert response.status_code == 302
+    assert actions.client.get(f"/therapist/courses/materials/{huge}").status_code == 404
