@@ -412,7 +412,7 @@ def run_page(session: Session, *, actor: User, run_id: int, now: datetime | None
         (enrolled if participant.status == "enrolled" else waiting).append(row)
     audit.record_shown(session, actor=actor, shown=[(r.participant.user_id, r.team_id, run.id)
                                                     for r in enrolled + waiting],
-                       action="view", object_type="course_run", now=now)
+                       action="view_course_run", object_type="course_run", now=now)
     return RunPage(run, everyone, courses.is_leader(session, actor=actor, run_id=run.id), enrolled, waiting,
                    counts["enrolled"], counts["waiting"])
 
