@@ -13,13 +13,14 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..crypto import FieldCrypto
 from ..db import utcnow
 from ..measures.registry import INSTRUMENTS
 from ..models import (
+    Appointment,
     CourseAttendanceMark,
     CourseLeader,
     CourseMaterial,
@@ -116,6 +117,7 @@ def course_list(session: Session, *, actor: User, now: datetime | None = None) -
     now = now or utcnow()
     teams = clinical_team_ids(session, actor, what="course")
     templates = list(session.scalars(select(CourseTemplate).where(CourseTemplate.team_id.in_(teams))
+                                     .options(selectinload(CourseTemplate.team))
                                      .order_by(CourseTemplate.archived, CourseTemplate.title)))
     runs = list(session.scalars(
         select(CourseRun).where(courses.visible_to_teams(teams))
@@ -187,7 +189,7 @@ def save_template(session: Session, *, actor: User, template_id: int | None, tea
 
 def template_runs(session: Session, *, template: CourseTemplate) -> list[CourseRun]:
     return list(session.scalars(select(CourseRun).where(CourseRun.template_id == template.id)
-                                .order_by(CourseRun.created_at.desc())))
+                                .options(selectinload(CourseRun.meetings)).order_by(CourseRun.created_at.desc())))
 
 
 # --- Workbook files ---------------------------------------------------------------------------------
@@ -327,6 +329,12 @@ def edit_run(session: Session, *, actor: User, run_id: int, mode: str, place: st
     shared = {share.team_id: share for share in run.shares}
     run.shares = [shared.get(team_id) or CourseShare(team_id=team_id) for team_id in shares]
     session.flush()
+    # The participants' contacts ahead follow the run's place and mode.
+    session.execute(update(Appointment).where(
+        Appointment.course_meeting_id.in_(select(CourseMeeting.id).where(CourseMeeting.run_id == run.id)),
+        Appointment.status == "booked")
+        .values(mode="video" if run.mode == "video" else "office", place=run.place or None)
+        .execution_options(synchronize_session=False))
     courses.promote_waiting(session, run=run, now=now)
     return run
 
@@ -389,6 +397,8 @@ def run_page(session: Session, *, actor: User, run_id: int, now: datetime | None
     now = now or utcnow()
     run = courses.run_for_staff(session, actor=actor, run_id=run_id)
     everyone = sees_all_participants(session, actor=actor, run=run)
+    # The leaders' names in one query (their `user` is then found in the session's identity map).
+    session.scalars(select(User).where(User.id.in_([leader.user_id for leader in run.leaders]))).all()
     teams = set(clinical_team_ids(session, actor, what="course"))
     rows = session.execute(
         select(CourseParticipant, Episode.team_id).outerjoin(Episode, Episode.id == CourseParticipant.episode_id)

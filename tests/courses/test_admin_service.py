@@ -153,3 +153,16 @@ def test_workbook_file_types_come_from_the_extension_allow_list():
     for name in ("skript.html", "svg.svg", "ingen", "x.exe"):
         with pytest.raises(svc.MaterialType):
             svc.material_type(name)
+
+
+def test_the_contacts_ahead_follow_a_changed_place_and_mode(db):
+    from rph_pwa.models import Appointment
+
+    run, leaders = make_course_run(db)
+    participant = enrol_participant(db, run=run)
+    svc.edit_run(db, actor=leaders[0], run_id=run.id, mode="video", place="", video_link="https://video.example.no/k",
+                 capacity=run.capacity, leader_ids=tuple(leader.user_id for leader in run.leaders),
+                 shared_team_ids=(), evaluation_anonymous=True)
+    db.expire_all()
+    contacts = db.scalars(select(Appointment).where(Appointment.episode_id == participant.episode_id)).all()
+    assert contacts and {(c.mode, c.place) for c in contacts} == {("video", None)}
