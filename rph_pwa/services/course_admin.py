@@ -31,7 +31,6 @@ from ..models import (
     CourseTemplate,
     CourseTemplateMeeting,
     Episode,
-    Role,
     Team,
     TeamMembership,
     User,
@@ -486,7 +485,7 @@ def relative_account(session: Session, *, team: Team, name: str, email: str | No
         user = session.scalars(select(User).where(User.phone_lookup == phone_lookup_key(phone, crypto),
                                                   User.is_active.is_(True))).first()
     if user is not None:
-        if user.role != Role.RESIDENT.value:
+        if not user.is_resident:  # a staff member's address: not a relative's account
             raise NotFound("resident")
         return user
     if not team.municipalities:

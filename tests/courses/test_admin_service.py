@@ -166,3 +166,25 @@ def test_the_contacts_ahead_follow_a_changed_place_and_mode(db):
     db.expire_all()
     contacts = db.scalars(select(Appointment).where(Appointment.episode_id == participant.episode_id)).all()
     assert contacts and {(c.mode, c.place) for c in contacts} == {("video", None)}
+
+
+def test_a_relative_is_found_by_address_or_phone_and_a_staff_address_is_refused(db, data_app):
+    from rph_pwa.services.accounts import set_email
+
+    crypto = data_app.extensions["rph_crypto"]
+    run, leaders = make_course_run(db)
+    common = dict(actor=leaders[0], run_id=run.id, team_id=run.team_id, crypto=crypto)
+    first = svc.enrol_relative(db, name="Kari Nordmann", email="kari.parorende@example.no", phone=None, **common)
+    assert first.role == "relative" and first.episode_id is None and first.user.team_id == run.team_id
+    again = svc.relative_account(db, team=run.team, name="Kari", email="Kari.Parorende@example.no", phone=None,
+                                 crypto=crypto)
+    assert again.id == first.user_id
+    by_phone = svc.enrol_relative(db, name="Per", email=None, phone="+4741234999", **common)
+    assert svc.relative_account(db, team=run.team, name="Per", email=None, phone="412 34 999",
+                                crypto=crypto).id == by_phone.user_id
+    set_email(leaders[1], "leder.kurs@example.no", crypto)
+    with pytest.raises(NotFound):
+        svc.enrol_relative(db, name="Leder", email="leder.kurs@example.no", phone=None, **common)
+    with pytest.raises(NotFound):
+        svc.enrol_relative(db, name="X", email="x.y@example.no", phone=None,
+                           **{**common, "team_id": make_team(db).id})
