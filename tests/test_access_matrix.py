@@ -346,6 +346,93 @@ def _phrase_data(world, owner):
     return {"phrase-team": str(world.teams[OWNER_TEAM[owner]].id), "phrase-text": unique("Bra jobba")}
 
 
+
+# --- Courses (course administration): made on first use, per team ------------------------------
+
+_COURSES: dict[tuple[int, str], dict[str, int]] = {}
+
+
+def _course(world, owner) -> dict[str, int]:
+    """The owner's team's course template (with a workbook file) and a run of it led by the team's
+    therapist, made once per world."""
+    from rph_pwa.services import course_admin
+    from tests.factories import make_course_run
+
+    key = (id(world), OWNER_TEAM[owner])
+    if key not in _COURSES:
+        with world.data_app.app_context():
+            db = get_session()
+            team = db.merge(world.teams[OWNER_TEAM[owner]])
+            staff = db.merge(world.staff["therapist_a" if OWNER_TEAM[owner] == "A" else "therapist_b"][0])
+            run, _ = make_course_run(db, team=team, leaders=[staff], capacity=50)
+            material = course_admin.add_material(db, actor=staff, template_id=run.template_id, filename="bok.pdf",
+                                                 data=b"%PDF-1.4")
+            db.commit()
+            _COURSES[key] = {"template": run.template_id, "run": run.id, "meeting": run.meetings[-1].id,
+                             "material": material.id, "staff": staff.id}
+        world.last_snapshot = None
+    return _COURSES[key]
+
+
+def _course_part(part: str):
+    return lambda world, owner: _course(world, owner)[part]
+
+
+def _fresh_material(world, owner):
+    from rph_pwa.models import User
+    from rph_pwa.services import course_admin
+
+    course = _course(world, owner)
+    with world.data_app.app_context():
+        db = get_session()
+        material = course_admin.add_material(db, actor=db.get(User, course["staff"]), template_id=course["template"],
+                                             filename="ark.pdf", data=b"%PDF-1.4")
+        db.commit()
+        world.last_snapshot = None
+        return material.id
+
+
+def _fresh_course_participant(world, owner):
+    from rph_pwa.services import courses
+    from tests.factories import make_resident
+
+    course = _course(world, owner)
+    with world.data_app.app_context():
+        db = get_session()
+        relative = make_resident(db, team=db.merge(world.teams[OWNER_TEAM[owner]]), name=unique("Pårørende"))
+        participant = courses.enrol(db, run_id=course["run"], user=relative, role="relative")
+        db.commit()
+        world.last_snapshot = None
+        return participant.id
+
+
+def _template_data(world, owner):
+    return {"template-team": str(world.teams[OWNER_TEAM[owner]].id), "template-title": unique("Kurs"),
+            "template-kind": "course", "template-audience": "", "template-meeting_count": "4",
+            "template-meeting_minutes": "120", "template-capacity": "20", "template-instruments": "PHQ-9"}
+
+
+def _run_data(world, owner):
+    staff = world.staff_ids["therapist_a" if OWNER_TEAM[owner] == "A" else "therapist_b"]
+    return {"run-first_day": _day(30), "run-time": "17:00", "run-mode": "office", "run-place": "Sal 2",
+            "run-video_link": "", "run-capacity": "12", "run-leaders": str(staff),
+            "run-evaluation_anonymous": "anonymous"}
+
+
+def _relative_data(world, owner):
+    return {"relative-team": str(world.teams[OWNER_TEAM[owner]].id), "relative-name": unique("Pårørende"),
+            "relative-email": email(), "relative-phone": ""}
+
+
+def _material_upload(world, owner):
+    import io
+
+    return {"material-file": (io.BytesIO(b"%PDF-1.4"), "bok.pdf")}
+
+
+COURSE_TEMPLATE = {"template_id": _course_part("template")}
+COURSE_RUN = {"run_id": _course_part("run")}
+
 CHECK_IN_PARAMS = {"appointment_id": _fresh_check_in}
 
 
@@ -543,6 +630,33 @@ ROUTES: dict[str, Route] = {
                                      data={}),
     "therapist.self_booking": Route(params={"team_id": _team_id}, get=everyone("405"), post=team_lead("302"),
                                     prefix="self_booking", data={"self_booking-enabled": "on"}),
+    # Staff: course administration (issue 14, helper "admin"): a team's templates and runs; staff
+    # of another team see a run only when it is shared with them (tests/courses/test_admin_*.py).
+    "therapist.courses": Route(get=clinical("200")),
+    "therapist.course_template_new": Route(get=clinical("200"), post=team_field("302"), prefix="template",
+                                           data=_template_data, owners=("a1", "b1")),
+    "therapist.course_template": Route(params=COURSE_TEMPLATE, get=team_object("200"), post=team_object("302"),
+                                       prefix="template", data=_template_data),
+    "therapist.course_material_upload": Route(params=COURSE_TEMPLATE, get=everyone("405"), post=team_object("302"),
+                                              prefix="material", data=_material_upload),
+    "therapist.course_material": Route(params={"material_id": _course_part("material")}, get=team_object("200")),
+    "therapist.course_material_delete": Route(params={"material_id": _fresh_material}, get=everyone("405"),
+                                              post=team_object("302"), data={}),
+    "therapist.course_run_new": Route(params=COURSE_TEMPLATE, get=team_object("200"), post=team_object("302"),
+                                      prefix="run", data=_run_data),
+    "therapist.course_run": Route(params=COURSE_RUN, get=team_object("200")),
+    "therapist.course_run_edit": Route(params=COURSE_RUN, get=team_object("200"), post=team_object("302"),
+                                       prefix="run", data=_run_data),
+    "therapist.course_meeting_edit": Route(params={"meeting_id": _course_part("meeting")}, get=everyone("405"),
+                                           post=team_object("302"), prefix="meeting",
+                                           data=lambda w, o: {"meeting-action": "move", "meeting-day": _day(60),
+                                                              "meeting-time": "18:00"}),
+    "therapist.course_enrol": Route(params=COURSE_RUN, get=everyone("405"), post=team_object("302"),
+                                    prefix="relative", data=_relative_data),
+    "therapist.episode_course": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
+                                      prefix="course", data=lambda w, o: {"course-run": str(_course(w, o)["run"])}),
+    "therapist.course_withdraw": Route(params={"participant_id": _fresh_course_participant}, get=everyone("405"),
+                                       post=team_object("302"), data={}),
     # Staff: one resident's record and safety plan.
     "therapist.resident": Route(params=RESIDENT_PARAMS, get=team_object("200")),
     "therapist.safety_plan": Route(params=RESIDENT_PARAMS, get=team_object("200")),

@@ -124,6 +124,6 @@ def staff_menu_items():
         items = [("therapist.index", _l("Today"))]
         if is_clinical(current_user):
             items += [("therapist.caseload", _l("My caseload")), ("therapist.review_queue", _l("Check-ins")),
-                      ("therapist.find_resident", _l("Find a resident"))]
+                      ("therapist.find_resident", _l("Find a resident")), ("therapist.courses", _l("Courses"))]
         return items
     return {"staff_menu": staff_menu}

@@ -21,6 +21,7 @@ from rph_pwa.localtime import local_today
 from rph_pwa.models import AuditEvent, FeedbackPhrase, OnwardService, Reminder, ReminderDelivery, Role, Worksheet
 from rph_pwa.services import (
     appointment_requests,
+    course_admin,
     course_evaluation,
     courses,
     external_programmes,
@@ -55,7 +56,8 @@ LONG_PLACE = ("Helsehuset, tredje etasje, inngang C fra Storgata (ringeklokke me
 LONG_URL = "https://www.helsenorge.no/psykisk-helse/" + "veldig-lang-adresse-uten-mellomrom-" * 4
 
 #: Endpoints that answer with a file, not a page.
-NOT_PAGES = {"therapist.statistics_csv", "therapist.statistics_json", "therapist.course_results_csv"}
+NOT_PAGES = {"therapist.statistics_csv", "therapist.statistics_json", "therapist.course_results_csv",
+             "therapist.course_material"}
 
 #: The arguments (path and query) of each page, from the data set; a page missing here fails the test.
 #: (The integrator adds the pages of issue 11 that other branches bring.)
@@ -100,6 +102,13 @@ PAGE_ARGS = {
     "therapist.course_evaluation_links": lambda d: {"run_id": d["course_run_id"]},
     "therapist.course_results": lambda d: {"run_id": d["course_run_id"], "figures": "shown"},
     "therapist.course_template_results": lambda d: {"template_id": d["course_template_id"], "figures": "shown"},
+    # Issue 14: course administration.
+    "therapist.courses": lambda d: {},
+    "therapist.course_template_new": lambda d: {},
+    "therapist.course_template": lambda d: {"template_id": d["course_template_id"]},
+    "therapist.course_run_new": lambda d: {"template_id": d["course_template_id"]},
+    "therapist.course_run": lambda d: {"run_id": d["course_run_id"]},
+    "therapist.course_run_edit": lambda d: {"run_id": d["course_run_id"]},
 }
 
 #: Pages opened at a desk's width.
@@ -238,6 +247,8 @@ def dataset(data_app):
                                                 meeting_count=3).id, leader_ids=(therapist.id, lead.id))
         for referral, _flag in referrals[3:6]:
             courses.enrol(db, run_id=run.id, user=referral.resident, episode=referral.episode)
+        course_admin.add_material(db, actor=therapist, template_id=run.template_id,
+                                  filename=(LONG_WORD * 3)[:150] + ".pdf", data=b"%PDF-1.4")
         for n, link in enumerate(course_evaluation.open_evaluation(db, run=run)):
             course_evaluation.submit(db, token=link.token, scores={"relevance": 5, "delivery": 4 - n % 2,
                                                                      "material": 3}, useful=LONG_PLACE + LONG_WORD,
