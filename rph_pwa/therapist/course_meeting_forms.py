@@ -4,7 +4,7 @@ and booking a "fot i bakken" talk with a flagged participant. Validators check s
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.fields.datetime import DateField, TimeField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
@@ -20,7 +20,7 @@ class AttendanceTapForm(BaseForm):
     """One person's tap: attended or absent (one button per choice)."""
 
     participant = IntegerField(validators=[InputRequired(), NumberRange(1, 2 ** 31 - 1)])
-    status = RadioField(choices=[("attended", _l("Came")), ("absent", _l("Did not come"))],
+    status = RadioField(choices=[SelectChoice("attended", _l("Came")), SelectChoice("absent", _l("Did not come"))],
                         validators=[InputRequired(_l("Choose came or did not come."))])
 
 
