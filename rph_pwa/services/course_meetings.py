@@ -156,6 +156,11 @@ def _scores(session: Session, *, meeting: CourseMeeting, episode_ids: list[int])
     return result
 
 
+def attendance_line(attendance: str | None) -> str:
+    """The record note's line about attendance (the page's script swaps it after a tap)."""
+    return "Oppmøte: " + {"attended": "møtt.", "absent": "ikke møtt."}.get(attendance or "", "ikke registrert.")
+
+
 def record_note(*, title: str, meeting: CourseMeeting, meeting_count: int, topic: str, note: str, role: str,
                 attendance: str | None, scores: list[Score] | tuple[Score, ...]) -> str:
     """The note for one participant's record (bokmål): the meeting, its content, attendance and
@@ -165,7 +170,7 @@ def record_note(*, title: str, meeting: CourseMeeting, meeting_count: int, topic
              + (" (pårørende)." if role == "relative" else ".")]
     content = note.strip() or topic
     lines.append("Innhold: " + (content if content else "ikke skrevet."))
-    lines.append("Oppmøte: " + {"attended": "møtt.", "absent": "ikke møtt."}.get(attendance or "", "ikke registrert."))
+    lines.append(attendance_line(attendance))
     if scores:
         parts = [f"{s.code} {s.total}" + (f" (første møte: {s.first_total})" if s.first_total is not None else "")
                  for s in scores]

@@ -91,7 +91,8 @@ def course_attendance(meeting_id: int):
     db.commit()
     said = str(TAPPED[mark.status])
     if _wants_json():
-        return jsonify({"participant": form.participant.data, "status": mark.status, "message": said})
+        return jsonify({"participant": form.participant.data, "status": mark.status, "message": said,
+                        "record_line": course_meetings.attendance_line(mark.status)})
     flash(said, "success")
     return redirect(f"{back}#person-{form.participant.data}")
 

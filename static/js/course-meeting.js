@@ -4,7 +4,8 @@
  *  - Attendance: a tap on "Came" / "Did not come" ([data-attendance-tap] forms) is posted with
  *    fetch and the row updated in place, so the page does not reload; the result is announced in
  *    #tap-status. Without this script (or when the post fails) the form posts as usual and the
- *    server redirects back to the page.
+ *    server redirects back to the page. The person's note for the record gets the new attendance
+ *    line.
  *  - The content note ([data-note-draft]) is kept in this tab's sessionStorage while typing and
  *    restored if the page is opened again before it is saved; a submit removes the draft.
  *
@@ -48,6 +49,12 @@
         var state = form.querySelector("[data-attendance-state]");
         if (state) {
           state.textContent = button.textContent;
+        }
+        // The person's note for the record says the new attendance too.
+        var note = document.getElementById("record-" + answer.participant);
+        if (note && answer.record_line) {
+          note.value = note.value.replace(/^Oppmøte: .*$/m, answer.record_line);
+          note.textContent = note.value;
         }
         announce(answer.message);
       }).catch(function () {
