@@ -454,8 +454,8 @@ def answer_course_form(session: Session, *, participant, meeting, code: str, tot
                              .where(Appointment.course_meeting_id == meeting.id,
                                     FormRequest.episode_id == participant.episode_id,
                                     FormRequest.instrument_code == code))
-    response = add_episode_response(session, episode=session.get(Episode, participant.episode_id), code=code, total=total, at=meeting.starts_at,
-                                    item9=item9)
+    response = add_episode_response(session, episode=session.get(Episode, participant.episode_id), code=code,
+                                    total=total, at=meeting.starts_at, item9=item9)
     response.form_request_id = request.id
     request.response_id = response.id
     session.flush()

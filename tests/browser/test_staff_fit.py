@@ -43,6 +43,7 @@ from rph_pwa.services import (
 from rph_pwa.services.accounts import set_email
 from tests.browser.conftest import staff_page
 from tests.factories import (
+    answer_course_form,
     make_check_in_report,
     make_municipality,
     make_referral,
@@ -260,14 +261,14 @@ def dataset(data_app):
 def _course_meeting(db, *, team, leaders, episodes) -> int:
     """A run with long texts led by `leaders`, the episodes' residents enrolled (the first flagged)
     and a relative; the first meeting's id."""
-    from tests.factories import answer_course_form
-
-    template = courses.create_template(db, actor=leaders[0], team_id=team.id, title=(LONG_WORD + " " + LONG_WORDS)[:200],
-                                       meeting_count=2, meetings=((LONG_WORD, LONG_PLACE), (LONG_WORDS, LONG_WORD)))
+    template = courses.create_template(db, actor=leaders[0], team_id=team.id,
+                                       title=(LONG_WORD + " " + LONG_WORDS)[:200], meeting_count=2,
+                                       meetings=((LONG_WORD, LONG_PLACE), (LONG_WORDS, LONG_WORD)))
     start = utcnow().replace(microsecond=0) + timedelta(days=3)
     run = courses.create_run(db, actor=leaders[0], template_id=template.id, starts=[start, start + timedelta(weeks=1)],
                              place=LONG_PLACE[:300], leader_ids=tuple(leader.id for leader in leaders))
-    people = [courses.enrol(db, run_id=run.id, user=db.get(User, episode.resident_id), episode=episode) for episode in episodes]
+    people = [courses.enrol(db, run_id=run.id, user=db.get(User, episode.resident_id), episode=episode)
+              for episode in episodes]
     courses.enrol(db, run_id=run.id, user=make_resident(db, team=team, name=LONG_WORDS[:100]), role="relative")
     answer_course_form(db, participant=people[0], meeting=run.meetings[0], code="PHQ-9", total=21, item9=2)
     answer_course_form(db, participant=people[0], meeting=run.meetings[0], code="GAD-7", total=12)
