@@ -104,6 +104,7 @@ ACCESS_ACTIONS = {
     "view_selfhelp": _l("Opened your self-help programme and how far you have come"),
     "view_sleep_diary": _l("Opened your sleep diary"),
     "approve_sleep_window": _l("Saved a sleep window for you"),
+    "view_course_meeting": _l("Opened a course meeting: whether you came and your answers before it"),
 }
 #: An action without its own sentence (never a raw code on the resident's page).
 ACCESS_ACTION_UNKNOWN = _l("Opened your information")

@@ -153,3 +153,29 @@ def test_check_in_when_signed_out_goes_to_sign_in(db, client):
     db.commit()
     response = client.get(f"/me/courses/check-in/{run.meetings[0].check_in_code}")
     assert response.status_code == 302 and response.location.startswith("/login")
+
+
+def test_signing_in_after_a_scan_comes_back_to_the_check_in(db, client, actions):
+    client.environ_base["REMOTE_ADDR"] = random_address()
+    run, _ = make_course_run(db, first_in_days=0.01)
+    participant = enrol_participant(db, run=run)
+    address = new_email_address()
+    set_email(participant.user, address, current_app.extensions["rph_crypto"])
+    db.commit()
+    url = f"/me/courses/check-in/{run.meetings[0].check_in_code}"
+    assert client.get(url).location.startswith("/login")
+    response = actions.resident_login(address)
+    assert response.status_code == 302 and response.location == url
+    # Only once, and never to another site.
+    with client.session_transaction() as session:
+        assert "next" not in session
+        session["next"] = "//evil.example/me/"
+    assert client.get("/login").location == "/me"
+
+
+def test_safe_next_keeps_local_paths_only():
+    from rph_pwa.auth.signin import safe_next
+
+    assert safe_next("/me/courses/check-in/abc") == "/me/courses/check-in/abc"
+    for bad in ("//evil.example", "/\\evil.example", "https://evil.example/", "me", "/me/\nx", None, 7, "/" * 600):
+        assert safe_next(bad) is None
