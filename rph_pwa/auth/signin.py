@@ -80,7 +80,9 @@ def guard_blueprint(bp: Blueprint, *, admits: Callable[[User], bool], sign_in_at
     @bp.before_request
     def signed_in_and_admitted():
         if not current_user.is_authenticated:
-            if request.method == "GET":  # back here after signing in (e.g. a scanned check-in code)
+            # Back here after signing in (e.g. a scanned check-in code): a page opened, not a
+            # script's fetch (offline.js fetches the contact card on every page).
+            if request.method == "GET" and request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate":
                 session[NEXT_KEY] = request.full_path if request.query_string else request.path
             return redirect(url_for(sign_in_at))
         if not admits(current_user):

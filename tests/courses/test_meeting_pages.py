@@ -163,7 +163,9 @@ def test_signing_in_after_a_scan_comes_back_to_the_check_in(db, client, actions)
     set_email(participant.user, address, current_app.extensions["rph_crypto"])
     db.commit()
     url = f"/me/courses/check-in/{run.meetings[0].check_in_code}"
-    assert client.get(url).location.startswith("/login")
+    assert client.get(url, headers={"Sec-Fetch-Mode": "navigate"}).location.startswith("/login")
+    # A script's fetch of another page meanwhile does not take its place.
+    assert client.get("/me/contact-card", headers={"Sec-Fetch-Mode": "cors"}).location.startswith("/login")
     response = actions.resident_login(address)
     assert response.status_code == 302 and response.location == url
     # Only once, and never to another site.
