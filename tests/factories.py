@@ -441,3 +441,22 @@ def enrol_participant(session: Session, *, run, team: Team | None = None, role: 
     else:
         episode, resident = None, make_resident(session, team=team)
     return courses.enrol(session, run_id=run.id, user=resident, role=role, episode=episode)
+
+
+def answer_course_form(session: Session, *, participant, meeting, code: str, total: int, item9: int = 0):
+    """The participant's `code` form before `meeting` (planned by `plan_contacts`), answered with
+    `total` (PHQ-9: item 9 answered `item9`). Returns the MeasureResponse."""
+    from sqlalchemy import select
+
+    from rph_pwa.models import Appointment, Episode, FormRequest
+
+    request = session.scalar(select(FormRequest).join(Appointment, Appointment.id == FormRequest.appointment_id)
+                             .where(Appointment.course_meeting_id == meeting.id,
+                                    FormRequest.episode_id == participant.episode_id,
+                                    FormRequest.instrument_code == code))
+    response = add_episode_response(session, episode=session.get(Episode, participant.episode_id), code=code,
+                                    total=total, at=meeting.starts_at, item9=item9)
+    response.form_request_id = request.id
+    request.response_id = response.id
+    session.flush()
+    return response

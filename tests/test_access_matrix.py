@@ -43,6 +43,7 @@ from rph_pwa.selfhelp.worksheets import WORKSHEETS
 from rph_pwa.services import (
     appointment_requests,
     check_ins,
+    courses,
     external_programmes,
     outcomes,
     selfhelp,
@@ -72,7 +73,8 @@ OWNERS = ("a1", "a2", "b1")
 
 #: What a URL parameter can be filled from (World.objects[owner]).
 OBJECT_KINDS = {"resident", "referral", "episode", "flag", "appointment", "form_request", "passkey",
-                "spare_passkey", "service", "request", "worksheet"}
+                "spare_passkey", "service", "request", "worksheet", "course_meeting", "course_participant",
+                "check_in_code"}
 
 #: Expected outcomes. A number is that status; "signin" is a redirect to the resident sign-in,
 #: "staff_signin" to the staff sign-in. A trailing "=" asks that nothing in the database changes.
@@ -450,6 +452,26 @@ def team_lead(ok: str) -> Expect:
 PLAN = {"warning_signs": "Jeg trekker meg unna."}
 RESIDENT_PARAMS = {"resident_id": "resident"}
 REFERRAL_PARAMS = {"referral_id": "referral"}
+
+
+def course_leader(ok: str) -> Expect:
+    """A course run's meeting or participant: only the run's leaders (each owner's run is led by
+    the therapist of the owner's team); everyone else on staff gets 404."""
+    def expect(role: str, owner: str | None) -> str:
+        if role == "anonymous":
+            return "staff_signin"
+        if role in RESIDENT_ROLES:
+            return "403"
+        return ok if role == ("therapist_a" if OWNER_TEAM[owner] == "A" else "therapist_b") else "404"
+    return expect
+
+
+def _talk_data(world, owner):
+    prefix = f"talk{world.objects[owner]['course_participant']}"
+    return {f"{prefix}-day": _day(5), f"{prefix}-time": "13:00", f"{prefix}-duration": "30",
+            f"{prefix}-mode": "phone", f"{prefix}-place": "", "meeting": str(world.objects[owner]["course_meeting"])}
+
+
 EPISODE_PARAMS = {"episode_id": "episode"}
 FLAG_PARAMS = {"flag_id": "flag"}
 
@@ -492,11 +514,6 @@ def _evaluation_token(world, owner):
     run_id = _course_run(world, owner)
     with world.data_app.app_context():
         return get_session().scalars(select(EvaluationLink.token).where(EvaluationLink.run_id == run_id)).first()
-
-
-def course_leader(ok: str) -> Expect:
-    """A run's leaders only (the therapist of the run's team leads it); other staff get 404."""
-    return lambda role, owner: team_object(ok if role in ("therapist_a", "therapist_b") else "404")(role, owner)
 
 
 COURSE_RUN_PARAMS = {"run_id": _course_run}
@@ -566,6 +583,9 @@ ROUTES: dict[str, Route] = {
     "client.form": Route(params={"request_id": "form_request"}, get=own_resident_object("200"),
                          post=own_resident_object("302"), data=_form_answers),
     "client.appointments": Route(get=resident_only("200")),
+    # A course meeting's QR check-in: each resident is enrolled in their own run (its meeting is now).
+    "client.course_check_in": Route(params={"code": "check_in_code"}, get=own_resident_object("200"),
+                                    post=own_resident_object("200"), data={}),
     # Guided self-help: every resident here has a programme (module 1 is open); worksheets are their own.
     "client.selfhelp": Route(get=resident_only("200")),
     "client.selfhelp_module": Route(params={"number": 1}, get=resident_only("200"), post=resident_only("302"),
@@ -719,6 +739,18 @@ ROUTES: dict[str, Route] = {
     # Staff: reminders and the drop-out routine (issue 13). The world's episodes have nothing
     # missed, so the routine's steps are refused with a message (302), nothing saved.
     "therapist.appointment_reminders": Route(params={"appointment_id": "appointment"}, get=team_object("200")),
+    # Staff: a course meeting, for the run's leaders only.
+    "therapist.course_meeting": Route(params={"meeting_id": "course_meeting"}, get=course_leader("200")),
+    "therapist.course_check_in_screen": Route(params={"meeting_id": "course_meeting"}, get=course_leader("200")),
+    "therapist.course_attendance": Route(params={"meeting_id": "course_meeting"}, get=everyone("405"),
+                                         post=course_leader("302"), data=lambda w, o: {
+                                             "participant": str(w.objects[o]["course_participant"]),
+                                             "status": "attended"}),
+    "therapist.course_meeting_note": Route(params={"meeting_id": "course_meeting"}, get=everyone("405"),
+                                           post=course_leader("302"), prefix="note",
+                                           data={"note-note": "Tanker, følelser og handlinger."}),
+    "therapist.course_talk": Route(params={"participant_id": "course_participant"}, get=everyone("405"),
+                                   post=course_leader("302"), data=_talk_data),
     "therapist.dropout_notice": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
                                       prefix="dropout", data=lambda w, o: {"dropout-deadline": _day(14)}),
     "therapist.dropout_close": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"), data={}),
@@ -852,12 +884,20 @@ class World:
         db.add_all(passkeys)
         service = save_onward_service(db, actor=staff, team_id=team.id, name=unique("Tjeneste"), description="",
                                       phone=None, url=None)
+        # A course run of the team led by its therapist, its first meeting now, the resident enrolled.
+        template = courses.create_template(db, actor=staff, team_id=team.id, title=unique("Kurs"), meeting_count=2,
+                                           meetings=(("Møte 1", "Innhold"), ("Møte 2", "Innhold")))
+        soon = utcnow().replace(microsecond=0) + timedelta(minutes=15)
+        run = courses.create_run(db, actor=staff, template_id=template.id, starts=[soon, soon + timedelta(weeks=1)],
+                                 leader_ids=(staff.id,))
+        participant = courses.enrol(db, run_id=run.id, user=resident, episode=episode)
         db.flush()
         return {"resident": resident.id, "referral": referral.id, "episode": episode.id, "flag": flag.id,
                 "appointment": contact.id, "form_request": form_request.id, "form_code": form_request.instrument_code,
                 "passkey": passkeys[0].id, "spare_passkey": passkeys[1].id, "service": service.id,
                 "request": asked.id, "assignment": assignment.id, "check_in": check_in.appointment.id,
-                "worksheet": worksheet.id}
+                "worksheet": worksheet.id, "course_meeting": run.meetings[0].id,
+                "course_participant": participant.id, "check_in_code": run.meetings[0].check_in_code}
 
     def new_service(self, owner: str) -> int:
         """A fresh directory entry of the owner's team (for the delete action)."""

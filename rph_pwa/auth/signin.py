@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from flask import Blueprint, abort, current_app, redirect, session, url_for
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..db import get_session
@@ -14,12 +14,33 @@ from ..services import login_sessions
 from ..services.mail import MailSettings
 from ..services.passkeys import RelyingParty
 
+#: The page a signed-out person asked for, kept in the session by the guard (a local path only)
+#: and taken once after signing in (`after_sign_in`); it survives the session's rotation.
+NEXT_KEY = "next"
+NEXT_MAX = 500
+
+
+def safe_next(value: object) -> str | None:
+    """`value` if it is a path on this site ("/..." but not "//..." or "/\\..."), else None."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return None
+    if len(value) > NEXT_MAX or any(ord(char) < 33 for char in value):
+        return None
+    return value
+
+
+def after_sign_in(default: str, *, area: str) -> str:
+    """Where to go after signing in: the page the guard sent the person away from, if it is in
+    `area` (a path prefix, e.g. "/me/"), once; else `default`."""
+    wanted = safe_next(session.pop(NEXT_KEY, None))
+    return wanted if wanted is not None and wanted.startswith(area) else default
+
 
 def sign_in(user: User, *, method: str, keep: tuple[str, ...] = ()) -> None:
     """Rotate the session: forget everything from before (but the language and the `keep` keys),
     record a new login session, log in."""
     lang = session.get("lang")
-    kept = {key: session[key] for key in keep if key in session}
+    kept = {key: session[key] for key in (*keep, NEXT_KEY) if key in session}
     session.clear()
     token = login_sessions.start_login_session(get_session(), user=user, method=method)
     user.login_token = token
@@ -59,6 +80,10 @@ def guard_blueprint(bp: Blueprint, *, admits: Callable[[User], bool], sign_in_at
     @bp.before_request
     def signed_in_and_admitted():
         if not current_user.is_authenticated:
+            # Back here after signing in (e.g. a scanned check-in code): a page opened, not a
+            # script's fetch (offline.js fetches the contact card on every page).
+            if request.method == "GET" and request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate":
+                session[NEXT_KEY] = request.full_path if request.query_string else request.path
             return redirect(url_for(sign_in_at))
         if not admits(current_user):
             abort(403)

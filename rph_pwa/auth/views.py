@@ -26,7 +26,7 @@ from ..services.mail import queue_mail, queue_no_mail
 from ..services.residents import municipality_choices
 from . import bp
 from .forms import CodeForm, EmailForm, EmptyForm, PasskeyNameForm, RegisterForm, StaffLoginForm, TotpForm
-from .signin import relying_party, sign_in, sign_out
+from .signin import after_sign_in, relying_party, sign_in, sign_out
 
 #: How long a right staff password counts: the second factor must follow within this time.
 STAFF_PENDING_LIFETIME = timedelta(minutes=5)
@@ -35,7 +35,10 @@ WRONG_EMAIL_CODE = _l("The code is wrong or has expired. Check the e-mail, or as
 
 
 def _home_for(user: User) -> str:
-    return url_for("therapist.index") if user.is_staff else url_for("client.home")
+    """The page the guard sent the person away from (their own area only), else their start page."""
+    if user.is_staff:
+        return after_sign_in(url_for("therapist.index"), area=url_for("therapist.index"))
+    return after_sign_in(url_for("client.home"), area="/me/")
 
 
 def _ceremony_options(ceremony: passkeys.Ceremony, session_key: str):
@@ -233,6 +236,7 @@ def code_verify():
     return run_form_action(form, lambda db: sign_in(email_codes.verify_signin_code(
         db, email_lookup=session["code_lookup"], code=form.code.data, crypto=crypto()), method="email_code"),
         show=page, back=url_for(".passkey_list"),
+        then=lambda _signed_in: after_sign_in(url_for(".passkey_list"), area="/me/"),
         done=_l("You are signed in. Make a passkey on this device so you can sign in quickly next time."),
         refusals=[Refusal(InvalidCode, WRONG_EMAIL_CODE, field=form.code, commit=True)])
 

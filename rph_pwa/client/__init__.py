@@ -15,6 +15,7 @@ guard_blueprint(bp, admits=lambda user: user.is_resident, sign_in_at="auth.login
 from . import (  # noqa: E402,F401 - declare the routes on bp
     appointment_views,
     booking_views,
+    course_check_in_views,
     course_evaluation_views,
     reminder_views,
     safety_views,

@@ -107,6 +107,7 @@ ACCESS_ACTIONS = {
     "view_course_results": _l("Opened the evaluation results of a course you are in"),
     "view_course_links": _l("Opened the list of evaluation links of a course you are in"),
     "view_course_run": _l("Opened the list of people taking part in your course or group"),
+    "view_course_meeting": _l("Opened a course meeting: whether you came and your answers before it"),
 }
 #: An action without its own sentence (never a raw code on the resident's page).
 ACCESS_ACTION_UNKNOWN = _l("Opened your information")

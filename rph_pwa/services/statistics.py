@@ -28,6 +28,11 @@ from ..localtime import local_date, start_of_local_day
 from ..models import (
     Appointment,
     CheckInReport,
+    CourseAttendanceMark,
+    CourseLeader,
+    CourseMeeting,
+    CourseParticipant,
+    CourseRun,
     Episode,
     MeasureResponse,
     Municipality,
@@ -58,6 +63,9 @@ MIN_SCORED_CONTACTS = 2
 MIN_TREATMENT_CONTACTS = 2
 #: Appointment kinds that are treatment (everything but the assessment conversation, H L252-253).
 TREATMENT_KINDS = tuple(kind for kind in APPOINTMENT_KINDS if kind != "assessment")
+#: A course meeting's hours are the staff's (length x leaders, once per meeting), not the sum of
+#: the participants' contacts.
+COURSE_KIND = "course_meeting"
 
 
 @dataclass(frozen=True)
@@ -197,6 +205,8 @@ class TeamStatistics:
       behind `work_status_end`, `sick_leave_end` and `outcomes`.
     - `treatment_hours`: attended appointments (status "attended") starting in the period, sum of
       their planned minutes in hours with one decimal; `hours_by_kind` splits it by appointment kind.
+      Course meetings count staff hours instead of the participants' contacts: each held meeting's
+      length times its number of leaders, once (`_course_staff_minutes`).
       A sum, so 0.0 (not None) when there were none.
     - `offerings`: (offering key, episodes) for every key in OFFERINGS and "none" (no offering
       agreed); an episode with several offerings counts once under each.
@@ -366,15 +376,40 @@ def _started_and_ended(session: Session, scope: _Scope) -> tuple[int, int]:
 
 
 def _hours(session: Session, scope: _Scope) -> tuple[float, list[tuple[str, float]]]:
-    """Attended appointment minutes starting in the period, in hours (total and by kind)."""
+    """Attended appointment minutes starting in the period, in hours (total and by kind). Course
+    meetings count staff time (`_course_staff_minutes`), not the participants' contacts."""
     minutes = dict(session.execute(scope.episodes(
         select(Appointment.kind, func.sum(Appointment.duration_minutes)).select_from(Appointment)
         .join(Episode, Episode.id == Appointment.episode_id)
-        .where(Appointment.status == "attended", scope.within(Appointment.starts_at))
+        .where(Appointment.status == "attended", Appointment.kind != COURSE_KIND,
+               scope.within(Appointment.starts_at))
         .group_by(Appointment.kind))).all())
+    minutes[COURSE_KIND] = _course_staff_minutes(session, scope)
     kinds = [*APPOINTMENT_KINDS, *sorted(k for k in minutes if k not in APPOINTMENT_KINDS)]
     by_kind = [(kind, _one_decimal(int(minutes.get(kind) or 0), 60) or 0.0) for kind in kinds]
     return _one_decimal(sum(int(v or 0) for v in minutes.values()), 60) or 0.0, by_kind
+
+
+def _course_staff_minutes(session: Session, scope: _Scope) -> int:
+    """Staff minutes of course meetings held in the period: each meeting's length times its run's
+    number of leaders, once per meeting, whatever the number of participants. Held: not cancelled
+    and at least one person marked attended. In scope: run by one of the scope's teams (a run
+    shared with other teams counts for the team that runs it). With a municipality, only meetings
+    attended by at least one participant whose episode's referral is from it; a joint course then
+    counts in full for each municipality it served (the figures of municipalities are not added up)."""
+    leaders = (select(func.count()).select_from(CourseLeader).where(CourseLeader.run_id == CourseRun.id)
+               .correlate(CourseRun).scalar_subquery())
+    attended = and_(CourseAttendanceMark.meeting_id == CourseMeeting.id, CourseAttendanceMark.status == "attended")
+    query = (select(func.coalesce(func.sum(CourseMeeting.duration_minutes * leaders), 0)).select_from(CourseMeeting)
+             .join(CourseRun, CourseRun.id == CourseMeeting.run_id)
+             .where(CourseRun.team_id.in_(scope.team_ids), CourseMeeting.cancelled.is_(False),
+                    scope.within(CourseMeeting.starts_at), exists().where(attended)))
+    if scope.municipality_id is not None:
+        query = query.where(exists().where(
+            attended, CourseParticipant.id == CourseAttendanceMark.participant_id,
+            Episode.id == CourseParticipant.episode_id, Referral.id == Episode.referral_id,
+            Referral.municipality_id == scope.municipality_id))
+    return int(session.scalar(query) or 0)
 
 
 def _reviews(session: Session, scope: _Scope) -> Reviews:

@@ -14,6 +14,7 @@ guard_blueprint(bp, admits=lambda user: user.is_staff, sign_in_at="auth.staff_lo
 
 
 from . import (  # noqa: E402,F401 - declare the routes on bp
+    course_meeting_views,
     course_result_views,
     course_views,
     day_views,

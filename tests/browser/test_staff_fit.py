@@ -18,11 +18,21 @@ from sqlalchemy import insert
 
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.localtime import local_today
-from rph_pwa.models import AuditEvent, FeedbackPhrase, OnwardService, Reminder, ReminderDelivery, Role, Worksheet
+from rph_pwa.models import (
+    AuditEvent,
+    FeedbackPhrase,
+    OnwardService,
+    Reminder,
+    ReminderDelivery,
+    Role,
+    User,
+    Worksheet,
+)
 from rph_pwa.services import (
     appointment_requests,
     course_admin,
     course_evaluation,
+    course_meetings,
     courses,
     external_programmes,
     onward,
@@ -35,9 +45,11 @@ from rph_pwa.services import (
 from rph_pwa.services.accounts import set_email
 from tests.browser.conftest import staff_page
 from tests.factories import (
+    answer_course_form,
     make_check_in_report,
     make_municipality,
     make_referral,
+    make_resident,
     make_safety_plan,
     make_staff,
     make_team,
@@ -109,6 +121,9 @@ PAGE_ARGS = {
     "therapist.course_run_new": lambda d: {"template_id": d["course_template_id"]},
     "therapist.course_run": lambda d: {"run_id": d["course_run_id"]},
     "therapist.course_run_edit": lambda d: {"run_id": d["course_run_id"]},
+    # Issue 14: the course leader's meeting page and the check-in screen.
+    "therapist.course_meeting": lambda d: {"meeting_id": d["course_meeting_id"]},
+    "therapist.course_check_in_screen": lambda d: {"meeting_id": d["course_meeting_id"]},
 }
 
 #: Pages opened at a desk's width.
@@ -253,6 +268,8 @@ def dataset(data_app):
             course_evaluation.submit(db, token=link.token, scores={"relevance": 5, "delivery": 4 - n % 2,
                                                                      "material": 3}, useful=LONG_PLACE + LONG_WORD,
                                      less_useful=LONG_WORD if n else None)
+        course_meeting_id = _course_meeting(db, team=team, leaders=[therapist, lead],
+                                            episodes=[referrals[i][0].episode for i in (3, 4)])
         db.execute(insert(AuditEvent), [
             {"actor_id": therapist.id, "subject_id": referrals[i % ROWS][0].resident_id, "team_id": team.id,
              "action": "view_resident", "object_type": "resident_profile"} for i in range(ROWS)])
@@ -261,11 +278,29 @@ def dataset(data_app):
                 "resident_id": first.resident_id, "flag_id": flag.id, "municipality_id": municipality.id,
                 "request_id": request.id, "selfhelp_episode_id": selfhelp_episode.id, "check_in_id": upcoming[0].id,
                 "reminder_appointment_id": upcoming[-1].id, "course_run_id": run.id,
-                "course_template_id": run.template_id,
+                "course_template_id": run.template_id, "course_meeting_id": course_meeting_id,
                 "users": {"therapist": (therapist, therapist_secret), "lead": (lead, lead_secret),
                           "admin": (admin, admin_secret), "desk": (desk, desk_secret)}}
         db.expunge_all()
         return data
+
+
+def _course_meeting(db, *, team, leaders, episodes) -> int:
+    """A run with long texts led by `leaders`, the episodes' residents enrolled (the first flagged)
+    and a relative; the first meeting's id."""
+    template = courses.create_template(db, actor=leaders[0], team_id=team.id,
+                                       title=(LONG_WORD + " " + LONG_WORDS)[:200], meeting_count=2,
+                                       meetings=((LONG_WORD, LONG_PLACE), (LONG_WORDS, LONG_WORD)))
+    start = utcnow().replace(microsecond=0) + timedelta(days=3)
+    run = courses.create_run(db, actor=leaders[0], template_id=template.id, starts=[start, start + timedelta(weeks=1)],
+                             place=LONG_PLACE[:300], leader_ids=tuple(leader.id for leader in leaders))
+    people = [courses.enrol(db, run_id=run.id, user=db.get(User, episode.resident_id), episode=episode)
+              for episode in episodes]
+    courses.enrol(db, run_id=run.id, user=make_resident(db, team=team, name=LONG_WORDS[:100]), role="relative")
+    answer_course_form(db, participant=people[0], meeting=run.meetings[0], code="PHQ-9", total=21, item9=2)
+    answer_course_form(db, participant=people[0], meeting=run.meetings[0], code="GAD-7", total=12)
+    course_meetings.save_note(db, actor=leaders[0], meeting_id=run.meetings[0].id, note=LONG_PLACE + LONG_WORD)
+    return run.meetings[0].id
 
 
 def _check_pages(page, app, dataset, *, width: int, endpoints: list[str]) -> tuple[list[str], int]:
