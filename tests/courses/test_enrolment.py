@@ -130,3 +130,15 @@ def test_i_dag_lists_the_course_meeting_once_for_its_leaders_and_not_each_partic
     assert not [a for a in day.appointments if a.kind == "course_meeting"]
     other_day = today.day_for(db, actor=leaders[1], now=meeting.starts_at - timedelta(minutes=1))
     assert [m.id for m in other_day.course_meetings] == [meeting.id]
+
+
+def test_i_dag_links_the_leader_to_todays_course_meeting(db, client, actions):
+    from tests.factories import make_staff, make_team
+
+    team = make_team(db)
+    leader = actions.login_staff(db, team)
+    run, _ = make_course_run(db, team=team, leaders=[leader, make_staff(db, teams=[team])[0]], first_in_days=0)
+    enrol_participant(db, run=run)
+    db.commit()
+    page = client.get("/therapist/").get_data(as_text=True)
+    assert f"/therapist/courses/meetings/{run.meetings[0].id}" in page and "Course meetings I lead today" in page

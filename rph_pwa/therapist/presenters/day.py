@@ -88,4 +88,5 @@ def day_view(day: Day) -> dict[str, Any]:
         "dropout_closes": [{"episode_id": t.episode_id, "name": t.name, "deadline": t.routine.deadline}
                            for t in tasks.dropout_closes],
         "task_count": tasks.count,
+        "course_meetings": day.course_meetings,
     }
