@@ -15,11 +15,33 @@ from ..services.mail import MailSettings
 from ..services.passkeys import RelyingParty
 
 
+#: The session key of the page a resident goes to after signing in (set by `remember_next`).
+NEXT_KEY = "after_sign_in"
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Whether `target` is a path on this site (never another host: no "//", no backslash, no scheme)."""
+    return (bool(target) and len(target) <= 200 and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and target.isprintable())
+
+
+def remember_next(target: str | None) -> None:
+    """Keep a safe `next` path for after the sign-in (anything else is ignored)."""
+    if is_safe_next(target):
+        session[NEXT_KEY] = target
+
+
+def after_sign_in(default: str) -> str:
+    """Where a signed-in resident goes now: the remembered `next` (used once), or `default`."""
+    target = session.pop(NEXT_KEY, None)
+    return target if is_safe_next(target) else default
+
+
 def sign_in(user: User, *, method: str, keep: tuple[str, ...] = ()) -> None:
-    """Rotate the session: forget everything from before (but the language and the `keep` keys),
-    record a new login session, log in."""
+    """Rotate the session: forget everything from before (but the language, the `keep` keys and
+    the page to go to after signing in), record a new login session, log in."""
     lang = session.get("lang")
-    kept = {key: session[key] for key in keep if key in session}
+    kept = {key: session[key] for key in (*keep, NEXT_KEY) if key in session}
     session.clear()
     token = login_sessions.start_login_session(get_session(), user=user, method=method)
     user.login_token = token

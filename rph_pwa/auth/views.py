@@ -26,7 +26,7 @@ from ..services.mail import queue_mail, queue_no_mail
 from ..services.residents import municipality_choices
 from . import bp
 from .forms import CodeForm, EmailForm, EmptyForm, PasskeyNameForm, RegisterForm, StaffLoginForm, TotpForm
-from .signin import relying_party, sign_in, sign_out
+from .signin import after_sign_in, relying_party, remember_next, sign_in, sign_out
 
 #: How long a right staff password counts: the second factor must follow within this time.
 STAFF_PENDING_LIFETIME = timedelta(minutes=5)
@@ -35,7 +35,8 @@ WRONG_EMAIL_CODE = _l("The code is wrong or has expired. Check the e-mail, or as
 
 
 def _home_for(user: User) -> str:
-    return url_for("therapist.index") if user.is_staff else url_for("client.home")
+    """Staff to their start page; a resident to the page they came for (a safe `next`), or home."""
+    return url_for("therapist.index") if user.is_staff else after_sign_in(url_for("client.home"))
 
 
 def _ceremony_options(ceremony: passkeys.Ceremony, session_key: str):
@@ -61,6 +62,7 @@ def _json_error(message: str, status: int = 400):
 @bp.route("/login")
 def login():
     """The resident sign-in page: passkey first, e-mail code as the fallback."""
+    remember_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
     return render_template("auth/login.html", form=EmptyForm())
@@ -108,6 +110,7 @@ def passkey_authenticate_verify():
 @limiter.limit(signin_limit, methods=["POST"])
 def register():
     """Step 1 of a new account: municipality, name, consent. Step 2 creates the passkey."""
+    remember_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
     choices = municipality_choices(get_session())
@@ -184,7 +187,7 @@ def passkey_register_verify():
         return _json_error(_("Choose your municipality again."))
     passkeys.add_passkey(db, user=user, new=new, name=name)
     sign_in(user, method="passkey", keep=(DRAFT_SESSION_KEY,))  # the referral draft goes along
-    target = complete_referral(user, otherwise=url_for("client.home"))
+    target = complete_referral(user, otherwise=after_sign_in(url_for("client.home")))
     db.commit()
     flash(_("Your account is ready. Next time, sign in with your passkey."), "success")
     return jsonify({"redirect": target})
@@ -234,6 +237,7 @@ def code_verify():
         db, email_lookup=session["code_lookup"], code=form.code.data, crypto=crypto()), method="email_code"),
         show=page, back=url_for(".passkey_list"),
         done=_l("You are signed in. Make a passkey on this device so you can sign in quickly next time."),
+        then=lambda _signed_in: after_sign_in(url_for(".passkey_list")),
         refusals=[Refusal(InvalidCode, WRONG_EMAIL_CODE, field=form.code, commit=True)])
 
 

@@ -12,4 +12,4 @@ bp = Blueprint("client", __name__)
 guard_blueprint(bp, admits=lambda user: user.is_resident, sign_in_at="auth.login")
 
 
-from . import appointment_views, booking_views, reminder_views, safety_views, selfhelp_views, views  # noqa: E402,F401 - declare the routes on bp
+from . import appointment_views, booking_views, course_views, reminder_views, safety_views, selfhelp_views, views  # noqa: E402,F401 - declare the routes on bp
