@@ -14,7 +14,6 @@ from ..services import login_sessions
 from ..services.mail import MailSettings
 from ..services.passkeys import RelyingParty
 
-
 #: The session key of the page a resident goes to after signing in (set by `remember_next`).
 NEXT_KEY = "after_sign_in"
 

@@ -161,7 +161,8 @@ def test_full_course_puts_the_resident_on_the_waiting_list_and_says_so(db, actio
     page = actions.client.get("/me/courses").get_data(as_text=True)
     assert "You are on the waiting list." in page and "Leave the waiting list" in page
     db.expire_all()
-    assert db.scalars(select(CourseParticipant.status).where(CourseParticipant.user_id == resident.id)).one() == "waiting"
+    status = db.scalars(select(CourseParticipant.status).where(CourseParticipant.user_id == resident.id)).one()
+    assert status == "waiting"
 
 
 def test_bad_input_gets_clear_messages_and_keeps_the_answers(db, actions):
