@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, sign_in_by_code
 from tests.factories import email, make_course_run, make_resident, make_team
 
 
@@ -34,13 +34,7 @@ def test_resident_enrols_from_the_public_page_and_sees_the_course(db, page, mail
     # Not signed in: sign in (by e-mail code), and come back to the screen.
     page.locator(f"main a[href='/login?next=/me/courses/enrol/{run.id}']").click()
     page.wait_for_url(re.compile(r".*/login\?next=.*"))
-    page.goto("/login/code")
-    page.locator("#email").fill(address)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/login/code/verify")
-    page.locator("#code").fill(mailbox.last_code(address))
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url(f"**/me/courses/enrol/{run.id}")
+    sign_in_by_code(page, mailbox, address, lands_on=f"**/me/courses/enrol/{run.id}")
     expect(page.locator("#municipality")).to_have_value(str(team.municipalities[0].id))  # filled in from the account
     expect(page.locator("#crisis-panel")).to_be_hidden()
     assert_accessible(page)
