@@ -71,8 +71,9 @@ def course_enrol(run_id: int):
         return render_template("referral/under_16.html", crisis=True)  # nothing is stored
     if not form.validate_on_submit():
         return screen(400)
-    answers = course_enrolment.Answers(role=form.role.data, age=form.age.data, municipality_id=form.municipality.data,
-                                       crisis=form.crisis.data == "yes", item9=form.item9.data)
+    answers = course_enrolment.Answers(course_role=form.role.data, age=form.age.data,
+                                       municipality_id=form.municipality.data, crisis=form.crisis.data == "yes",
+                                       item9=form.item9.data)
     result = course_enrolment.enrol_self(db, resident=current_user, run_id=run.id, answers=answers)
     outcome = result.eligibility.outcome
     if outcome == "under_16":
@@ -103,7 +104,7 @@ def course_withdraw(participant_id: int):
     """Leave a course or its waiting list (the page asks to confirm first)."""
     db = get_session()
     if not EmptyForm().validate_on_submit():
-        flash(_("Something went wrong. Please try again."), "error")
+        flash(_("The page had expired. Please try again."), "error")
         return redirect(url_for(".courses"))
     course_enrolment.withdraw_self(db, resident=current_user, participant_id=participant_id)
     db.commit()

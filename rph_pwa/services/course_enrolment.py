@@ -193,7 +193,7 @@ def check_eligibility(session: Session, *, run: CourseRun, age: int, municipalit
 class Answers:
     """The short screen's answers (already checked for shape by the form)."""
 
-    role: str
+    course_role: str
     age: int
     municipality_id: int
     crisis: bool
@@ -239,7 +239,7 @@ def _course_referral(session: Session, *, resident: User, run: CourseRun, team: 
         age_band=age_band(answers.age), gender="unspecified", submitted_at=now,
         answers={"eligibility": {"age": answers.age, "municipality_id": answers.municipality_id,
                                  "crisis": "yes" if answers.crisis else "no"},
-                 "course": {"run_id": run.id, "role": answers.role}, "item9": answers.item9})
+                 "course": {"run_id": run.id, "role": answers.course_role}, "item9": answers.item9})
     session.add(referral)
     session.flush()
     episode = Episode(referral_id=referral.id, resident_id=resident.id, team_id=team.id, referred_at=now,
@@ -266,14 +266,14 @@ def enrol_self(session: Session, *, resident: User, run_id: int, answers: Answer
                                                                  CourseParticipant.user_id == resident.id))
     if participant is None or participant.status == "withdrawn":
         episode = None
-        if answers.role == "participant":
+        if answers.course_role == "participant":
             episode = open_episode(session, resident=resident, team_ids=run_team_ids(run))
             if episode is None:
                 episode = _course_referral(session, resident=resident, run=run, team=team, answers=answers, now=now)
             else:
                 add_offering(episode, "course")
-        participant = courses.enrol(session, run_id=run.id, user=resident, role=answers.role, episode=episode,
-                                    now=now)
+        participant = courses.enrol(session, run_id=run.id, user=resident, role=answers.course_role,
+                                    episode=episode, now=now)
     if resident.home_municipality_id is None:
         resident.home_municipality_id = answers.municipality_id
     if resident.team_id is None:
