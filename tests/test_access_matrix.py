@@ -435,6 +435,69 @@ def _material_upload(world, owner):
 COURSE_TEMPLATE = {"template_id": _course_part("template")}
 COURSE_RUN = {"run_id": _course_part("run")}
 
+
+# --- Courses: a resident's own enrolment and course page ------------------------------------------
+
+def _open_course(world, owner):
+    """An open course run of the owner's team (made once per team): the public pages and the screen."""
+    from tests.factories import make_course_run
+
+    runs = world.__dict__.setdefault("open_courses", {})
+    if OWNER_TEAM[owner] not in runs:
+        with world.data_app.app_context():
+            db = get_session()
+            run, _leaders = make_course_run(db, team=db.merge(world.teams[OWNER_TEAM[owner]]), is_open=True)
+            db.commit()
+            runs[OWNER_TEAM[owner]] = run.id
+            world.last_snapshot = None
+    return runs[OWNER_TEAM[owner]]
+
+
+def _own_course(world, owner):
+    """The owner's place in a run of their own (not open) with a workbook file, made once; enrolled
+    again (as a relative) at every call, so withdrawing always has something to withdraw.
+    Returns (participant id, material id)."""
+    from rph_pwa.models import CourseMaterial, User
+    from rph_pwa.services import courses
+    from tests.factories import make_course_run
+
+    made = world.__dict__.setdefault("own_courses", {})
+    with world.data_app.app_context():
+        db = get_session()
+        if owner not in made:
+            run, _leaders = make_course_run(db, team=db.merge(world.teams[OWNER_TEAM[owner]]))
+            material = CourseMaterial(template_id=run.template_id, filename="arbeidsbok.pdf",
+                                      content_type="application/pdf", size=4, data=b"%PDF")
+            db.add(material)
+            db.flush()
+            made[owner] = (run.id, material.id)
+        run_id, material_id = made[owner]
+        participant = courses.enrol(db, run_id=run_id, user=db.get(User, world.objects[owner]["resident"]),
+                                    role="relative")
+        db.commit()
+        world.last_snapshot = None
+        return participant.id, material_id
+
+
+def _course_place(world, owner):
+    return _own_course(world, owner)[0]
+
+
+def _course_material(world, owner):
+    return _own_course(world, owner)[1]
+
+
+def _enrol_data(world, owner):
+    """The short screen answered by a resident of team A's municipality, as a relative (no episode)."""
+    return {"role": "relative", "age": "30", "municipality": str(world.municipality_a), "crisis": "no", "item9": "0"}
+
+
+def course_enrolment(role: str, owner: str | None) -> str:
+    """A resident joins another team's open run: served (302) if the run is of their own team A,
+    told kindly where to go (200, nothing stored) if not."""
+    return resident_only("302" if OWNER_TEAM[owner] == "A" else "200=")(role, owner)
+
+
 CHECK_IN_PARAMS = {"appointment_id": _fresh_check_in}
 
 
@@ -611,6 +674,15 @@ ROUTES: dict[str, Route] = {
     "client.appointment_calendar": Route(params={"appointment_id": "appointment"}, get=own_resident_object("200")),
     "client.appointment_reply": Route(params={"appointment_id": "appointment"}, get=own_resident_object("200"),
                                       post=own_resident_object("302"), data={}),
+    # Courses: the public pages, the short screen, my courses, withdrawing and the workbook.
+    "public.courses": Route(get=everyone("200")),
+    "public.course": Route(params={"run_id": _open_course}, get=everyone("200")),
+    "client.course_enrol": Route(params={"run_id": _open_course}, get=resident_only("200"), post=course_enrolment,
+                                 data=_enrol_data),
+    "client.courses": Route(get=resident_only("200")),
+    "client.course_withdraw": Route(params={"participant_id": _course_place}, get=everyone("405"),
+                                    post=own_resident_object("302"), data={}),
+    "client.course_material": Route(params={"material_id": _course_material}, get=own_resident_object("200")),
     # The self-referral (public; without a draft in the session every step leads back to the start).
     "referral.start": Route(get=everyone("200")),
     "referral.restart": Route(get=everyone("405"), post=everyone("302=")),

@@ -36,9 +36,17 @@ def after_sign_in(default: str, *, area: str) -> str:
     return wanted if wanted is not None and wanted.startswith(area) else default
 
 
+def remember_next(target: object) -> None:
+    """Keep a safe `next` from a link (`/login?next=...`, `/register?next=...`) for after signing in;
+    anything but a local path is ignored."""
+    wanted = safe_next(target)
+    if wanted is not None:
+        session[NEXT_KEY] = wanted
+
+
 def sign_in(user: User, *, method: str, keep: tuple[str, ...] = ()) -> None:
-    """Rotate the session: forget everything from before (but the language and the `keep` keys),
-    record a new login session, log in."""
+    """Rotate the session: forget everything from before (but the language, the `keep` keys and
+    the page to go to after signing in), record a new login session, log in."""
     lang = session.get("lang")
     kept = {key: session[key] for key in (*keep, NEXT_KEY) if key in session}
     session.clear()

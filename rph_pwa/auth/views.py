@@ -26,7 +26,7 @@ from ..services.mail import queue_mail, queue_no_mail
 from ..services.residents import municipality_choices
 from . import bp
 from .forms import CodeForm, EmailForm, EmptyForm, PasskeyNameForm, RegisterForm, StaffLoginForm, TotpForm
-from .signin import after_sign_in, relying_party, sign_in, sign_out
+from .signin import after_sign_in, relying_party, remember_next, sign_in, sign_out
 
 #: How long a right staff password counts: the second factor must follow within this time.
 STAFF_PENDING_LIFETIME = timedelta(minutes=5)
@@ -64,6 +64,7 @@ def _json_error(message: str, status: int = 400):
 @bp.route("/login")
 def login():
     """The resident sign-in page: passkey first, e-mail code as the fallback."""
+    remember_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
     return render_template("auth/login.html", form=EmptyForm())
@@ -111,6 +112,7 @@ def passkey_authenticate_verify():
 @limiter.limit(signin_limit, methods=["POST"])
 def register():
     """Step 1 of a new account: municipality, name, consent. Step 2 creates the passkey."""
+    remember_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
     choices = municipality_choices(get_session())
@@ -187,7 +189,7 @@ def passkey_register_verify():
         return _json_error(_("Choose your municipality again."))
     passkeys.add_passkey(db, user=user, new=new, name=name)
     sign_in(user, method="passkey", keep=(DRAFT_SESSION_KEY,))  # the referral draft goes along
-    target = complete_referral(user, otherwise=url_for("client.home"))
+    target = complete_referral(user, otherwise=after_sign_in(url_for("client.home"), area="/me/"))
     db.commit()
     flash(_("Your account is ready. Next time, sign in with your passkey."), "success")
     return jsonify({"redirect": target})

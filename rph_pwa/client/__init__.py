@@ -17,6 +17,7 @@ from . import (  # noqa: E402,F401 - declare the routes on bp
     booking_views,
     course_check_in_views,
     course_evaluation_views,
+    course_views,
     reminder_views,
     safety_views,
     selfhelp_views,

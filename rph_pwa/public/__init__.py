@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import evaluation_views, push_views, views  # noqa: E402,F401 - declare the routes on bp
+from . import course_views, evaluation_views, push_views, views  # noqa: E402,F401 - declare the routes on bp

@@ -151,7 +151,7 @@ def create_run(session: Session, *, actor: User, template_id: int, starts: list[
 
 # --- Enrolment -------------------------------------------------------------------------------------
 
-def _lock_run(session: Session, run_id: int) -> CourseRun:
+def lock_run(session: Session, run_id: int) -> CourseRun:
     """The run, locked for this transaction on PostgreSQL (parallel enrolments count places one at a
     time; SQLite has one writer anyway)."""
     run = session.scalar(select(CourseRun).where(CourseRun.id == run_id).with_for_update()
@@ -173,7 +173,7 @@ def enrol(session: Session, *, run_id: int, user: User, role: str = "participant
     keeps one row (a withdrawn person is enrolled again). A participant brings their episode; a
     relative has none and fills in no forms unless `fills_forms`. Access is the caller's check."""
     now = now or utcnow()
-    run = _lock_run(session, run_id)
+    run = lock_run(session, run_id)
     if run.cancelled:
         raise Conflict("course cancelled")
     if role not in ("participant", "relative"):
@@ -205,7 +205,7 @@ def withdraw(session: Session, *, participant: CourseParticipant,
     """Take a person off a run (or its waiting list): their contacts ahead are cancelled and their
     reminders dropped; the first on the waiting list takes a freed place. The promoted people."""
     now = now or utcnow()
-    run = _lock_run(session, participant.run_id)
+    run = lock_run(session, participant.run_id)
     if participant.status == "withdrawn":
         return []
     was_enrolled = participant.status == "enrolled"

@@ -113,15 +113,16 @@ def staff_page(browser, live_server, user, secret: str):
     return context, page
 
 
-def sign_in_by_code(page, mailbox, address: str) -> None:
-    """Sign a resident in with the e-mail code fallback (mail read from the loopback SMTP server)."""
+def sign_in_by_code(page, mailbox, address: str, lands_on: str = "**/account/passkeys") -> None:
+    """Sign a resident in with the e-mail code fallback (mail read from the loopback SMTP server);
+    `lands_on` is where the sign-in leads (a page asked for with `next`, or making a passkey)."""
     page.goto("/login/code")
     page.locator("#email").fill(address)
     page.locator("main button[type=submit]").click()
     page.wait_for_url("**/login/code/verify")
     page.locator("#code").fill(mailbox.last_code(address))
     page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/account/passkeys")
+    page.wait_for_url(lands_on)
 
 
 def sign_out_and_wait_until_cleared(page) -> None:

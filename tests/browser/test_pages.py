@@ -9,7 +9,7 @@ from tests.factories import email, make_resident, make_team
 
 PUBLIC_PAGES = ["/", "/hjelp", "/offline", "/personvern", "/login", "/register", "/login/code",
                 "/staff/login", "/signed-out", "/no-such-page", "/about", "/find-team", "/referral/",
-                "/referral/step/1"]
+                "/referral/step/1", "/kurs"]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
