@@ -13,7 +13,7 @@ from wtforms import SelectChoice
 
 from ..auth.forms import EmptyForm
 from ..db import get_session
-from ..services import course_enrolment
+from ..services import course_enrolment, course_evaluation
 from ..services.residents import municipality_choices
 from . import bp
 from .course_forms import course_enrol_form, item9_instructions
@@ -95,8 +95,13 @@ def course_enrol(run_id: int):
 @bp.route("/me/courses")
 def courses():
     """My courses: the next meeting, every meeting with its content, the workbook, withdrawing."""
-    mine = course_enrolment.my_courses(get_session(), resident=current_user)
-    return render_template("client/courses/mine.html", courses=mine)
+    db = get_session()
+    mine = course_enrolment.my_courses(db, resident=current_user)
+    # The evaluation forms still to fill in, by run (the course reminders' "new message" leads here).
+    evaluations: dict[int, list[str]] = {}
+    for link, run in course_evaluation.open_links_for_resident(db, resident=current_user):
+        evaluations.setdefault(run.id, []).append(link.token)
+    return render_template("client/courses/mine.html", courses=mine, evaluations=evaluations)
 
 
 @bp.post("/me/courses/<int:participant_id>/withdraw")

@@ -124,3 +124,17 @@ def test_another_residents_participation_is_404(db, actions):
     assert response.status_code == 404
     db.expire_all()
     assert db.scalar(select(CourseParticipant.status).where(CourseParticipant.id == theirs.id)) == "enrolled"
+
+
+def test_an_evaluation_sent_out_shows_on_my_courses_and_goes_once_it_is_answered(db, actions, client):
+    from rph_pwa.services import course_evaluation
+
+    run, _ = make_course_run(db, first_in_days=-30)
+    participant = enrol_participant(db, run=run, role="relative")
+    link = course_evaluation.open_evaluation(db, run=run)[0]
+    _sign_in(db, actions, participant.user)
+    page = client.get("/me/courses").get_data(as_text=True)
+    assert f"/evaluering/{link.token}" in page
+    course_evaluation.submit(db, token=link.token, scores={"relevance": 4, "delivery": 4, "material": 4})
+    db.commit()
+    assert f"/evaluering/{link.token}" not in client.get("/me/courses").get_data(as_text=True)
