@@ -19,7 +19,7 @@ from flask import flash, redirect
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, Form, FormField, SelectMultipleField
+from wtforms import Field, FieldList, Form, FormField, IntegerField, SelectMultipleField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextArea
@@ -112,8 +112,21 @@ def _mark(field: Field) -> None:
         field.data = typed if typed is not None else mark_control_characters(field.data, multiline=multiline)
 
 
+#: Whole numbers beyond this are no one's answer: they are treated as missing, so the field's own
+#: range message is shown (WTForms' NumberRange would fail turning a 400-digit number into a float).
+HUGE_NUMBER = 10 ** 15
+
+
+def _forget_huge_numbers(form: Form) -> None:
+    for field in _leaf_fields(form):
+        if isinstance(field, IntegerField) and isinstance(field.data, int) and abs(field.data) > HUGE_NUMBER:
+            field.data = None
+
+
 def refuse_control_characters(form: Form, validate) -> bool:
-    """Run `validate()` and give every field holding a control character that one error instead."""
+    """Run `validate()` and give every field holding a control character that one error instead
+    (a huge whole number counts as missing first)."""
+    _forget_huge_numbers(form)
     flagged = [field for field in _leaf_fields(form) if _holds_control_characters(field)]
     for field in flagged:
         _mark(field)  # before validation: no validator or filter sees the control character

@@ -289,3 +289,23 @@ def test_json_names_are_not_touched_by_the_nul_guard_when_clean(client):
                            headers={"X-CSRFToken": token}, content_type="application/json")
     assert response.status_code in (400, 403)
     assert NUL_PAGE not in response.get_json()["error"]
+
+
+def test_a_400_digit_number_gets_the_fields_range_message_not_a_500(app):
+    """WTForms' NumberRange turns the number into a float and fails on a huge one: the app's forms
+    treat it as missing, so the field's own message is shown."""
+    from werkzeug.datastructures import MultiDict
+    from wtforms import IntegerField
+    from wtforms.validators import NumberRange
+
+    from rph_pwa.forms import BaseForm
+
+    class Places(BaseForm):
+        places = IntegerField(validators=[NumberRange(1, 200, "Enter 1 to 200 places.")])
+
+    with app.test_request_context(method="POST"):
+        form = Places(formdata=MultiDict({"places": "9" * 400}), meta={"csrf": False})
+        assert not form.validate()
+        assert form.places.errors == ["Enter 1 to 200 places."]
+        ok = Places(formdata=MultiDict({"places": "12"}), meta={"csrf": False})
+        assert ok.validate() and ok.places.data == 12
