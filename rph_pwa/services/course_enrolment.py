@@ -69,6 +69,10 @@ class PublicRun:
     place: str
     meetings: list[MeetingView]
     places_left: int
+    #: The next meeting (not cancelled) from now, and whether the run has begun (a run that has
+    #: begun shows its next meeting, not its first).
+    next: MeetingView | None = None
+    begun: bool = False
 
     @property
     def first(self) -> MeetingView | None:
@@ -117,12 +121,20 @@ def open_condition(now: datetime):
                 or_(not_begun, enrolled < CourseRun.capacity))
 
 
-def _public_runs(session: Session, runs: list[CourseRun]) -> list[PublicRun]:
+def _public_run(run: CourseRun, titles: dict, taken: int, now: datetime) -> PublicRun:
+    meetings = _meeting_views(run, titles)
+    held = [m for m in meetings if not m.cancelled]
+    return PublicRun(id=run.id, title=run.template.title, audience=run.template.audience, kind=run.template.kind,
+                     mode=run.mode, place=run.place, meetings=meetings, places_left=max(0, run.capacity - taken),
+                     next=next((m for m in held if m.starts_at > now), None),
+                     begun=any(m.starts_at <= now for m in held))
+
+
+def _public_runs(session: Session, runs: list[CourseRun], now: datetime | None = None) -> list[PublicRun]:
+    now = now or utcnow()
     titles = _template_meetings(session, {run.template_id for run in runs})
     counts = _enrolled_counts(session, [run.id for run in runs])
-    return [PublicRun(id=run.id, title=run.template.title, audience=run.template.audience, kind=run.template.kind,
-                      mode=run.mode, place=run.place, meetings=_meeting_views(run, titles),
-                      places_left=max(0, run.capacity - counts.get(run.id, 0))) for run in runs]
+    return [_public_run(run, titles, counts.get(run.id, 0), now) for run in runs]
 
 
 def public_runs(session: Session, *, now: datetime | None = None) -> list[PublicRun]:
@@ -133,7 +145,7 @@ def public_runs(session: Session, *, now: datetime | None = None) -> list[Public
     runs = list(session.scalars(
         select(CourseRun).where(open_condition(now)).order_by(first_start, CourseRun.id)
         .options(selectinload(CourseRun.template), selectinload(CourseRun.meetings))))
-    return _public_runs(session, runs)
+    return _public_runs(session, runs, now)
 
 
 def open_run(session: Session, *, run_id: int, now: datetime | None = None) -> CourseRun:
@@ -146,7 +158,7 @@ def open_run(session: Session, *, run_id: int, now: datetime | None = None) -> C
 
 
 def public_run(session: Session, *, run_id: int, now: datetime | None = None) -> PublicRun:
-    return _public_runs(session, [open_run(session, run_id=run_id, now=now)])[0]
+    return _public_runs(session, [open_run(session, run_id=run_id, now=now)], now)[0]
 
 
 # --- Eligibility and the short screen ----------------------------------------------------------------
@@ -342,7 +354,7 @@ def my_courses(session: Session, *, resident: User, now: datetime | None = None)
                CourseRun.cancelled.is_(False))
         .options(selectinload(CourseParticipant.run).selectinload(CourseRun.meetings),
                  selectinload(CourseParticipant.run).selectinload(CourseRun.template))))
-    runs = _public_runs(session, [p.run for p in participants])
+    runs = _public_runs(session, [p.run for p in participants], now)
     template_ids = {p.run.template_id for p in participants}
     materials: dict[int, list[MaterialView]] = {}
     for row in session.execute(select(CourseMaterial.id, CourseMaterial.template_id, CourseMaterial.filename,

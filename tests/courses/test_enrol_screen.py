@@ -197,6 +197,7 @@ def test_public_pages_list_open_runs_without_names(db, client):
     run, leaders = make_course_run(db, team=team, is_open=True, capacity=3)
     closed, _ = make_course_run(db, team=team, is_open=False)
     db.commit()
+    client.set_cookie("lang", "en")
     listing = client.get("/kurs").get_data(as_text=True)
     assert run.template.title in listing and closed.template.title not in listing
     assert "3 places left." in listing
@@ -237,3 +238,13 @@ def test_sign_in_ignores_a_next_to_another_site(db, actions, client):
     client.get("/login?next=//evil.example/x")
     response = actions.resident_login(address)
     assert "evil" not in response.headers["Location"]
+
+
+def test_a_course_that_has_begun_shows_its_next_meeting_not_its_first(db, client):
+    from tests.factories import make_course_run
+
+    run, _ = make_course_run(db, is_open=True, first_in_days=-8)
+    db.commit()
+    client.set_cookie("lang", "en")
+    page = client.get("/kurs").get_data(as_text=True)
+    assert "The course has begun. Next time:" in page and run.meetings[2].starts_at.isoformat() in page
