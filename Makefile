@@ -55,6 +55,7 @@ bench: setup
 	$(BIN)/python -m bench.day
 	$(BIN)/python -m bench.selfhelp
 	$(BIN)/python -m bench.reminders
+	$(BIN)/python -m bench.courses
 
 ## Print the current TOTP code of a demo staff user: make totp USER=terapeut
 totp: setup

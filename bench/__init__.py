@@ -1,6 +1,7 @@
 """Benchmarks (`make bench`): speed and size, measured outside the test suite."""
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from statistics import median  # not `import statistics`: the submodule bench.statistics takes that name here
@@ -17,9 +18,11 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
     return median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
-def page_row(client, path: str, name: str, goal: float, queries: dict, repeat: int) -> tuple[str, str]:
+def page_row(client, path: str, name: str, goal: float, queries: dict, repeat: int,
+             on: str = "median") -> tuple[str, str]:
     """One line of a page benchmark: GET `path` once to warm up and count its queries (the
-    engine's listener counts into `queries["n"]`), then time `repeat` GETs against `goal` ms."""
+    engine's listener counts into `queries["n"]`), then time `repeat` GETs against `goal` ms
+    (the goal is on the median, or on the p95 with `on="p95"`)."""
     label = f"  GET {path} ({name})"
     status = client.get(path).status_code
     if status != 200:
@@ -28,8 +31,27 @@ def page_row(client, path: str, name: str, goal: float, queries: dict, repeat: i
     client.get(path)
     per_page = queries["n"]
     middle, p95 = timed(lambda: client.get(path), repeat)
+    measured = p95 if on == "p95" else middle
     return label, (f"median {middle:6.1f} ms, p95 {p95:6.1f} ms, {per_page:3d} queries"
-                   f"   goal: median < {goal} ms, {'met' if middle < goal else 'NOT met'}")
+                   f"   goal: {on} < {goal} ms, {'met' if measured < goal else 'NOT met'}")
+
+
+def at_each_size(measure: Callable[[str, int, str | None], list[tuple[str, str]]],
+                 sizes: tuple[tuple[str, int], ...]) -> list[tuple[str, str]]:
+    """The rows of `measure(label, divisor, database)` at each size on SQLite, then on PostgreSQL
+    too when BENCH_POSTGRES_URL is set (that database is emptied first)."""
+    postgres = os.environ.get("BENCH_POSTGRES_URL")
+    return [row for database in ((None, postgres) if postgres else (None,))
+            for label, divisor in sizes for row in measure(label, divisor, database)]
+
+
+def print_table(title: str, rows: list[tuple[str, str]], note: str = "") -> None:
+    """Print a benchmark's rows (label, figures; a row without figures is a heading) under `title`."""
+    width = max(len(r[0]) for r in rows if r[1])
+    print(f"\n{title}\n")
+    for label, value in rows:
+        print(f"  {label:<{width}}  {value}" if value else f"  {label}")
+    print(f"\n  {note}\n" if note else "")
 
 
 def fresh_database(url: str | None, folder) -> str:

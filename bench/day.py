@@ -23,7 +23,7 @@ import pyotp
 from sqlalchemy import bindparam, event, insert
 from sqlalchemy.types import Text
 
-from bench import page_row
+from bench import page_row, print_table
 from bench.statistics import bulk_insert
 from rph_pwa import create_app
 from rph_pwa.config import TestConfig
@@ -188,11 +188,8 @@ def main() -> None:
     rows = []
     for label, divisor in SIZES:
         rows += measure(label, divisor)
-    width = max(len(r[0]) for r in rows if r[1])
-    print(f"\nrph-pwa therapist's day and resident home (SQLite, in-process test client, {REPEAT} runs each)\n")
-    for label, value in rows:
-        print(f"  {label:<{width}}  {value}" if value else f"  {label}")
-    print("\n  The query count of each page should be the same at both sizes.\n")
+    print_table(f"rph-pwa therapist's day and resident home (SQLite, in-process test client, {REPEAT} runs each)",
+                rows, "The query count of each page should be the same at both sizes.")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ figures; nothing is asserted.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from datetime import timedelta
@@ -25,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, event, insert, text
 from sqlalchemy.types import Text
 
-from bench import fresh_database, page_row
+from bench import at_each_size, fresh_database, page_row, print_table
 from bench.day import RESIDENT_EMAIL, signed_in, team_and_people
 from bench.statistics import bulk_insert
 from rph_pwa import create_app
@@ -173,16 +172,9 @@ def measure(label: str, divisor: int, postgres: str | None) -> list[tuple[str, s
 
 
 def main() -> None:
-    postgres = os.environ.get("BENCH_POSTGRES_URL")
-    rows = []
-    for database in (None, postgres) if postgres else (None,):
-        for label, divisor in SIZES:
-            rows += measure(label, divisor, database)
-    width = max(len(r[0]) for r in rows if r[1])
-    print(f"\nrph-pwa guided self-help review view (in-process test client, {REPEAT} runs each)\n")
-    for label, value in rows:
-        print(f"  {label:<{width}}  {value}" if value else f"  {label}")
-    print("\n  The query count of each page should be the same at both sizes.\n")
+    rows = at_each_size(measure, SIZES)
+    print_table(f"rph-pwa guided self-help review view (in-process test client, {REPEAT} runs each)",
+                rows, "The query count of each page should be the same at both sizes.")
 
 
 if __name__ == "__main__":

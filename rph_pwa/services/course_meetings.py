@@ -131,8 +131,10 @@ def _scores(session: Session, *, meeting: CourseMeeting, episode_ids: list[int])
     first meeting of the run that has one (one query)."""
     if not episode_ids:
         return {}
+    # The columns shown, not the whole response: its encrypted answers would be decrypted for nothing.
     rows = session.execute(
-        select(Appointment.episode_id, CourseMeeting.number, MeasureResponse)
+        select(Appointment.episode_id, CourseMeeting.number, MeasureResponse.instrument_code, MeasureResponse.total,
+               MeasureResponse.band, MeasureResponse.flags)
         .join(CourseMeeting, CourseMeeting.id == Appointment.course_meeting_id)
         .join(FormRequest, FormRequest.appointment_id == Appointment.id)
         .join(MeasureResponse, MeasureResponse.id == FormRequest.response_id)
@@ -140,18 +142,18 @@ def _scores(session: Session, *, meeting: CourseMeeting, episode_ids: list[int])
                Appointment.episode_id.in_(episode_ids))
         .order_by(CourseMeeting.number, MeasureResponse.submitted_at)).all()
     first: dict[tuple[int, str], tuple[int, int]] = {}
-    current: dict[int, list[MeasureResponse]] = {}
-    for episode_id, number, response in rows:
-        first.setdefault((episode_id, response.instrument_code), (number, response.total))
+    current: dict[int, list[tuple[str, int, str, str]]] = {}
+    for episode_id, number, code, total, band, flags in rows:
+        first.setdefault((episode_id, code), (number, total))
         if number == meeting.number:
-            current.setdefault(episode_id, []).append(response)
+            current.setdefault(episode_id, []).append((code, total, band, flags))
     result: dict[int, list[Score]] = {}
     for episode_id, responses in current.items():
-        for response in responses:
-            number, total = first[(episode_id, response.instrument_code)]
-            item9 = "item9" in (response.flags or "").split(",")
+        for code, total_now, band, flags in responses:
+            number, total = first[(episode_id, code)]
+            item9 = "item9" in (flags or "").split(",")
             result.setdefault(episode_id, []).append(Score(
-                code=response.instrument_code, total=response.total, band=response.band,
+                code=code, total=total_now, band=band,
                 first_total=total if number < meeting.number else None, item9=item9))
     return result
 
