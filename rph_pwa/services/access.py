@@ -20,6 +20,7 @@ from typing import TypeVar
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ..db import parse_id
 from ..models import Episode, Role, Team, TeamMembership, User
 from .errors import NotFound
 
@@ -90,7 +91,7 @@ def team_object(session: Session, actor: User, model: type[T], object_id: int, *
     """The `model` row with this id (a referral, episode, flag, onward service: anything with a
     `team_id`) if it belongs to one of the actor's teams; NotFound(what) otherwise, for unknown and
     foreign ids alike."""
-    row = session.get(model, object_id)
+    row = session.get(model, object_id) if parse_id(object_id) is not None else None  # no id beyond the column
     require_team(session, actor, row.team_id if row is not None else None, what=what)
     return row
 

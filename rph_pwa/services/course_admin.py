@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..crypto import FieldCrypto
-from ..db import utcnow
+from ..db import parse_id, utcnow
 from ..measures.registry import INSTRUMENTS
 from ..models import (
     Appointment,
@@ -283,6 +283,8 @@ def check_leaders(session: Session, *, team_id: int, shared_team_ids: tuple[int,
 
 def check_shares(session: Session, *, team_id: int, shared_team_ids: tuple[int, ...]) -> tuple[int, ...]:
     shares = tuple(dict.fromkeys(t for t in shared_team_ids if t != team_id))
+    if any(parse_id(t) is None for t in shares):
+        raise NotFound("team")
     if shares and len(session.scalars(select(Team.id).where(Team.id.in_(shares))).all()) != len(shares):
         raise NotFound("team")
     return shares
