@@ -434,19 +434,19 @@ def run_team_ids(run: CourseRun) -> set[int]:
     return {run.team_id, *(share.team_id for share in run.shares)}
 
 
-def enrolable_episodes(session: Session, *, actor: User, run: CourseRun, limit: int = 300) -> list[tuple[Episode, str]]:
-    """Open episodes of the actor's teams that take part in the run, those offered a course first,
-    with the resident's name."""
+def enrolable_episodes(session: Session, *, actor: User, run: CourseRun, limit: int = 300) -> list[tuple[int, str]]:
+    """Open episodes of the actor's teams that take part in the run, those offered a course first:
+    (episode id, the resident's name); only the name is decrypted."""
     teams = set(clinical_team_ids(session, actor, what="course")) & run_team_ids(run)
     if not teams:
         return []
     rows = session.execute(
-        select(Episode, User.display_name).join(User, User.id == Episode.resident_id)
+        select(Episode.id, User.display_name).join(User, User.id == Episode.resident_id)
         .where(Episode.team_id.in_(teams), Episode.discharged_at.is_(None),
                ~Episode.resident_id.in_(select(CourseParticipant.user_id).where(
                    CourseParticipant.run_id == run.id, CourseParticipant.status != "withdrawn")))
         .order_by(Episode.offerings.contains("course").desc(), User.display_name, Episode.id).limit(limit)).all()
-    return [(episode, name or "") for episode, name in rows]
+    return [(episode_id, name or "") for episode_id, name in rows]
 
 
 def enrol_episode(session: Session, *, actor: User, run_id: int, episode_id: int,

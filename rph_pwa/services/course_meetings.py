@@ -178,7 +178,7 @@ def record_note(*, title: str, meeting: CourseMeeting, meeting_count: int, topic
                  for s in scores]
         lines.append("Skårer før møtet: " + "; ".join(parts) + ".")
         if any(s.item9 for s in scores):
-            lines.append("PHQ-9 ledd 9 over 0: fulgt opp av kursleder.")
+            lines.append("PHQ-9 ledd 9 over 0: må følges opp.")
     elif role == "participant":
         lines.append("Skårer før møtet: ikke fylt ut.")
     return "\n".join(lines)
@@ -203,7 +203,9 @@ def meeting_page(session: Session, *, actor: User, meeting_id: int, now: datetim
     teams = dict(session.execute(select(Episode.id, Episode.team_id).where(Episode.id.in_(episode_ids))).all()) \
         if episode_ids else {}
     scores = _scores(session, meeting=meeting, episode_ids=episode_ids)
-    topic = " – ".join(part for part in ((topic_row.title, topic_row.content) if topic_row else ()) if part)
+    # The record holds what the leaders wrote the meeting covered, else the planned meeting's title
+    # (its whole description is on the page once, not repeated in every person's note).
+    topic = topic_row.title if topic_row else ""
     note = meeting.content_note or ""
     meeting_count = len(run.meetings)
     attendees = []

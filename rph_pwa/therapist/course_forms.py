@@ -185,8 +185,8 @@ class EnrolEpisodeForm(BaseForm):
     episode = SelectField(_l("Person"), coerce=int, validate_choice=True)
 
     def offer(self, rows) -> EnrolEpisodeForm:
-        self.episode.choices = [SelectChoice(0, _l("Choose"))] + [SelectChoice(episode.id, name)
-                                                                  for episode, name in rows]
+        self.episode.choices = [SelectChoice(0, _l("Choose"))] + [SelectChoice(episode_id, name)
+                                                                  for episode_id, name in rows]
         return self
 
     def validate_episode(self, field) -> None:

@@ -100,7 +100,7 @@ def test_enrolment_from_an_episode_of_another_team_or_closed_is_refused(db):
         svc.enrol_episode(db, actor=leaders[0], run_id=run.id, episode_id=10 ** 12)
     offered = make_monitored_episode(db, team=home, offerings="course")
     plain = make_monitored_episode(db, team=home, offerings="individual")
-    ids = [e.id for e, _ in svc.enrolable_episodes(db, actor=leaders[0], run=run)]
+    ids = [episode_id for episode_id, _ in svc.enrolable_episodes(db, actor=leaders[0], run=run)]
     assert ids.index(offered.id) < ids.index(plain.id)
 
 
