@@ -41,7 +41,7 @@ from bench.day import RESIDENT_EMAIL, signed_in, team_and_people
 from bench.statistics import bulk_insert
 from rph_pwa import create_app
 from rph_pwa.config import TestConfig
-from rph_pwa.crypto import field_crypto
+from rph_pwa.crypto import field_crypto, secret_digest
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.localtime import local_today, local_zone
 from rph_pwa.measures import score
@@ -63,7 +63,6 @@ from rph_pwa.models import (
 from rph_pwa.models.courses import random_id
 from rph_pwa.services import courses, reminder_delivery
 from rph_pwa.services.accounts import set_email
-from rph_pwa.services.course_evaluation import token_hash
 from rph_pwa.services.outcomes import OPENS_BEFORE
 
 FULL = {"runs": 30, "per_run": 40}
@@ -179,7 +178,7 @@ def finished_run(session, run: CourseRun, participant_ids: list[int]) -> None:
     crypto = field_crypto()
     tokens = [secrets.token_urlsafe(24) for _ in participant_ids]
     session.execute(token_insert, [
-        {"id": random_id(), "run_id": run.id, "meeting_id": None, "participant_id": p, "token_hash": token_hash(t),
+        {"id": random_id(), "run_id": run.id, "meeting_id": None, "participant_id": p, "token_hash": secret_digest(t),
          "token_plain": crypto.encrypt(t), "used": True} for p, t in zip(participant_ids, tokens, strict=True)])
     useful = ["Øvelsene med tankefeller.", "Å høre at andre har det likt.", "", "Arbeidsboka."]
     less = ["Lange pauser.", "", "For mye tekst på lysarkene.", ""]

@@ -48,6 +48,12 @@ class FieldCrypto:
         return hmac.new(self._lookup_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def secret_digest(secret: str) -> str:
+    """The SHA-256 (hex) stored in place of a random secret (a sign-in token, a draft's key, an
+    evaluation link): the row is found by it, and the secret itself is never stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 def init_app(app: Flask) -> None:
     """Build the FieldCrypto of this app from its config."""
     app.extensions[EXTENSION_KEY] = FieldCrypto(app.config["FIELD_KEYS"], app.config["LOOKUP_KEY"])

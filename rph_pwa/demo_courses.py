@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .codes import ReferralStatus
-from .crypto import FieldCrypto
+from .crypto import FieldCrypto, secret_digest
 from .localtime import local_now, local_zone
 from .models import (
     CourseTemplate,
@@ -23,7 +23,7 @@ from .models import (
     Team,
     User,
 )
-from .services import course_evaluation, courses, outcomes
+from .services import courses, outcomes
 from .services.accounts import create_resident, set_email
 
 TITLE = "Kurs i mestring av depresjon (KiD)"
@@ -105,7 +105,7 @@ def load_demo_courses(session: Session, *, crypto: FieldCrypto, by_number: dict,
     for participant, evaluation in zip(participants, EVALUATIONS + ((None,) * len(participants))):
         token = secrets.token_urlsafe(24)
         session.add(EvaluationLink(run_id=finished.id, participant_id=participant.id, token=token,
-                                   token_hash=course_evaluation.token_hash(token),
+                                   token_hash=secret_digest(token),
                                    used=evaluation is not None and evaluation[0] is not None))
     for relevance, delivery, material, useful, less in EVALUATIONS:
         session.add(EvaluationAnswer(run_id=finished.id, instrument_code="COURSE-EVAL", instrument_version=1,

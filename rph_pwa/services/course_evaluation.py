@@ -11,7 +11,6 @@ The results are plain functions over the stored scores (`summarise`, `item_resul
 """
 from __future__ import annotations
 
-import hashlib
 import random
 import secrets
 from collections import Counter
@@ -22,6 +21,7 @@ from datetime import date
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..crypto import secret_digest
 from ..localtime import local_today
 from ..measures.definitions import Instrument
 from ..measures.evaluations import EVALUATIONS, FREE_TEXT
@@ -59,10 +59,6 @@ class InvalidAnswers(DomainError):
 
 
 # --- Links ---------------------------------------------------------------------------------------
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
 
 def instrument_for(run: CourseRun) -> Instrument:
     """The run's evaluation form (its template's, else the course form)."""
@@ -117,7 +113,7 @@ def open_evaluation(session: Session, *, run: CourseRun, meeting: CourseMeeting 
             continue
         token = secrets.token_urlsafe(24)
         made.append(EvaluationLink(run_id=run.id, meeting_id=meeting_id, participant_id=participant.id,
-                                   token_hash=token_hash(token), token=token, used=False))
+                                   token_hash=secret_digest(token), token=token, used=False))
     session.add_all(made)
     session.flush()
     users = {p.id: p.user_id for p in participants}
@@ -164,7 +160,7 @@ def usable_link(session: Session, token: str) -> EvaluationLink:
     """The unused link with this token; LinkNotUsable for an unknown or used one alike."""
     if not token or len(token) > 100:
         raise LinkNotUsable("evaluation")
-    link = session.scalar(select(EvaluationLink).where(EvaluationLink.token_hash == token_hash(token)))
+    link = session.scalar(select(EvaluationLink).where(EvaluationLink.token_hash == secret_digest(token)))
     if link is None or link.used:
         raise LinkNotUsable("evaluation")
     return link

@@ -4,7 +4,6 @@ keeps the person's answers (encrypted) step by step until they submit (`referral
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .. import measures
+from ..crypto import secret_digest
 from ..db import utcnow
 from ..measures.registry import asked
 from ..models import Municipality, ReferralDraft, Team
@@ -40,11 +40,6 @@ def asked_instruments(enabled_unverified) -> tuple[str, ...]:
     """The referral's instruments that are asked: every verified one, and an unverified one only
     if its code is in `enabled_unverified` (the deployment's UNVERIFIED_INSTRUMENTS setting)."""
     return asked(REFERRAL_INSTRUMENTS, enabled_unverified)
-
-
-def hash_key(key: str) -> str:
-    """The stored SHA-256 of a draft's random key (the cookie holds the key itself)."""
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 # --- Eligibility ------------------------------------------------------------------------------
@@ -89,7 +84,7 @@ def _storable(data: dict[str, Any]) -> dict[str, Any]:
 def start_draft(session: Session, *, eligibility: dict[str, Any]) -> tuple[ReferralDraft, str]:
     """A new draft holding the (already checked) eligibility answers; returns (draft, key)."""
     key = secrets.token_urlsafe(32)
-    draft = ReferralDraft(key_hash=hash_key(key), data=_storable({"eligibility": eligibility}),
+    draft = ReferralDraft(key_hash=secret_digest(key), data=_storable({"eligibility": eligibility}),
                           urgent=eligibility.get("crisis") == "yes", expires_at=utcnow() + DRAFT_LIFETIME)
     session.add(draft)
     session.flush()
@@ -100,7 +95,7 @@ def load_draft(session: Session, key: str | None) -> ReferralDraft | None:
     """The unexpired draft for a key, or None."""
     if not key:
         return None
-    draft = session.scalars(select(ReferralDraft).where(ReferralDraft.key_hash == hash_key(key))).first()
+    draft = session.scalars(select(ReferralDraft).where(ReferralDraft.key_hash == secret_digest(key))).first()
     if draft is None or draft.expires_at < utcnow():
         return None
     return draft
@@ -156,7 +151,7 @@ def _contact_email(section: dict[str, Any] | None) -> str:
 def discard_draft(session: Session, key: str | None) -> None:
     """Delete a draft (the person chose to start over, or is not eligible)."""
     if key:
-        session.execute(delete(ReferralDraft).where(ReferralDraft.key_hash == hash_key(key)))
+        session.execute(delete(ReferralDraft).where(ReferralDraft.key_hash == secret_digest(key)))
 
 
 def purge_expired_drafts(session: Session) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import measures
+from ..crypto import secret_digest
 from ..db import utcnow
 from ..measures.instruments import auditc
 from ..models import Episode, Municipality, Referral, ReferralDraft, Team, User
@@ -24,7 +25,6 @@ from .referral_drafts import (
     REFERRAL_INSTRUMENTS,
     draft_data,
     draft_phq9,
-    hash_key,
     load_draft,
     missing_sections,
     urgent_reasons,
@@ -49,7 +49,7 @@ def submit_referral(session: Session, *, draft_key: str, resident: User, update_
     said yes to the changes `detail_changes` listed). The referral goes to the team serving the
     chosen municipality either way.
     """
-    existing = session.scalars(select(Referral).where(Referral.submission_key == hash_key(draft_key))).first()
+    existing = session.scalars(select(Referral).where(Referral.submission_key == secret_digest(draft_key))).first()
     if existing is not None:
         return Submission(existing, False)
     draft = load_draft(session, draft_key)
@@ -67,7 +67,7 @@ def submit_referral(session: Session, *, draft_key: str, resident: User, update_
     reasons = urgent_reasons(data)
     now = utcnow()
     referral = Referral(
-        submission_key=hash_key(draft_key), resident_id=resident.id, team_id=team.id,
+        submission_key=secret_digest(draft_key), resident_id=resident.id, team_id=team.id,
         municipality_id=municipality_id, meeting_municipality_id=contact.get("meeting_municipality_id") or None,
         urgent=bool(reasons), urgent_reason=",".join(reasons) or None, channel="app",
         age_band=age_band(int(eligibility["age"])), gender=contact.get("gender") or "unspecified",
@@ -80,7 +80,7 @@ def submit_referral(session: Session, *, draft_key: str, resident: User, update_
             session.add(referral)
             session.flush()
     except IntegrityError:
-        winner = session.scalars(select(Referral).where(Referral.submission_key == hash_key(draft_key))).one()
+        winner = session.scalars(select(Referral).where(Referral.submission_key == secret_digest(draft_key))).one()
         return Submission(winner, False)
     work = data.get("work") or {}
     episode = Episode(referral_id=referral.id, resident_id=resident.id, team_id=team.id, referred_at=now,

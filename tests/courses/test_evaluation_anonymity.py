@@ -10,6 +10,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import inspect, select, text
 
+from rph_pwa.crypto import secret_digest
 from rph_pwa.db import get_session
 from rph_pwa.models import CourseParticipant, EvaluationAnswer, EvaluationLink, Reminder
 from rph_pwa.services import course_evaluation as svc
@@ -89,7 +90,7 @@ def test_anonymous_answers_have_no_path_back_to_a_person(app, db, client, caplog
     # Nothing in the log names a token, its hash, a link, a participant or the free text.
     log = caplog.text
     for token in tokens:
-        assert token not in log and svc.token_hash(token) not in log
+        assert token not in log and secret_digest(token) not in log
     for row in link_rows:
         assert str(row["id"]) not in log
     for pid in participant_ids | user_ids:
@@ -144,7 +145,7 @@ def test_missing_or_out_of_scale_answers_are_refused_and_the_link_stays_usable(d
     assert "Answer question 3: choose the answer that fits best." in body
     assert "Det jeg skrev" in body  # what was typed is shown again
     db.commit()
-    assert db.scalar(select(EvaluationLink.used).where(EvaluationLink.token_hash == svc.token_hash(token))) is False
+    assert db.scalar(select(EvaluationLink.used).where(EvaluationLink.token_hash == secret_digest(token))) is False
 
 
 def test_unknown_and_used_links_get_the_same_neutral_page(db, client):
