@@ -1,7 +1,7 @@
 """The team's triage of referrals: the queue of people not yet started, the phase of an episode,
 and the work on one referral (contact attempts, the assessment conversation, the intake
 checklist, offerings, first treatment) with its start note for the record. Every staff read goes
-through `audit.record`; access through `access`.
+through `audit` (the queue: one event per page view); access through `access`.
 """
 from __future__ import annotations
 
@@ -9,17 +9,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import measures
 from ..db import utcnow
 from ..localtime import to_local
-from ..models import Appointment, AuditEvent, ContactAttempt, Episode, IntakeChecklist, OnwardService, Referral, User
+from ..models import (
+    Appointment,
+    ContactAttempt,
+    Episode,
+    IntakeChecklist,
+    MeasureResponse,
+    Municipality,
+    OnwardService,
+    Referral,
+    User,
+)
 from ..models.referrals import OFFERINGS
-from . import record_text
+from . import audit, record_text
 from .access import clinical_team_ids, is_clinical, staff_team_ids
-from .measure_responses import stored_result
-from .onward import onward_services
+from .onward import FollowUp, onward_follow_ups, onward_services
 from .outcomes import plan_forms
 from .referrals import OPEN_STATUSES, open_referral, referral_answers, referral_for_staff
 
@@ -56,15 +66,6 @@ class QueueItem:
     channel: str = "app"
     #: "waiting_assessment" or "assessment_booked" (only not-started referrals are queued).
     phase: str = "waiting_assessment"
-
-
-def _scores(referral: Referral) -> tuple[list[Score], int | None]:
-    scores, item9 = [], None
-    for response in referral.responses:
-        scores.append(Score(response.instrument_code, response.total, response.band, bool(response.flags)))
-        if response.instrument_code == "PHQ-9":
-            item9 = stored_result(response).value_of("item9")
-    return scores, item9
 
 
 #: The phases of an episode, in the order they usually follow (see `episode_phase`).
@@ -124,44 +125,106 @@ def not_started():
             Episode.first_treatment_at.is_(None), ~attended)
 
 
-def triage_queue(session: Session, *, actor: User, now: datetime | None = None) -> list[QueueItem]:
-    """Referrals of the actor's teams not yet started (see `episode_phase`): urgent first, then
-    longest waiting. Audited per row."""
+#: Referrals on one page of the triage queue.
+QUEUE_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the triage queue, with what the page links need. `page` is the page shown:
+    asked for pages below 1 or beyond the last show the first or the last."""
+
+    items: list[QueueItem]
+    page: int
+    pages: int
+    total: int
+    urgent: int
+    #: People guided onward whom the team follows up (shown on the first page only).
+    follow_ups: list[FollowUp]
+
+    @property
+    def first(self) -> int:
+        """The position of the first referral shown (1-based; 0 when nothing is shown)."""
+        return (self.page - 1) * QUEUE_PAGE_SIZE + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        """The position of the last referral shown."""
+        return self.first + len(self.items) - 1 if self.items else 0
+
+
+def triage_queue(session: Session, *, actor: User, page: int = 1, now: datetime | None = None) -> QueuePage:
+    """Referrals of the actor's teams not yet started (see `episode_phase`), QUEUE_PAGE_SIZE to a
+    page: urgent first, then the longest waiting (so every urgent referral is on the first page
+    unless there are more of them than a page holds: they then continue on the next). The first
+    page also lists the follow-ups of people guided onward.
+
+    A fixed number of queries whatever the size of the queue: one count, one page of referrals,
+    their questionnaire scores (only PHQ-9's item answers are decrypted, for item 9), and the
+    audit. Audited as one event per page view naming every referral shown (`audit.record_page`).
+    """
     team_ids = clinical_team_ids(session, actor, what="queue")
     now = now or utcnow()
-    referrals = list(session.scalars(
-        select(Referral).join(Episode, Episode.referral_id == Referral.id)
-        .options(selectinload(Referral.responses), selectinload(Referral.resident),
-                 selectinload(Referral.municipality))
+    total, urgent = session.execute(
+        select(func.count(), func.count().filter(Referral.urgent.is_(True)))
+        .select_from(Referral).join(Episode, Episode.referral_id == Referral.id)
         .where(Referral.team_id.in_(team_ids), *not_started())
-        .order_by(Referral.urgent.desc(), Referral.submitted_at.asc())
-        .limit(300)
-    ))
-    if referrals:
-        session.execute(insert(AuditEvent), [
-            {"actor_id": actor.id, "subject_id": r.resident_id, "team_id": r.team_id, "action": "view_referral",
-             "object_type": "referral_summary", "object_id": r.id, "at": now}
-            for r in referrals
-        ])
-    booked = set(session.scalars(  # referral ids with an assessment conversation booked
-        select(Episode.referral_id).join(Appointment, Appointment.episode_id == Episode.id)
-        .where(Episode.referral_id.in_([r.id for r in referrals]), Appointment.kind == "assessment",
-               Appointment.status == "booked"))) if referrals else set()
+    ).one()
+    pages = max(1, -(-total // QUEUE_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    booked = (select(Appointment.id).where(Appointment.episode_id == Episode.id, Appointment.kind == "assessment",
+                                           Appointment.status == "booked").exists())
+    rows = session.execute(
+        select(Referral.id, Referral.resident_id, Referral.team_id, Referral.urgent, Referral.urgent_reason,
+               Referral.submitted_at, Referral.status, Referral.channel, Referral.answers,
+               Municipality.name, User.display_name, booked)
+        .join(Episode, Episode.referral_id == Referral.id)
+        .join(Municipality, Municipality.id == Referral.municipality_id)
+        .join(User, User.id == Referral.resident_id)
+        .where(Referral.team_id.in_(team_ids), *not_started())
+        .order_by(Referral.urgent.desc(), Referral.submitted_at.asc(), Referral.id.asc())
+        .offset((page - 1) * QUEUE_PAGE_SIZE).limit(QUEUE_PAGE_SIZE)
+    ).all() if total else []
+    scores = _page_scores(session, [row[0] for row in rows])
+    follow_ups = onward_follow_ups(session, actor=actor, now=now) if page == 1 else []
+    audit.record_page(session, actor=actor, action="view_referral", object_type="triage_queue", now=now, shown=[
+        *((row.resident_id, row.team_id, row.id) for row in rows),
+        *((f.resident_id, f.team_id, f.referral_id) for f in follow_ups)])
     items = []
-    for r in referrals:
-        answers = referral_answers(r)
-        scores, item9 = _scores(r)
-        troubles, work = answers.get("troubles", {}), answers.get("work", {})
+    for (ident, resident_id, _team_id, is_urgent, reason, submitted_at, status, channel, answers,
+         municipality, name, is_booked) in rows:
+        troubles, work = (answers or {}).get("troubles", {}), (answers or {}).get("work", {})
+        found, item9 = scores.get(ident, ([], None))
         items.append(QueueItem(
-            id=r.id, resident_id=r.resident_id, name=r.resident.display_name or f"#{r.resident_id}",
-            urgent=r.urgent, urgent_reason=r.urgent_reason or "", days_waited=(now - r.submitted_at).days,
-            status=r.status, municipality=r.municipality.name, scores=scores, item9=item9,
+            id=ident, resident_id=resident_id, name=name or f"#{resident_id}",
+            urgent=is_urgent, urgent_reason=reason or "", days_waited=(now - submitted_at).days,
+            status=status, municipality=municipality, scores=found, item9=item9,
             work_status=work.get("work_status", ""), sick_leave=work.get("sick_leave", ""),
             goals=troubles.get("goals", ""), own_words=troubles.get("own_words", ""),
-            problems=list(troubles.get("problems", [])), channel=r.channel,
-            phase="assessment_booked" if r.id in booked else "waiting_assessment",
+            problems=list(troubles.get("problems", [])), channel=channel,
+            phase="assessment_booked" if is_booked else "waiting_assessment",
         ))
-    return items
+    return QueuePage(items=items, page=page, pages=pages, total=total, urgent=urgent, follow_ups=follow_ups)
+
+
+def _page_scores(session: Session, referral_ids: list[int]) -> dict[int, tuple[list[Score], int | None]]:
+    """The scores of each referral's questionnaires in one query, and its PHQ-9 item 9: only
+    PHQ-9's item answers are read (and decrypted); totals and bands are plain columns."""
+    if not referral_ids:
+        return {}
+    phq9 = MeasureResponse.instrument_code == "PHQ-9"
+    found: dict[int, tuple[list[Score], int | None]] = {}
+    for referral_id, code, version, total, band, flags, answers in session.execute(
+        select(MeasureResponse.referral_id, MeasureResponse.instrument_code, MeasureResponse.instrument_version,
+               MeasureResponse.total, MeasureResponse.band, MeasureResponse.flags,
+               case((phq9, MeasureResponse.answers), else_=None))
+        .where(MeasureResponse.referral_id.in_(referral_ids)).order_by(MeasureResponse.id)
+    ):
+        scores, item9 = found.setdefault(referral_id, ([], None))
+        scores.append(Score(code, total, band, bool(flags)))
+        if code == "PHQ-9" and answers is not None:
+            found[referral_id] = (scores, measures.score(code, answers, version=int(version)).value_of("item9"))
+    return found
 
 
 def count_urgent(session: Session, *, actor: User) -> int:
