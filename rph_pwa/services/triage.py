@@ -165,25 +165,26 @@ def triage_queue(session: Session, *, actor: User, page: int = 1, now: datetime 
     """
     team_ids = clinical_team_ids(session, actor, what="queue")
     now = now or utcnow()
+    waiting = (select(Referral.id).join(Episode, Episode.referral_id == Referral.id)
+               .where(Referral.team_id.in_(team_ids), *not_started()))
     total, urgent = session.execute(
-        select(func.count(), func.count().filter(Referral.urgent.is_(True)))
-        .select_from(Referral).join(Episode, Episode.referral_id == Referral.id)
-        .where(Referral.team_id.in_(team_ids), *not_started())
-    ).one()
+        waiting.with_only_columns(func.count(), func.count().filter(Referral.urgent.is_(True)))).one()
     pages = max(1, -(-total // QUEUE_PAGE_SIZE))
     page = min(max(page, 1), pages)
+    order = (Referral.urgent.desc(), Referral.submitted_at.asc(), Referral.id.asc())
+    # The page's ids first, from the index alone; only those rows are joined and read whole.
+    shown = waiting.order_by(*order).offset((page - 1) * QUEUE_PAGE_SIZE).limit(QUEUE_PAGE_SIZE).subquery()
     booked = (select(Appointment.id).where(Appointment.episode_id == Episode.id, Appointment.kind == "assessment",
                                            Appointment.status == "booked").exists())
-    rows = session.execute(
+    rows = session.connection().execute(  # Core rows: the columns the cards show, decrypted once
         select(Referral.id, Referral.resident_id, Referral.team_id, Referral.urgent, Referral.urgent_reason,
                Referral.submitted_at, Referral.status, Referral.channel, Referral.answers,
                Municipality.name, User.display_name, booked)
+        .join(shown, shown.c.id == Referral.id)
         .join(Episode, Episode.referral_id == Referral.id)
         .join(Municipality, Municipality.id == Referral.municipality_id)
         .join(User, User.id == Referral.resident_id)
-        .where(Referral.team_id.in_(team_ids), *not_started())
-        .order_by(Referral.urgent.desc(), Referral.submitted_at.asc(), Referral.id.asc())
-        .offset((page - 1) * QUEUE_PAGE_SIZE).limit(QUEUE_PAGE_SIZE)
+        .order_by(*order)
     ).all() if total else []
     scores = _page_scores(session, [row[0] for row in rows])
     follow_ups = onward_follow_ups(session, actor=actor, now=now) if page == 1 else []
@@ -207,23 +208,29 @@ def triage_queue(session: Session, *, actor: User, page: int = 1, now: datetime 
     return QueuePage(items=items, page=page, pages=pages, total=total, urgent=urgent, follow_ups=follow_ups)
 
 
+#: Instruments with items that raise a flag (PHQ-9's item 9): only their item answers are read
+#: for the queue (a flag is an answer, so the flags are found from the answers, as when scored).
+FLAGGING_INSTRUMENTS = tuple(sorted({i.code for i in measures.VERSIONS.values() if i.flag_items}))
+
+
 def _page_scores(session: Session, referral_ids: list[int]) -> dict[int, tuple[list[Score], int | None]]:
-    """The scores of each referral's questionnaires in one query, and its PHQ-9 item 9: only
-    PHQ-9's item answers are read (and decrypted); totals and bands are plain columns."""
+    """The scores of each referral's questionnaires in one query, and its PHQ-9 item 9. Totals and
+    bands are plain columns; only the flagging instruments' item answers are decrypted (not the
+    stored flags, which are encrypted too: they are found again from those answers)."""
     if not referral_ids:
         return {}
-    phq9 = MeasureResponse.instrument_code == "PHQ-9"
+    flagging = MeasureResponse.instrument_code.in_(FLAGGING_INSTRUMENTS)
     found: dict[int, tuple[list[Score], int | None]] = {}
-    for referral_id, code, version, total, band, flags, answers in session.execute(
+    for referral_id, code, version, total, band, answers in session.connection().execute(  # Core rows
         select(MeasureResponse.referral_id, MeasureResponse.instrument_code, MeasureResponse.instrument_version,
-               MeasureResponse.total, MeasureResponse.band, MeasureResponse.flags,
-               case((phq9, MeasureResponse.answers), else_=None))
+               MeasureResponse.total, MeasureResponse.band, case((flagging, MeasureResponse.answers), else_=None))
         .where(MeasureResponse.referral_id.in_(referral_ids)).order_by(MeasureResponse.id)
     ):
         scores, item9 = found.setdefault(referral_id, ([], None))
-        scores.append(Score(code, total, band, bool(flags)))
-        if code == "PHQ-9" and answers is not None:
-            found[referral_id] = (scores, measures.score(code, answers, version=int(version)).value_of("item9"))
+        result = measures.score(code, answers, version=int(version)) if answers is not None else None
+        scores.append(Score(code, total, band, bool(result and result.flags)))
+        if code == "PHQ-9" and result is not None:
+            found[referral_id] = (scores, result.value_of("item9"))
     return found
 
 

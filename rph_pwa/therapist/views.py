@@ -42,7 +42,7 @@ from .forms import (
 from .presenters.reach import reach_tables
 from .presenters.referral import referral_view
 from .presenters.responsibility import responsible_view
-from .presenters.triage import queue_card, queue_pager
+from .presenters.triage import queue_cards, queue_pager
 
 REACH_DEFAULT_DAYS = 365
 
@@ -91,7 +91,7 @@ def triage():
     db = get_session()
     queue = svc.triage_queue(db, actor=current_user, page=request.args.get("page", 1, type=int))
     return render_audited("therapist/triage.html", queue=queue, pager=queue_pager(queue),
-                          items=[queue_card(item) for item in queue.items], follow_ups=queue.follow_ups,
+                          items=queue_cards(queue.items), follow_ups=queue.follow_ups,
                           urgent_episodes=outcomes.urgent_episodes(db, actor=current_user) if queue.page == 1 else [])
 
 
