@@ -24,12 +24,14 @@ def queue_cards(items: list[QueueItem]) -> list[dict[str, Any]]:
         return memo[key]
 
     opened_from = _("from %(name)s")  # the words only: each card's name is put in below
+    link = url_for("therapist.referral", referral_id=0)  # the referral page's URL with "0" for its id
 
     def card(item: QueueItem) -> dict[str, Any]:
         return {
-            "id": item.id, "name": item.name, "urgent": item.urgent, "municipality": item.municipality,
-            "reasons": [once(("reason", r), lambda r=r: label(URGENT_REASONS, r)) for r in item.urgent_reason.split(",")
-                        if r],
+            "id": item.id, "url": link.replace("/0", f"/{item.id}", 1), "name": item.name, "urgent": item.urgent,
+            "municipality": item.municipality,
+            "reasons": [once(("reason", r), lambda r=r: label(URGENT_REASONS, r))
+                        for r in item.urgent_reason.split(",") if r],
             "waited": once(("waited", item.days_waited),
                            lambda: ngettext("%(num)d day", "%(num)d days", item.days_waited)),
             "status": once(("phase", item.phase), lambda: label(PHASES, item.phase)),
