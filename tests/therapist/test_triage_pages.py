@@ -8,11 +8,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from rph_pwa.models import AuditEvent, AuditShown
+from rph_pwa.models import AuditEvent, AuditShown, Role
 from rph_pwa.services import audit
 from rph_pwa.services.triage import QUEUE_PAGE_SIZE
 from tests.conftest import refresh
-from tests.factories import make_referral, make_resident, make_staff, make_team
+from tests.factories import make_referral, make_resident, make_team
 
 URGENT = 3
 WAITING = 57  # with the urgent ones, 60 referrals: a full first page and 10 on the second
@@ -117,15 +117,14 @@ def test_one_page_view_writes_one_event_naming_exactly_the_referrals_shown(paged
     assert db.scalars(select(AuditShown).where(AuditShown.subject_id == stranger.resident_id)).all() == []
 
 
-def test_a_page_view_is_one_line_for_the_team_lead_and_in_each_shown_residents_own_log(paged, db, client):
-    from rph_pwa.models import Role
-
+def test_a_page_view_is_one_line_for_the_team_lead_and_in_each_shown_residents_own_log(paged, db, actions,
+                                                                                      client):
     team, referrals, _stranger, staff = paged
     client.get("/therapist/triage?page=2")
-    lead, _ = make_staff(db, teams=[team], role=Role.TEAM_LEAD)
-    db.commit()
-    [row] = [r for r in audit.events_for_team_lead(db, actor=lead) if r.object_type == "triage_queue"]
-    assert row.shown == tuple(f"#{r.resident_id}" for r in referrals[QUEUE_PAGE_SIZE:])
+    actions.login_staff(db, team, role=Role.TEAM_LEAD)
+    log = client.get("/therapist/audit").get_data(as_text=True)
+    shown = ", ".join(f"#{r.resident_id}" for r in referrals[QUEUE_PAGE_SIZE:])
+    assert log.count("view_referral (triage_queue)") == 1 and f"10 residents shown on one page: {shown}" in log
     shown_resident, first_page_resident = referrals[-1].resident, referrals[0].resident
     assert [(r.actor_name, r.action) for r in audit.events_about(db, resident=shown_resident)] == [
         (staff.display_name, "view_referral")]
