@@ -11,7 +11,7 @@ from sqlalchemy import select
 from rph_pwa.models import AuditEvent, AuditShown, Role
 from rph_pwa.services import audit
 from rph_pwa.services.triage import QUEUE_PAGE_SIZE
-from tests.conftest import refresh
+from tests.conftest import Actions, refresh
 from tests.factories import make_referral, make_resident, make_team
 
 URGENT = 3
@@ -117,12 +117,13 @@ def test_one_page_view_writes_one_event_naming_exactly_the_referrals_shown(paged
     assert db.scalars(select(AuditShown).where(AuditShown.subject_id == stranger.resident_id)).all() == []
 
 
-def test_a_page_view_is_one_line_for_the_team_lead_and_in_each_shown_residents_own_log(paged, db, actions,
+def test_a_page_view_is_one_line_for_the_team_lead_and_in_each_shown_residents_own_log(paged, app, db, mailbox,
                                                                                       client):
     team, referrals, _stranger, staff = paged
     client.get("/therapist/triage?page=2")
-    actions.login_staff(db, team, role=Role.TEAM_LEAD)
-    log = client.get("/therapist/audit").get_data(as_text=True)
+    lead_browser = app.test_client()
+    Actions(lead_browser, mailbox).login_staff(db, team, role=Role.TEAM_LEAD)
+    log = lead_browser.get("/therapist/audit").get_data(as_text=True)
     shown = ", ".join(f"#{r.resident_id}" for r in referrals[QUEUE_PAGE_SIZE:])
     assert log.count("view_referral (triage_queue)") == 1 and f"10 residents shown on one page: {shown}" in log
     shown_resident, first_page_resident = referrals[-1].resident, referrals[0].resident
