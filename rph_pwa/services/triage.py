@@ -186,7 +186,7 @@ def triage_queue(session: Session, *, actor: User, page: int = 1, now: datetime 
         .join(User, User.id == Referral.resident_id)
         .order_by(*order)
     ).all() if total else []
-    scores = _page_scores(session, [row[0] for row in rows])
+    scores = _page_scores(session, {row.id: row.urgent_reason for row in rows})
     follow_ups = onward_follow_ups(session, actor=actor, now=now) if page == 1 else []
     audit.record_page(session, actor=actor, action="view_referral", object_type="triage_queue", now=now, shown=[
         *((row.resident_id, row.team_id, row.id) for row in rows),
@@ -208,29 +208,28 @@ def triage_queue(session: Session, *, actor: User, page: int = 1, now: datetime 
     return QueuePage(items=items, page=page, pages=pages, total=total, urgent=urgent, follow_ups=follow_ups)
 
 
-#: Instruments with items that raise a flag (PHQ-9's item 9): only their item answers are read
-#: for the queue (a flag is an answer, so the flags are found from the answers, as when scored).
-FLAGGING_INSTRUMENTS = tuple(sorted({i.code for i in measures.VERSIONS.values() if i.flag_items}))
-
-
-def _page_scores(session: Session, referral_ids: list[int]) -> dict[int, tuple[list[Score], int | None]]:
-    """The scores of each referral's questionnaires in one query, and its PHQ-9 item 9. Totals and
-    bands are plain columns; only the flagging instruments' item answers are decrypted (not the
-    stored flags, which are encrypted too: they are found again from those answers)."""
-    if not referral_ids:
+def _page_scores(session: Session, reasons: dict[int, str | None]) -> dict[int, tuple[list[Score], int | None]]:
+    """The scores of the questionnaires of each referral (`reasons`: referral id → its urgent
+    reasons) in one query, and its PHQ-9 item 9 (found by key in the stored answers). Totals and
+    bands are plain columns; only PHQ-9's item answers are decrypted, not the stored flags
+    (encrypted too): a flagged item raised the urgent reason of the same key when the referral
+    was sent, so a score is flagged when the referral's reasons name one of its flag items."""
+    if not reasons:
         return {}
-    flagging = MeasureResponse.instrument_code.in_(FLAGGING_INSTRUMENTS)
+    flag_items = {code: set(instrument.flag_items) for code, instrument in measures.INSTRUMENTS.items()}
     found: dict[int, tuple[list[Score], int | None]] = {}
     for referral_id, code, version, total, band, answers in session.connection().execute(  # Core rows
         select(MeasureResponse.referral_id, MeasureResponse.instrument_code, MeasureResponse.instrument_version,
-               MeasureResponse.total, MeasureResponse.band, case((flagging, MeasureResponse.answers), else_=None))
-        .where(MeasureResponse.referral_id.in_(referral_ids)).order_by(MeasureResponse.id)
+               MeasureResponse.total, MeasureResponse.band,
+               case((MeasureResponse.instrument_code == "PHQ-9", MeasureResponse.answers), else_=None))
+        .where(MeasureResponse.referral_id.in_(list(reasons))).order_by(MeasureResponse.id)
     ):
         scores, item9 = found.setdefault(referral_id, ([], None))
-        result = measures.score(code, answers, version=int(version)) if answers is not None else None
-        scores.append(Score(code, total, band, bool(result and result.flags)))
-        if code == "PHQ-9" and result is not None:
-            found[referral_id] = (scores, result.value_of("item9"))
+        raised = flag_items.get(code, set()) & set((reasons[referral_id] or "").split(","))
+        scores.append(Score(code, total, band, bool(raised)))
+        if answers is not None:
+            keys = measures.get(code, int(version)).item_keys
+            found[referral_id] = (scores, answers[keys.index("item9")] if "item9" in keys else None)
     return found
 
 
