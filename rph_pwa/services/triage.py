@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import measures
@@ -208,28 +208,37 @@ def triage_queue(session: Session, *, actor: User, page: int = 1, now: datetime 
     return QueuePage(items=items, page=page, pages=pages, total=total, urgent=urgent, follow_ups=follow_ups)
 
 
+#: The PHQ-9 item every queue card shows, and the urgent reason its flag raises (the same key).
+ITEM9 = "item9"
+
+
 def _page_scores(session: Session, reasons: dict[int, str | None]) -> dict[int, tuple[list[Score], int | None]]:
     """The scores of the questionnaires of each referral (`reasons`: referral id → its urgent
-    reasons) in one query, and its PHQ-9 item 9 (found by key in the stored answers). Totals and
-    bands are plain columns; only PHQ-9's item answers are decrypted, not the stored flags
-    (encrypted too): a flagged item raised the urgent reason of the same key when the referral
-    was sent, so a score is flagged when the referral's reasons name one of its flag items."""
+    reasons) in one query, and its PHQ-9 item 9. Totals and bands are plain columns, and nothing
+    encrypted is read that the reasons already tell: when a referral is sent, each flagged item
+    (an answer above the item's lowest) raises the urgent reason of the same key. So a score is
+    flagged when the reasons name one of its flag items, and item 9 is read from the decrypted
+    answers only when it raised its reason (otherwise it was the lowest answer)."""
     if not reasons:
         return {}
-    flag_items = {code: set(instrument.flag_items) for code, instrument in measures.INSTRUMENTS.items()}
+    raised_item9 = [ident for ident, reason in reasons.items() if ITEM9 in (reason or "").split(",")]
     found: dict[int, tuple[list[Score], int | None]] = {}
     for referral_id, code, version, total, band, answers in session.connection().execute(  # Core rows
         select(MeasureResponse.referral_id, MeasureResponse.instrument_code, MeasureResponse.instrument_version,
                MeasureResponse.total, MeasureResponse.band,
-               case((MeasureResponse.instrument_code == "PHQ-9", MeasureResponse.answers), else_=None))
+               case((and_(MeasureResponse.instrument_code == "PHQ-9", MeasureResponse.referral_id.in_(raised_item9)),
+                     MeasureResponse.answers), else_=None))
         .where(MeasureResponse.referral_id.in_(list(reasons))).order_by(MeasureResponse.id)
     ):
+        instrument = measures.get(code, int(version))
+        named = set((reasons[referral_id] or "").split(","))
         scores, item9 = found.setdefault(referral_id, ([], None))
-        raised = flag_items.get(code, set()) & set((reasons[referral_id] or "").split(","))
-        scores.append(Score(code, total, band, bool(raised)))
-        if answers is not None:
-            keys = measures.get(code, int(version)).item_keys
-            found[referral_id] = (scores, answers[keys.index("item9")] if "item9" in keys else None)
+        scores.append(Score(code, total, band, bool(named & set(instrument.flag_items))))
+        if code == "PHQ-9":
+            position = instrument.item_keys.index(ITEM9)
+            item9 = (answers[position] if answers is not None
+                     else instrument.options_for(instrument.items[position])[0].value)
+            found[referral_id] = (scores, item9)
     return found
 
 

@@ -130,3 +130,15 @@ def test_a_page_view_is_one_line_for_the_team_lead_and_in_each_shown_residents_o
     assert [(r.actor_name, r.action) for r in audit.events_about(db, resident=shown_resident)] == [
         (staff.display_name, "view_referral")]
     assert audit.events_about(db, resident=first_page_resident) == []
+
+
+def test_cards_show_item_9_as_answered(db, actions, client):
+    team = make_team(db)
+    raised = make_referral(db, team=team, item9=2, resident=make_resident(db, team=team, name="Niende To"))
+    calm = make_referral(db, team=team, submitted_days_ago=3, resident=make_resident(db, team=team, name="Rolig"))
+    actions.login_staff(db, team)
+    page = client.get("/therapist/triage").get_data(as_text=True)
+    raised_card = page[page.index(f'id="referral-{raised.id}-name"'):page.index(f'id="referral-{calm.id}-name"')]
+    calm_card = page[page.index(f'id="referral-{calm.id}-name"'):]
+    assert '<strong class="badge badge--urgent">2</strong> Thoughts of being better off dead' in raised_card
+    assert "<dt>PHQ-9 item 9</dt>\n          <dd>0</dd>" in calm_card
