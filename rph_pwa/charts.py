@@ -10,6 +10,9 @@ from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 320, 160
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 36, 12, 12, 28
+#: The most points a line chart draws: a longer history is thinned (`downsample`), so the SVG
+#: stays small however many scores there are. The numbers sit beside it in a table.
+MAX_POINTS = 40
 
 
 @dataclass(frozen=True)
@@ -21,13 +24,32 @@ class ChartPoint:
     label: str
 
 
+def downsample(points: Sequence[ChartPoint], limit: int = MAX_POINTS) -> list[ChartPoint]:
+    """At most `limit` of `points` (in order) that keep the chart's shape: the first and the last,
+    and the lowest and the highest of each of (limit - 2) // 2 equal runs of the points between."""
+    if len(points) <= limit:
+        return list(points)
+    middle, buckets = points[1:-1], (limit - 2) // 2
+    kept = [points[0]]
+    for b in range(buckets):
+        run = middle[len(middle) * b // buckets:len(middle) * (b + 1) // buckets]
+        if not run:
+            continue
+        low = min(range(len(run)), key=lambda i: run[i].value)
+        high = max(range(len(run)), key=lambda i: run[i].value)
+        kept += [run[i] for i in sorted({low, high})]
+    return kept + [points[-1]]
+
+
 def line_chart(points: Sequence[ChartPoint], *, max_value: int, title: str, description: str,
                chart_id: str) -> Markup:
-    """An accessible SVG line chart of `points` on a 0..max_value scale.
+    """An accessible SVG line chart of `points` on a 0..max_value scale, drawn with at most
+    MAX_POINTS of them (`downsample`): the description should say what all of them show.
 
     `title` and `description` become the SVG's <title> and <desc> (its accessible name and
     description); colours come from the stylesheet through classes.
     """
+    points = downsample(points)
     inner_w, inner_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
     n = len(points)
 
