@@ -2,12 +2,15 @@
 next to a table with the same numbers (WCAG 1.1.1)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
+from typing import TypeVar
 
 from markupsafe import Markup, escape
 
+T = TypeVar("T")
 WIDTH, HEIGHT = 320, 160
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 36, 12, 12, 28
 #: The most points a line chart draws: a longer history is thinned (`downsample`), so the SVG
@@ -24,9 +27,11 @@ class ChartPoint:
     label: str
 
 
-def downsample(points: Sequence[ChartPoint], limit: int = MAX_POINTS) -> list[ChartPoint]:
+def downsample(points: Sequence[T], limit: int = MAX_POINTS, *,
+               value: Callable[[T], float] = attrgetter("value")) -> list[T]:
     """At most `limit` of `points` (in order) that keep the chart's shape: the first and the last,
-    and the lowest and the highest of each of (limit - 2) // 2 equal runs of the points between."""
+    and the lowest and the highest `value` of each of (limit - 2) // 2 equal runs of the points
+    between. Callers thin their own points with it before labelling them."""
     if len(points) <= limit:
         return list(points)
     middle, buckets = points[1:-1], (limit - 2) // 2
@@ -35,8 +40,8 @@ def downsample(points: Sequence[ChartPoint], limit: int = MAX_POINTS) -> list[Ch
         run = middle[len(middle) * b // buckets:len(middle) * (b + 1) // buckets]
         if not run:
             continue
-        low = min(range(len(run)), key=lambda i: run[i].value)
-        high = max(range(len(run)), key=lambda i: run[i].value)
+        low = min(range(len(run)), key=lambda i: value(run[i]))
+        high = max(range(len(run)), key=lambda i: value(run[i]))
         kept += [run[i] for i in sorted({low, high})]
     return kept + [points[-1]]
 

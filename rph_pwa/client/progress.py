@@ -6,12 +6,13 @@ the page invites the person to tell their therapist and shows where to get help 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..charts import ChartPoint, line_chart
+from ..charts import ChartPoint, downsample, line_chart
 from ..localtime import to_local
 from ..services.outcomes import Point, Series
 
@@ -97,7 +98,8 @@ def charts(series_list: list[Series]) -> list[ProgressChart]:
     result = []
     for series in series_list:
         chart_id = "chart-" + series.code.lower().replace("-", "")
-        points = [ChartPoint(p.at, p.total, format_date(p.at, "d.M")) for p in series.points]
+        points = [ChartPoint(p.at, p.total, _day_month(p.at))
+                  for p in downsample(series.points, value=attrgetter("total"))]
         text = sentence(series)
         svg = line_chart(points, max_value=series.max_total, title=str(NAMES[series.code]), description=text,
                          chart_id=chart_id)
@@ -105,6 +107,12 @@ def charts(series_list: list[Series]) -> list[ProgressChart]:
         result.append(ProgressChart(chart_id, str(NAMES[series.code]), text, svg, rows, series.max_total,
                                     months(series.points[:-RECENT_ROWS])))
     return result
+
+
+def _day_month(moment) -> str:
+    """d.M in the local zone (as format_date's "d.M", without its cost per point)."""
+    local = to_local(moment)
+    return f"{local.day}.{local.month}"
 
 
 def months(points: list[Point]) -> list[tuple[str, int, int, int]]:

@@ -59,7 +59,7 @@ NO_FEEDBACK_BEFORE = ("course_meeting",)
 OFFERING_NOTE_MAX = 2000
 #: The episode page shows its newest answers and latest contacts in full; older ones are read
 #: HISTORY_CHUNK at a time on pages of their own, so the page stays small as the record grows.
-LATEST_ANSWERS, LATEST_CONTACTS, HISTORY_CHUNK = 20, 20, 50
+LATEST_ANSWERS, LATEST_CONTACTS, HISTORY_CHUNK = 12, 10, 30
 
 
 # --- Planning forms for a contact ---------------------------------------------------------------

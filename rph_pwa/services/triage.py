@@ -199,7 +199,7 @@ class ReferralDetail:
 
 
 #: Contact attempts shown on the referral page, the latest first; older ones: `older_attempts`.
-LATEST_ATTEMPTS = 20
+LATEST_ATTEMPTS = 10
 
 
 def _attempts(session: Session, referral_id: int, *, offset: int, limit: int) -> list[ContactAttempt]:

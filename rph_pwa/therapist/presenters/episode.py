@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -9,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ... import charts
+from ...localtime import to_local
 from ...codes import (
     ATTENDANCE,
     AppointmentKind,
@@ -46,8 +48,8 @@ CHECKLIST_LABELS = {
     "children": _l("Children under 18 as relatives (a legal duty to ask)"),
     "minor_confidentiality": _l("Ages 16–17: the confidentiality rules that apply were explained"),
 }
-#: Calendar dates in chart descriptions and on chart points (local time, BABEL_DEFAULT_TIMEZONE).
-DATE_PATTERN, SHORT_DATE_PATTERN = "dd.MM.yyyy", "dd.MM"
+#: Calendar dates in chart descriptions (local time, BABEL_DEFAULT_TIMEZONE).
+DATE_PATTERN = "dd.MM.yyyy"
 
 
 #: Scores in each instrument's table on the episode page (the newest; the chart and its
@@ -67,7 +69,10 @@ def _trend(series: outcomes.Series) -> dict[str, Any]:
     else:
         description = _("%(code)s was %(total)s on %(at)s (one measurement).", code=code, total=first.total,
                         at=format_date(first.at, DATE_PATTERN))
-    chart_points = [charts.ChartPoint(p.at, p.total, format_date(p.at, SHORT_DATE_PATTERN)) for p in points]
+    # Labels as dd.MM in the local zone, written directly: Flask-Babel's format_date per point
+    # cost more than the rest of the chart.
+    chart_points = [charts.ChartPoint(p.at, p.total, f"{to_local(p.at):%d.%m}")
+                    for p in charts.downsample(points, value=attrgetter("total"))]
     name = label(INSTRUMENTS, code)
     return {
         "code": code, "name": name, "id": "trend-" + code.lower().replace("-", ""), "description": description,
