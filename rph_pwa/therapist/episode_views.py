@@ -57,21 +57,24 @@ def episode(episode_id: int):
 @bp.route(f"{EPISODE}/answers")
 def episode_answers(episode_id: int):
     """The episode's answers older than those on its page, a chunk per page, newest first (audited)."""
-    db = get_session()
-    page = outcomes.older_answers(db, actor=current_user, episode_id=episode_id, page=_page_number())
-    db.commit()  # the audit event of this read
-    return render_template("therapist/episode_answers.html", view=history_view(page),
-                           forms=answered_forms(page.rows))
+    return _history_page("therapist/episode_answers.html", outcomes.older_answers, episode_id,
+                         lambda page: {"forms": answered_forms(page.rows)})
 
 
 @bp.route(f"{EPISODE}/earlier-contacts")
 def episode_contacts(episode_id: int):
     """The episode's contacts before those on its page, a chunk per page, latest first (audited)."""
+    return _history_page("therapist/episode_contacts.html", outcomes.older_contacts, episode_id, lambda page: {
+        "contacts": contact_rows(page.rows, page.response_totals, now=utcnow())})
+
+
+def _history_page(template: str, read: Callable, episode_id: int, rows: Callable) -> str:
+    """A page of the episode's older rows: `read` (access-checked and audited by the service), then
+    `rows(page)` the template's rows."""
     db = get_session()
-    page = outcomes.older_contacts(db, actor=current_user, episode_id=episode_id, page=_page_number())
+    page = read(db, actor=current_user, episode_id=episode_id, page=_page_number())
     db.commit()  # the audit event of this read
-    return render_template("therapist/episode_contacts.html", view=history_view(page),
-                           contacts=contact_rows(page.rows, page.response_totals, now=utcnow()))
+    return render_template(template, view=history_view(page), **rows(page))
 
 
 def _page_number() -> int:
