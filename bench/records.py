@@ -11,7 +11,8 @@ referral; and a resident whose latest episode has 500 progress points (PHQ-9, GA
 
 Measures median and p95 server time (in-process test client), the SQL queries and the HTML size of
 the episode page, the referral page, one chunk of older answers and Min fremgang, each beside its
-goal. Nothing is asserted.
+goal; and, for reference in the same run, the episode and referral pages of an episode with no
+history yet. Nothing is asserted.
 """
 from __future__ import annotations
 
@@ -129,13 +130,16 @@ def progress_points(session, *, team, municipality, resident: int) -> None:
 
 def build(session) -> dict:
     team, municipalities, therapist, secret, _colleague, people = team_and_people(
-        session, name="Bench records", first_number=9500, residents=2)
+        session, name="Bench records", first_number=9500, residents=3)
     referral, episode = record_with_answers(session, team=team, municipality=municipalities[0],
                                             resident=people[0], staff_id=therapist.id)
     progress_points(session, team=team, municipality=municipalities[1], resident=people[1])
+    empty_referral, empty_episode = referral_and_episode(session, team=team, municipality=municipalities[2],
+                                                         resident=people[2], referred_at=utcnow(), tag="empty")
     set_email(session.get(User, people[1]), RESIDENT_EMAIL, field_crypto())
     session.commit()
-    return {"therapist": therapist, "secret": secret, "referral": referral, "episode": episode}
+    return {"therapist": therapist, "secret": secret, "referral": referral, "episode": episode,
+            "empty_referral": empty_referral, "empty_episode": empty_episode}
 
 
 def size_row(client, path: str, name: str, goal_kb: int) -> tuple[str, str]:
@@ -164,6 +168,10 @@ def main() -> None:
              ("Referral page", f"/therapist/referrals/{built['referral']}", "staff", PAGE_GOAL_KB),
              ("Older answers, one chunk", f"{episode}/answers?page=2", "staff", PAGE_GOAL_KB),
              ("Min fremgang", "/me/progress", "resident", PROGRESS_GOAL_KB)]
+    # The same pages of an episode with nothing in it yet, in the same run: what the page costs
+    # without any history (on a busy machine every figure grows; these show by how much).
+    pages += [("Episode page, no answers yet", f"/therapist/episodes/{built['empty_episode']}", "staff", PAGE_GOAL_KB),
+              ("Referral page, no history", f"/therapist/referrals/{built['empty_referral']}", "staff", PAGE_GOAL_KB)]
     rows = [(f"SQLite: one episode with {ANSWERS:,} answers and {ATTEMPTS} contact attempts, one with "
              f"{POINTS} progress points (built in {seconds:.1f} s)", "")]
     for name, path, who, goal_kb in pages:
