@@ -9,11 +9,12 @@ open 48 hours before the contact.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -546,9 +547,9 @@ class HistoryPage:
 
 
 def _history_page(session: Session, *, actor: User, episode_id: int, page: int, object_type: str,
-                  count, shown: int, read) -> HistoryPage:
-    """A page of HISTORY_CHUNK older rows (after the `shown` latest), access-checked like the
-    episode page and audited once; a page past the end gives the last."""
+                  count: Select, shown: int, read: Callable[[int], list]) -> HistoryPage:
+    """A page of HISTORY_CHUNK older rows (`read(offset)`, after the `shown` latest of the `count`),
+    access-checked like the episode page and audited once; a page past the end gives the last."""
     episode = _episode_for_staff(session, actor=actor, episode_id=episode_id)
     resident = session.get(User, episode.resident_id)
     total = max(0, (session.scalar(count) or 0) - shown)

@@ -49,7 +49,7 @@ def _audited(db, object_type: str) -> int:
 
 def test_the_episode_page_shows_the_newest_answers_and_links_to_the_older_ones(db, actions, client):
     team = make_team(db)
-    staff = actions.login_staff(db, team)
+    actions.login_staff(db, team)
     episode = make_monitored_episode(db, team=team)
     ids = _answers(db, episode, 60)
 

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ... import charts
-from ...localtime import to_local
 from ...codes import (
     ATTENDANCE,
     AppointmentKind,
@@ -22,6 +21,7 @@ from ...codes import (
     WorkStatus,
     label,
 )
+from ...localtime import to_local
 from ...services import outcomes, triage
 from .common import (
     INSTRUMENTS,
