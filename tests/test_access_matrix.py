@@ -756,6 +756,7 @@ ROUTES: dict[str, Route] = {
                                         data=PLAN),
     # Staff: a referral and its actions.
     "therapist.referral": Route(params=REFERRAL_PARAMS, get=team_object("200")),
+    "therapist.referral_attempts": Route(params=REFERRAL_PARAMS, get=team_object("200")),
     "therapist.book_assessment": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
                                        prefix="book", data=lambda w, o: {
                                            "book-day": _day(3), "book-time": "10:00", "book-mode": "phone",
@@ -790,6 +791,8 @@ ROUTES: dict[str, Route] = {
                                         post=team_object("302"), data={}),
     # Staff: an episode of care and its contacts.
     "therapist.episode": Route(params=EPISODE_PARAMS, get=team_object("200")),
+    "therapist.episode_answers": Route(params=EPISODE_PARAMS, get=team_object("200")),
+    "therapist.episode_contacts": Route(params=EPISODE_PARAMS, get=team_object("200")),
     "therapist.episode_urgent_flag": Route(params=EPISODE_PARAMS, get=team_object("302")),
     "therapist.book_contact": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
                                     prefix="book", data=lambda w, o: {

@@ -30,7 +30,7 @@ from ..models.referrals import OFFERINGS
 from . import audit, record_text
 from .access import clinical_team_ids, is_clinical, staff_team_ids
 from .onward import FollowUp, onward_follow_ups, onward_services
-from .outcomes import plan_forms
+from .outcomes import HISTORY_CHUNK, LATEST_CONTACTS, ContactCount, contact_counts, plan_forms
 from .referrals import OPEN_STATUSES, open_referral, referral_answers, referral_for_staff
 
 
@@ -266,27 +266,74 @@ class ReferralDetail:
     onward_services: list[OnwardService]
     onward_service: OnwardService | None
     start_note: str
+    #: Every contact counted by kind and status (`appointments` holds the latest LATEST_CONTACTS).
+    contact_counts: list[ContactCount] = field(default_factory=list)
+    #: Every contact attempt (`attempts` holds the latest LATEST_ATTEMPTS).
+    attempts_total: int = 0
+
+    @property
+    def contacts_total(self) -> int:
+        return sum(c.count for c in self.contact_counts)
+
+
+#: Contact attempts shown on the referral page, the latest first; older ones: `older_attempts`.
+LATEST_ATTEMPTS = 10
+
+
+def _attempts(session: Session, referral_id: int, *, offset: int, limit: int) -> list[ContactAttempt]:
+    return list(session.scalars(
+        select(ContactAttempt).options(selectinload(ContactAttempt.staff))
+        .where(ContactAttempt.referral_id == referral_id)
+        .order_by(ContactAttempt.at.desc(), ContactAttempt.id.desc()).offset(offset).limit(limit)))
 
 
 def referral_detail(session: Session, *, actor: User, referral_id: int) -> ReferralDetail:
-    """Open one referral for its page (access-checked and audited, via `open_referral`)."""
+    """Open one referral for its page (access-checked and audited, via `open_referral`): the
+    latest contact attempts and contacts in full, the others counted (the page's queries do not
+    grow with the history)."""
     referral = open_referral(session, actor=actor, referral_id=referral_id)
     episode = referral.episode
-    attempts = list(session.scalars(
-        select(ContactAttempt).options(selectinload(ContactAttempt.staff))
-        .where(ContactAttempt.referral_id == referral.id)
-        .order_by(ContactAttempt.at.desc(), ContactAttempt.id.desc())
-    ))
+    attempts = _attempts(session, referral.id, offset=0, limit=LATEST_ATTEMPTS)
+    attempts_total = session.scalar(select(func.count()).select_from(ContactAttempt)
+                                    .where(ContactAttempt.referral_id == referral.id)) or 0
     appointments = list(session.scalars(
         select(Appointment).options(selectinload(Appointment.staff))
-        .where(Appointment.episode_id == episode.id).order_by(Appointment.starts_at)
-    ))
+        .where(Appointment.episode_id == episode.id)
+        .order_by(Appointment.starts_at.desc(), Appointment.id.desc()).limit(LATEST_CONTACTS)))[::-1]
     checklist = session.scalars(select(IntakeChecklist).where(IntakeChecklist.episode_id == episode.id)).first()
     services = onward_services(session, team_ids=[referral.team_id])
     chosen = next((s for s in services if s.id == referral.onward_service_id), None)
     return ReferralDetail(referral=referral, answers=referral_answers(referral), episode=episode,
                           attempts=attempts, appointments=appointments, checklist=checklist,
-                          onward_services=services, onward_service=chosen, start_note=start_note(referral))
+                          onward_services=services, onward_service=chosen, start_note=start_note(referral),
+                          contact_counts=contact_counts(session, episode_id=episode.id),
+                          attempts_total=attempts_total)
+
+
+@dataclass(frozen=True)
+class AttemptsPage:
+    """One page of a referral's contact attempts older than the LATEST_ATTEMPTS on its page."""
+
+    referral: Referral
+    rows: list[ContactAttempt]
+    total: int
+    page: int
+    pages: int
+
+
+def older_attempts(session: Session, *, actor: User, referral_id: int, page: int = 1) -> AttemptsPage:
+    """The referral's contact attempts after the latest LATEST_ATTEMPTS, HISTORY_CHUNK per page,
+    the latest first (access-checked and audited like the referral page; a page past the end
+    gives the last)."""
+    referral = referral_for_staff(session, actor=actor, referral_id=referral_id)
+    total = max(0, (session.scalar(select(func.count()).select_from(ContactAttempt)
+                                   .where(ContactAttempt.referral_id == referral.id)) or 0) - LATEST_ATTEMPTS)
+    pages = max(1, -(-total // HISTORY_CHUNK))
+    page = min(max(page, 1), pages)
+    rows = _attempts(session, referral.id, offset=LATEST_ATTEMPTS + (page - 1) * HISTORY_CHUNK, limit=HISTORY_CHUNK)
+    audit.record(session, actor=actor, subject=referral.resident, action="view_referral",
+                 object_type="contact_attempts", object_id=referral.id, team_id=referral.team_id)
+    return AttemptsPage(referral, rows, total, page, pages)
 
 
 def _mark_contact(episode: Episode, when: datetime) -> None:

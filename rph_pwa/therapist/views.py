@@ -40,7 +40,7 @@ from .forms import (
     ReachForm,
 )
 from .presenters.reach import reach_tables
-from .presenters.referral import referral_view
+from .presenters.referral import attempts_view, referral_view
 from .presenters.responsibility import responsible_view
 from .presenters.triage import queue_cards, queue_pager
 
@@ -99,6 +99,16 @@ def triage():
 def referral(referral_id: int):
     """One referral with all its answers, scores, history and the team's actions (audited)."""
     return _referral_page(referral_id)
+
+
+@bp.route("/referrals/<int:referral_id>/earlier-attempts")
+def referral_attempts(referral_id: int):
+    """The referral's contact attempts older than those on its page, a chunk per page (audited)."""
+    db = get_session()
+    page = svc.older_attempts(db, actor=current_user, referral_id=referral_id,
+                              page=request.args.get("page", 1, type=int))
+    db.commit()  # the audit event of this read
+    return render_template("therapist/referral_attempts.html", view=attempts_view(page))
 
 
 @bp.post("/referrals/<int:referral_id>/assessment")
