@@ -124,6 +124,13 @@ def top(meter: Meter, n: int = 4) -> str:
     return ", ".join(f"{path.split('?')[0]} {count / 1024:.1f}" for path, count in largest)
 
 
+def twice(meter: Meter) -> list[str]:
+    """Paths whose whole body went out more than once in the last measurement (a 304 is under 1 KB
+    and does not count: it means the browser checked a copy it had)."""
+    full = [path for path, count in meter.requests if count > 1024]
+    return sorted({path.split("?")[0] for path in full if full.count(path) > 1})
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -164,6 +171,9 @@ def visit(browser, base: str, path: str, meter: Meter, notes: list[str]) -> list
         notes.append(f"{path}: {top(meter)}")
         rows.append(("  first visit (page, assets, worker install)",
                      verdict(first, FIRST_GOAL) + ("" if state else "  (no active worker)")))
+        again = twice(meter)
+        rows.append(("  sent twice in the first visit (200s)",
+                     f"{len(again)} {', '.join(again)}   goal: 0, {'met' if not again else 'NOT met'}"))
 
         later = LATER[path]
         meter.reset()

@@ -177,9 +177,11 @@ def static_headers(response: Response) -> Response:
         response.headers["Vary"] = ", ".join(kept)
     else:
         response.headers.pop("Vary", None)
-    # Reading who is signed in (for other answers' headers) must not tie the file to the cookie.
-    if not session.modified:
-        session.accessed = False
+    # Other hooks read who is signed in (and Flask-Login may mark the session): a static file
+    # neither depends on nor changes the session, so no `Vary: Cookie` (a browser would fetch it
+    # again whenever the cookie changed) and no cookie set.
+    session.modified = False
+    session.accessed = False  # last: reaching the session through flask.session marks it accessed
     leave_session_cookie()
     return response
 
