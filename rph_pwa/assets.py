@@ -2,8 +2,8 @@
 
 Compression. Every answer of a text type (HTML, CSS, JavaScript, JSON, SVG, the manifest, the
 service worker) of at least COMPRESS_MIN_SIZE bytes is compressed with the best encoding the
-client accepts, in the order of COMPRESS_ALGORITHM (brotli, zstd, gzip), at levels that cost a
-page well under a millisecond (brotli 4, zstd 3, gzip 6); `Vary: Accept-Encoding` on every
+client accepts, in the order of COMPRESS_ALGORITHM (zstd, brotli, gzip), at levels that cost a
+page well under a millisecond (zstd 3, brotli 4, gzip 6); `Vary: Accept-Encoding` on every
 answer. A proxy in front may compress instead (see README, "Production").
 
 Fingerprints. `url_for('static', filename='css/app.css')` gives /static/css/app.<digest>.css,
@@ -48,9 +48,10 @@ TYPES = {".js": "text/javascript", ".webmanifest": "application/manifest+json", 
 
 #: Flask-Compress settings (each may be overridden in the config).
 COMPRESSION = {
-    # Best first among what the client accepts; Chromium accepts all three.
-    "COMPRESS_ALGORITHM": ["br", "zstd", "gzip"],
-    "COMPRESS_ALGORITHM_STREAMING": ["br", "zstd"],
+    # The first the client accepts (Chromium and Firefox accept all three). zstd compresses a page
+    # 3-4 times faster than brotli at level 4 and within about 8% of its size; Safari gets brotli.
+    "COMPRESS_ALGORITHM": ["zstd", "br", "gzip"],
+    "COMPRESS_ALGORITHM_STREAMING": ["zstd", "br"],
     "COMPRESS_BR_LEVEL": 4,
     "COMPRESS_ZSTD_LEVEL": 3,
     "COMPRESS_LEVEL": 6,
