@@ -72,10 +72,11 @@ class Asset:
 
     @property
     def fingerprinted(self) -> str:
-        """The name with the digest before the last suffix: css/app.css -> css/app.<digest>.css."""
+        """The name with the digest before the last suffix: css/app.css -> css/app.<digest>.css
+        (a name without a suffix stays as it is, served with the short cache)."""
         stem, dot, suffix = self.name.rpartition(".")
-        if not dot or "/" in suffix:
-            return f"{self.name}.{self.digest}"  # no suffix: the digest is appended (never served this way)
+        if not dot or not stem or "/" in suffix or stem.endswith("/"):
+            return self.name
         return f"{stem}.{self.digest}.{suffix}"
 
 
@@ -97,21 +98,26 @@ class StaticFiles:
     def __init__(self, folder: str, reload: bool) -> None:
         self.folder = Path(folder)
         self.reload = reload
-        self.assets: dict[str, Asset | None] = {}
+        #: Only files found are kept (so asking for made-up names cannot fill the memory).
+        self.assets: dict[str, Asset] = {}
 
     def get(self, name: str) -> Asset | None:
         """The file `name` (as given to url_for), or None when there is none."""
-        if name not in self.assets or (self.reload and self.changed(name)):
-            self.assets[name] = read_asset(self.folder, name)
-        return self.assets[name]
-
-    def changed(self, name: str) -> bool:
         asset = self.assets.get(name)
+        if asset is None or (self.reload and self.changed(asset)):
+            asset = read_asset(self.folder, name)
+            if asset is None:
+                self.assets.pop(name, None)
+            else:
+                self.assets[name] = asset
+        return asset
+
+    def changed(self, asset: Asset) -> bool:
         try:
-            stat = (self.folder / name).stat()
+            stat = (self.folder / asset.name).stat()
         except (OSError, ValueError):
-            return asset is not None
-        return asset is None or (stat.st_mtime_ns, stat.st_size) != asset.stamp
+            return True
+        return (stat.st_mtime_ns, stat.st_size) != asset.stamp
 
 
 def static_files(app: Flask) -> StaticFiles:
@@ -159,7 +165,7 @@ def serve_static(filename: str) -> Response:
     asset, current = found
     g.static_cache_control = IMMUTABLE if current else REVALIDATE
     if current:
-        g.compressed_asset_key = f"{asset.fingerprinted}"
+        g.compressed_asset_key = asset.fingerprinted
     response = current_app.response_class(asset.body, mimetype=asset.mimetype)
     # Weak: the same for every encoding, so a 304 is answered here before anything is compressed.
     response.set_etag(asset.digest, weak=True)

@@ -15,7 +15,7 @@ import pytest
 from backports import zstd
 
 from rph_pwa import create_app
-from rph_pwa.assets import DIGEST_LENGTH, IMMUTABLE, fingerprinted_name
+from rph_pwa.assets import DIGEST_LENGTH, IMMUTABLE, fingerprinted_name, static_files
 from rph_pwa.config import ROOT, TestConfig
 from rph_pwa.public import worker
 from tests.test_service_worker import served_config
@@ -100,6 +100,15 @@ def test_a_plain_or_outdated_static_url_still_answers_but_is_checked_each_time(c
     for url in ("/static/css/nothing.css", "/static/css/nothing.0123456789.css", "/static/../pyproject.toml",
                 "/static/css/app.ZZZZZZZZZZ.css", "/static/css/"):
         assert client.get(url).status_code == 404, url
+
+
+def test_asking_for_made_up_static_files_keeps_nothing(app, client):
+    client.get("/static/css/app.css")
+    kept = len(static_files(app).assets)
+    for n in range(50):
+        assert client.get(f"/static/css/made-up-{n}.css").status_code == 404
+        assert client.get(f"/static/css/app.{n:010x}.js").status_code == 404
+    assert len(static_files(app).assets) == kept
 
 
 def test_a_static_file_is_the_same_for_a_signed_in_resident(client, actions, db):
