@@ -122,6 +122,31 @@ def serve_app(handler: type[WSGIRequestHandler] | None = None):
     return server
 
 
+def resident_cookie(app) -> dict:
+    """The session cookie of a new resident signed in (as after an e-mail code), for the browser."""
+    from flask import session
+
+    from rph_pwa.auth.signin import sign_in
+    from rph_pwa.db import get_session
+    from rph_pwa.models import Municipality, Team, User
+
+    with app.test_request_context("/"):
+        db = get_session()
+        municipality = Municipality(number="9999", name="Benchby")
+        team = Team(name="Bench team", phone="22 33 44 55", inbox_email="team@example.no",
+                    municipalities=[municipality])
+        db.add(team)
+        db.flush()
+        resident = User(role="resident", home_municipality_id=municipality.id, team_id=team.id,
+                        display_name="Bench Beboer")
+        db.add(resident)
+        db.flush()
+        sign_in(resident, method="code")
+        db.commit()
+        value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
+    return {"name": app.config["SESSION_COOKIE_NAME"], "value": value, "domain": "localhost", "path": "/"}
+
+
 def kb(count: int) -> str:
     return f"{count / 1024:6.1f} KB"
 
@@ -150,13 +175,14 @@ def main() -> None:
     meter = Meter()
     server = serve_app(counting_handler(meter))
     base = f"http://localhost:{server.server_port}"
+    cookie = resident_cookie(server.app)
     rows: list[tuple[str, str]] = []
     notes: list[str] = []
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for path in FIRST_VISITS:
-                rows.extend(visit(browser, base, path, meter, notes))
+                rows.extend(visit(browser, base, path, meter, notes, cookie if path == "/" else None))
             browser.close()
     finally:
         server.shutdown()
@@ -164,8 +190,10 @@ def main() -> None:
                 rows, "largest answers (KB): " + "; ".join(notes))
 
 
-def visit(browser, base: str, path: str, meter: Meter, notes: list[str]) -> list[tuple[str, str]]:
-    """The rows of one first visit of `path`, a later page and the same context offline."""
+def visit(browser, base: str, path: str, meter: Meter, notes: list[str],
+          cookie: dict | None = None) -> list[tuple[str, str]]:
+    """The rows of one first visit of `path`, a later page (and with `cookie`, the resident's home
+    once signed in) and the same context offline."""
     context = browser.new_context(base_url=base, locale="nb-NO", **PHONE)
     context.set_default_timeout(20_000)
     page = context.new_page()
@@ -187,6 +215,15 @@ def visit(browser, base: str, path: str, meter: Meter, notes: list[str]) -> list
         page.goto(later)
         page.wait_for_load_state("load")
         rows.append((f"  later page {later}", verdict(meter.wait_quiet(), LATER_GOAL)))
+        if cookie is not None:
+            context.add_cookies([cookie])
+            meter.reset()
+            page.goto("/me")
+            page.wait_for_load_state("load")
+            home = meter.wait_quiet()
+            rows.append(("  later page /me (signed-in resident)", verdict(home, LATER_GOAL)
+                         + ("" if page.url.endswith("/me") else f"  (landed on {page.url})")))
+            notes.append(f"/me: {top(meter)}")
 
         meter.reset()
         context.set_offline(True)
