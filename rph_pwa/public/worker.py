@@ -6,9 +6,9 @@ The version is a hash of every file whose content ends up in the worker's caches
 itself, the precached static files, the templates of the precached pages (with the templates
 they extend, include or import) and the static files they link (pages name them by content
 fingerprint, assets.py), the translation catalogs those pages are rendered with, the manifest
-with its icons, and the app's names in the manifest (APP_NAME, APP_SHORT_NAME). A deploy that changes any of them
-installs a new worker with fresh caches; a deploy that changes none of them keeps the installed
-worker and its caches.
+with its icons, and the app's names in the manifest (APP_NAME, APP_SHORT_NAME). A deploy that
+changes any of them installs a new worker with fresh caches; a deploy that changes none of them
+keeps the installed worker and its caches.
 """
 from __future__ import annotations
 
@@ -50,6 +50,8 @@ PRECACHE_STATIC = (
 
 #: The manifest's template (public.manifest serves it with the app's names, its icons fingerprinted).
 MANIFEST_FILE = "manifest.webmanifest"
+#: Where the manifest's icon URLs start (static/manifest.webmanifest names them so).
+STATIC_PREFIX = "/static/"
 
 #: Public, anonymous pages kept offline: (endpoint, the template it renders).
 PRECACHE_PAGES = (
@@ -146,9 +148,6 @@ def manifest_body(app: Flask) -> str:
         icon["src"] = url_for("static", filename=icon["src"].removeprefix(STATIC_PREFIX))
     return json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
 
-
-#: Where the manifest's icon URLs start (static/manifest.webmanifest names them so).
-STATIC_PREFIX = "/static/"
 
 
 def manifest_icons(manifest: dict) -> list[dict]:
