@@ -57,6 +57,7 @@ bench: setup
 	$(BIN)/python -m bench.reminders
 	$(BIN)/python -m bench.courses
 	$(BIN)/python -m bench.records
+	$(BIN)/python -m bench.transfer
 	scripts/with-postgres $(BIN)/python -m bench.load
 
 ## Print the current TOTP code of a demo staff user: make totp USER=terapeut

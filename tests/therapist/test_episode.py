@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from rph_pwa.assets import fingerprinted_name
 from rph_pwa.db import utcnow
 from rph_pwa.measures import get
 from rph_pwa.models import Appointment, AuditEvent, Episode, FormRequest, MeasureResponse, Referral
@@ -83,7 +84,8 @@ def test_own_team_page_is_audited_and_shows_the_episode(db, actions, client):
     assert "Episode of care: Kari Forløp" in page and "Individual therapy" in page
     assert "Referred" in page and "First treatment" in page and "Not yet" in page
     assert "Working; sick leave: Partly (graded)" in page
-    assert "<script" not in page.replace('<script src="/static/js/app.js" defer></script>', "")
+    app_js = fingerprinted_name(client.application, "js/app.js")  # the URL names the file's content
+    assert "<script" not in page.replace(f'<script src="/static/{app_js}" defer></script>', "")
     assert "style=" not in page and "<style" not in page
     refresh(db)
     events = list(db.scalars(select(AuditEvent).where(AuditEvent.subject_id == episode.resident_id)))
