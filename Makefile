@@ -56,6 +56,7 @@ bench: setup
 	$(BIN)/python -m bench.selfhelp
 	$(BIN)/python -m bench.reminders
 	$(BIN)/python -m bench.courses
+	$(BIN)/python -m bench.throughput
 
 ## Print the current TOTP code of a demo staff user: make totp USER=terapeut
 totp: setup
