@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import get_locale, gettext, lazy_gettext
+from flask_babel import get_locale, get_translations, gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, same_origin
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound
@@ -78,6 +78,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_translations(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
@@ -111,12 +112,66 @@ def render_audited(template: str, **context) -> str:
     return render_template(template, **context)
 
 
+#: app.extensions key of the rendered public pages: {(template, language): html}.
+PAGE_CACHE = "rph_public_pages"
+
+
+def public_page(template: str) -> str:
+    """`template` as every anonymous visitor sees it in their language, rendered once per
+    (template, language) and kept in this process until it restarts (the templates, translations
+    and static URLs are fixed until then). For a page with nothing of the visitor's on it and no form.
+
+    Rendered afresh, and not kept, for anyone signed in, a visitor with a message to show (flash),
+    a URL with a query string (the language switch returns to it), and in debug mode (templates
+    change). A render that made a CSRF token or showed a message is never kept, so nobody's token
+    or message reaches another visitor."""
+    if (current_app.debug or request.query_string or "_flashes" in session
+            or current_user.is_authenticated):
+        return render_template(template)
+    pages = current_app.extensions.setdefault(PAGE_CACHE, {})
+    key = (template, str(get_locale()))
+    html = pages.get(key)
+    if html is None:
+        html = render_template(template)
+        if current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") not in g and "_flashes" not in session:
+            pages[key] = html
+    return html
+
+
 def load_user(token: str):
     """Flask-Login loader: the session holds a login-session token, never the user's id."""
     user = login_sessions.user_for_token(get_session(), token)
     if user is not None:
         user.login_token = token
     return user
+
+
+def request_translations():
+    """Flask-Babel's translations for this request's language, looked up once per request.
+
+    Kept where Flask-Babel keeps the request's locale (`babel_translations`, which it reserves for
+    this), so `refresh()` and `force_locale()` reset it as they reset the locale. Flask-Babel's own
+    template callables look up the domain, the locale and its name again for every string."""
+    if not g:
+        return get_translations()  # no app context: Flask-Babel's null translations
+    state = g.get("_flask_babel")
+    found = getattr(state, "babel_translations", None)
+    if found is None:
+        found = get_translations()
+        g._flask_babel.babel_translations = found  # made by get_translations() above
+    return found
+
+
+def install_template_translations(app: Flask) -> None:
+    """`_`, `gettext`, `ngettext`, `pgettext` and `npgettext` in templates through
+    `request_translations` (a page calls them dozens of times)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def select_locale() -> str:
@@ -222,7 +277,16 @@ def template_globals() -> dict:
     return {
         "current_locale": str(get_locale()),
         "language_names": LANGUAGE_NAMES,
+        "csrf_token_at_hand": csrf_token_at_hand,
     }
+
+
+def csrf_token_at_hand() -> bool:
+    """Whether the page can carry a CSRF token (the head's meta tag, which scripts send with their
+    posts) without costing a session cookie: a form on it made one, or the session holds one already.
+    A page without a form, seen by a visitor without a session, makes none and sets no cookie."""
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    return name in g or name in session
 
 
 def csrf_error(error: CSRFError):
