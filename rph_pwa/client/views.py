@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ..auth.forms import ProfileForm
-from ..db import get_session
+from ..db import get_session, reads_only
 from ..notices import notify_team_urgent
 from ..services import audit, outcomes, resident_home, slots
 from ..services.errors import NotFound
@@ -26,6 +26,7 @@ from .instrument_forms import instrument_form
 
 
 @bp.route("/me")
+@reads_only
 def home():
     """The resident's start page: where I am, my next appointments, what to do before the next
     contact, and what is always one tap away."""

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from ..auth.forms import LanguageForm
-from ..db import get_session, parse_id, utcnow
+from ..db import get_session, parse_id, reads_only, utcnow
 from ..extensions import csrf
 from ..services.mail import MailSettings, outbox_status, read_outbox
 from ..web import public_page
@@ -31,6 +31,7 @@ def page():
 
 
 @bp.route("/find-team")
+@reads_only
 def find_team():
     """The municipality picker: which team serves you, and its phone number (or that none does)."""
     from ..services.residents import municipality_choices, team_summary
@@ -83,6 +84,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/healthz")
+@reads_only
 def healthz():
     """Liveness, database and mail status for load balancers and monitoring.
 
