@@ -11,10 +11,20 @@ from sqlalchemy import event
 
 from rph_pwa.db import Database, ReadOnlyViolation
 from rph_pwa.models import Municipality
-from tests.conftest import form_token
+from tests.conftest import Actions, form_token
 from tests.factories import email, make_resident, make_team
 
 PAGES_WITHOUT_FORM = ["/", "/hjelp", "/about", "/personvern", "/offline"]
+
+
+def signed_in_resident(app, db, mailbox):
+    """A client of a new resident signed in by e-mail code."""
+    client = app.test_client()
+    address = email()
+    make_resident(db, team=make_team(db), email=address)
+    db.commit()
+    Actions(client, mailbox).resident_login(address)
+    return client
 
 
 @pytest.mark.parametrize("path", PAGES_WITHOUT_FORM)
@@ -80,13 +90,7 @@ def test_a_form_still_gets_its_token_and_csrf_is_still_enforced(app, db):
 
 
 def test_a_signed_in_users_language_switch_needs_its_token(app, db, mailbox):
-    from tests.conftest import Actions
-
-    client = app.test_client()
-    address = email()
-    make_resident(db, team=make_team(db), email=address)
-    db.commit()
-    Actions(client, mailbox).resident_login(address)
+    client = signed_in_resident(app, db, mailbox)
     assert client.post("/language", data={"lang": "en", "next": "/me"}).status_code == 400
     token = form_token(client, "/me")
     response = client.post("/language", data={"lang": "en", "next": "/me", "csrf_token": token})
@@ -94,13 +98,7 @@ def test_a_signed_in_users_language_switch_needs_its_token(app, db, mailbox):
 
 
 def test_a_signed_in_page_is_never_kept_for_visitors(app, db, mailbox):
-    from tests.conftest import Actions
-
-    client = app.test_client()
-    address = email()
-    make_resident(db, team=make_team(db), email=address)
-    db.commit()
-    Actions(client, mailbox).resident_login(address)
+    client = signed_in_resident(app, db, mailbox)
     mine = client.get("/hjelp").get_data(as_text=True)
     assert "/logout" in mine and 'name="csrf-token"' in mine
     theirs = app.test_client().get("/hjelp")
@@ -124,13 +122,7 @@ def test_a_query_string_is_kept_in_the_language_switch(app):
 
 
 def test_a_residents_session_still_lasts_thirty_days_and_slides(app, db, mailbox):
-    from tests.conftest import Actions
-
-    client = app.test_client()
-    address = email()
-    make_resident(db, team=make_team(db), email=address)
-    db.commit()
-    Actions(client, mailbox).resident_login(address)
+    client = signed_in_resident(app, db, mailbox)
     cookie = next(c for c in client.get("/me").headers.getlist("Set-Cookie") if c.startswith("rph_session="))
     expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
     assert abs(expires - (datetime.now(timezone.utc) + app.config["PERMANENT_SESSION_LIFETIME"])) < timedelta(
@@ -151,13 +143,7 @@ def _statements(app):
 def test_the_resident_home_reads_beside_others_and_forms_still_take_the_write_lock(app, db, mailbox):
     if app.extensions["rph_db"].engine.dialect.name != "sqlite":
         pytest.skip("BEGIN modes are SQLite's")
-    from tests.conftest import Actions
-
-    client = app.test_client()
-    address = email()
-    make_resident(db, team=make_team(db), email=address)
-    db.commit()
-    Actions(client, mailbox).resident_login(address)
+    client = signed_in_resident(app, db, mailbox)
     seen, stop = _statements(app)
     try:
         assert client.get("/me").status_code == 200

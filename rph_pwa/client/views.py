@@ -33,8 +33,10 @@ def home():
     db = get_session()
     page = resident_home.home(db, resident=current_user, locale=str(get_locale()),
                               hide_drafts=current_app.config["SELFHELP_HIDE_DRAFTS"])
-    return render_template("client/home.html", home=page, team=current_user.team,
-                           municipality=current_user.home_municipality,
+    team = current_user.team
+    # The municipality is named only when it has no team yet (one query fewer for everyone else).
+    return render_template("client/home.html", home=page, team=team,
+                           municipality=current_user.home_municipality if team is None else None,
                            booking=slots.booking_offer(db, resident=current_user, latest=page.latest))
 
 
