@@ -51,14 +51,23 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie session, except that an answer marked with `leave_session_cookie()`
-    sets no cookie. Residents' sessions are permanent, so every answer would set the cookie again
-    with the session as its request saw it: a request the service worker makes beside a page (the
-    contact card) could then overwrite the cookie the page had just set, and the page's next form
-    would fail its CSRF check."""
+    """Flask's signed cookie session, except that an answer marked with `leave_session_cookie()`,
+    and the answer to a script's GET, set no cookie. Residents' sessions are permanent, so every
+    answer would set the cookie again with the session as its request saw it: a request the service
+    worker makes beside a page (the contact card) could then overwrite the cookie the page had just
+    set, and the page's next form would fail its CSRF check. The same for a first CSRF token: when
+    the card's fetch is sent on to the sign-in page, its render must not replace the token the page
+    beside it just set."""
 
     def should_set_cookie(self, app: Flask, session) -> bool:
-        return not g.get("leave_session_cookie", False) and super().should_set_cookie(app, session)
+        return (not g.get("leave_session_cookie", False) and not fetched_by_script()
+                and super().should_set_cookie(app, session))
+
+
+def fetched_by_script() -> bool:
+    """A GET or HEAD a script made (the browser says `Sec-Fetch-Mode` other than `navigate`); one
+    without the header (older browsers, other clients) counts as a page opened."""
+    return request.method in SAFE_METHODS and request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate"
 
 
 def leave_session_cookie() -> None:

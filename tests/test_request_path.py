@@ -165,3 +165,16 @@ def test_a_reading_session_refuses_to_write(app_settings):
         with pytest.raises(ReadOnlyViolation):
             session.flush()
     database.engine.dispose()
+
+
+def test_a_scripts_fetch_never_replaces_the_pages_session_cookie(app):
+    """The service worker's contact-card fetch of a signed-out visitor is sent on to /login; that
+    render's token must not replace the one the sign-in page beside it just set (its passkey post
+    would fail its CSRF check: found in the browser tests)."""
+    client = app.test_client()
+    page = client.get("/login", headers={"Sec-Fetch-Mode": "navigate"})
+    assert "rph_session=" in page.headers["Set-Cookie"]
+    fetched = app.test_client().get("/login", headers={"Sec-Fetch-Mode": "cors"})
+    assert fetched.status_code == 200 and "Set-Cookie" not in fetched.headers
+    card = app.test_client().get("/me/contact-card", headers={"Sec-Fetch-Mode": "cors"})
+    assert card.status_code == 302 and "Set-Cookie" not in card.headers
