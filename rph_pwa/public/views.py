@@ -11,7 +11,7 @@ from ..auth.forms import LanguageForm
 from ..db import get_session, parse_id, reads_only, utcnow
 from ..extensions import csrf
 from ..services.mail import MailSettings, outbox_status, read_outbox
-from ..web import public_page
+from ..web import kept_page, public_page
 from . import bp, worker
 
 
@@ -24,6 +24,7 @@ from . import bp, worker
 @bp.route("/hjelp", endpoint="crisis")
 @bp.route("/offline", endpoint="offline")
 @bp.route("/personvern", endpoint="privacy")
+@kept_page
 def page():
     """A page that is its template and nothing else: `public/<endpoint>.html` (the same for every
     visitor in a language, so kept rendered: web.public_page)."""
