@@ -1,6 +1,8 @@
 """Plain SQLAlchemy wiring: one engine per app, one Session per app context."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -71,7 +73,7 @@ class Database:
         self.engine: Engine = make_engine(url, sqlite_begin=sqlite_begin)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.reading = sessionmaker(bind=self.engine.execution_options(sqlite_begin="DEFERRED"),
-                                    expire_on_commit=False)
+                                    expire_on_commit=False, info={"reads_only": True})
         event.listen(self.reading, "before_flush", _refuse_writes)
         event.listen(self.reading, "do_orm_execute", _refuse_write_statements)
 
@@ -155,6 +157,22 @@ def get_session() -> Session:
         database = current_app.extensions["rph_db"]
         g.db_session = (database.reading if request_reads_only() else database.sessionmaker)()
     return g.db_session
+
+
+@contextmanager
+def committed_at_once() -> Iterator[Session]:
+    """A Session to write in, committed when the block ends: the request's own, or in a
+    `reads_only` request (whose session refuses writes) a new one beside it, for the one write such
+    a request may still have to make (signing out an idle staff member). The reading session holds
+    no lock, so the new one's IMMEDIATE transaction does not wait for it."""
+    session = get_session()
+    if not session.info.get("reads_only"):
+        yield session
+        session.commit()
+        return
+    with current_app.extensions["rph_db"].sessionmaker() as own:
+        yield own
+        own.commit()
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .config import LANGUAGE_NAMES
-from .db import MAX_ID, get_session
+from .db import MAX_ID, committed_at_once, get_session
 from .extensions import babel, csrf, limiter, login_manager
 from .services import errors, login_sessions
 
@@ -266,8 +266,8 @@ def enforce_staff_idle_timeout():
     if now - last > current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds():
         token = getattr(current_user, "login_token", None)
         if token:
-            login_sessions.end_login_session(get_session(), token)
-            get_session().commit()
+            with committed_at_once() as db:  # also from a reads_only page
+                login_sessions.end_login_session(db, token)
         logout_user()
         session.clear()
         minutes = int(current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds() // 60)

@@ -178,3 +178,15 @@ def test_a_scripts_fetch_never_replaces_the_pages_session_cookie(app):
     assert fetched.status_code == 200 and "Set-Cookie" not in fetched.headers
     card = app.test_client().get("/me/contact-card", headers={"Sec-Fetch-Mode": "cors"})
     assert card.status_code == 302 and "Set-Cookie" not in card.headers
+
+
+@pytest.mark.parametrize("path", ["/find-team", "/therapist/"])
+def test_an_idle_staff_member_is_signed_out_from_a_reading_page_too(app, db, mailbox, path):
+    """/find-team reads only (its session refuses writes); ending the idle login session still works."""
+    client = app.test_client()
+    Actions(client, mailbox).login_staff(db, make_team(db))
+    with client.session_transaction() as session:
+        session["last_active"] -= 31 * 60
+    response = client.get(path)
+    assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+    assert client.get("/therapist/").status_code == 302  # the login session itself was revoked
