@@ -924,7 +924,8 @@ class World:
             elif role != "anonymous":
                 user, secret = self.staff[role]
                 actions.staff_login(user.username, PASSWORD, secret)
-            page = client.get("/hjelp")
+            # A visitor's CSRF token comes with a form (the sign-in page); a page without one sets no cookie.
+            page = client.get("/login" if role == "anonymous" else "/hjelp")
             assert page.status_code == 200
             self.tokens[role] = csrf_token(page.get_data(as_text=True))
             cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
