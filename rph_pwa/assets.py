@@ -82,11 +82,14 @@ class Asset:
 
 def read_asset(folder: Path, name: str) -> Asset | None:
     """The file `name` under `folder` (never outside it), or None."""
-    path = (folder / name).resolve()
-    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+    try:
+        path = (folder / name).resolve()
+        if not path.is_relative_to(folder.resolve()) or not path.is_file():
+            return None
+        stat = path.stat()
+        body = path.read_bytes()
+    except (OSError, ValueError):  # a name too long for the file system, or otherwise unreadable
         return None
-    stat = path.stat()
-    body = path.read_bytes()
     mimetype = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return Asset(name, body, hashlib.sha256(body).hexdigest()[:DIGEST_LENGTH], mimetype,
                  (stat.st_mtime_ns, stat.st_size))

@@ -98,7 +98,8 @@ def test_a_plain_or_outdated_static_url_still_answers_but_is_checked_each_time(c
         again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
         assert again.status_code == 304, url
     for url in ("/static/css/nothing.css", "/static/css/nothing.0123456789.css", "/static/../pyproject.toml",
-                "/static/css/app.ZZZZZZZZZZ.css", "/static/css/"):
+                "/static/css/app.ZZZZZZZZZZ.css", "/static/css/", "/static/" + "a" * 5000,
+                "/static/css/" + "b/" * 3000 + "app.css"):
         assert client.get(url).status_code == 404, url
 
 
