@@ -132,10 +132,11 @@ def public_page(template: str) -> str:
     and static URLs are fixed until then). For a page with nothing of the visitor's on it and no form.
 
     Rendered afresh, and not kept, for anyone signed in, a visitor with a message to show (flash),
-    a URL with a query string (the language switch returns to it), and in debug mode (templates
-    change). A render that made a CSRF token or showed a message is never kept, so nobody's token
-    or message reaches another visitor."""
-    if (current_app.debug or request.query_string or "_flashes" in session
+    a URL with a query string (the language switch returns to it), and while templates reload
+    when changed (debug, or TEMPLATES_AUTO_RELOAD: the page must show the change, as the service
+    worker's version does). A render that made a CSRF token or showed a message is never kept, so
+    nobody's token or message reaches another visitor."""
+    if (current_app.jinja_env.auto_reload or request.query_string or "_flashes" in session
             or current_user.is_authenticated):
         return render_template(template)
     pages = current_app.extensions.setdefault(PAGE_CACHE, {})
