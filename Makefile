@@ -56,6 +56,9 @@ bench: setup
 	$(BIN)/python -m bench.selfhelp
 	$(BIN)/python -m bench.reminders
 	$(BIN)/python -m bench.courses
+	$(BIN)/python -m bench.records
+	$(BIN)/python -m bench.transfer
+	$(BIN)/python -m bench.throughput
 	scripts/with-postgres $(BIN)/python -m bench.load
 
 ## Print the current TOTP code of a demo staff user: make totp USER=terapeut

@@ -23,7 +23,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.config.from_object(config)
     app.config.update(overrides)
 
-    from . import cli, crypto, db, localtime, urls, web
+    from . import assets, cli, crypto, db, localtime, urls, web
     from .auth import bp as auth_bp
     from .client import bp as client_bp
     from .public import bp as public_bp
@@ -34,6 +34,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     crypto.init_app(app)
     localtime.init_app(app)
     urls.init_app(app)
+    assets.init_app(app)  # before web: its hooks run after web's (compression last)
     web.init_app(app)
     cli.init_app(app)
 

@@ -2,14 +2,20 @@
 next to a table with the same numbers (WCAG 1.1.1)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
+from typing import TypeVar
 
 from markupsafe import Markup, escape
 
+T = TypeVar("T")
 WIDTH, HEIGHT = 320, 160
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 36, 12, 12, 28
+#: The most points a line chart draws: a longer history is thinned (`downsample`), so the SVG
+#: stays small however many scores there are. The numbers sit beside it in a table.
+MAX_POINTS = 40
 
 
 @dataclass(frozen=True)
@@ -21,13 +27,34 @@ class ChartPoint:
     label: str
 
 
+def downsample(points: Sequence[T], limit: int = MAX_POINTS, *,
+               value: Callable[[T], float] = attrgetter("value")) -> list[T]:
+    """At most `limit` of `points` (in order) that keep the chart's shape: the first and the last,
+    and the lowest and the highest `value` of each of (limit - 2) // 2 equal runs of the points
+    between. Callers thin their own points with it before labelling them."""
+    if len(points) <= limit:
+        return list(points)
+    middle, buckets = points[1:-1], (limit - 2) // 2
+    kept = [points[0]]
+    for b in range(buckets):
+        run = middle[len(middle) * b // buckets:len(middle) * (b + 1) // buckets]
+        if not run:
+            continue
+        low = min(range(len(run)), key=lambda i: value(run[i]))
+        high = max(range(len(run)), key=lambda i: value(run[i]))
+        kept += [run[i] for i in sorted({low, high})]
+    return kept + [points[-1]]
+
+
 def line_chart(points: Sequence[ChartPoint], *, max_value: int, title: str, description: str,
                chart_id: str) -> Markup:
-    """An accessible SVG line chart of `points` on a 0..max_value scale.
+    """An accessible SVG line chart of `points` on a 0..max_value scale, drawn with at most
+    MAX_POINTS of them (`downsample`): the description should say what all of them show.
 
     `title` and `description` become the SVG's <title> and <desc> (its accessible name and
     description); colours come from the stylesheet through classes.
     """
+    points = downsample(points)
     inner_w, inner_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
     n = len(points)
 

@@ -1,9 +1,11 @@
 """Plain SQLAlchemy wiring: one engine per app, one Session per app context."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -64,11 +66,47 @@ class UTCDateTime(TypeDecorator):
 
 
 class Database:
-    """The engine and session factory of one app, kept in `app.extensions["rph_db"]`."""
+    """The engine and session factories of one app, kept in `app.extensions["rph_db"]`: the usual
+    one, and `reading` for a request to a view marked `reads_only` (see there)."""
 
     def __init__(self, url: str, *, sqlite_begin: str = "IMMEDIATE") -> None:
         self.engine: Engine = make_engine(url, sqlite_begin=sqlite_begin)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.reading = sessionmaker(bind=self.engine.execution_options(sqlite_begin="DEFERRED"),
+                                    expire_on_commit=False, info={"reads_only": True})
+        event.listen(self.reading, "before_flush", _refuse_writes)
+        event.listen(self.reading, "do_orm_execute", _refuse_write_statements)
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A view marked `reads_only` tried to write (a programming error: drop the mark)."""
+
+
+def _refuse_writes(session: Session, _context, _instances) -> None:
+    raise ReadOnlyViolation("a reads_only view changed the database")
+
+
+def _refuse_write_statements(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlyViolation("a reads_only view changed the database")
+
+
+def reads_only(view):
+    """Mark a view that never writes. On SQLite its GET and HEAD requests begin their transaction
+    DEFERRED (a WAL reader, beside any number of others and one writer) instead of IMMEDIATE, which
+    would queue every request behind every other for the write lock: a page many people open at
+    once (the resident home) then runs in parallel. A write in such a request raises
+    ReadOnlyViolation, since a DEFERRED transaction asked for the write lock can fail at once
+    ("database is locked") instead of waiting its turn. PostgreSQL is the same either way."""
+    view.reads_only = True
+    return view
+
+
+def request_reads_only() -> bool:
+    """Whether this request (a GET or HEAD of a `reads_only` view) gets the reading session."""
+    if not has_request_context() or request.method not in ("GET", "HEAD") or request.endpoint is None:
+        return False
+    return getattr(current_app.view_functions.get(request.endpoint), "reads_only", False)
 
 
 #: How an SQLite transaction starts (`SQLITE_BEGIN`). A DEFERRED transaction reads first and
@@ -100,7 +138,7 @@ def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:  # pragma: no cover - trivial
-            conn.exec_driver_sql(f"BEGIN {begin}")
+            conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', begin)}")
 
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
@@ -116,8 +154,25 @@ def init_app(app: Flask) -> None:
 def get_session() -> Session:
     """The Session of the current app context (created on first use)."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["rph_db"].sessionmaker()
+        database = current_app.extensions["rph_db"]
+        g.db_session = (database.reading if request_reads_only() else database.sessionmaker)()
     return g.db_session
+
+
+@contextmanager
+def committed_at_once() -> Iterator[Session]:
+    """A Session to write in, committed when the block ends: the request's own, or in a
+    `reads_only` request (whose session refuses writes) a new one beside it, for the one write such
+    a request may still have to make (signing out an idle staff member). The reading session holds
+    no lock, so the new one's IMMEDIATE transaction does not wait for it."""
+    session = get_session()
+    if not session.info.get("reads_only"):
+        yield session
+        session.commit()
+        return
+    with current_app.extensions["rph_db"].sessionmaker() as own:
+        yield own
+        own.commit()
 
 
 def _close_session(_exc: BaseException | None) -> None:

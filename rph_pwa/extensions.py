@@ -5,6 +5,7 @@ import ipaddress
 
 from flask import current_app
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -35,6 +36,7 @@ def remote_client_key() -> str:
 
 
 csrf = CSRFProtect()
+compress = Compress()  # bound with its settings in assets.init_app
 login_manager = LoginManager()
 babel = Babel()
 limiter = Limiter(key_func=remote_client_key, default_limits=[])

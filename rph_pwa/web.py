@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import get_locale, gettext, lazy_gettext
+from flask_babel import get_locale, get_translations, gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, same_origin
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound
@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .config import LANGUAGE_NAMES
-from .db import MAX_ID, get_session
+from .db import MAX_ID, committed_at_once, get_session
 from .extensions import babel, csrf, limiter, login_manager
 from .services import errors, login_sessions
 
@@ -51,14 +51,23 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie session, except that an answer marked with `leave_session_cookie()`
-    sets no cookie. Residents' sessions are permanent, so every answer would set the cookie again
-    with the session as its request saw it: a request the service worker makes beside a page (the
-    contact card) could then overwrite the cookie the page had just set, and the page's next form
-    would fail its CSRF check."""
+    """Flask's signed cookie session, except that an answer marked with `leave_session_cookie()`,
+    and the answer to a script's GET, set no cookie. Residents' sessions are permanent, so every
+    answer would set the cookie again with the session as its request saw it: a request the service
+    worker makes beside a page (the contact card) could then overwrite the cookie the page had just
+    set, and the page's next form would fail its CSRF check. The same for a first CSRF token: when
+    the card's fetch is sent on to the sign-in page, its render must not replace the token the page
+    beside it just set."""
 
     def should_set_cookie(self, app: Flask, session) -> bool:
-        return not g.get("leave_session_cookie", False) and super().should_set_cookie(app, session)
+        return (not g.get("leave_session_cookie", False) and not fetched_by_script()
+                and super().should_set_cookie(app, session))
+
+
+def fetched_by_script() -> bool:
+    """A GET or HEAD a script made (the browser says `Sec-Fetch-Mode` other than `navigate`); one
+    without the header (older browsers, other clients) counts as a page opened."""
+    return request.method in SAFE_METHODS and request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate"
 
 
 def leave_session_cookie() -> None:
@@ -77,7 +86,9 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     csrf.init_app(app)
     limiter.init_app(app)
+    limiter.request_filter(serves_kept_page)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_translations(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
@@ -111,12 +122,79 @@ def render_audited(template: str, **context) -> str:
     return render_template(template, **context)
 
 
+#: app.extensions key of the rendered public pages: {(template, language): html}.
+PAGE_CACHE = "rph_public_pages"
+
+
+def public_page(template: str) -> str:
+    """`template` as every anonymous visitor sees it in their language, rendered once per
+    (template, language) and kept in this process until it restarts (the templates, translations
+    and static URLs are fixed until then). For a page with nothing of the visitor's on it and no form.
+
+    Rendered afresh, and not kept, for anyone signed in, a visitor with a message to show (flash),
+    a URL with a query string (the language switch returns to it), and while templates reload
+    when changed (debug, or TEMPLATES_AUTO_RELOAD: the page must show the change, as the service
+    worker's version does). A render that made a CSRF token or showed a message is never kept, so
+    nobody's token or message reaches another visitor."""
+    if (current_app.jinja_env.auto_reload or request.query_string or "_flashes" in session
+            or current_user.is_authenticated):
+        return render_template(template)
+    pages = current_app.extensions.setdefault(PAGE_CACHE, {})
+    key = (template, str(get_locale()))
+    html = pages.get(key)
+    if html is None:
+        html = render_template(template)
+        if current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") not in g and "_flashes" not in session:
+            pages[key] = html
+    return html
+
+
+def kept_page(view):
+    """Mark a view that only answers with `public_page`: it has no rate limit, so Flask-Limiter
+    skips looking for one (a sixth of a kept page's time). Do not mark a view with a limit."""
+    view.kept_page = True
+    return view
+
+
+def serves_kept_page() -> bool:
+    """Flask-Limiter's request filter: true for a view marked `kept_page`."""
+    return getattr(current_app.view_functions.get(request.endpoint or ""), "kept_page", False)
+
+
 def load_user(token: str):
     """Flask-Login loader: the session holds a login-session token, never the user's id."""
     user = login_sessions.user_for_token(get_session(), token)
     if user is not None:
         user.login_token = token
     return user
+
+
+def request_translations():
+    """Flask-Babel's translations for this request's language, looked up once per request.
+
+    Kept where Flask-Babel keeps the request's locale (`babel_translations`, which it reserves for
+    this), so `refresh()` and `force_locale()` reset it as they reset the locale. Flask-Babel's own
+    template callables look up the domain, the locale and its name again for every string."""
+    if not g:
+        return get_translations()  # no app context: Flask-Babel's null translations
+    state = g.get("_flask_babel")
+    found = getattr(state, "babel_translations", None)
+    if found is None:
+        found = get_translations()
+        g._flask_babel.babel_translations = found  # made by get_translations() above
+    return found
+
+
+def install_template_translations(app: Flask) -> None:
+    """`_`, `gettext`, `ngettext`, `pgettext` and `npgettext` in templates through
+    `request_translations` (a page calls them dozens of times)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def select_locale() -> str:
@@ -189,8 +267,8 @@ def enforce_staff_idle_timeout():
     if now - last > current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds():
         token = getattr(current_user, "login_token", None)
         if token:
-            login_sessions.end_login_session(get_session(), token)
-            get_session().commit()
+            with committed_at_once() as db:  # also from a reads_only page
+                login_sessions.end_login_session(db, token)
         logout_user()
         session.clear()
         minutes = int(current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds() // 60)
@@ -222,7 +300,16 @@ def template_globals() -> dict:
     return {
         "current_locale": str(get_locale()),
         "language_names": LANGUAGE_NAMES,
+        "csrf_token_at_hand": csrf_token_at_hand,
     }
+
+
+def csrf_token_at_hand() -> bool:
+    """Whether the page can carry a CSRF token (the head's meta tag, which scripts send with their
+    posts) without costing a session cookie: a form on it made one, or the session holds one already.
+    A page without a form, seen by a visitor without a session, makes none and sets no cookie."""
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    return name in g or name in session
 
 
 def csrf_error(error: CSRFError):

@@ -5,10 +5,17 @@
  * file at /service-worker.js (rph_pwa/public/worker.py), so its scope is the
  * whole site, "/", and replaces the CONFIG line below with:
  *   version  a hash of this file, the precached static files, the templates
- *            of the precached pages and the translation catalogs. A deploy
+ *            of the precached pages and the static files they link, the
+ *            manifest and its icons, and the translation catalogs. A deploy
  *            that changes any of them gives a new worker and fresh caches.
- *   static   the URLs of the precached static files (CSS, JS, icons,
- *            manifest), built with url_for from one Python list.
+ *   static   the URLs of the static files offline use needs (the style
+ *            sheet, the scripts of every page, the offline page and the
+ *            self-help pages, the favicon and the notification icon), built
+ *            with url_for from one Python list. They are fingerprinted (the
+ *            content's hash in the name) and served as immutable, so the
+ *            install takes them from the HTTP cache when the page has just
+ *            loaded them. The manifest's large icons are not precached: the
+ *            browser fetches those itself when the app is installed.
  *   pages    the URLs of the two public, anonymous pages kept offline:
  *            the offline page and the crisis help page (/hjelp).
  *   offline  the offline page's URL, shown when a page cannot be fetched.
@@ -29,8 +36,9 @@
  * health information (referral answers, appointments, messages) and a
  * phone or a shared family tablet may be used by more than one person.
  * What this worker stores on the device:
- *   - the precached static files, the manifest and the two public pages,
- *     fetched without cookies, so they are always the anonymous versions;
+ *   - the precached static files (the same for everyone), the manifest and
+ *     the two public pages, the pages fetched without cookies, so they are
+ *     always the anonymous versions;
  *   - ONE personal page: the signed-in resident's own safety plan, so that
  *     it opens with no signal (also after the phone restarts). It lives in
  *     its own cache, rph-user-safety-plan, replaced each time the plan is
@@ -109,14 +117,31 @@ const SELFHELP_CACHE = `${USER_CACHE_PREFIX}selfhelp`;
 const OWNER_HEADER = "X-RPH-Owner";
 
 /*
- * The request used for precaching.
- *  - cache: "reload" bypasses the browser's HTTP cache, so a new version
- *    really stores the new files.
- *  - credentials: "omit" sends no cookies: the copies of the public pages
- *    are the anonymous versions, even if the worker is installed while
- *    someone is signed in (no name, nothing from a session on the device).
+ * The requests used for precaching.
+ *  - Static files: their URLs are fingerprinted (the content's hash is in
+ *    the name, rph_pwa/assets.py) and served as immutable for a year, so
+ *    the browser's HTTP cache may answer: what the page just loaded (the
+ *    style sheet, app.js) is not downloaded a second time, and a new version
+ *    has new URLs, so it can never get an old file. With the page's own
+ *    credentials mode, so they share the page's HTTP cache entries. (The
+ *    notification icon's plain URL answers no-cache: checked, not trusted.)
+ *  - The manifest: "no-cache", checked with its ETag (the page may have
+ *    fetched it already), without cookies like the browser's own request.
+ *  - The public pages: cache: "reload" bypasses the HTTP cache, so a new
+ *    version really stores the new pages, and credentials: "omit" sends no
+ *    cookies: the copies are the anonymous versions, even if the worker is
+ *    installed while someone is signed in (no name, nothing from a session
+ *    on the device).
  */
-function precacheRequest(url) {
+function staticRequest(url) {
+  return new Request(url, { credentials: "same-origin" });
+}
+
+function manifestRequest(url) {
+  return new Request(url, { cache: "no-cache", credentials: "omit" });
+}
+
+function pageRequest(url) {
   return new Request(url, { cache: "reload", credentials: "omit" });
 }
 
@@ -125,13 +150,13 @@ self.addEventListener("install", (event) => {
     Promise.all([
       caches
         .open(STATIC_CACHE)
-        .then((cache) => cache.addAll(CONFIG.static.map(precacheRequest))),
+        .then((cache) => cache.addAll(CONFIG.static.map(staticRequest))),
       caches
         .open(MANIFEST_CACHE)
-        .then((cache) => cache.add(precacheRequest(CONFIG.manifest))),
+        .then((cache) => cache.add(manifestRequest(CONFIG.manifest))),
       caches
         .open(PAGES_CACHE)
-        .then((cache) => cache.addAll(CONFIG.pages.map(precacheRequest))),
+        .then((cache) => cache.addAll(CONFIG.pages.map(pageRequest))),
     ]).then(() => self.skipWaiting())
   );
 });

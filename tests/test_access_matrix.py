@@ -756,6 +756,7 @@ ROUTES: dict[str, Route] = {
                                         data=PLAN),
     # Staff: a referral and its actions.
     "therapist.referral": Route(params=REFERRAL_PARAMS, get=team_object("200")),
+    "therapist.referral_attempts": Route(params=REFERRAL_PARAMS, get=team_object("200")),
     "therapist.book_assessment": Route(params=REFERRAL_PARAMS, get=everyone("405"), post=team_object("302"),
                                        prefix="book", data=lambda w, o: {
                                            "book-day": _day(3), "book-time": "10:00", "book-mode": "phone",
@@ -790,6 +791,8 @@ ROUTES: dict[str, Route] = {
                                         post=team_object("302"), data={}),
     # Staff: an episode of care and its contacts.
     "therapist.episode": Route(params=EPISODE_PARAMS, get=team_object("200")),
+    "therapist.episode_answers": Route(params=EPISODE_PARAMS, get=team_object("200")),
+    "therapist.episode_contacts": Route(params=EPISODE_PARAMS, get=team_object("200")),
     "therapist.episode_urgent_flag": Route(params=EPISODE_PARAMS, get=team_object("302")),
     "therapist.book_contact": Route(params=EPISODE_PARAMS, get=everyone("405"), post=team_object("302"),
                                     prefix="book", data=lambda w, o: {
@@ -921,7 +924,8 @@ class World:
             elif role != "anonymous":
                 user, secret = self.staff[role]
                 actions.staff_login(user.username, PASSWORD, secret)
-            page = client.get("/hjelp")
+            # A visitor's CSRF token comes with a form (the sign-in page); a page without one sets no cookie.
+            page = client.get("/login" if role == "anonymous" else "/hjelp")
             assert page.status_code == 200
             self.tokens[role] = csrf_token(page.get_data(as_text=True))
             cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])

@@ -73,7 +73,7 @@ def test_bad_json_to_passkey_endpoint_is_a_clear_400(client):
 
 
 def test_language_choice_is_remembered(client):
-    token = form_token(client, "/")
+    token = form_token(client, "/login")
     client.post("/language", data={"lang": "en", "next": "/login", "csrf_token": token})
     assert 'lang="en"' in client.get("/").get_data(as_text=True)
     client.post("/language", data={"lang": "nn", "next": "//evil.example", "csrf_token": token})
@@ -81,7 +81,7 @@ def test_language_choice_is_remembered(client):
 
 
 def test_language_switch_is_not_an_open_redirect(client):
-    token = form_token(client, "/")
+    token = form_token(client, "/login")
     response = client.post("/language", data={"lang": "nb", "next": "//evil.example/x", "csrf_token": token})
     assert response.headers["Location"] == "/"
 

@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from rph_pwa import create_app
+from rph_pwa.assets import fingerprinted_name
 from rph_pwa.config import TestConfig
 from rph_pwa.public import worker
 
@@ -88,10 +89,12 @@ def test_the_worker_is_served_as_javascript_for_the_whole_site_and_checked_every
     assert worker.PLACEHOLDER not in response.get_data(as_text=True)
 
 
-def test_the_self_help_pages_and_the_scripts_that_restore_typed_answers_are_kept(client):
+def test_the_self_help_pages_and_the_scripts_that_restore_typed_answers_are_kept(app, client):
     config = served_config(client)
     assert config["selfhelp"] == "/me/selfhelp"
-    # An offline copy of a worksheet page needs these to restore and send what was typed.
-    assert {"/static/js/form-drafts.js", "/static/js/worksheets.js"} <= set(config["static"])
+    # An offline copy of a worksheet page needs these to restore and send what was typed (under
+    # their fingerprinted URLs, as the pages link them).
+    scripts = {f"/static/{fingerprinted_name(app, name)}" for name in ("js/form-drafts.js", "js/worksheets.js")}
+    assert scripts <= set(config["static"]) and all(re.search(r"\.[0-9a-f]{10}\.js$", url) for url in scripts)
     source = client.get("/service-worker.js").get_data(as_text=True)
     assert 'SELFHELP_CACHE = `${USER_CACHE_PREFIX}selfhelp`' in source  # deleted with the other user caches

@@ -6,13 +6,15 @@ the page invites the person to tell their therapist and shows where to get help 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..charts import ChartPoint, line_chart
-from ..services.outcomes import Series
+from ..charts import ChartPoint, downsample, line_chart
+from ..localtime import to_local
+from ..services.outcomes import Point, Series
 
 #: Friendly names: what the scale is about, not a diagnosis.
 NAMES = {
@@ -32,6 +34,13 @@ class ProgressChart:
     svg: Markup
     rows: list[tuple[str, int]]
     max_total: int
+    #: The answers before `rows`, month by month: (month, how many, lowest, highest).
+    months: list[tuple[str, int, int, int]] = ()
+
+
+#: Answers listed one by one in a scale's table (the latest); earlier ones are summed up per month,
+#: so the page stays small however long the history. The chart draws at most charts.MAX_POINTS.
+RECENT_ROWS = 10
 
 
 #: One plain sentence per scale and direction (whole sentences, so each language can word them
@@ -89,10 +98,28 @@ def charts(series_list: list[Series]) -> list[ProgressChart]:
     result = []
     for series in series_list:
         chart_id = "chart-" + series.code.lower().replace("-", "")
-        points = [ChartPoint(p.at, p.total, format_date(p.at, "d.M")) for p in series.points]
+        points = [ChartPoint(p.at, p.total, _day_month(p.at))
+                  for p in downsample(series.points, value=attrgetter("total"))]
         text = sentence(series)
         svg = line_chart(points, max_value=series.max_total, title=str(NAMES[series.code]), description=text,
                          chart_id=chart_id)
-        rows = [(format_date(p.at, "medium"), p.total) for p in series.points]
-        result.append(ProgressChart(chart_id, str(NAMES[series.code]), text, svg, rows, series.max_total))
+        rows = [(format_date(p.at, "medium"), p.total) for p in series.points[-RECENT_ROWS:]]
+        result.append(ProgressChart(chart_id, str(NAMES[series.code]), text, svg, rows, series.max_total,
+                                    months(series.points[:-RECENT_ROWS])))
     return result
+
+
+def _day_month(moment) -> str:
+    """d.M in the local zone (as format_date's "d.M", without its cost per point)."""
+    local = to_local(moment)
+    return f"{local.day}.{local.month}"
+
+
+def months(points: list[Point]) -> list[tuple[str, int, int, int]]:
+    """Answers per local calendar month, oldest first: (the month in words, how many, lowest, highest)."""
+    by_month: dict[tuple[int, int], list[Point]] = {}
+    for point in points:
+        local = to_local(point.at)
+        by_month.setdefault((local.year, local.month), []).append(point)
+    return [(format_date(group[0].at, "LLLL yyyy"), len(group), min(p.total for p in group),
+             max(p.total for p in group)) for group in by_month.values()]

@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ..auth.forms import ProfileForm
-from ..db import get_session
+from ..db import get_session, reads_only
 from ..notices import notify_team_urgent
 from ..services import audit, outcomes, resident_home, slots
 from ..services.errors import NotFound
@@ -26,14 +26,17 @@ from .instrument_forms import instrument_form
 
 
 @bp.route("/me")
+@reads_only
 def home():
     """The resident's start page: where I am, my next appointments, what to do before the next
     contact, and what is always one tap away."""
     db = get_session()
     page = resident_home.home(db, resident=current_user, locale=str(get_locale()),
                               hide_drafts=current_app.config["SELFHELP_HIDE_DRAFTS"])
-    return render_template("client/home.html", home=page, team=current_user.team,
-                           municipality=current_user.home_municipality,
+    team = current_user.team
+    # The municipality is named only when it has no team yet (one query fewer for everyone else).
+    return render_template("client/home.html", home=page, team=team,
+                           municipality=current_user.home_municipality if team is None else None,
                            booking=slots.booking_offer(db, resident=current_user, latest=page.latest))
 
 

@@ -1,5 +1,5 @@
 """All models, re-exported so Alembic and services can import them from one place."""
-from .audit import AuditEvent
+from .audit import AuditEvent, AuditShown
 from .auth import EmailCode, LoginSession, Passkey, WebAuthnChallenge
 from .courses import (
     CourseAttendanceMark,
@@ -47,6 +47,7 @@ __all__ = [
     "AppointmentRequest",
     "AssessmentSlot",
     "AuditEvent",
+    "AuditShown",
     "CheckInReport",
     "ContactAttempt",
     "CourseAttendanceMark",

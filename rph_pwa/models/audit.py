@@ -1,4 +1,5 @@
-"""The audit log: who read or changed whose data, and when."""
+"""The audit log: who read or changed whose data, and when (a list page's one event names every
+row it showed in `AuditShown`)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -40,3 +41,26 @@ class AuditEvent(Base):
 
     actor: Mapped[Optional[User]] = relationship(foreign_keys=[actor_id])
     subject: Mapped[Optional[User]] = relationship(foreign_keys=[subject_id])
+    #: What a list page showed, when this one event covers a page of residents (`subject_id` is then None).
+    shown: Mapped[list[AuditShown]] = relationship(back_populates="event", order_by="AuditShown.id",
+                                                   passive_deletes=True)
+
+
+class AuditShown(Base):
+    """One row a list page showed, under the page view's single `AuditEvent` (the triage queue):
+    whose object, through which team. Ids only, like the event."""
+
+    __tablename__ = "audit_shown"
+    __table_args__ = (
+        # A resident's own log finds the page views that showed them.
+        Index("ix_audit_shown_subject_id_event", "subject_id", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_event.id", ondelete="CASCADE"), index=True)
+    #: The resident whose row was shown.
+    subject_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    #: The object shown, such as a referral (its kind is the event's `object_type`).
+    object_id: Mapped[Optional[int]]
+
+    event: Mapped[AuditEvent] = relationship(back_populates="shown")

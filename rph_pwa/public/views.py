@@ -8,8 +8,10 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from ..auth.forms import LanguageForm
-from ..db import get_session, parse_id, utcnow
+from ..db import get_session, parse_id, reads_only, utcnow
+from ..extensions import csrf
 from ..services.mail import MailSettings, outbox_status, read_outbox
+from ..web import kept_page, public_page
 from . import bp, worker
 
 
@@ -22,12 +24,15 @@ from . import bp, worker
 @bp.route("/hjelp", endpoint="crisis")
 @bp.route("/offline", endpoint="offline")
 @bp.route("/personvern", endpoint="privacy")
+@kept_page
 def page():
-    """A page that is its template and nothing else: `public/<endpoint>.html`."""
-    return render_template(f"public/{request.endpoint.rpartition('.')[2]}.html")
+    """A page that is its template and nothing else: `public/<endpoint>.html` (the same for every
+    visitor in a language, so kept rendered: web.public_page)."""
+    return public_page(f"public/{request.endpoint.rpartition('.')[2]}.html")
 
 
 @bp.route("/find-team")
+@reads_only
 def find_team():
     """The municipality picker: which team serves you, and its phone number (or that none does)."""
     from ..services.residents import municipality_choices, team_summary
@@ -40,9 +45,17 @@ def find_team():
 
 
 @bp.post("/language")
+@csrf.exempt
 def set_language():
-    """Remember the chosen language: on the account when signed in, and in a cookie."""
-    form = LanguageForm()
+    """Remember the chosen language: on the account when signed in, and in a cookie.
+
+    A signed-in user's choice is saved on the account, so their post needs its CSRF token. A
+    visitor's only sets the language cookie, so the switch on the anonymous pages carries no token
+    (a token would cost those pages a session cookie); over HTTPS `web.check_request_origin` still
+    refuses a post from another site."""
+    if current_user.is_authenticated:
+        csrf.protect()
+    form = LanguageForm(meta={"csrf": False})
     target = _safe_next(request.form.get("next"))
     if not form.validate_on_submit():
         return redirect(target)
@@ -72,6 +85,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/healthz")
+@reads_only
 def healthz():
     """Liveness, database and mail status for load balancers and monitoring.
 

@@ -4,15 +4,17 @@ and the web app manifest as served (the installation's neutral names).
 
 The version is a hash of every file whose content ends up in the worker's caches: the worker
 itself, the precached static files, the templates of the precached pages (with the templates
-they extend, include or import), the translation catalogs those pages are rendered with, and
-the app's names in the manifest (APP_NAME, APP_SHORT_NAME). A deploy that changes any of them
-installs a new worker with fresh caches; a deploy that changes none of them keeps the installed
-worker and its caches.
+they extend, include or import) and the static files they link (pages name them by content
+fingerprint, assets.py), the translation catalogs those pages are rendered with, the manifest
+with its icons, and the app's names in the manifest (APP_NAME, APP_SHORT_NAME). A deploy that
+changes any of them installs a new worker with fresh caches; a deploy that changes none of them
+keeps the installed worker and its caches.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -21,34 +23,35 @@ from typing import Any
 from flask import Flask, url_for
 from jinja2 import meta
 
+from ..assets import static_files
 from ..config import ROOT
+from ..reminder_texts import ICON
+from ..urls import url_adapter
 
 SOURCE = ROOT / "service_worker" / "service-worker.js"
 PLACEHOLDER = "const CONFIG = __CONFIG__;"
 
-#: Static files every page uses, kept offline (names under static/, as for url_for).
+#: Static files the offline pages need, kept offline (names under static/, as for url_for). The
+#: worker asks for them under their fingerprinted URLs (assets.py), which the browser keeps for a
+#: year: what the page just loaded comes from the HTTP cache, not from the server again. The
+#: manifest's icons are not here: the browser fetches those itself when the app is installed.
 PRECACHE_STATIC = (
     "css/app.css",
     "js/app.js",
-    "js/passkeys.js",
     "js/offline.js",
+    "icons/favicon.svg",
     # The scripts that keep typed answers on the device: the offline copies of the self-help pages need them.
     "js/form-drafts.js",
     "js/worksheets.js",
-    # The manifest as the page links it is public.manifest (CONFIG.manifest): this file is its
-    # template, the app's names filled in (manifest_body).
-    "manifest.webmanifest",
-    # The icon on notifications: a plain shape, no text (the lock screen shows it).
-    "icons/notification-192.png",
-    "icons/icon-192.png",
-    "icons/icon-512.png",
-    "icons/maskable-192.png",
-    "icons/maskable-512.png",
-    "icons/apple-touch-icon.png",
-    "icons/favicon.svg",
-    "icons/shortcut-help.png",
-    "icons/shortcut-login.png",
+    # The icon on notifications (a plain shape, no text: the lock screen shows it), at the plain
+    # URL the pushes carry (reminder_texts.ICON), which stays valid across deploys.
+    ICON,
 )
+
+#: The manifest's template (public.manifest serves it with the app's names, its icons fingerprinted).
+MANIFEST_FILE = "manifest.webmanifest"
+#: Where the manifest's icon URLs start (static/manifest.webmanifest names them so).
+STATIC_PREFIX = "/static/"
 
 #: Public, anonymous pages kept offline: (endpoint, the template it renders).
 PRECACHE_PAGES = (
@@ -94,7 +97,7 @@ def worker_config(app: Flask) -> dict[str, Any]:
     """The worker's settings: its version and the URLs it keeps offline (needs a request context)."""
     return {
         "version": worker_version(app),
-        "static": [url_for("static", filename=name) for name in PRECACHE_STATIC],
+        "static": [precache_url(name) for name in PRECACHE_STATIC],
         "pages": [url_for(endpoint) for endpoint, _template in PRECACHE_PAGES],
         "offline": url_for(OFFLINE_PAGE),
         "plan": url_for(SAFETY_PLAN),
@@ -105,6 +108,14 @@ def worker_config(app: Flask) -> dict[str, Any]:
         "ack": url_for(PUSH_ACK),
         "answer": url_for(PUSH_ANSWER),
     }
+
+
+def precache_url(name: str) -> str:
+    """A precached static file's URL: fingerprinted, except the notification icon's, which is the
+    plain URL the pushes carry (built like theirs, without the fingerprint)."""
+    if name == ICON:
+        return url_adapter().build("static", {"filename": name})
+    return url_for("static", filename=name)
 
 
 def worker_version(app: Flask) -> str:
@@ -129,11 +140,21 @@ def identity(app: Flask) -> tuple[str, bytes]:
 
 def manifest_body(app: Flask) -> str:
     """The web app manifest: static/manifest.webmanifest with name and short_name from the
-    config (APP_NAME, APP_SHORT_NAME)."""
-    manifest = json.loads(Path(app.static_folder or "", "manifest.webmanifest").read_text(encoding="utf-8"))
+    config (APP_NAME, APP_SHORT_NAME) and its icons' fingerprinted URLs (needs a request context)."""
+    manifest = json.loads(Path(app.static_folder or "", MANIFEST_FILE).read_text(encoding="utf-8"))
     manifest["name"] = app.config.get("APP_NAME") or manifest["name"]
     manifest["short_name"] = app.config.get("APP_SHORT_NAME") or manifest["short_name"]
-    return json.dumps(manifest, ensure_ascii=False, indent=2)
+    for icon in manifest_icons(manifest):
+        icon["src"] = url_for("static", filename=icon["src"].removeprefix(STATIC_PREFIX))
+    return json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
+
+
+
+def manifest_icons(manifest: dict) -> list[dict]:
+    """The manifest's icons and its shortcuts' icons that are static files (src under /static/)."""
+    icons = [*manifest.get("icons", []),
+             *(icon for shortcut in manifest.get("shortcuts", []) for icon in shortcut.get("icons", []))]
+    return [icon for icon in icons if str(icon.get("src", "")).startswith(STATIC_PREFIX)]
 
 
 def content_version(files: Iterable[tuple[str, bytes]]) -> str:
@@ -161,10 +182,26 @@ def _display_name(path: Path) -> str:
 
 def precached_files(app: Flask) -> list[Path]:
     """Every file whose content the worker keeps: itself, the precached static files, the
-    precached pages' templates with everything they use, and the translation catalogs."""
-    static = [Path(app.static_folder or "", name) for name in PRECACHE_STATIC]
+    precached pages' templates with everything they use and the static files they link (a page
+    names them by their content's fingerprint, so a new icon is a new page), the manifest with
+    the icons it names, and the translation catalogs."""
+    folder = Path(app.static_folder or "")
     templates = page_templates(app, [template for _endpoint, template in PRECACHE_PAGES])
+    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    names = {*PRECACHE_STATIC, MANIFEST_FILE, *linked_static(templates),
+             *(icon["src"].removeprefix(STATIC_PREFIX) for icon in manifest_icons(manifest))}
+    files = static_files(app)
+    static = [folder / name for name in sorted(names) if files.get(name) is not None]
     return [SOURCE, *static, *templates, *translation_catalogs(app)]
+
+
+#: A static file named in a template: url_for('static', filename='css/app.css').
+STATIC_IN_TEMPLATE = re.compile(r"""url_for\(\s*['"]static['"]\s*,\s*filename\s*=\s*['"]([^'"]+)['"]""")
+
+
+def linked_static(templates: Iterable[Path]) -> set[str]:
+    """The static files the templates link with url_for('static', filename=...)."""
+    return {name for path in templates for name in STATIC_IN_TEMPLATE.findall(path.read_text(encoding="utf-8"))}
 
 
 def page_templates(app: Flask, names: Iterable[str]) -> list[Path]:

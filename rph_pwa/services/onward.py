@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from ..db import utcnow
-from ..models import AuditEvent, Episode, OnwardService, Referral, User
+from ..models import Episode, OnwardService, Referral, User
 from .access import clinical_team_ids, is_clinical, require_team, staff_team_ids, team_object
 from .errors import Conflict, NotFound
 from .referrals import referral_for_staff
@@ -39,6 +39,8 @@ class FollowUp:
 
     referral_id: int
     episode_id: int
+    resident_id: int
+    team_id: int
     name: str
     follow_up_at: datetime | None
     due: bool
@@ -47,28 +49,25 @@ class FollowUp:
 
 def onward_follow_ups(session: Session, *, actor: User, now: datetime | None = None) -> list[FollowUp]:
     """Open guided-onward episodes of the actor's teams, the earliest follow-up date first (a
-    missing date counts as due). Audited per row, like the queue."""
+    missing date counts as due). Not audited here: the page that shows them audits what it
+    shows (the triage page, in its one event)."""
     team_ids = clinical_team_ids(session, actor, what="follow-ups")
     now = now or utcnow()
-    rows = session.execute(
-        select(Referral, Episode).join(Episode, Episode.referral_id == Referral.id)
-        .options(selectinload(Referral.resident))
+    rows = session.connection().execute(  # one query, plain rows: the list shows a few columns
+        select(Referral.id, Episode.id, Referral.resident_id, Referral.team_id, User.display_name,
+               Episode.follow_up_at, OnwardService.name)
+        .join(Episode, Episode.referral_id == Referral.id)
+        .join(User, User.id == Referral.resident_id)
+        .outerjoin(OnwardService, OnwardService.id == Referral.onward_service_id)
         .where(Referral.team_id.in_(team_ids), Referral.status == "guided_onward",
                Episode.discharged_at.is_(None))
         .order_by(Episode.follow_up_at.is_(None).desc(), Episode.follow_up_at.asc(), Referral.id)
         .limit(300)
-    ).all()
-    if rows:
-        session.execute(insert(AuditEvent), [
-            {"actor_id": actor.id, "subject_id": r.resident_id, "team_id": r.team_id, "action": "view_referral",
-             "object_type": "referral_summary", "object_id": r.id, "at": now}
-            for r, _episode in rows
-        ])
-    services = {s.id: s.name for s in session.scalars(select(OnwardService).where(
-        OnwardService.id.in_({r.onward_service_id for r, _e in rows if r.onward_service_id})))} if rows else {}
-    return [FollowUp(referral_id=r.id, episode_id=e.id, name=r.resident.display_name or f"#{r.resident_id}",
-                     follow_up_at=e.follow_up_at, due=e.follow_up_at is None or e.follow_up_at <= now,
-                     service=services.get(r.onward_service_id)) for r, e in rows]
+    )
+    return [FollowUp(referral_id=referral_id, episode_id=episode_id, resident_id=resident_id, team_id=team_id,
+                     name=name or f"#{resident_id}", follow_up_at=follow_up_at,
+                     due=follow_up_at is None or follow_up_at <= now, service=service)
+            for referral_id, episode_id, resident_id, team_id, name, follow_up_at, service in rows]
 
 
 def guide_onward(session: Session, *, actor: User, referral_id: int, service_id: int | None, message: str,

@@ -9,11 +9,12 @@ open 48 hours before the contact.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -57,6 +58,9 @@ BUDGET_EXCLUDES = ("assessment",)
 NO_FEEDBACK_BEFORE = ("course_meeting",)
 #: Longest "fot i bakken" note on a change of offering.
 OFFERING_NOTE_MAX = 2000
+#: The episode page shows its newest answers and latest contacts in full; older ones are read
+#: HISTORY_CHUNK at a time on pages of their own, so the page stays small as the record grows.
+LATEST_ANSWERS, LATEST_CONTACTS, HISTORY_CHUNK = 12, 10, 30
 
 
 # --- Planning forms for a contact ---------------------------------------------------------------
@@ -303,10 +307,11 @@ def submit_form(session: Session, *, resident: User, request_id: int, answers: l
 
 @dataclass(frozen=True)
 class Point:
-    """One score at one time."""
+    """One score at one time (with its severity band, a stable key, where the reader needs it)."""
 
     at: datetime
     total: int
+    band: str = ""
 
 
 @dataclass(frozen=True)
@@ -326,23 +331,28 @@ class Series:
         return self.points[-1].total if self.points else None
 
 
-def _series(responses: list[MeasureResponse]) -> list[Series]:
+def series_of(rows) -> list[Series]:
+    """The progress instruments' series from rows (responses, or score columns) carrying
+    instrument_code, submitted_at, total and band, oldest first."""
     by_code: dict[str, list[Point]] = {code: [] for code in PROGRESS_INSTRUMENTS}
-    for response in responses:
-        if response.instrument_code in by_code:
-            by_code[response.instrument_code].append(Point(response.submitted_at, response.total))
+    for row in rows:
+        if row.instrument_code in by_code:
+            by_code[row.instrument_code].append(Point(row.submitted_at, row.total, row.band))
     return [Series(code, points, measures.get(code).max_total) for code, points in by_code.items() if points]
+
+
+def score_rows(*conditions):
+    """The columns a series needs of the progress responses matching `conditions`, oldest first:
+    no encrypted column is read (nor decrypted), whatever the length of the history."""
+    return (select(MeasureResponse.instrument_code, MeasureResponse.submitted_at, MeasureResponse.total,
+                   MeasureResponse.band)
+            .where(MeasureResponse.instrument_code.in_(PROGRESS_INSTRUMENTS), *conditions)
+            .order_by(MeasureResponse.submitted_at, MeasureResponse.id))
 
 
 def resident_progress(session: Session, *, resident: User) -> list[Series]:
     """The resident's own scores over time (one query, whatever the length of the history)."""
-    responses = list(session.scalars(
-        select(MeasureResponse)
-        .where(MeasureResponse.resident_id == resident.id,
-               MeasureResponse.instrument_code.in_(PROGRESS_INSTRUMENTS))
-        .order_by(MeasureResponse.submitted_at, MeasureResponse.id)
-    ))
-    return _series(responses)
+    return series_of(session.execute(score_rows(MeasureResponse.resident_id == resident.id)).all())
 
 
 # --- The therapist's view of an episode -------------------------------------------------------
@@ -360,8 +370,19 @@ class EpisodeFlags:
 
 
 @dataclass(frozen=True)
+class ContactCount:
+    """How many of an episode's contacts have one kind and status, and their minutes."""
+
+    kind: str
+    status: str
+    count: int
+    minutes: int
+
+
+@dataclass(frozen=True)
 class EpisodeOverview:
-    """Everything on the episode page, loaded with a fixed number of queries."""
+    """Everything on the episode page, loaded with a fixed number of queries: every score (as
+    `series`), the newest answers and the latest contacts in full, the others counted."""
 
     episode: Episode
     referral: Referral
@@ -374,6 +395,18 @@ class EpisodeOverview:
     checklist: IntakeChecklist | None = None
     offering_changes: list[OfferingChange] = ()
     item9_answers: list[UrgentFlagAnswer] = ()
+    #: Every answer of the episode (`responses` holds the newest LATEST_ANSWERS).
+    answers_total: int = 0
+    #: Every contact counted by kind and status (`appointments` holds the latest LATEST_CONTACTS).
+    contact_counts: list[ContactCount] = ()
+    #: The totals of the forms answered before the contacts shown, by response id.
+    response_totals: dict[int, int] = field(default_factory=dict)
+    #: Who held the first contact other than the assessment (or else the first contact).
+    first_staff: User | None = None
+
+    @property
+    def contacts_total(self) -> int:
+        return sum(c.count for c in self.contact_counts)
 
 
 def _scored_pairs(responses: list[MeasureResponse]) -> tuple[dict[str, int], dict[str, int], int]:
@@ -414,17 +447,72 @@ def flags_from(*, urgent: bool, first: dict[str, int], last: dict[str, int], sco
     return flags, result
 
 
+def _scored_from_series(series: list[Series]) -> tuple[dict[str, int], dict[str, int], int]:
+    """`_scored_pairs` from the series: first and last PHQ-9/GAD-7 totals and how many contacts
+    have both scored."""
+    by_code = {s.code: s for s in series}
+    phq, gad = by_code.get("PHQ-9"), by_code.get("GAD-7")
+    if phq is None or gad is None:
+        return {}, {}, 0
+    return ({"PHQ-9": phq.first, "GAD-7": gad.first}, {"PHQ-9": phq.last, "GAD-7": gad.last},
+            min(len(phq.points), len(gad.points)))
+
+
+def contact_counts(session: Session, *, episode_id: int) -> list[ContactCount]:
+    """The episode's contacts counted by kind and status, with their minutes (one grouped query)."""
+    rows = session.execute(
+        select(Appointment.kind, Appointment.status, func.count(),
+               func.coalesce(func.sum(Appointment.duration_minutes), 0))
+        .where(Appointment.episode_id == episode_id)
+        .group_by(Appointment.kind, Appointment.status)).all()
+    return [ContactCount(kind, status, count, minutes) for kind, status, count, minutes in rows]
+
+
+def latest_contacts(session: Session, *, episode_id: int, offset: int, limit: int) -> list[Appointment]:
+    """`limit` contacts of the episode, the latest first after skipping `offset`, returned oldest
+    first, with their forms and staff (three queries)."""
+    latest = list(session.scalars(
+        select(Appointment).options(selectinload(Appointment.form_requests), selectinload(Appointment.staff))
+        .where(Appointment.episode_id == episode_id)
+        .order_by(Appointment.starts_at.desc(), Appointment.id.desc()).offset(offset).limit(limit)))
+    return latest[::-1]
+
+
+def _latest_responses(session: Session, *, episode_id: int, offset: int, limit: int) -> list[MeasureResponse]:
+    """`limit` questionnaire responses of the episode, newest first after skipping `offset`."""
+    return list(session.scalars(
+        select(MeasureResponse).where(MeasureResponse.episode_id == episode_id)
+        .order_by(MeasureResponse.submitted_at.desc(), MeasureResponse.id.desc()).offset(offset).limit(limit)))
+
+
+def response_totals(session: Session, appointments: list[Appointment]) -> dict[int, int]:
+    """The totals of the answered forms asked before `appointments`, by response id (columns only)."""
+    ids = [r.response_id for a in appointments for r in a.form_requests if r.response_id]
+    if not ids:
+        return {}
+    return dict(session.execute(select(MeasureResponse.id, MeasureResponse.total)
+                                .where(MeasureResponse.id.in_(ids))).all())
+
+
 def episode_overview(session: Session, *, actor: User, episode_id: int) -> EpisodeOverview:
-    """Open an episode (access-checked, audited) with its scores, contacts and flags."""
+    """Open an episode (access-checked, audited) with its scores, latest answers and contacts, and
+    flags. A fixed number of queries, whatever the length of the history: the scores are read as
+    columns, the flags and the notes come from grouped counts, and only the LATEST_ANSWERS newest
+    answers and the LATEST_CONTACTS latest contacts are read whole (older ones: `older_answers`,
+    `older_contacts`)."""
     episode = _episode_for_staff(session, actor=actor, episode_id=episode_id)
     referral = session.scalars(select(Referral).options(selectinload(Referral.resident))
                                .where(Referral.id == episode.referral_id)).one()
-    responses = list(session.scalars(
-        select(MeasureResponse).where(MeasureResponse.episode_id == episode.id)
-        .order_by(MeasureResponse.submitted_at, MeasureResponse.id)))
-    appointments = list(session.scalars(
-        select(Appointment).options(selectinload(Appointment.form_requests), selectinload(Appointment.staff))
-        .where(Appointment.episode_id == episode.id).order_by(Appointment.starts_at)))
+    answers_total = session.scalar(select(func.count()).select_from(MeasureResponse)
+                                   .where(MeasureResponse.episode_id == episode.id)) or 0
+    responses = _latest_responses(session, episode_id=episode.id, offset=0, limit=LATEST_ANSWERS)
+    series = series_of(session.execute(score_rows(MeasureResponse.episode_id == episode.id)).all())
+    counts = contact_counts(session, episode_id=episode.id)
+    appointments = latest_contacts(session, episode_id=episode.id, offset=0, limit=LATEST_CONTACTS)
+    totals = response_totals(session, appointments)
+    first_staff = session.scalars(
+        select(User).join(Appointment, Appointment.staff_id == User.id).where(Appointment.episode_id == episode.id)
+        .order_by((Appointment.kind == "assessment").asc(), Appointment.starts_at, Appointment.id).limit(1)).first()
     audit.record(session, actor=actor, subject=referral.resident, action="view_episode", object_type="episode",
                  object_id=episode.id, team_id=episode.team_id)
     checklist = session.scalars(select(IntakeChecklist).where(IntakeChecklist.episode_id == episode.id)).first()
@@ -435,9 +523,63 @@ def episode_overview(session: Session, *, actor: User, episode_id: int) -> Episo
         select(UrgentFlagAnswer).join(UrgentFlag, UrgentFlag.id == UrgentFlagAnswer.flag_id)
         .where(UrgentFlag.episode_id == episode.id, UrgentFlag.closed_at.is_(None))
         .order_by(UrgentFlagAnswer.at, UrgentFlagAnswer.id)))
-    flags, result = episode_flags(episode, responses, appointments)
-    return EpisodeOverview(episode, referral, referral.resident, _series(responses), responses, appointments,
-                           flags, result, checklist, changes, item9)
+    first, last, scored = _scored_from_series(series)
+    minutes = sum(c.minutes for c in counts if c.status == "attended" and c.kind not in BUDGET_EXCLUDES)
+    flags, result = flags_from(urgent=episode.urgent_since is not None, first=first, last=last, scored=scored,
+                               budget_minutes=minutes)
+    return EpisodeOverview(episode, referral, referral.resident, series, responses, appointments, flags, result,
+                           checklist, changes, item9, answers_total=answers_total, contact_counts=counts,
+                           response_totals=totals, first_staff=first_staff)
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of an episode's older answers or contacts (`rows`), older than what the episode
+    page shows: page `page` of `pages`, `total` older ones in all."""
+
+    episode: Episode
+    resident: User
+    rows: list
+    total: int
+    page: int
+    pages: int
+    response_totals: dict[int, int]
+
+
+def _history_page(session: Session, *, actor: User, episode_id: int, page: int, object_type: str,
+                  count: Select, shown: int, read: Callable[[int], list]) -> HistoryPage:
+    """A page of HISTORY_CHUNK older rows (`read(offset)`, after the `shown` latest of the `count`),
+    access-checked like the episode page and audited once; a page past the end gives the last."""
+    episode = _episode_for_staff(session, actor=actor, episode_id=episode_id)
+    resident = session.get(User, episode.resident_id)
+    total = max(0, (session.scalar(count) or 0) - shown)
+    pages = max(1, -(-total // HISTORY_CHUNK))
+    page = min(max(page, 1), pages)
+    rows = read(shown + (page - 1) * HISTORY_CHUNK)
+    audit.record(session, actor=actor, subject=resident, action="view_episode", object_type=object_type,
+                 object_id=episode.id, team_id=episode.team_id)
+    return HistoryPage(episode, resident, rows, total, page, pages, {})
+
+
+def older_answers(session: Session, *, actor: User, episode_id: int, page: int = 1) -> HistoryPage:
+    """The episode's answers older than the LATEST_ANSWERS on its page, newest first, HISTORY_CHUNK
+    per page (audited like the page: the answers are health information)."""
+    return _history_page(
+        session, actor=actor, episode_id=episode_id, page=page, object_type="episode_answers",
+        count=select(func.count()).select_from(MeasureResponse).where(MeasureResponse.episode_id == episode_id),
+        shown=LATEST_ANSWERS,
+        read=lambda offset: _latest_responses(session, episode_id=episode_id, offset=offset, limit=HISTORY_CHUNK))
+
+
+def older_contacts(session: Session, *, actor: User, episode_id: int, page: int = 1) -> HistoryPage:
+    """The episode's contacts before the LATEST_CONTACTS on its page (the latest page first, each
+    page oldest first), HISTORY_CHUNK per page, with the totals of the forms asked before them."""
+    result = _history_page(
+        session, actor=actor, episode_id=episode_id, page=page, object_type="episode_contacts",
+        count=select(func.count()).select_from(Appointment).where(Appointment.episode_id == episode_id),
+        shown=LATEST_CONTACTS,
+        read=lambda offset: latest_contacts(session, episode_id=episode_id, offset=offset, limit=HISTORY_CHUNK))
+    return replace(result, response_totals=response_totals(session, result.rows))
 
 
 def clear_urgent(session: Session, *, actor: User, episode_id: int, note: str | None = None) -> Episode:
@@ -507,9 +649,7 @@ def start_note(overview: EpisodeOverview, *, therapist: User | None = None) -> s
                  + (f", ved første kontakt: {scores}" if scores else "") + ".")
     offering = _labels(record_text.OFFERINGS, episode.offerings)
     lines.append("Tilbud som er startet: " + (offering + "." if offering else "ikke avtalt ennå."))
-    responsible = therapist or episode.responsible \
-        or next((a.staff for a in overview.appointments if a.kind != "assessment"), None) \
-        or next((a.staff for a in overview.appointments), None)
+    responsible = therapist or episode.responsible or overview.first_staff
     name = (responsible.display_name or responsible.username) if responsible else ""
     team_phone = referral.team.phone if referral.team else None
     lines.append(f"Ansvarlig terapeut: {name}" + (f", telefon {team_phone}" if team_phone else "") + ".")
@@ -537,11 +677,11 @@ def closure_note(overview: EpisodeOverview, *, self_help_plan: str | None = None
     if troubles.get("goals"):
         lines.append(f"Mål: {troubles['goals']}")
     offering = _labels(record_text.OFFERINGS, episode.offerings)
-    kinds = [a.kind for a in overview.appointments if a.status == "attended"]
-    counted = ", ".join(f"{record_text.label(record_text.CONTACTS, k)}: {kinds.count(k)}"
-                        for k in APPOINTMENT_KINDS if k in kinds)
+    kinds = {k: sum(c.count for c in overview.contact_counts if c.kind == k and c.status == "attended")
+             for k in APPOINTMENT_KINDS}
+    counted = ", ".join(f"{record_text.label(record_text.CONTACTS, k)}: {n}" for k, n in kinds.items() if n)
     lines.append("Behandling gitt: " + (offering + ". " if offering else "")
-                 + f"Gjennomførte kontakter: {len(kinds)}" + (f" ({counted})" if counted else "")
+                 + f"Gjennomførte kontakter: {sum(kinds.values())}" + (f" ({counted})" if counted else "")
                  + f", {overview.flags.hours_used} timer behandling.")
     lines.append("Mest nyttige metoder: ")
     for series in overview.series:

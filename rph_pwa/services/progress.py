@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Episode, MeasureResponse, User
-from .outcomes import PROGRESS_INSTRUMENTS, Series, _series
+from .outcomes import Series, score_rows, series_of
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,6 @@ def resident_episode_progress(session: Session, *, resident: User) -> EpisodePro
     ).first()
     if episode is None:
         return EpisodeProgress(None, [])
-    responses = list(session.scalars(
-        select(MeasureResponse)
-        .where(MeasureResponse.resident_id == resident.id, MeasureResponse.episode_id == episode.id,
-               MeasureResponse.instrument_code.in_(PROGRESS_INSTRUMENTS))
-        .order_by(MeasureResponse.submitted_at, MeasureResponse.id)
-    ))
-    return EpisodeProgress(episode.referred_at, _series(responses))
+    rows = session.execute(score_rows(MeasureResponse.resident_id == resident.id,
+                                      MeasureResponse.episode_id == episode.id)).all()
+    return EpisodeProgress(episode.referred_at, series_of(rows))

@@ -1,7 +1,7 @@
 """The team's triage of referrals: the queue of people not yet started, the phase of an episode,
 and the work on one referral (contact attempts, the assessment conversation, the intake
 checklist, offerings, first treatment) with its start note for the record. Every staff read goes
-through `audit.record`; access through `access`.
+through `audit` (the queue: one event per page view); access through `access`.
 """
 from __future__ import annotations
 
@@ -9,18 +9,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import measures
 from ..db import utcnow
 from ..localtime import to_local
-from ..models import Appointment, AuditEvent, ContactAttempt, Episode, IntakeChecklist, OnwardService, Referral, User
+from ..models import (
+    Appointment,
+    ContactAttempt,
+    Episode,
+    IntakeChecklist,
+    MeasureResponse,
+    Municipality,
+    OnwardService,
+    Referral,
+    User,
+)
 from ..models.referrals import OFFERINGS
-from . import record_text
+from . import audit, record_text
 from .access import clinical_team_ids, is_clinical, staff_team_ids
-from .measure_responses import stored_result
-from .onward import onward_services
-from .outcomes import plan_forms
+from .onward import FollowUp, onward_follow_ups, onward_services
+from .outcomes import HISTORY_CHUNK, LATEST_CONTACTS, ContactCount, contact_counts, plan_forms
 from .referrals import OPEN_STATUSES, open_referral, referral_answers, referral_for_staff
 
 
@@ -56,15 +66,6 @@ class QueueItem:
     channel: str = "app"
     #: "waiting_assessment" or "assessment_booked" (only not-started referrals are queued).
     phase: str = "waiting_assessment"
-
-
-def _scores(referral: Referral) -> tuple[list[Score], int | None]:
-    scores, item9 = [], None
-    for response in referral.responses:
-        scores.append(Score(response.instrument_code, response.total, response.band, bool(response.flags)))
-        if response.instrument_code == "PHQ-9":
-            item9 = stored_result(response).value_of("item9")
-    return scores, item9
 
 
 #: The phases of an episode, in the order they usually follow (see `episode_phase`).
@@ -124,44 +125,121 @@ def not_started():
             Episode.first_treatment_at.is_(None), ~attended)
 
 
-def triage_queue(session: Session, *, actor: User, now: datetime | None = None) -> list[QueueItem]:
-    """Referrals of the actor's teams not yet started (see `episode_phase`): urgent first, then
-    longest waiting. Audited per row."""
+#: Referrals on one page of the triage queue.
+QUEUE_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the triage queue, with what the page links need. `page` is the page shown:
+    asked for pages below 1 or beyond the last show the first or the last."""
+
+    items: list[QueueItem]
+    page: int
+    pages: int
+    total: int
+    urgent: int
+    #: People guided onward whom the team follows up (shown on the first page only).
+    follow_ups: list[FollowUp]
+
+    @property
+    def first(self) -> int:
+        """The position of the first referral shown (1-based; 0 when nothing is shown)."""
+        return (self.page - 1) * QUEUE_PAGE_SIZE + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        """The position of the last referral shown."""
+        return self.first + len(self.items) - 1 if self.items else 0
+
+
+def triage_queue(session: Session, *, actor: User, page: int = 1, now: datetime | None = None) -> QueuePage:
+    """Referrals of the actor's teams not yet started (see `episode_phase`), QUEUE_PAGE_SIZE to a
+    page: urgent first, then the longest waiting (so every urgent referral is on the first page
+    unless there are more of them than a page holds: they then continue on the next). The first
+    page also lists the follow-ups of people guided onward.
+
+    A fixed number of queries whatever the size of the queue: one count, one page of referrals,
+    their questionnaire scores (only PHQ-9's item answers are decrypted, for item 9), and the
+    audit. Audited as one event per page view naming every referral shown (`audit.record_page`).
+    """
     team_ids = clinical_team_ids(session, actor, what="queue")
     now = now or utcnow()
-    referrals = list(session.scalars(
-        select(Referral).join(Episode, Episode.referral_id == Referral.id)
-        .options(selectinload(Referral.responses), selectinload(Referral.resident),
-                 selectinload(Referral.municipality))
-        .where(Referral.team_id.in_(team_ids), *not_started())
-        .order_by(Referral.urgent.desc(), Referral.submitted_at.asc())
-        .limit(300)
-    ))
-    if referrals:
-        session.execute(insert(AuditEvent), [
-            {"actor_id": actor.id, "subject_id": r.resident_id, "team_id": r.team_id, "action": "view_referral",
-             "object_type": "referral_summary", "object_id": r.id, "at": now}
-            for r in referrals
-        ])
-    booked = set(session.scalars(  # referral ids with an assessment conversation booked
-        select(Episode.referral_id).join(Appointment, Appointment.episode_id == Episode.id)
-        .where(Episode.referral_id.in_([r.id for r in referrals]), Appointment.kind == "assessment",
-               Appointment.status == "booked"))) if referrals else set()
+    waiting = (select(Referral.id).join(Episode, Episode.referral_id == Referral.id)
+               .where(Referral.team_id.in_(team_ids), *not_started()))
+    total, urgent = session.execute(
+        waiting.with_only_columns(func.count(), func.count().filter(Referral.urgent.is_(True)))).one()
+    pages = max(1, -(-total // QUEUE_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    order = (Referral.urgent.desc(), Referral.submitted_at.asc(), Referral.id.asc())
+    # The page's ids first, from the index alone; only those rows are joined and read whole.
+    shown = waiting.order_by(*order).offset((page - 1) * QUEUE_PAGE_SIZE).limit(QUEUE_PAGE_SIZE).subquery()
+    booked = (select(Appointment.id).where(Appointment.episode_id == Episode.id, Appointment.kind == "assessment",
+                                           Appointment.status == "booked").exists())
+    rows = session.connection().execute(  # Core rows: the columns the cards show, decrypted once
+        select(Referral.id, Referral.resident_id, Referral.team_id, Referral.urgent, Referral.urgent_reason,
+               Referral.submitted_at, Referral.status, Referral.channel, Referral.answers,
+               Municipality.name, User.display_name, booked)
+        .join(shown, shown.c.id == Referral.id)
+        .join(Episode, Episode.referral_id == Referral.id)
+        .join(Municipality, Municipality.id == Referral.municipality_id)
+        .join(User, User.id == Referral.resident_id)
+        .order_by(*order)
+    ).all() if total else []
+    scores = _page_scores(session, {row.id: row.urgent_reason for row in rows})
+    follow_ups = onward_follow_ups(session, actor=actor, now=now) if page == 1 else []
+    audit.record_page(session, actor=actor, action="view_referral", object_type="triage_queue", now=now, shown=[
+        *((row.resident_id, row.team_id, row.id) for row in rows),
+        *((f.resident_id, f.team_id, f.referral_id) for f in follow_ups)])
     items = []
-    for r in referrals:
-        answers = referral_answers(r)
-        scores, item9 = _scores(r)
-        troubles, work = answers.get("troubles", {}), answers.get("work", {})
+    for (ident, resident_id, _team_id, is_urgent, reason, submitted_at, status, channel, answers,
+         municipality, name, is_booked) in rows:
+        troubles, work = (answers or {}).get("troubles", {}), (answers or {}).get("work", {})
+        found, item9 = scores.get(ident, ([], None))
         items.append(QueueItem(
-            id=r.id, resident_id=r.resident_id, name=r.resident.display_name or f"#{r.resident_id}",
-            urgent=r.urgent, urgent_reason=r.urgent_reason or "", days_waited=(now - r.submitted_at).days,
-            status=r.status, municipality=r.municipality.name, scores=scores, item9=item9,
+            id=ident, resident_id=resident_id, name=name or f"#{resident_id}",
+            urgent=is_urgent, urgent_reason=reason or "", days_waited=(now - submitted_at).days,
+            status=status, municipality=municipality, scores=found, item9=item9,
             work_status=work.get("work_status", ""), sick_leave=work.get("sick_leave", ""),
             goals=troubles.get("goals", ""), own_words=troubles.get("own_words", ""),
-            problems=list(troubles.get("problems", [])), channel=r.channel,
-            phase="assessment_booked" if r.id in booked else "waiting_assessment",
+            problems=list(troubles.get("problems", [])), channel=channel,
+            phase="assessment_booked" if is_booked else "waiting_assessment",
         ))
-    return items
+    return QueuePage(items=items, page=page, pages=pages, total=total, urgent=urgent, follow_ups=follow_ups)
+
+
+#: The PHQ-9 item every queue card shows, and the urgent reason its flag raises (the same key).
+ITEM9 = "item9"
+
+
+def _page_scores(session: Session, reasons: dict[int, str | None]) -> dict[int, tuple[list[Score], int | None]]:
+    """The scores of the questionnaires of each referral (`reasons`: referral id → its urgent
+    reasons) in one query, and its PHQ-9 item 9. Totals and bands are plain columns, and nothing
+    encrypted is read that the reasons already tell: when a referral is sent, each flagged item
+    (an answer above the item's lowest) raises the urgent reason of the same key. So a score is
+    flagged when the reasons name one of its flag items, and item 9 is read from the decrypted
+    answers only when it raised its reason (otherwise it was the lowest answer)."""
+    if not reasons:
+        return {}
+    raised_item9 = [ident for ident, reason in reasons.items() if ITEM9 in (reason or "").split(",")]
+    found: dict[int, tuple[list[Score], int | None]] = {}
+    for referral_id, code, version, total, band, answers in session.connection().execute(  # Core rows
+        select(MeasureResponse.referral_id, MeasureResponse.instrument_code, MeasureResponse.instrument_version,
+               MeasureResponse.total, MeasureResponse.band,
+               case((and_(MeasureResponse.instrument_code == "PHQ-9", MeasureResponse.referral_id.in_(raised_item9)),
+                     MeasureResponse.answers), else_=None))
+        .where(MeasureResponse.referral_id.in_(list(reasons))).order_by(MeasureResponse.id)
+    ):
+        instrument = measures.get(code, int(version))
+        named = set((reasons[referral_id] or "").split(","))
+        scores, item9 = found.setdefault(referral_id, ([], None))
+        scores.append(Score(code, total, band, bool(named & set(instrument.flag_items))))
+        if code == "PHQ-9":
+            position = instrument.item_keys.index(ITEM9)
+            item9 = (answers[position] if answers is not None
+                     else instrument.options_for(instrument.items[position])[0].value)
+            found[referral_id] = (scores, item9)
+    return found
 
 
 def count_urgent(session: Session, *, actor: User) -> int:
@@ -188,27 +266,74 @@ class ReferralDetail:
     onward_services: list[OnwardService]
     onward_service: OnwardService | None
     start_note: str
+    #: Every contact counted by kind and status (`appointments` holds the latest LATEST_CONTACTS).
+    contact_counts: list[ContactCount] = field(default_factory=list)
+    #: Every contact attempt (`attempts` holds the latest LATEST_ATTEMPTS).
+    attempts_total: int = 0
+
+    @property
+    def contacts_total(self) -> int:
+        return sum(c.count for c in self.contact_counts)
+
+
+#: Contact attempts shown on the referral page, the latest first; older ones: `older_attempts`.
+LATEST_ATTEMPTS = 10
+
+
+def _attempts(session: Session, referral_id: int, *, offset: int, limit: int) -> list[ContactAttempt]:
+    return list(session.scalars(
+        select(ContactAttempt).options(selectinload(ContactAttempt.staff))
+        .where(ContactAttempt.referral_id == referral_id)
+        .order_by(ContactAttempt.at.desc(), ContactAttempt.id.desc()).offset(offset).limit(limit)))
 
 
 def referral_detail(session: Session, *, actor: User, referral_id: int) -> ReferralDetail:
-    """Open one referral for its page (access-checked and audited, via `open_referral`)."""
+    """Open one referral for its page (access-checked and audited, via `open_referral`): the
+    latest contact attempts and contacts in full, the others counted (the page's queries do not
+    grow with the history)."""
     referral = open_referral(session, actor=actor, referral_id=referral_id)
     episode = referral.episode
-    attempts = list(session.scalars(
-        select(ContactAttempt).options(selectinload(ContactAttempt.staff))
-        .where(ContactAttempt.referral_id == referral.id)
-        .order_by(ContactAttempt.at.desc(), ContactAttempt.id.desc())
-    ))
+    attempts = _attempts(session, referral.id, offset=0, limit=LATEST_ATTEMPTS)
+    attempts_total = session.scalar(select(func.count()).select_from(ContactAttempt)
+                                    .where(ContactAttempt.referral_id == referral.id)) or 0
     appointments = list(session.scalars(
         select(Appointment).options(selectinload(Appointment.staff))
-        .where(Appointment.episode_id == episode.id).order_by(Appointment.starts_at)
-    ))
+        .where(Appointment.episode_id == episode.id)
+        .order_by(Appointment.starts_at.desc(), Appointment.id.desc()).limit(LATEST_CONTACTS)))[::-1]
     checklist = session.scalars(select(IntakeChecklist).where(IntakeChecklist.episode_id == episode.id)).first()
     services = onward_services(session, team_ids=[referral.team_id])
     chosen = next((s for s in services if s.id == referral.onward_service_id), None)
     return ReferralDetail(referral=referral, answers=referral_answers(referral), episode=episode,
                           attempts=attempts, appointments=appointments, checklist=checklist,
-                          onward_services=services, onward_service=chosen, start_note=start_note(referral))
+                          onward_services=services, onward_service=chosen, start_note=start_note(referral),
+                          contact_counts=contact_counts(session, episode_id=episode.id),
+                          attempts_total=attempts_total)
+
+
+@dataclass(frozen=True)
+class AttemptsPage:
+    """One page of a referral's contact attempts older than the LATEST_ATTEMPTS on its page."""
+
+    referral: Referral
+    rows: list[ContactAttempt]
+    total: int
+    page: int
+    pages: int
+
+
+def older_attempts(session: Session, *, actor: User, referral_id: int, page: int = 1) -> AttemptsPage:
+    """The referral's contact attempts after the latest LATEST_ATTEMPTS, HISTORY_CHUNK per page,
+    the latest first (access-checked and audited like the referral page; a page past the end
+    gives the last)."""
+    referral = referral_for_staff(session, actor=actor, referral_id=referral_id)
+    total = max(0, (session.scalar(select(func.count()).select_from(ContactAttempt)
+                                   .where(ContactAttempt.referral_id == referral.id)) or 0) - LATEST_ATTEMPTS)
+    pages = max(1, -(-total // HISTORY_CHUNK))
+    page = min(max(page, 1), pages)
+    rows = _attempts(session, referral.id, offset=LATEST_ATTEMPTS + (page - 1) * HISTORY_CHUNK, limit=HISTORY_CHUNK)
+    audit.record(session, actor=actor, subject=referral.resident, action="view_referral",
+                 object_type="contact_attempts", object_id=referral.id, team_id=referral.team_id)
+    return AttemptsPage(referral, rows, total, page, pages)
 
 
 def _mark_contact(episode: Episode, when: datetime) -> None:

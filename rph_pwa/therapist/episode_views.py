@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -32,7 +32,7 @@ from .episode_forms import (
     ResponsibleForm,
 )
 from .presenters.dropout import dropout_view
-from .presenters.episode import episode_view
+from .presenters.episode import answered_forms, contact_rows, episode_view, history_view
 from .presenters.reminders import UNREACHABLE
 from .presenters.responsibility import responsible_view
 from .reminder_forms import DropoutNoticeForm
@@ -52,6 +52,34 @@ ENDED = Refusal(Conflict, _l("The episode has ended, so no more contacts can be 
 def episode(episode_id: int):
     """One episode of care: flags, progress, answers, contacts and the closure note (audited)."""
     return _episode_page(episode_id)
+
+
+@bp.route(f"{EPISODE}/answers")
+def episode_answers(episode_id: int):
+    """The episode's answers older than those on its page, a chunk per page, newest first (audited)."""
+    return _history_page("therapist/episode_answers.html", outcomes.older_answers, episode_id,
+                         lambda page: {"forms": answered_forms(page.rows)})
+
+
+@bp.route(f"{EPISODE}/earlier-contacts")
+def episode_contacts(episode_id: int):
+    """The episode's contacts before those on its page, a chunk per page, latest first (audited)."""
+    return _history_page("therapist/episode_contacts.html", outcomes.older_contacts, episode_id, lambda page: {
+        "contacts": contact_rows(page.rows, page.response_totals, now=utcnow())})
+
+
+def _history_page(template: str, read: Callable, episode_id: int, rows: Callable) -> str:
+    """A page of the episode's older rows: `read` (access-checked and audited by the service), then
+    `rows(page)` the template's rows."""
+    db = get_session()
+    page = read(db, actor=current_user, episode_id=episode_id, page=_page_number())
+    db.commit()  # the audit event of this read
+    return render_template(template, view=history_view(page), **rows(page))
+
+
+def _page_number() -> int:
+    """The `page` asked for (1 when it is missing or not a number; the service keeps it in range)."""
+    return request.args.get("page", 1, type=int)
 
 
 @bp.post(f"{EPISODE}/contacts")

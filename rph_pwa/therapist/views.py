@@ -40,9 +40,9 @@ from .forms import (
     ReachForm,
 )
 from .presenters.reach import reach_tables
-from .presenters.referral import referral_view
+from .presenters.referral import attempts_view, referral_view
 from .presenters.responsibility import responsible_view
-from .presenters.triage import queue_card
+from .presenters.triage import queue_cards, queue_pager
 
 REACH_DEFAULT_DAYS = 365
 
@@ -85,18 +85,30 @@ def audit_log():
 
 @bp.route("/triage")
 def triage():
-    """Open self-referrals of my teams, urgent first, then the longest waiting (every row audited)."""
+    """Open self-referrals of my teams, 50 to a page (`?page=2`; a page that does not exist shows
+    the first or the last), urgent first, then the longest waiting. The first page also shows the
+    urgent episodes and the follow-ups. One audit event per page view names the referrals shown."""
     db = get_session()
-    return render_audited("therapist/triage.html",
-                          items=[queue_card(item) for item in svc.triage_queue(db, actor=current_user)],
-                          urgent_episodes=outcomes.urgent_episodes(db, actor=current_user),
-                          follow_ups=onward.onward_follow_ups(db, actor=current_user))
+    queue = svc.triage_queue(db, actor=current_user, page=request.args.get("page", 1, type=int))
+    return render_audited("therapist/triage.html", queue=queue, pager=queue_pager(queue),
+                          items=queue_cards(queue.items), follow_ups=queue.follow_ups,
+                          urgent_episodes=outcomes.urgent_episodes(db, actor=current_user) if queue.page == 1 else [])
 
 
 @bp.route("/referrals/<int:referral_id>")
 def referral(referral_id: int):
     """One referral with all its answers, scores, history and the team's actions (audited)."""
     return _referral_page(referral_id)
+
+
+@bp.route("/referrals/<int:referral_id>/earlier-attempts")
+def referral_attempts(referral_id: int):
+    """The referral's contact attempts older than those on its page, a chunk per page (audited)."""
+    db = get_session()
+    page = svc.older_attempts(db, actor=current_user, referral_id=referral_id,
+                              page=request.args.get("page", 1, type=int))
+    db.commit()  # the audit event of this read
+    return render_template("therapist/referral_attempts.html", view=attempts_view(page))
 
 
 @bp.post("/referrals/<int:referral_id>/assessment")

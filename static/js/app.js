@@ -1,7 +1,8 @@
 /*
  * rph-pwa: small progressive enhancements for every page.
  *
- * Loaded with <script src="/static/js/app.js" defer>. The site runs under a
+ * Loaded with <script src="/static/js/app.<content hash>.js" defer> (the URL
+ * names its content, rph_pwa/assets.py). The site runs under a
  * strict Content-Security-Policy: no inline script, no eval, and no inline
  * styles set from here (we only toggle the `hidden` attribute). Every
  * feature checks that its elements exist and silently does nothing if not,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from rph_pwa.assets import fingerprinted_name
 from rph_pwa.measures import get
 from rph_pwa.models import FormRequest
 from rph_pwa.services import outcomes
@@ -33,7 +34,8 @@ def test_the_draft_endpoint_keeps_only_the_forms_questions_and_only_for_its_owne
     actions.resident_login(address)
     page = client.get(f"/me/forms/{request_id}").get_data(as_text=True)
     token = csrf_token(page)
-    assert f'data-draft-url="/me/forms/{request_id}/draft"' in page and "form-drafts.js" in page
+    script = fingerprinted_name(client.application, "js/form-drafts.js")  # the URL names the file's content
+    assert f'data-draft-url="/me/forms/{request_id}/draft"' in page and script in page
 
     url = f"/me/forms/{request_id}/draft"
     assert client.post(url, data={keys[0]: "2"}).status_code == 400  # no CSRF token: nothing kept

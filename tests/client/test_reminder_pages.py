@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from rph_pwa.assets import fingerprinted_name
 from rph_pwa.db import utcnow
 from rph_pwa.models import Appointment, PushSubscription, Reminder, ReminderDelivery, User
 from tests.conftest import form_token, post_form, random_address, refresh
@@ -57,7 +58,8 @@ def test_the_page_shows_what_works_now_and_the_lead_time(db, client, actions):
     assert "you have no phone number." in html and 'href="/me/profile"' in html
     assert "ready, to your e-mail address." in html
     assert "not turned on on any device." in html
-    assert 'data-vapid-key="B' in html and 'src="/static/js/reminders.js"' in html
+    script = fingerprinted_name(client.application, "js/reminders.js")  # the URL names the file's content
+    assert 'data-vapid-key="B' in html and f'src="/static/{script}"' in html
     assert "Reminders go by: E-mail." in html  # the default order: push, SMS, e-mail
     assert "Appointments can be changed." in html
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from rph_pwa.assets import fingerprinted_name
 from rph_pwa.db import utcnow
 from rph_pwa.measures import get
 from rph_pwa.models import Appointment, AuditEvent, Episode, FormRequest, MeasureResponse, Referral
@@ -83,7 +84,8 @@ def test_own_team_page_is_audited_and_shows_the_episode(db, actions, client):
     assert "Episode of care: Kari Forløp" in page and "Individual therapy" in page
     assert "Referred" in page and "First treatment" in page and "Not yet" in page
     assert "Working; sick leave: Partly (graded)" in page
-    assert "<script" not in page.replace('<script src="/static/js/app.js" defer></script>', "")
+    app_js = fingerprinted_name(client.application, "js/app.js")  # the URL names the file's content
+    assert "<script" not in page.replace(f'<script src="/static/{app_js}" defer></script>', "")
     assert "style=" not in page and "<style" not in page
     refresh(db)
     events = list(db.scalars(select(AuditEvent).where(AuditEvent.subject_id == episode.resident_id)))
@@ -409,7 +411,9 @@ def test_episode_page_query_count_does_not_grow_with_the_history(db, actions, cl
         statements.clear()
         long_page = client.get(f"/therapist/episodes/{long.id}")
         many = len(statements)
-    assert long_page.status_code == 200 and long_page.get_data(as_text=True).count("<details") == 60
+    # Issue 15: the newest answers in full, the 48 older ones a link away (they were all here).
+    assert long_page.status_code == 200 and long_page.get_data(as_text=True).count("<details") == 12
+    assert "Show 48 older answers" in long_page.get_data(as_text=True)
     assert many == few, statements
 
 

@@ -202,7 +202,7 @@ def test_paper_enquiry_without_questionnaires(db):
         "paper", True, "crisis", [])
     # Marked urgent by staff: a flag to follow up and close with a note, as for "in crisis now".
     assert db.scalars(select(UrgentFlag).where(UrgentFlag.referral_id == referral.id)).one().reason == "crisis"
-    assert [item.id for item in svc.triage_queue(db, actor=staff)] == [referral.id]
+    assert [item.id for item in svc.triage_queue(db, actor=staff).items] == [referral.id]
     assert svc.count_urgent(db, actor=staff) == 1
 
 

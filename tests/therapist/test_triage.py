@@ -84,9 +84,9 @@ def test_queue_and_referral_page_reads_are_audited(db, actions, client):
     referral = make_referral(db, team=team)
     staff = actions.login_staff(db, team)
     assert client.get("/therapist/triage").status_code == 200
-    summary = _events(db, subject_id=referral.resident_id, object_type="referral_summary")
-    assert [(e.actor_id, e.action, e.object_id, e.team_id) for e in summary] == [
-        (staff.id, "view_referral", referral.id, team.id)]
+    [page_view] = _events(db, actor_id=staff.id, object_type="triage_queue")  # one event names the rows shown
+    assert (page_view.action, page_view.subject_id, page_view.team_id) == ("view_referral", None, team.id)
+    assert [(s.subject_id, s.object_id) for s in page_view.shown] == [(referral.resident_id, referral.id)]
     assert client.get(f"/therapist/referrals/{referral.id}").status_code == 200
     opened = _events(db, subject_id=referral.resident_id, object_type="referral")
     assert [(e.actor_id, e.object_id) for e in opened] == [(staff.id, referral.id)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -20,6 +21,7 @@ from ...codes import (
     WorkStatus,
     label,
 )
+from ...localtime import to_local
 from ...services import outcomes, triage
 from .common import (
     INSTRUMENTS,
@@ -46,11 +48,16 @@ CHECKLIST_LABELS = {
     "children": _l("Children under 18 as relatives (a legal duty to ask)"),
     "minor_confidentiality": _l("Ages 16–17: the confidentiality rules that apply were explained"),
 }
-#: Calendar dates in chart descriptions and on chart points (local time, BABEL_DEFAULT_TIMEZONE).
-DATE_PATTERN, SHORT_DATE_PATTERN = "dd.MM.yyyy", "dd.MM"
+#: Calendar dates in chart descriptions (local time, BABEL_DEFAULT_TIMEZONE).
+DATE_PATTERN = "dd.MM.yyyy"
 
 
-def _trend(series: outcomes.Series, responses: list) -> dict[str, Any]:
+#: Scores in each instrument's table on the episode page (the newest; the chart and its
+#: description cover every score, and the older answers are a link away).
+TABLE_ROWS = 10
+
+
+def _trend(series: outcomes.Series) -> dict[str, Any]:
     """One instrument's chart and table; the chart's description says first → last in words."""
     code, points = series.code, series.points
     first, last = points[0], points[-1]
@@ -62,16 +69,19 @@ def _trend(series: outcomes.Series, responses: list) -> dict[str, Any]:
     else:
         description = _("%(code)s was %(total)s on %(at)s (one measurement).", code=code, total=first.total,
                         at=format_date(first.at, DATE_PATTERN))
-    chart_points = [charts.ChartPoint(p.at, p.total, format_date(p.at, SHORT_DATE_PATTERN)) for p in points]
+    # Labels as dd.MM in the local zone, written directly: Flask-Babel's format_date per point
+    # cost more than the rest of the chart.
+    chart_points = [charts.ChartPoint(p.at, p.total, f"{to_local(p.at):%d.%m}")
+                    for p in charts.downsample(points, value=attrgetter("total"))]
     name = label(INSTRUMENTS, code)
     return {
         "code": code, "name": name, "id": "trend-" + code.lower().replace("-", ""), "description": description,
         "chart": charts.line_chart(chart_points, max_value=series.max_total,
                                    title=_("%(code)s (%(name)s) over time", code=code, name=name),
                                    description=description, chart_id="chart-" + code.lower().replace("-", "")),
-        "rows": [{"at": r.submitted_at, "total": r.total,
-                  "band": score_view(r.instrument_code, r.total, r.band, False)["band"]}
-                 for r in responses if r.instrument_code == code],
+        "rows": [{"at": p.at, "total": p.total, "band": score_view(code, p.total, p.band, False)["band"]}
+                 for p in points[-TABLE_ROWS:]],
+        "count": len(points), "older": max(0, len(points) - TABLE_ROWS),
     }
 
 
@@ -85,12 +95,11 @@ def _answered_form(response, lang: str) -> dict[str, Any]:
             "functioning_answer": functioning_answer(response, lang)}
 
 
-def _form_state(request, appointment, responses_by_id: dict, now: datetime) -> dict[str, Any]:
+def _form_state(request, appointment, totals: dict[int, int], now: datetime) -> dict[str, Any]:
     """Whether a form asked before a contact is answered (with its total), open, coming or missed."""
-    response = responses_by_id.get(request.response_id) if request.response_id else None
+    total = totals.get(request.response_id) if request.response_id else None
     if request.response_id:
-        state = (_("answered, total %(total)s", total=response.total) if response is not None
-                 else _("answered"))
+        state = _("answered, total %(total)s", total=total) if total is not None else _("answered")
     elif appointment.status == AppointmentStatus.CANCELLED:
         state = _("not needed (contact cancelled)")
     elif now < request.opens_at:
@@ -133,21 +142,38 @@ def _offering_list(offerings: str) -> str:
     return ", ".join(label(Offering, o) for o in offerings.split(",") if o)
 
 
+def answered_forms(responses) -> list[dict[str, Any]]:
+    """Each response with its items, for the episode page and the older answers."""
+    lang = str(get_locale())
+    return [_answered_form(r, lang) for r in responses]
+
+
+def contact_rows(appointments, totals: dict[int, int], *, now: datetime) -> list[dict[str, Any]]:
+    """Each contact with its forms and the attendance buttons, for the episode page and the older contacts."""
+    return [{
+        "id": a.id, "starts_at": a.starts_at, "kind": label(AppointmentKind, a.kind),
+        "mode": label(MeetingMode, a.mode), "place": a.place or "", "duration": a.duration_minutes,
+        "status": label(AppointmentStatus, a.status), "is_last": a.is_last,
+        "staff": a.staff.display_name or a.staff.username,
+        "coming": _("Coming") if a.resident_answer == "coming" else "",
+        "forms": [_form_state(r, a, totals, now) for r in a.form_requests],
+        "buttons": [(status.value, str(status.label)) for status in ATTENDANCE if status != a.status],
+    } for a in appointments]
+
+
 def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[str, Any]:
     """Everything on the episode page that needs a label or a decision made outside the template.
 
     Uses only rows the overview already loaded, so the page's queries do not grow with the history.
     """
-    episode, referral, lang = overview.episode, overview.referral, str(get_locale())
-    responses_by_id = {r.id: r for r in overview.responses}
+    episode, referral = overview.episode, overview.referral
     phone = resident_phone(overview.resident, referral.answers)
     checklist = overview.checklist
     points = triage.checklist_points(referral.age_band)
-    progress = [r for r in overview.responses if r.instrument_code in outcomes.PROGRESS_INSTRUMENTS]
     return {
         "name": overview.resident.display_name or f"#{overview.resident.id}",
         "status": label(ReferralStatus, referral.status),
-        "phase": label(PHASES, triage.phase_of(episode, referral, overview.appointments)),
+        "phase": label(PHASES, triage.phase_of(episode, referral, overview.contact_counts)),
         "offerings": offering_labels(episode.offerings),
         "dates": episode_dates(episode),
         "work_start": (label(WorkStatus, episode.work_status_start), label(SickLeave, episode.sick_leave_start)),
@@ -155,17 +181,11 @@ def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[s
                      label(SickLeave, episode.sick_leave_end)) if episode.work_status_end else None,
         "referral_item9": "item9" in (referral.urgent_reason or "").split(","),
         "flags": _episode_flags(overview),
-        "trends": [_trend(s, progress) for s in overview.series],
-        "forms": [_answered_form(r, lang) for r in overview.responses],
-        "contacts": [{
-            "id": a.id, "starts_at": a.starts_at, "kind": label(AppointmentKind, a.kind),
-            "mode": label(MeetingMode, a.mode), "place": a.place or "", "duration": a.duration_minutes,
-            "status": label(AppointmentStatus, a.status), "is_last": a.is_last,
-            "staff": a.staff.display_name or a.staff.username,
-            "coming": _("Coming") if a.resident_answer == "coming" else "",
-            "forms": [_form_state(r, a, responses_by_id, now) for r in a.form_requests],
-            "buttons": [(status.value, str(status.label)) for status in ATTENDANCE if status != a.status],
-        } for a in overview.appointments],
+        "trends": [_trend(s) for s in overview.series],
+        "forms": answered_forms(overview.responses),
+        "older_answers": max(0, overview.answers_total - len(overview.responses)),
+        "contacts": contact_rows(overview.appointments, overview.response_totals, now=now),
+        "older_contacts": max(0, overview.contacts_total - len(overview.appointments)),
         "discharged": episode.discharged_at is not None,
         "phone": phone, "tel": tel_link(phone),
         "instruments": [form_name(c) for c in episode.instruments.split(",") if c],
@@ -179,3 +199,12 @@ def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[s
         } for c in overview.offering_changes],
         "item9_answers": [(int(a.value), a.at) for a in overview.item9_answers],
     }
+
+
+def history_view(page: outcomes.HistoryPage) -> dict[str, Any]:
+    """The name and the page links of a page of older answers or contacts (the newer page of the
+    first is the episode page itself)."""
+    return {"name": page.resident.display_name or f"#{page.resident.id}", "episode_id": page.episode.id,
+            "page": page.page, "pages": page.pages, "total": page.total, "empty": not page.rows,
+            "newer": page.page - 1 if page.page > 1 else None,
+            "older": page.page + 1 if page.page < page.pages else None}

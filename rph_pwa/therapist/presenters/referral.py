@@ -115,7 +115,7 @@ def _attribution(response, lang: str) -> str:
 def referral_view(detail: triage.ReferralDetail) -> dict[str, Any]:
     """Everything on the referral page that needs a label or a decision made outside the template."""
     referral, episode, checklist = detail.referral, detail.episode, detail.checklist
-    phase = triage.phase_of(episode, referral, detail.appointments)
+    phase = triage.phase_of(episode, referral, detail.contact_counts)
     return {
         "name": referral.resident.display_name or f"#{referral.resident_id}",
         "status": label(ReferralStatus, referral.status),
@@ -128,9 +128,9 @@ def referral_view(detail: triage.ReferralDetail) -> dict[str, Any]:
                      for code in (detail.answers.get(DECLINED_KEY) or {})],
         "dates": episode_dates(episode),
         "offerings": offering_labels(episode.offerings),
-        "attempts": [{"at": a.at, "staff": a.staff.display_name or a.staff.username,
-                      "method": label(ContactMethod, a.method), "outcome": label(ContactOutcome, a.outcome),
-                      "note": a.note or ""} for a in detail.attempts],
+        "attempts": attempt_rows(detail.attempts),
+        "older_attempts": max(0, detail.attempts_total - len(detail.attempts)),
+        "older_contacts": max(0, detail.contacts_total - len(detail.appointments)),
         "appointments": [{"starts_at": a.starts_at, "mode": label(MeetingMode, a.mode), "place": a.place or "",
                           "kind": label(AppointmentKind, a.kind),
                           "staff": a.staff.display_name or a.staff.username}
@@ -141,3 +141,19 @@ def referral_view(detail: triage.ReferralDetail) -> dict[str, Any]:
         "tel": tel_link(resident_phone(referral.resident, detail.answers)),
         "onward": detail.onward_service.name if detail.onward_service else None,
     }
+
+
+def attempt_rows(attempts) -> list[dict[str, Any]]:
+    """Contact attempts as table rows, for the referral page and its older attempts."""
+    return [{"at": a.at, "staff": a.staff.display_name or a.staff.username,
+             "method": label(ContactMethod, a.method), "outcome": label(ContactOutcome, a.outcome),
+             "note": a.note or ""} for a in attempts]
+
+
+def attempts_view(page: triage.AttemptsPage) -> dict[str, Any]:
+    """The name, rows and page links of a page of older contact attempts."""
+    referral = page.referral
+    return {"name": referral.resident.display_name or f"#{referral.resident_id}", "referral_id": referral.id,
+            "attempts": attempt_rows(page.rows), "page": page.page, "pages": page.pages, "total": page.total,
+            "newer": page.page - 1 if page.page > 1 else None,
+            "older": page.page + 1 if page.page < page.pages else None}
