@@ -15,6 +15,10 @@ the page's requests per second over those bare slices'. Anonymous visitors start
 (their jar keeps what the server sets); the resident home is per@example.no of the demo data,
 signed in without the sign-in pages. Goals: public pages >= 0.5x, the resident home >= 0.3x,
 no errors. Nothing is asserted.
+
+For reference (no goal), the same slices for bench/signed_in_floor.py: our app with one endpoint
+that only does what every signed-in page does first (session, login session, user, headers) and
+returns a small string; the fastest any signed-in page of this app can be.
 """
 from __future__ import annotations
 
@@ -41,6 +45,8 @@ PAGES = [("front page", "/", False, 0.5),
          ("self-referral start", "/referral/", False, 0.5),
          ("courses", "/kurs", False, 0.5),
          ("resident home", "/me", True, 0.3)]
+#: Not a goal: the fastest any signed-in page can be (bench/signed_in_floor.py), for reference.
+FLOOR = ("signed-in floor: our app, signed in, a small string", "/bench/signed-in-floor", True, None)
 
 
 @dataclass
@@ -123,15 +129,20 @@ def main() -> None:
         log = Path(folder) / "gunicorn.log"
         bare_tally: dict[str, Tally] = {path: Tally() for _, path, _, _ in PAGES}
         page_tally: dict[str, Tally] = {path: Tally() for _, path, _, _ in PAGES}
+        bare_tally[FLOOR[1]], page_tally[FLOOR[1]] = Tally(), Tally()
         with gunicorn("bench.bare:app", env=env, workers=WORKERS, log=log) as bare, \
-                gunicorn("rph_pwa:create_app()", env=env, workers=WORKERS, ready_path="/hjelp", log=log) as app:
+                gunicorn("rph_pwa:create_app()", env=env, workers=WORKERS, ready_path="/hjelp", log=log) as app, \
+                gunicorn("bench.signed_in_floor:app", env=env, workers=WORKERS, ready_path="/hjelp", log=log) as floor:
             measure(bare, "/", anonymous_jars, WARM_UP)
+            measure(floor, FLOOR[1], resident_jars, WARM_UP)
             for _, path, signed_in, _ in PAGES:
                 measure(app, path, resident_jars if signed_in else anonymous_jars, WARM_UP)
             for _ in range(ROUNDS):
                 for _, path, signed_in, _ in PAGES:
                     bare_tally[path].add(measure(bare, "/", anonymous_jars, SLICE))
                     page_tally[path].add(measure(app, path, resident_jars if signed_in else anonymous_jars, SLICE))
+                bare_tally[FLOOR[1]].add(measure(bare, "/", anonymous_jars, SLICE))
+                page_tally[FLOOR[1]].add(measure(floor, FLOOR[1], resident_jars, SLICE))
         rows = report(bare_tally, page_tally)
         errors = [s for t in (*bare_tally.values(), *page_tally.values()) for s in t.samples]
         if errors:
@@ -159,6 +170,15 @@ def report(bare_tally: dict[str, Tally], page_tally: dict[str, Tally]) -> list[t
         met = ratio >= goal and page.errors == 0
         rows.append((f"GET {path} ({label})", f"{figures(page)}, {ratio:4.2f}x bare ({bare.per_second:5.0f}/s)"
                      f"   goal: >= {goal}x, 0 errors, {'met' if met else 'NOT met'}"))
+    label, path, _, _ = FLOOR
+    if page_tally.get(path) and page_tally[path].requests:
+        floor, bare = page_tally[path], bare_tally[path]
+        ratio = floor.per_second / bare.per_second if bare.per_second else 0.0
+        rows.append((f"GET {path} ({label})", f"{figures(floor)}, {ratio:4.2f}x bare ({bare.per_second:5.0f}/s)"
+                     "   reference, no goal"))
+        home = page_tally["/me"]
+        rows.append(("  the resident home over this floor",
+                     f"{home.per_second / floor.per_second if floor.per_second else 0.0:4.2f}x"))
     return rows
 
 
