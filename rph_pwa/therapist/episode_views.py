@@ -74,7 +74,7 @@ def _history_page(template: str, read: Callable, episode_id: int, rows: Callable
     db = get_session()
     page = read(db, actor=current_user, episode_id=episode_id, page=_page_number())
     db.commit()  # the audit event of this read
-    return render_template(template, view=history_view(page), **rows(page))
+    return render_template(template, view=history_view(page, request.endpoint), **rows(page))
 
 
 def _page_number() -> int:

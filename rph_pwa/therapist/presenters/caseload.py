@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...codes import Offering, labels
 from ...services.caseload import CaseloadPage, CaseloadRow
-from .common import PHASES, datetime_formatter
+from .common import PHASES, datetime_formatter, page_links
 from .day import change_text
 
 FLAG_LABELS = {"urgent": _l("Urgent"), "deterioration": _l("Reliable deterioration"),
@@ -51,15 +49,7 @@ def caseload_rows(rows: list[CaseloadRow]) -> list[dict[str, Any]]:
 def caseload_pager(found: CaseloadPage, form) -> dict[str, Any] | None:
     """"Page 2 of 4" with links to the pages before and after, keeping the sort and the filters
     (None when everything fits on one page)."""
-    if found.pages <= 1:
-        return None
     keep = {name: form[name].data for name in ("sort", "phase", "offering") if form[name].data}
     if form.flagged.data:
         keep["flagged"] = "y"
-
-    def page_url(page: int) -> str:
-        return url_for("therapist.caseload", page=page, **keep)
-
-    return {"text": _("Page %(page)d of %(pages)d", page=found.page, pages=found.pages),
-            "previous": page_url(found.page - 1) if found.page > 1 else None,
-            "next": page_url(found.page + 1) if found.page < found.pages else None}
+    return page_links("therapist.caseload", found.page, found.pages, **keep)

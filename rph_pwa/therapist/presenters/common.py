@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from babel.dates import format_datetime as babel_format_datetime
+from flask import url_for
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -140,3 +141,13 @@ def datetime_formatter(format: str = "short"):
     with the page's locale and time zone looked up once (for lists of hundreds of rows)."""
     locale, zone = get_locale(), get_timezone()
     return lambda value: babel_format_datetime(value, format, tzinfo=zone, locale=locale)
+
+
+def page_links(endpoint: str, page: int, pages: int, **args: Any) -> dict[str, Any] | None:
+    """"Page 2 of 4" and the links to the pages before and after (`_macros/pager.html`), each the
+    URL of `endpoint` with `args` and the page number; None when one page holds everything."""
+    if pages <= 1:
+        return None
+    return {"text": _("Page %(page)d of %(pages)d", page=page, pages=pages),
+            "previous": url_for(endpoint, page=page - 1, **args) if page > 1 else None,
+            "next": url_for(endpoint, page=page + 1, **args) if page < pages else None}

@@ -31,6 +31,7 @@ from .common import (
     form_name,
     functioning_answer,
     offering_labels,
+    page_links,
     resident_phone,
     score_view,
     tel_link,
@@ -201,10 +202,9 @@ def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[s
     }
 
 
-def history_view(page: outcomes.HistoryPage) -> dict[str, Any]:
+def history_view(page: outcomes.HistoryPage, endpoint: str) -> dict[str, Any]:
     """The name and the page links of a page of older answers or contacts (the newer page of the
     first is the episode page itself)."""
     return {"name": page.resident.display_name or f"#{page.resident.id}", "episode_id": page.episode.id,
             "page": page.page, "pages": page.pages, "total": page.total, "empty": not page.rows,
-            "newer": page.page - 1 if page.page > 1 else None,
-            "older": page.page + 1 if page.page < page.pages else None}
+            "pager": page_links(endpoint, page.page, page.pages, episode_id=page.episode.id)}

@@ -21,6 +21,7 @@ from .common import (
     episode_dates,
     functioning_answer,
     offering_labels,
+    page_links,
     resident_phone,
     score_view,
     tel_link,
@@ -155,5 +156,4 @@ def attempts_view(page: triage.AttemptsPage) -> dict[str, Any]:
     referral = page.referral
     return {"name": referral.resident.display_name or f"#{referral.resident_id}", "referral_id": referral.id,
             "attempts": attempt_rows(page.rows), "page": page.page, "pages": page.pages, "total": page.total,
-            "newer": page.page - 1 if page.page > 1 else None,
-            "older": page.page + 1 if page.page < page.pages else None}
+            "pager": page_links("therapist.referral_attempts", page.page, page.pages, referral_id=referral.id)}

@@ -17,7 +17,7 @@ from ...localtime import to_local
 from ...selfhelp import sleep_window
 from ...selfhelp.worksheets import WORKSHEETS, WorksheetKind
 from ...services.check_in_review import CheckInReview, Queue, QueueRow
-from .common import INSTRUMENTS, form_name, tel_link
+from .common import INSTRUMENTS, form_name, page_links, tel_link
 from .programmes import hours
 
 #: Sleep diaries are shown as one row per night, not one card each.
@@ -67,15 +67,7 @@ def queue_view(queue: Queue) -> dict[str, Any]:
 
 def queue_pager(queue: Queue) -> dict[str, Any] | None:
     """"Page 2 of 4" with links to the pages before and after (None when one page holds all)."""
-    if queue.pages <= 1:
-        return None
-
-    def page_url(page: int) -> str:
-        return url_for("therapist.review_queue", page=page)
-
-    return {"text": _("Page %(page)d of %(pages)d", page=queue.page, pages=queue.pages),
-            "previous": page_url(queue.page - 1) if queue.page > 1 else None,
-            "next": page_url(queue.page + 1) if queue.page < queue.pages else None}
+    return page_links("therapist.review_queue", queue.page, queue.pages)
 
 
 def _module_status(state) -> str:

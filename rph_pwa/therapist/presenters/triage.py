@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from ...codes import Channel, Problem, SickLeave, WorkStatus, label
 from ...services.triage import QueueItem, QueuePage
-from .common import PHASES, URGENT_REASONS, score_view
+from .common import PHASES, URGENT_REASONS, page_links, score_view
 
 
 def queue_cards(items: list[QueueItem]) -> list[dict[str, Any]]:
@@ -54,11 +54,6 @@ def queue_pager(queue: QueuePage) -> dict[str, Any]:
     """"Showing 51–100 of 2,000", "Page 2 of 40" and the links to the pages before and after (the
     page number is the only thing in the address)."""
 
-    def page_url(page: int) -> str:
-        return url_for("therapist.triage", page=page)
-
     return {"showing": _("Showing %(first)s–%(last)s of %(total)s", first=format_number(queue.first),
                          last=format_number(queue.last), total=format_number(queue.total)) if queue.items else "",
-            "text": _("Page %(page)d of %(pages)d", page=queue.page, pages=queue.pages) if queue.pages > 1 else "",
-            "previous": page_url(queue.page - 1) if queue.page > 1 else None,
-            "next": page_url(queue.page + 1) if queue.page < queue.pages else None}
+            **(page_links("therapist.triage", queue.page, queue.pages) or {"text": "", "previous": None, "next": None})}
