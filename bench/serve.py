@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -105,13 +106,28 @@ class Client:
                     self.cookies.pop(name, None)
                 else:
                     self.cookies[name] = morsel.value
-        return Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, data)
+        headers = {k.lower(): v for k, v in answer.getheaders()}
+        return Response(answer.status, headers, decoded(data, headers.get("content-encoding", "")))
 
     def get(self, path: str, **kw) -> Response:
         return self.request("GET", path, **kw)
 
     def close(self) -> None:
         self.conn.close()
+
+
+def decoded(data: bytes, encoding: str) -> bytes:
+    """The body as the page was written: a browser unpacks what the server compressed (the request
+    offered gzip, deflate and br), and so do the scripts, which look for a form's CSRF token."""
+    if encoding == "br":
+        import brotli
+
+        return brotli.decompress(data)
+    if encoding in ("gzip", "deflate"):
+        return zlib.decompress(data, 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+    if encoding not in ("", "identity"):
+        raise ValueError(f"an encoding the request did not offer: {encoding}")
+    return data
 
 
 @dataclass
@@ -171,11 +187,16 @@ class Session:
         elapsed = (time.perf_counter() - start) * 1000
         with self._lock:
             self._result.latencies.setdefault(label, []).append(elapsed)
-            if failed:
-                self._result.errors[label] = self._result.errors.get(label, 0) + 1
-                if len(self._result.error_samples) < 10:
-                    self._result.error_samples.append(why)
+        if failed:
+            self.failed(why, label)
         return None if failed else response
+
+    def failed(self, why: str, label: str = "script") -> None:
+        """Count an error of the run under `label`, and keep its first few reasons."""
+        with self._lock:
+            self._result.errors[label] = self._result.errors.get(label, 0) + 1
+            if len(self._result.error_samples) < 10:
+                self._result.error_samples.append(why)
 
 
 def run_load(base: str, users: list[tuple[Script, dict[str, str]]], *, seconds: float,
@@ -190,7 +211,10 @@ def run_load(base: str, users: list[tuple[Script, dict[str, str]]], *, seconds: 
         session = Session(client, result, lock, stop_at, ok)
         try:
             while not session.done:
-                script(session)
+                try:
+                    script(session)
+                except Exception as exc:  # noqa: BLE001 - a script that cannot go on is an error of the run
+                    session.failed(f"the script stopped: {exc!r}")
         finally:
             client.close()
 
