@@ -77,6 +77,8 @@ def public_page(template: str, *, form: bool = False, keep_seconds: float | None
     `context`: makes the template's values, called only when the page is rendered."""
     if (current_app.jinja_env.auto_reload or request.query_string or "_flashes" in session
             or current_user.is_authenticated or _field_name() in g):
+        if form:
+            csrf_token()  # before the render, so the page carries it (the head's meta tag)
         return render_template(template, **context())
     with_token = form or _field_name() in session
     key = (template, str(get_locale()), with_token)

@@ -64,6 +64,15 @@ class SessionInterface(SecureCookieSessionInterface):
         return (not g.get("leave_session_cookie", False) and not fetched_by_script()
                 and super().should_set_cookie(app, session))
 
+    def get_signing_serializer(self, app: Flask):
+        """Flask's cookie serializer, made once per app and keys (Flask makes a new one to open
+        and again to save every request's session; it holds nothing of a request)."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = app.extensions.get("rph_session_serializer")
+        if made is None or made[0] != keys:
+            made = app.extensions["rph_session_serializer"] = (keys, super().get_signing_serializer(app))
+        return made[1]
+
 
 def fetched_by_script() -> bool:
     """A GET or HEAD a script made (the browser says `Sec-Fetch-Mode` other than `navigate`); one
