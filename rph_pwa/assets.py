@@ -13,7 +13,8 @@ first use); when templates reload (debug) a changed file is read again, so an ed
 The static view serves:
   - a fingerprinted URL whose digest is the file's: `Cache-Control: public, max-age=31536000,
     immutable` (the URL names the content, so it never needs checking again), its compressed
-    bodies kept in memory (CompressedAnswers) so a file is compressed once per encoding;
+    bodies kept in memory (CompressedAnswers) so a file is compressed once per encoding (as are
+    kept pages without a token: kept_pages.py);
   - the plain URL (/static/css/app.css, as in push payloads and old pages), or a fingerprint
     that is not the file's current one (a page from before a deploy): the current file with
     `Cache-Control: no-cache` and an ETag, never marked immutable, so nothing keeps a wrong body
