@@ -13,7 +13,8 @@ first use); when templates reload (debug) a changed file is read again, so an ed
 The static view serves:
   - a fingerprinted URL whose digest is the file's: `Cache-Control: public, max-age=31536000,
     immutable` (the URL names the content, so it never needs checking again), its compressed
-    bodies kept in memory (CompressedAssets) so a file is compressed once per encoding;
+    bodies kept in memory (CompressedAnswers) so a file is compressed once per encoding (as are
+    kept pages without a token: kept_pages.py);
   - the plain URL (/static/css/app.css, as in push payloads and old pages), or a fingerprint
     that is not the file's current one (a page from before a deploy): the current file with
     `Cache-Control: no-cache` and an ETag, never marked immutable, so nothing keeps a wrong body
@@ -33,6 +34,7 @@ from pathlib import Path
 from flask import Flask, Request, Response, abort, current_app, g, request, session
 
 from .extensions import compress
+from .kept_pages import PAGE_KEY_PREFIX
 from .web import leave_session_cookie
 
 #: Hex digits of SHA-256 in a fingerprinted name (10: no two versions of one file collide).
@@ -168,7 +170,7 @@ def serve_static(filename: str) -> Response:
     asset, current = found
     g.static_cache_control = IMMUTABLE if current else REVALIDATE
     if current:
-        g.compressed_asset_key = asset.fingerprinted
+        g.compressed_answer_key = asset.fingerprinted
     response = current_app.response_class(asset.body, mimetype=asset.mimetype)
     # Weak: the same for every encoding, so a 304 is answered here before anything is compressed.
     response.set_etag(asset.digest, weak=True)
@@ -197,24 +199,36 @@ def static_headers(response: Response) -> Response:
 
 
 def compression_key(req: Request) -> str:
-    """Flask-Compress's cache key: the fingerprinted name of a current static file, else ""."""
-    return g.get("compressed_asset_key", "")
+    """Flask-Compress's cache key: the fingerprinted name of a current static file, or the key of a
+    kept page without a token (kept_pages: it names the page's content), else ""."""
+    return g.get("compressed_answer_key", "")
 
 
-class CompressedAssets:
-    """Flask-Compress's cache: the compressed bodies of fingerprinted static files (their name
-    names their content, so a kept body is never stale, and there are only as many as files and
-    encodings). Any other answer (key "") is compressed each time and not kept."""
+class CompressedAnswers:
+    """Flask-Compress's cache: the compressed bodies of answers that are the same for everyone and
+    named by their content, so a kept body is never stale. Fingerprinted static files (as many as
+    files and encodings) and kept pages without a token (only the newest content of each page,
+    language and encoding: a course list kept for seconds does not pile up). Any other answer (key
+    "") is compressed each time and not kept."""
 
     def __init__(self) -> None:
         self.bodies: dict[str, bytes] = {}
+        #: "<encoding>;page:<template>:<language>" -> the key of its newest body in `bodies`.
+        self.newest_page: dict[str, str] = {}
 
     def get(self, key: str) -> bytes | None:
         return self.bodies.get(key)
 
     def set(self, key: str, value: bytes) -> None:
-        if not key.endswith(";"):  # Flask-Compress's key is "<encoding>;<our key>"
-            self.bodies[key] = value
+        if key.endswith(";"):  # Flask-Compress's key is "<encoding>;<our key>"
+            return
+        if key.partition(";")[2].startswith(PAGE_KEY_PREFIX):
+            page = key.rpartition(":")[0]
+            older = self.newest_page.get(page)
+            if older != key:
+                self.bodies.pop(older or "", None)
+                self.newest_page[page] = key
+        self.bodies[key] = value
 
 
 def init_app(app: Flask) -> None:
@@ -223,7 +237,7 @@ def init_app(app: Flask) -> None:
     for key, value in COMPRESSION.items():
         app.config.setdefault(key, value)
     app.config.setdefault("COMPRESS_CACHE_KEY", compression_key)
-    app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedAssets)
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedAnswers)
     compress.init_app(app)
     app.after_request(static_headers)
     app.url_defaults(add_fingerprint)

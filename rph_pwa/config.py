@@ -122,6 +122,10 @@ class Config:
     #: Limit on posting self-referral steps, per client address (anonymous visitors).
     REFERRAL_STEP_RATE_LIMIT = os.environ.get("REFERRAL_STEP_RATE_LIMIT", "120 per minute")
 
+    #: How long the public course list (/kurs) is kept rendered per language (seconds): a new
+    #: course, or a place taken, shows within this time. 0: rendered for every request.
+    COURSE_LIST_KEEP_SECONDS = float(os.environ.get("COURSE_LIST_KEEP_SECONDS", "10"))
+
     STAFF_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("STAFF_IDLE_MINUTES", "30")))
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)
     SESSION_COOKIE_HTTPONLY = True
@@ -191,6 +195,8 @@ class TestConfig(Config):
     TESTING = True
     MAIL_BACKEND = "smtp"
     SHOW_DEV_OUTBOX = False
+    #: Tests see a course they add on /kurs at once.
+    COURSE_LIST_KEEP_SECONDS = 0.0
     #: Tests deliver mail when they read it, so mail a test never reads waits for the whole run.
     MAIL_OUTBOX_MAX_AGE_SECONDS = 86400
 

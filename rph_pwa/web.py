@@ -20,6 +20,7 @@ from werkzeug.routing import IntegerConverter
 from .config import LANGUAGE_NAMES
 from .db import MAX_ID, committed_at_once, get_session
 from .extensions import babel, csrf, limiter, login_manager
+from .kept_pages import csrf_token, serves_kept_page
 from .services import errors, login_sessions
 
 CSP = "; ".join([
@@ -63,6 +64,15 @@ class SessionInterface(SecureCookieSessionInterface):
         return (not g.get("leave_session_cookie", False) and not fetched_by_script()
                 and super().should_set_cookie(app, session))
 
+    def get_signing_serializer(self, app: Flask):
+        """Flask's cookie serializer, made once per app and keys (Flask makes a new one to open
+        and again to save every request's session; it holds nothing of a request)."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = app.extensions.get("rph_session_serializer")
+        if made is None or made[0] != keys:
+            made = app.extensions["rph_session_serializer"] = (keys, super().get_signing_serializer(app))
+        return made[1]
+
 
 def fetched_by_script() -> bool:
     """A GET or HEAD a script made (the browser says `Sec-Fetch-Mode` other than `navigate`); one
@@ -85,6 +95,7 @@ def init_app(app: Flask) -> None:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     csrf.init_app(app)
+    app.jinja_env.globals["csrf_token"] = csrf_token  # Flask-WTF's tokens, made cheaper (kept_pages)
     limiter.init_app(app)
     limiter.request_filter(serves_kept_page)
     babel.init_app(app, locale_selector=select_locale)
@@ -120,45 +131,6 @@ def render_audited(template: str, **context) -> str:
     committed first, so a page that was shown is a page that was logged."""
     get_session().commit()
     return render_template(template, **context)
-
-
-#: app.extensions key of the rendered public pages: {(template, language): html}.
-PAGE_CACHE = "rph_public_pages"
-
-
-def public_page(template: str) -> str:
-    """`template` as every anonymous visitor sees it in their language, rendered once per
-    (template, language) and kept in this process until it restarts (the templates, translations
-    and static URLs are fixed until then). For a page with nothing of the visitor's on it and no form.
-
-    Rendered afresh, and not kept, for anyone signed in, a visitor with a message to show (flash),
-    a URL with a query string (the language switch returns to it), and while templates reload
-    when changed (debug, or TEMPLATES_AUTO_RELOAD: the page must show the change, as the service
-    worker's version does). A render that made a CSRF token or showed a message is never kept, so
-    nobody's token or message reaches another visitor."""
-    if (current_app.jinja_env.auto_reload or request.query_string or "_flashes" in session
-            or current_user.is_authenticated):
-        return render_template(template)
-    pages = current_app.extensions.setdefault(PAGE_CACHE, {})
-    key = (template, str(get_locale()))
-    html = pages.get(key)
-    if html is None:
-        html = render_template(template)
-        if current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") not in g and "_flashes" not in session:
-            pages[key] = html
-    return html
-
-
-def kept_page(view):
-    """Mark a view that only answers with `public_page`: it has no rate limit, so Flask-Limiter
-    skips looking for one (a sixth of a kept page's time). Do not mark a view with a limit."""
-    view.kept_page = True
-    return view
-
-
-def serves_kept_page() -> bool:
-    """Flask-Limiter's request filter: true for a view marked `kept_page`."""
-    return getattr(current_app.view_functions.get(request.endpoint or ""), "kept_page", False)
 
 
 def load_user(token: str):

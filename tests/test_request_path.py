@@ -14,7 +14,7 @@ from rph_pwa.models import Municipality
 from tests.conftest import Actions, form_token
 from tests.factories import email, make_resident, make_team
 
-PAGES_WITHOUT_FORM = ["/", "/hjelp", "/about", "/personvern", "/offline"]
+PAGES_WITHOUT_FORM = ["/", "/hjelp", "/about", "/personvern", "/offline", "/referral/", "/kurs"]
 
 
 def signed_in_resident(app, db, mailbox):

@@ -17,6 +17,7 @@ from ..crypto import field_crypto as crypto
 from ..db import get_session
 from ..extensions import limiter, signin_limit
 from ..forms import Refusal, run_form_action
+from ..kept_pages import kept_page, public_page
 from ..models import User
 from ..pending_referral import DRAFT_SESSION_KEY, complete_referral
 from ..services import email_codes, passkeys
@@ -62,12 +63,14 @@ def _json_error(message: str, status: int = 400):
 # --- Residents: passkey sign-in ----------------------------------------------------------------
 
 @bp.route("/login")
+@kept_page
 def login():
-    """The resident sign-in page: passkey first, e-mail code as the fallback."""
+    """The resident sign-in page: passkey first, e-mail code as the fallback. The same for every
+    visitor but their own CSRF token (the passkey script posts it), so kept rendered."""
     remember_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
-    return render_template("auth/login.html", form=EmptyForm())
+    return public_page("auth/login.html", form=True)
 
 
 @bp.post("/auth/passkey/authenticate/options")

@@ -2,18 +2,24 @@
 way in ("Meld deg på"). No sign-in needed; no one is named (not leaders, not participants)."""
 from __future__ import annotations
 
-from flask import render_template, url_for
+from flask import current_app, render_template, url_for
 from flask_login import current_user
 
-from ..db import get_session
+from ..db import get_session, reads_only
+from ..kept_pages import kept_page, public_page
 from ..services import course_enrolment
 from . import bp
 
 
 @bp.route("/kurs")
+@kept_page
+@reads_only
 def courses():
-    """Open courses: title, for whom, when, where, and places left or a waiting list."""
-    return render_template("public/courses/list.html", runs=course_enrolment.public_runs(get_session()))
+    """Open courses: title, for whom, when, where, and places left or a waiting list. The same for
+    every visitor, so kept rendered for COURSE_LIST_KEEP_SECONDS (a new course, or a place taken,
+    shows within that time)."""
+    return public_page("public/courses/list.html", keep_seconds=current_app.config["COURSE_LIST_KEEP_SECONDS"],
+                       context=lambda: {"runs": course_enrolment.public_runs(get_session())})
 
 
 @bp.route("/kurs/<int:run_id>")

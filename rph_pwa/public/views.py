@@ -10,8 +10,8 @@ from sqlalchemy import text
 from ..auth.forms import LanguageForm
 from ..db import get_session, parse_id, reads_only, utcnow
 from ..extensions import csrf
+from ..kept_pages import kept_page, public_page
 from ..services.mail import MailSettings, outbox_status, read_outbox
-from ..web import kept_page, public_page
 from . import bp, worker
 
 
@@ -27,7 +27,7 @@ from . import bp, worker
 @kept_page
 def page():
     """A page that is its template and nothing else: `public/<endpoint>.html` (the same for every
-    visitor in a language, so kept rendered: web.public_page)."""
+    visitor in a language, so kept rendered: kept_pages.public_page)."""
     return public_page(f"public/{request.endpoint.rpartition('.')[2]}.html")
 
 

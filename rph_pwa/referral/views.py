@@ -20,9 +20,10 @@ from ..auth.signin import sign_in
 from ..client.instrument_forms import instrument_form
 from ..client.referral_forms import ContactForm, EligibilityForm, EmptyReferralForm, TroublesForm, WorkForm
 from ..crypto import field_crypto
-from ..db import get_session
+from ..db import get_session, reads_only
 from ..extensions import limiter, referral_step_limit, signin_limit
 from ..forms import Refusal, run_form_action
+from ..kept_pages import kept_page, public_page
 from ..models import Municipality, Referral, Team
 from ..pending_referral import DRAFT_SESSION_KEY, complete_referral
 from ..services import email_codes, referral_account, referral_drafts, referral_submission, slots
@@ -69,7 +70,9 @@ STEPS = _Steps()
 
 
 def _draft():
-    return referral_drafts.load_draft(get_session(), session.get(DRAFT_SESSION_KEY))
+    """This browser's draft, or None (without a draft key, the database is not asked)."""
+    key = session.get(DRAFT_SESSION_KEY)
+    return referral_drafts.load_draft(get_session(), key) if key else None
 
 
 def _make(form_class, formdata):
@@ -148,11 +151,17 @@ def _raw(form) -> dict[str, list[str]]:
 
 
 @bp.route("/")
+@kept_page
+@reads_only
 def start():
-    """What the referral is, that it can be paused, and the way in (or back in, where the person left)."""
+    """What the referral is, that it can be paused, and the way in (or back in, where the person
+    left). Without a draft it is the same for every visitor and has no form: kept rendered, and no
+    session cookie for it."""
     draft = _draft()
+    if draft is None:
+        return public_page("referral/start.html", context=lambda: {"draft": None, "continue_url": None})
     return render_template("referral/start.html", draft=draft, form=EmptyReferralForm(),
-                           continue_url=_resume_url(draft) if draft else None)
+                           continue_url=_resume_url(draft))
 
 
 def _resume_url(draft) -> str:
