@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, func, or_, select
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import measures
+from ..charts import downsample
 from ..db import utcnow
 from ..localtime import to_local
 from ..models import (
@@ -64,6 +66,9 @@ OFFERING_NOTE_MAX = 2000
 #: scores of every answer are in the page's charts and tables, and each older answer item by item
 #: is a link away.
 LATEST_ANSWERS, LATEST_CONTACTS, HISTORY_CHUNK = 5, 10, 30
+#: The newest scores of each instrument listed under its chart on the episode page (the chart and
+#: its description cover every score).
+LATEST_SCORES = 10
 
 
 # --- Planning forms for a contact ---------------------------------------------------------------
@@ -320,11 +325,16 @@ class Point(NamedTuple):
 
 @dataclass(frozen=True)
 class Series:
-    """Scores of one instrument over time, with the range of the scale."""
+    """Scores of one instrument over time, with the range of the scale: every score in `points`
+    (`series_of`), or only some of them (`sampled_series`: those a chart draws in `points`, the
+    newest in `latest`). `count` is how many there are in all; the first and the last are always
+    in `points`."""
 
     code: str
     points: list[Point]
     max_total: int
+    count: int
+    latest: list[Point] = field(default_factory=list)
 
     @property
     def first(self) -> int | None:
@@ -342,7 +352,39 @@ def series_of(rows) -> list[Series]:
     for row in rows:
         if row.instrument_code in by_code:
             by_code[row.instrument_code].append(Point(row.submitted_at, row.total, row.band))
-    return [Series(code, points, measures.get(code).max_total) for code, points in by_code.items() if points]
+    return [Series(code, points, measures.get(code).max_total, len(points))
+            for code, points in by_code.items() if points]
+
+
+def sampled_series(session: Session, *conditions, latest: int) -> list[Series]:
+    """The progress instruments' series of the responses matching `conditions`, without reading
+    every score whole: each series' `points` are those its chart draws (`charts.downsample` of
+    every score: the first, the last and the shape between), `latest` its `latest` newest scores.
+
+    Two queries, whatever the length of the history: the totals of every score in order (small
+    columns with nothing to convert), then the time and band of the few kept."""
+    rows = session.execute(
+        select(MeasureResponse.instrument_code, MeasureResponse.id, MeasureResponse.total)
+        .where(MeasureResponse.instrument_code.in_(PROGRESS_INSTRUMENTS), *conditions)
+        .order_by(MeasureResponse.submitted_at, MeasureResponse.id)).all()
+    totals: dict[str, list[tuple[int, int]]] = {}
+    for code, response_id, total in rows:
+        totals.setdefault(code, []).append((response_id, total))
+    if not totals:
+        return []
+    drawn = {code: downsample(scores, value=itemgetter(1)) for code, scores in totals.items()}
+    kept = {response_id for scores in drawn.values() for response_id, _total in scores}
+    kept.update(response_id for scores in totals.values() for response_id, _total in scores[-latest:])
+    details = {response_id: (at, band) for response_id, at, band in session.execute(
+        select(MeasureResponse.id, MeasureResponse.submitted_at, MeasureResponse.band)
+        .where(MeasureResponse.id.in_(kept)))}
+
+    def points(scores: list[tuple[int, int]]) -> list[Point]:
+        return [Point(details[response_id][0], total, details[response_id][1]) for response_id, total in scores]
+
+    return [Series(code, points(drawn[code]), measures.get(code).max_total, len(totals[code]),
+                   points(totals[code][-latest:]))
+            for code in PROGRESS_INSTRUMENTS if code in totals]
 
 
 def score_rows(*conditions):
@@ -461,7 +503,7 @@ def _scored_from_series(series: list[Series]) -> tuple[dict[str, int], dict[str,
     if phq is None or gad is None:
         return {}, {}, 0
     return ({"PHQ-9": phq.first, "GAD-7": gad.first}, {"PHQ-9": phq.last, "GAD-7": gad.last},
-            min(len(phq.points), len(gad.points)))
+            min(phq.count, gad.count))
 
 
 def contact_counts(session: Session, *, episode_id: int) -> list[ContactCount]:
@@ -522,7 +564,7 @@ def episode_overview(session: Session, *, actor: User, episode_id: int) -> Episo
     answers_total = session.scalar(select(func.count()).select_from(MeasureResponse)
                                    .where(MeasureResponse.episode_id == episode.id)) or 0
     responses = _latest_responses(session, episode_id=episode.id, offset=0, limit=LATEST_ANSWERS)
-    series = series_of(session.execute(score_rows(MeasureResponse.episode_id == episode.id)).all())
+    series = sampled_series(session, MeasureResponse.episode_id == episode.id, latest=LATEST_SCORES)
     counts = contact_counts(session, episode_id=episode.id)
     appointments = latest_contacts(session, episode_id=episode.id, offset=0, limit=LATEST_CONTACTS)
     totals = response_totals(session, appointments)
@@ -638,7 +680,7 @@ def _labels(mapping: dict[str, str], keys: str | list[str] | None) -> str:
 
 
 def _scores_line(series: Series) -> str:
-    if len(series.points) >= 2:
+    if series.count >= 2:
         return f"{series.code}: {series.first} ved start, {series.last} ved slutt."
     return f"{series.code}: {series.first} (kun én måling)."
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from operator import attrgetter
 from typing import Any
 
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -52,27 +51,22 @@ CHECKLIST_LABELS = {
 DATE_PATTERN = "dd.MM.yyyy"
 
 
-#: Scores in each instrument's table on the episode page (the newest; the chart and its
-#: description cover every score, and the older answers are a link away).
-TABLE_ROWS = 10
-
-
 def _trend(series: outcomes.Series) -> dict[str, Any]:
-    """One instrument's chart and table; the chart's description says first → last in words."""
+    """One instrument's chart and table (`outcomes.sampled_series`: the points the chart draws and
+    the newest scores); the chart's description says first → last in words."""
     code, points = series.code, series.points
     first, last = points[0], points[-1]
-    if len(points) > 1:
+    if series.count > 1:
         description = _("%(code)s went from %(first)s on %(first_at)s to %(last)s on %(last_at)s "
                         "(%(count)s measurements).", code=code, first=first.total,
                         first_at=format_date(first.at, DATE_PATTERN), last=last.total,
-                        last_at=format_date(last.at, DATE_PATTERN), count=len(points))
+                        last_at=format_date(last.at, DATE_PATTERN), count=series.count)
     else:
         description = _("%(code)s was %(total)s on %(at)s (one measurement).", code=code, total=first.total,
                         at=format_date(first.at, DATE_PATTERN))
     # Labels as dd.MM in the local zone, written directly: Flask-Babel's format_date per point
     # cost more than the rest of the chart.
-    chart_points = [charts.ChartPoint(p.at, p.total, f"{to_local(p.at):%d.%m}")
-                    for p in charts.downsample(points, value=attrgetter("total"))]
+    chart_points = [charts.ChartPoint(p.at, p.total, f"{to_local(p.at):%d.%m}") for p in points]
     name = label(INSTRUMENTS, code)
     return {
         "code": code, "name": name, "id": "trend-" + code.lower().replace("-", ""), "description": description,
@@ -80,8 +74,8 @@ def _trend(series: outcomes.Series) -> dict[str, Any]:
                                    title=_("%(code)s (%(name)s) over time", code=code, name=name),
                                    description=description, chart_id="chart-" + code.lower().replace("-", "")),
         "rows": [{"at": p.at, "total": p.total, "band": score_view(code, p.total, p.band, False)["band"]}
-                 for p in points[-TABLE_ROWS:]],
-        "count": len(points), "older": max(0, len(points) - TABLE_ROWS),
+                 for p in series.latest],
+        "count": series.count, "older": series.count - len(series.latest),
     }
 
 
