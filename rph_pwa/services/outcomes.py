@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -356,18 +356,25 @@ def series_of(rows) -> list[Series]:
             for code, points in by_code.items() if points]
 
 
-def sampled_series(session: Session, *conditions, latest: int) -> list[Series]:
-    """The progress instruments' series of the responses matching `conditions`, without reading
-    every score whole: each series' `points` are those its chart draws (`charts.downsample` of
-    every score: the first, the last and the shape between), `latest` its `latest` newest scores.
+#: Every progress score of an episode, oldest first, as small columns (`sampled_series`).
+_EPISODE_TOTALS = (select(MeasureResponse.instrument_code, MeasureResponse.id, MeasureResponse.total)
+                   .where(MeasureResponse.instrument_code.in_(PROGRESS_INSTRUMENTS),
+                          MeasureResponse.episode_id == bindparam("episode_id"))
+                   .order_by(MeasureResponse.submitted_at, MeasureResponse.id))
+#: The time and band of some scores, by response id.
+_SCORE_DETAILS = (select(MeasureResponse.id, MeasureResponse.submitted_at, MeasureResponse.band)
+                  .where(MeasureResponse.id.in_(bindparam("ids", expanding=True))))
+
+
+def sampled_series(session: Session, *, episode_id: int, latest: int) -> list[Series]:
+    """The episode's progress series without reading every score whole: each series' `points` are
+    those its chart draws (`charts.downsample` of every score: the first, the last and the shape
+    between), `latest` its `latest` newest scores.
 
     Two queries, whatever the length of the history: the totals of every score in order (small
     columns with nothing to convert), then the time and band of the few kept."""
-    rows = session.execute(
-        select(MeasureResponse.instrument_code, MeasureResponse.id, MeasureResponse.total)
-        .where(MeasureResponse.instrument_code.in_(PROGRESS_INSTRUMENTS), *conditions)
-        .order_by(MeasureResponse.submitted_at, MeasureResponse.id)).all()
     totals: dict[str, list[tuple[int, int]]] = {}
+    rows = session.execute(_EPISODE_TOTALS, {"episode_id": episode_id}).all()
     for code, response_id, total in rows:
         totals.setdefault(code, []).append((response_id, total))
     if not totals:
@@ -375,9 +382,8 @@ def sampled_series(session: Session, *conditions, latest: int) -> list[Series]:
     drawn = {code: downsample(scores, value=itemgetter(1)) for code, scores in totals.items()}
     kept = {response_id for scores in drawn.values() for response_id, _total in scores}
     kept.update(response_id for scores in totals.values() for response_id, _total in scores[-latest:])
-    details = {response_id: (at, band) for response_id, at, band in session.execute(
-        select(MeasureResponse.id, MeasureResponse.submitted_at, MeasureResponse.band)
-        .where(MeasureResponse.id.in_(kept)))}
+    details = {response_id: (at, band)
+               for response_id, at, band in session.execute(_SCORE_DETAILS, {"ids": list(kept)})}
 
     def points(scores: list[tuple[int, int]]) -> list[Point]:
         return [Point(details[response_id][0], total, details[response_id][1]) for response_id, total in scores]
@@ -506,37 +512,72 @@ def _scored_from_series(series: list[Series]) -> tuple[dict[str, int], dict[str,
             min(phq.count, gad.count))
 
 
+# The episode page's queries are built once, with their values as bound parameters: building a
+# statement and its cache key cost more than running most of them.
+
+#: An episode's contacts counted by kind and status, with their minutes.
+_CONTACT_COUNTS = (select(Appointment.kind, Appointment.status, func.count(),
+                          func.coalesce(func.sum(Appointment.duration_minutes), 0))
+                   .where(Appointment.episode_id == bindparam("episode_id"))
+                   .group_by(Appointment.kind, Appointment.status))
+#: A page of an episode's contacts, the latest first, with their forms and who holds them.
+_LATEST_CONTACTS = (select(Appointment).options(selectinload(Appointment.form_requests),
+                                                joinedload(Appointment.staff))
+                    .where(Appointment.episode_id == bindparam("episode_id"))
+                    .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
+                    .offset(bindparam("offset")).limit(bindparam("limit")))
+#: A page of an episode's responses, the newest first. The ids are chosen first, from an index
+#: that holds the episode, the time and the id, and only those rows are read: ordering whole rows
+#: read every answer of the episode (8 ms at 1,000 answers on SQLite, against 0.2 ms).
+_NEWEST_RESPONSES = (select(MeasureResponse).where(MeasureResponse.id.in_(
+    select(MeasureResponse.id).where(MeasureResponse.episode_id == bindparam("episode_id"))
+    .order_by(MeasureResponse.submitted_at.desc(), MeasureResponse.id.desc())
+    .offset(bindparam("offset")).limit(bindparam("limit")).scalar_subquery()))
+    .order_by(MeasureResponse.submitted_at.desc(), MeasureResponse.id.desc()))
+#: The totals of some responses, by id.
+_TOTALS = select(MeasureResponse.id, MeasureResponse.total).where(
+    MeasureResponse.id.in_(bindparam("ids", expanding=True)))
+#: How many responses an episode has.
+_ANSWER_COUNT = (select(func.count()).select_from(MeasureResponse)
+                 .where(MeasureResponse.episode_id == bindparam("episode_id")))
+#: The referral's own progress scores, in the order answered.
+_REFERRAL_SCORES = (select(MeasureResponse.instrument_code, MeasureResponse.total)
+                    .where(MeasureResponse.referral_id == bindparam("referral_id"),
+                           MeasureResponse.instrument_code.in_(PROGRESS_INSTRUMENTS))
+                    .order_by(MeasureResponse.id))
+#: A referral with its resident and team.
+_REFERRAL = (select(Referral).options(joinedload(Referral.resident), joinedload(Referral.team))
+             .where(Referral.id == bindparam("referral_id")))
+#: Who held an episode's first contact other than the assessment (or else its first contact).
+_FIRST_STAFF = (select(User).join(Appointment, Appointment.staff_id == User.id)
+                .where(Appointment.episode_id == bindparam("episode_id"))
+                .order_by((Appointment.kind == "assessment").asc(), Appointment.starts_at, Appointment.id).limit(1))
+_CHECKLIST = select(IntakeChecklist).where(IntakeChecklist.episode_id == bindparam("episode_id"))
+_OFFERING_CHANGES = (select(OfferingChange).options(selectinload(OfferingChange.staff))
+                     .where(OfferingChange.episode_id == bindparam("episode_id"))
+                     .order_by(OfferingChange.at, OfferingChange.id))
+#: The item 9 answers of an episode's open urgent flags.
+_OPEN_ITEM9 = (select(UrgentFlagAnswer).join(UrgentFlag, UrgentFlag.id == UrgentFlagAnswer.flag_id)
+               .where(UrgentFlag.episode_id == bindparam("episode_id"), UrgentFlag.closed_at.is_(None))
+               .order_by(UrgentFlagAnswer.at, UrgentFlagAnswer.id))
+
+
 def contact_counts(session: Session, *, episode_id: int) -> list[ContactCount]:
     """The episode's contacts counted by kind and status, with their minutes (one grouped query)."""
-    rows = session.execute(
-        select(Appointment.kind, Appointment.status, func.count(),
-               func.coalesce(func.sum(Appointment.duration_minutes), 0))
-        .where(Appointment.episode_id == episode_id)
-        .group_by(Appointment.kind, Appointment.status)).all()
+    rows = session.execute(_CONTACT_COUNTS, {"episode_id": episode_id}).all()
     return [ContactCount(kind, status, count, minutes) for kind, status, count, minutes in rows]
 
 
 def latest_contacts(session: Session, *, episode_id: int, offset: int, limit: int) -> list[Appointment]:
     """`limit` contacts of the episode, the latest first after skipping `offset`, returned oldest
-    first, with their forms and staff (three queries)."""
-    latest = list(session.scalars(
-        select(Appointment).options(selectinload(Appointment.form_requests), selectinload(Appointment.staff))
-        .where(Appointment.episode_id == episode_id)
-        .order_by(Appointment.starts_at.desc(), Appointment.id.desc()).offset(offset).limit(limit)))
+    first, with their forms and staff (two queries)."""
+    latest = list(session.scalars(_LATEST_CONTACTS, {"episode_id": episode_id, "offset": offset, "limit": limit}))
     return latest[::-1]
 
 
 def _latest_responses(session: Session, *, episode_id: int, offset: int, limit: int) -> list[MeasureResponse]:
-    """`limit` questionnaire responses of the episode, newest first after skipping `offset`.
-
-    The ids are chosen first, from an index that holds the episode, the time and the id, and only
-    those rows are read: ordering whole rows read every answer of the episode (8 ms at 1,000
-    answers on SQLite, against 0.2 ms)."""
-    newest = (select(MeasureResponse.id).where(MeasureResponse.episode_id == episode_id)
-              .order_by(MeasureResponse.submitted_at.desc(), MeasureResponse.id.desc()).offset(offset).limit(limit))
-    return list(session.scalars(
-        select(MeasureResponse).where(MeasureResponse.id.in_(newest.scalar_subquery()))
-        .order_by(MeasureResponse.submitted_at.desc(), MeasureResponse.id.desc())))
+    """`limit` questionnaire responses of the episode, newest first after skipping `offset`."""
+    return list(session.scalars(_NEWEST_RESPONSES, {"episode_id": episode_id, "offset": offset, "limit": limit}))
 
 
 def response_totals(session: Session, appointments: list[Appointment]) -> dict[int, int]:
@@ -544,8 +585,7 @@ def response_totals(session: Session, appointments: list[Appointment]) -> dict[i
     ids = [r.response_id for a in appointments for r in a.form_requests if r.response_id]
     if not ids:
         return {}
-    return dict(session.execute(select(MeasureResponse.id, MeasureResponse.total)
-                                .where(MeasureResponse.id.in_(ids))).all())
+    return dict(session.execute(_TOTALS, {"ids": ids}).all())
 
 
 def episode_overview(session: Session, *, actor: User, episode_id: int) -> EpisodeOverview:
@@ -555,32 +595,22 @@ def episode_overview(session: Session, *, actor: User, episode_id: int) -> Episo
     answers and the LATEST_CONTACTS latest contacts are read whole (older ones: `older_answers`,
     `older_contacts`)."""
     episode = _episode_for_staff(session, actor=actor, episode_id=episode_id)
-    referral = session.scalars(select(Referral).options(joinedload(Referral.resident), joinedload(Referral.team))
-                               .where(Referral.id == episode.referral_id)).one()
-    referral_scores = session.execute(
-        select(MeasureResponse.instrument_code, MeasureResponse.total)
-        .where(MeasureResponse.referral_id == referral.id, MeasureResponse.instrument_code.in_(PROGRESS_INSTRUMENTS))
-        .order_by(MeasureResponse.id)).all()
-    answers_total = session.scalar(select(func.count()).select_from(MeasureResponse)
-                                   .where(MeasureResponse.episode_id == episode.id)) or 0
+    this = {"episode_id": episode.id}
+    referral = session.scalars(_REFERRAL, {"referral_id": episode.referral_id}).one()
+    referral_scores = session.execute(_REFERRAL_SCORES, {"referral_id": referral.id}).all()
+    answers_total = session.scalar(_ANSWER_COUNT, this) or 0
     responses = _latest_responses(session, episode_id=episode.id, offset=0, limit=LATEST_ANSWERS)
-    series = sampled_series(session, MeasureResponse.episode_id == episode.id, latest=LATEST_SCORES)
+    series = sampled_series(session, episode_id=episode.id, latest=LATEST_SCORES)
     counts = contact_counts(session, episode_id=episode.id)
     appointments = latest_contacts(session, episode_id=episode.id, offset=0, limit=LATEST_CONTACTS)
     totals = response_totals(session, appointments)
-    first_staff = session.scalars(
-        select(User).join(Appointment, Appointment.staff_id == User.id).where(Appointment.episode_id == episode.id)
-        .order_by((Appointment.kind == "assessment").asc(), Appointment.starts_at, Appointment.id).limit(1)).first()
+    # Only the start note names the first contact's therapist, when nobody is responsible yet.
+    first_staff = session.scalars(_FIRST_STAFF, this).first() if episode.responsible_id is None else None
     audit.record(session, actor=actor, subject=referral.resident, action="view_episode", object_type="episode",
                  object_id=episode.id, team_id=episode.team_id)
-    checklist = session.scalars(select(IntakeChecklist).where(IntakeChecklist.episode_id == episode.id)).first()
-    changes = list(session.scalars(
-        select(OfferingChange).options(selectinload(OfferingChange.staff))
-        .where(OfferingChange.episode_id == episode.id).order_by(OfferingChange.at, OfferingChange.id)))
-    item9 = list(session.scalars(
-        select(UrgentFlagAnswer).join(UrgentFlag, UrgentFlag.id == UrgentFlagAnswer.flag_id)
-        .where(UrgentFlag.episode_id == episode.id, UrgentFlag.closed_at.is_(None))
-        .order_by(UrgentFlagAnswer.at, UrgentFlagAnswer.id)))
+    checklist = session.scalars(_CHECKLIST, this).first()
+    changes = list(session.scalars(_OFFERING_CHANGES, this))
+    item9 = list(session.scalars(_OPEN_ITEM9, this))
     first, last, scored = _scored_from_series(series)
     minutes = sum(c.minutes for c in counts if c.status == "attended" and c.kind not in BUDGET_EXCLUDES)
     flags, result = flags_from(urgent=episode.urgent_since is not None, first=first, last=last, scored=scored,
@@ -625,7 +655,7 @@ def older_answers(session: Session, *, actor: User, episode_id: int, page: int =
     per page (audited like the page: the answers are health information)."""
     return _history_page(
         session, actor=actor, episode_id=episode_id, page=page, object_type="episode_answers",
-        count=select(func.count()).select_from(MeasureResponse).where(MeasureResponse.episode_id == episode_id),
+        count=_ANSWER_COUNT.params(episode_id=episode_id),
         shown=LATEST_ANSWERS,
         read=lambda offset: _latest_responses(session, episode_id=episode_id, offset=offset, limit=HISTORY_CHUNK))
 
