@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from rph_pwa.assets import fingerprinted_name
 from rph_pwa.db import utcnow
 from rph_pwa.measures import get
 from rph_pwa.models import Appointment, AuditEvent, Episode, FormRequest, MeasureResponse, Referral
 from rph_pwa.services import outcomes
+from rph_pwa.therapist.episode_forms import DischargeForm, InstrumentsForm, OfferingChangeForm
 from tests.conftest import post_form, refresh
 from tests.factories import (
     PASSWORD,
@@ -525,3 +527,29 @@ def test_page_renders_in_bokmal(db, actions, client):
     response = client.get(f"/therapist/episodes/{episode.id}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'lang="nb"' in page and "1,5 av 15 timer" in page
+
+
+# --- Markup --------------------------------------------------------------------------------------
+
+def test_the_episode_pages_choice_lists_are_the_shared_choice_groups(app):
+    """The episode page writes its radio buttons and checkboxes out directly (issue 15: WTForms'
+    widget per option was a third of its rendering); they must stay `choice_group`'s markup, with
+    and without errors, checked or not."""
+    template = app.jinja_env.from_string(
+        '{% from "_macros/forms.html" import choice_group %}{% from "therapist/_episode_choices.html" import '
+        'choice_list %}{{ choice_group(f, hint=hint) }}|{{ choice_list(f, hint=hint) }}')
+    with app.test_request_context():
+        saved = [DischargeForm(formdata=None, prefix="discharge", end_reason="other", work_status_end="working",
+                               sick_leave_end="graded"),
+                 InstrumentsForm(formdata=None, prefix="instruments", instruments=["PHQ-9", "WSAS"]),
+                 OfferingChangeForm(formdata=None, prefix="change", offerings=["course"])]
+        posted = [DischargeForm(formdata=MultiDict(), prefix="discharge"),
+                  OfferingChangeForm(formdata=MultiDict({"change-note": "Kort notat"}), prefix="change")]
+        for form in posted:
+            assert not form.validate()
+        fields = [f for form in saved + posted for f in form if f.type in ("RadioField", "MultiCheckboxField")]
+        assert len(fields) == 9 and sum(bool(f.errors) for f in fields) == 4
+        for f in fields:
+            for hint in (None, "Choosing none is allowed."):
+                shared, ours = template.render(f=f, hint=hint).split("|")
+                assert " ".join(ours.split()) == " ".join(shared.split()), f.id
