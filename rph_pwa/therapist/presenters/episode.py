@@ -26,6 +26,7 @@ from .common import (
     INSTRUMENTS,
     PHASES,
     answered_items,
+    datetime_formatter,
     episode_dates,
     form_name,
     functioning_answer,
@@ -89,19 +90,28 @@ def _answered_form(response, lang: str) -> dict[str, Any]:
             "functioning_answer": functioning_answer(response, lang)}
 
 
-def _form_state(request, appointment, totals: dict[int, int], now: datetime) -> dict[str, Any]:
-    """Whether a form asked before a contact is answered (with its total), open, coming or missed."""
+def _form_states() -> dict[str, str]:
+    """The wordings of a form's state before a contact, translated once for a list of contacts."""
+    return {"answered_total": _("answered, total %(total)s"), "answered": _("answered"),
+            "cancelled": _("not needed (contact cancelled)"), "opens": _("open from %(when)s"),
+            "waiting": _("not yet answered"), "missed": _("not answered")}
+
+
+def _form_state(request, appointment, totals: dict[int, int], now: datetime, words: dict[str, str],
+                when) -> dict[str, Any]:
+    """Whether a form asked before a contact is answered (with its total), open, coming or missed
+    (`words`: `_form_states()`; `when`: a datetime formatter)."""
     total = totals.get(request.response_id) if request.response_id else None
     if request.response_id:
-        state = _("answered, total %(total)s", total=total) if total is not None else _("answered")
+        state = words["answered_total"] % {"total": total} if total is not None else words["answered"]
     elif appointment.status == AppointmentStatus.CANCELLED:
-        state = _("not needed (contact cancelled)")
+        state = words["cancelled"]
     elif now < request.opens_at:
-        state = _("open from %(when)s", when=format_datetime(request.opens_at, "short"))
+        state = words["opens"] % {"when": when(request.opens_at)}
     elif now <= appointment.starts_at + outcomes.CLOSES_AFTER:
-        state = _("not yet answered")
+        state = words["waiting"]
     else:
-        state = _("not answered")
+        state = words["missed"]
     return {"code": form_name(request.instrument_code), "state": state, "answered": bool(request.response_id)}
 
 
@@ -143,15 +153,18 @@ def answered_forms(responses) -> list[dict[str, Any]]:
 
 
 def contact_rows(appointments, totals: dict[int, int], *, now: datetime) -> list[dict[str, Any]]:
-    """Each contact with its forms and the attendance buttons, for the episode page and the older contacts."""
+    """Each contact with its forms and the attendance buttons, for the episode page and the older
+    contacts. Every wording is translated once for the list, not once per contact."""
+    words, when, coming = _form_states(), datetime_formatter("short"), _("Coming")
+    buttons = [(status.value, str(status.label)) for status in ATTENDANCE]
     return [{
-        "id": a.id, "starts_at": a.starts_at, "kind": label(AppointmentKind, a.kind),
+        "id": a.id, "starts_at": a.starts_at, "when": when(a.starts_at), "kind": label(AppointmentKind, a.kind),
         "mode": label(MeetingMode, a.mode), "place": a.place or "", "duration": a.duration_minutes,
         "status": label(AppointmentStatus, a.status), "is_last": a.is_last,
         "staff": a.staff.display_name or a.staff.username,
-        "coming": _("Coming") if a.resident_answer == "coming" else "",
-        "forms": [_form_state(r, a, totals, now) for r in a.form_requests],
-        "buttons": [(status.value, str(status.label)) for status in ATTENDANCE if status != a.status],
+        "coming": coming if a.resident_answer == "coming" else "",
+        "forms": [_form_state(r, a, totals, now, words, when) for r in a.form_requests],
+        "buttons": [(value, text) for value, text in buttons if value != a.status],
     } for a in appointments]
 
 
