@@ -26,6 +26,8 @@ from .common import (
     INSTRUMENTS,
     PHASES,
     answered_items,
+    band_label,
+    date_formatter,
     datetime_formatter,
     episode_dates,
     form_name,
@@ -52,10 +54,11 @@ CHECKLIST_LABELS = {
 DATE_PATTERN = "dd.MM.yyyy"
 
 
-def _trend(series: outcomes.Series) -> dict[str, Any]:
+def _trend(series: outcomes.Series, day) -> dict[str, Any]:
     """One instrument's chart and table (`outcomes.sampled_series`: the points the chart draws and
-    the newest scores); the chart's description says first → last in words."""
+    the newest scores); the chart's description says first → last in words. `day` formats a date."""
     code, points = series.code, series.points
+    bands = {band: band_label(code, band) for band in {p.band for p in series.latest}}
     first, last = points[0], points[-1]
     if series.count > 1:
         description = _("%(code)s went from %(first)s on %(first_at)s to %(last)s on %(last_at)s "
@@ -74,8 +77,7 @@ def _trend(series: outcomes.Series) -> dict[str, Any]:
         "chart": charts.line_chart(chart_points, max_value=series.max_total,
                                    title=_("%(code)s (%(name)s) over time", code=code, name=name),
                                    description=description, chart_id="chart-" + code.lower().replace("-", "")),
-        "rows": [{"at": p.at, "total": p.total, "band": score_view(code, p.total, p.band, False)["band"]}
-                 for p in series.latest],
+        "rows": [{"day": day(p.at), "total": p.total, "band": bands[p.band]} for p in series.latest],
         "count": series.count, "older": series.count - len(series.latest),
     }
 
@@ -188,7 +190,7 @@ def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[s
                      label(SickLeave, episode.sick_leave_end)) if episode.work_status_end else None,
         "referral_item9": "item9" in (referral.urgent_reason or "").split(","),
         "flags": _episode_flags(overview),
-        "trends": [_trend(s) for s in overview.series],
+        "trends": [_trend(s, date_formatter("short")) for s in overview.series],
         "forms": answered_forms(overview.responses),
         "older_answers": max(0, overview.answers_total - len(overview.responses)),
         "contacts": contact_rows(overview.appointments, overview.response_totals, now=now),
