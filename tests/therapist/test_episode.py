@@ -18,6 +18,7 @@ from rph_pwa.measures import get
 from rph_pwa.models import Appointment, AuditEvent, Episode, FormRequest, MeasureResponse, Referral
 from rph_pwa.services import outcomes
 from rph_pwa.therapist.episode_forms import DischargeForm, InstrumentsForm, OfferingChangeForm
+from rph_pwa.therapist.forms import IntakeChecklistForm, OfferingsForm
 from tests.conftest import post_form, refresh
 from tests.factories import (
     PASSWORD,
@@ -553,3 +554,22 @@ def test_the_episode_pages_choice_lists_are_the_shared_choice_groups(app):
             for hint in (None, "Choosing none is allowed."):
                 shared, ours = template.render(f=f, hint=hint).split("|")
                 assert " ".join(ours.split()) == " ".join(shared.split()), f.id
+
+
+def test_the_referral_pages_checkboxes_are_the_shared_fields(app):
+    """The referral page's intake checklist and offerings are written out directly as well; they
+    must stay the markup of `field` and of the offerings' own loop."""
+    template = app.jinja_env.from_string(
+        '{% from "_macros/forms.html" import field %}{% from "therapist/_episode_choices.html" import checkbox, '
+        'option_boxes %}{% if boxes %}{% for option in f %}<div class="checkbox">{{ option(required=False) }} '
+        '{{ option.label() }}</div>{% endfor %}|{{ option_boxes(f) }}{% else %}{{ field(f) }}|{{ checkbox(f) }}'
+        '{% endif %}')
+    with app.test_request_context():
+        checklist = IntakeChecklistForm(formdata=None, prefix="checklist", why_now=True, goals=True)
+        offerings = OfferingsForm(formdata=None, prefix="offerings", offerings=["course", "group"])
+        fields = [(f, False) for f in checklist if f.type == "BooleanField"] + [(offerings.offerings, True)]
+        assert len(fields) == 16
+        for f, boxes in fields:
+            shared, ours = template.render(f=f, boxes=boxes).split("|")
+            assert re.sub(r">\s+<", "><", ours.strip()) == re.sub(r">\s+<", "><", shared.strip()), f.id
+        assert 'checked id="checklist-why_now"' in template.render(f=checklist.why_now, boxes=False)
