@@ -24,14 +24,12 @@ from .access import has_role, staff_only, staff_team_ids
 
 
 def record(session: Session, *, actor: User, subject: User, action: str, object_type: str,
-           object_id: int | None = None, team_id: int | None = None) -> AuditEvent:
-    """Write one audit event. Holds no health information, only keys."""
-    event = AuditEvent(actor_id=actor.id, subject_id=subject.id,
-                       team_id=team_id if team_id is not None else subject.team_id,
-                       action=action, object_type=object_type, object_id=object_id)
-    session.add(event)
-    session.flush()
-    return event
+           object_id: int | None = None, team_id: int | None = None) -> None:
+    """Write one audit event. Holds no health information, only keys. An insert statement, not an
+    object flushed: nothing reads the event back, and a flush costs more than the insert."""
+    session.execute(insert(AuditEvent), [{
+        "actor_id": actor.id, "subject_id": subject.id, "team_id": team_id if team_id is not None else subject.team_id,
+        "action": action, "object_type": object_type, "object_id": object_id}])
 
 
 def record_shown(session: Session, *, actor: User, shown: Iterable[tuple[int, int | None, int | None]],

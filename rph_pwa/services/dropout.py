@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ..db import utcnow
@@ -124,14 +124,19 @@ def _attempts(session: Session, referral_ids: list[int], since: datetime) -> dic
     return found
 
 
+#: When an episode's last missed appointment was, if nothing is booked or attended after it (built
+#: once: the episode page asks every time it is opened).
+_LAST_MISSED = (select(func.max(Appointment.starts_at))
+                .where(Appointment.episode_id == bindparam("episode_id"), Appointment.status == "no_show",
+                       _nothing_after()))
+
+
 def routine_for(session: Session, *, episode: Episode, now: datetime | None = None) -> Routine:
     """Where an (already access-checked) episode stands, in two queries."""
     now = now or utcnow()
     if episode.discharged_at is not None:
         return Routine(NONE)
-    missed_at = session.scalar(select(func.max(Appointment.starts_at))
-                               .where(Appointment.episode_id == episode.id, Appointment.status == "no_show",
-                                      _nothing_after()))
+    missed_at = session.scalar(_LAST_MISSED, {"episode_id": episode.id})
     if missed_at is None:
         return Routine(NONE)
     attempts = _attempts(session, [episode.referral_id], missed_at).get(episode.referral_id, [])

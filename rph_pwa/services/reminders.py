@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -335,16 +335,21 @@ def appointment_reminders(session: Session, *, actor: User, appointment_id: int,
                                                 push_devices=devices))
 
 
+#: Residents' push devices, counted (`unreachable`; built once, as the episode page asks every time).
+_DEVICES = (select(PushSubscription.resident_id, func.count())
+            .where(PushSubscription.resident_id.in_(bindparam("ids", expanding=True)))
+            .group_by(PushSubscription.resident_id))
+#: Residents' chosen channels and whether they have a phone number and an e-mail address.
+_CHANNELS = (select(User.id, User.reminder_channels, User.phone_lookup.is_not(None), User.email_lookup.is_not(None))
+             .where(User.id.in_(bindparam("ids", expanding=True))))
+
+
 def unreachable(session: Session, *, resident_ids: list[int], setup: ChannelSetup) -> set[int]:
     """Of these residents, those no reminder can reach (no usable channel), in two queries."""
     if not resident_ids:
         return set()
-    devices = dict(session.execute(select(PushSubscription.resident_id, func.count())
-                                   .where(PushSubscription.resident_id.in_(resident_ids))
-                                   .group_by(PushSubscription.resident_id)).all())
-    people = session.execute(select(User.id, User.reminder_channels, User.phone_lookup.is_not(None),
-                                    User.email_lookup.is_not(None))
-                             .where(User.id.in_(resident_ids))).all()
+    devices = dict(session.execute(_DEVICES, {"ids": resident_ids}).all())
+    people = session.execute(_CHANNELS, {"ids": resident_ids}).all()
     return {uid for uid, channels, phone, email in people
             if not usable_channels(order=[c for c in (channels or "").split(",") if c in CHANNELS], setup=setup,
                                    has_phone=phone, has_email=email, push_devices=devices.get(uid, 0))}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import utcnow
@@ -29,13 +29,23 @@ class NoteRequired(ValueError):
     """A hand-over from one therapist to another needs a note."""
 
 
+# Built once: the episode and referral pages ask every time they are opened.
+#: The active therapists and team leads of a team.
+_TEAM_THERAPISTS = (select(User).join(TeamMembership, TeamMembership.user_id == User.id)
+                    .where(TeamMembership.team_id == bindparam("team_id"), clinical_only(), User.is_active.is_(True)))
+#: An episode's choices and changes of responsible therapist, oldest first, with who made them.
+_CHANGES = (select(ResponsibleChange)
+            .options(selectinload(ResponsibleChange.from_staff), selectinload(ResponsibleChange.to_staff),
+                     selectinload(ResponsibleChange.staff))
+            .where(ResponsibleChange.episode_id == bindparam("episode_id"))
+            .order_by(ResponsibleChange.at, ResponsibleChange.id))
+
+
 def team_therapists(session: Session, *, actor: User, team_id: int) -> list[User]:
     """The active therapists and team leads of one of the actor's teams, by name (the choices
     for the responsible therapist). NotFound unless the actor is clinical staff on the team."""
     require_team(session, actor, team_id, what="team")
-    staff = session.scalars(
-        select(User).join(TeamMembership, TeamMembership.user_id == User.id)
-        .where(TeamMembership.team_id == team_id, clinical_only(), User.is_active.is_(True)))
+    staff = session.scalars(_TEAM_THERAPISTS, {"team_id": team_id})
     return sorted(staff, key=lambda u: ((u.display_name or u.username or "").casefold(), u.id))
 
 
@@ -83,8 +93,4 @@ def responsible_changes(session: Session, *, actor: User, episode: Episode) -> l
     """The episode's choices and changes of responsible therapist, oldest first (NotFound unless
     the episode is of one of the actor's teams)."""
     require_team(session, actor, episode.team_id, what="episode")
-    return list(session.scalars(
-        select(ResponsibleChange)
-        .options(selectinload(ResponsibleChange.from_staff), selectinload(ResponsibleChange.to_staff),
-                 selectinload(ResponsibleChange.staff))
-        .where(ResponsibleChange.episode_id == episode.id).order_by(ResponsibleChange.at, ResponsibleChange.id)))
+    return list(session.scalars(_CHANGES, {"episode_id": episode.id}))

@@ -270,6 +270,9 @@ class ReferralDetail:
     contact_counts: list[ContactCount] = field(default_factory=list)
     #: Every contact attempt (`attempts` holds the latest LATEST_ATTEMPTS).
     attempts_total: int = 0
+    #: The names of the referral's team and municipality (read with the rest, not while the page renders).
+    team_name: str = ""
+    municipality_name: str = ""
 
     @property
     def contacts_total(self) -> int:
@@ -307,7 +310,8 @@ def referral_detail(session: Session, *, actor: User, referral_id: int) -> Refer
                           attempts=attempts, appointments=appointments, checklist=checklist,
                           onward_services=services, onward_service=chosen, start_note=start_note(referral),
                           contact_counts=contact_counts(session, episode_id=episode.id),
-                          attempts_total=attempts_total)
+                          attempts_total=attempts_total, team_name=referral.team.name,
+                          municipality_name=referral.municipality.name)
 
 
 @dataclass(frozen=True)

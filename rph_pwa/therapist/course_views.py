@@ -321,13 +321,10 @@ def episode_course(episode_id: int):
         back=back, done=None, refusals=[Refusal(Conflict, _l("The course is cancelled."))])
 
 
-@bp.app_context_processor
-def episode_course_offer():
-    """`episode_course_offer(episode_id)` for the episode page's partial: the runs open to the
-    episode's team and the form to enrol in one."""
-    def offer(episode_id: int):
-        if not (current_user.is_authenticated and is_clinical(current_user)):
-            return None
-        rows = svc.runs_for_episode(get_session(), actor=current_user, episode_id=episode_id)
-        return {"rows": rows, "form": EpisodeCourseForm(formdata=None, prefix="course").offer(rows)}
-    return {"episode_course_offer": offer}
+def episode_course_offer(episode_id: int) -> dict | None:
+    """The episode page's "enrol in a course" (its partial `_episode_course.html`): the runs open to
+    the episode's team and the form to enrol in one; None for staff who do not enrol people."""
+    if not is_clinical(current_user):
+        return None
+    rows = svc.runs_for_episode(get_session(), actor=current_user, episode_id=episode_id)
+    return {"rows": rows, "form": EpisodeCourseForm(formdata=None, prefix="course").offer(rows)}

@@ -22,6 +22,7 @@ from ..localtime import local_date, local_to_utc
 from ..services import dropout, outcomes, reminders, responsibility, worksheets
 from ..services.errors import Conflict, NotFound
 from . import bp
+from .course_views import episode_course_offer
 from .episode_forms import (
     RESPONSIBLE_SAVED,
     AttendanceForm,
@@ -183,39 +184,40 @@ def _act(episode_id: int, name: str, form: FlaskForm | type[FlaskForm], action: 
 
 
 def _episode_page(episode_id: int, *, bound: tuple[str, FlaskForm] | None = None) -> str:
-    db = get_session()
-    overview = outcomes.episode_overview(db, actor=current_user, episode_id=episode_id)
-    plan = worksheets.plan_for_record(db, actor=current_user, resident=overview.referral.resident,
-                                      team_id=overview.episode.team_id)
+    """The episode page (with `bound`, one form as posted, errors and all). Everything is read
+    first and the audit events committed once; the page is then built from what was read, so no
+    transaction stays open while it renders."""
+    db, me = get_session(), current_user._get_current_object()  # the user once, not through the proxy
+    overview = outcomes.episode_overview(db, actor=me, episode_id=episode_id)
+    episode = overview.episode
+    plan = worksheets.plan_for_record(db, actor=me, resident=overview.resident, team_id=episode.team_id)
     now = utcnow()
-    routine = dropout_view(dropout.routine_for(db, episode=overview.episode, now=now), today=local_date(now))
+    routine = dropout_view(dropout.routine_for(db, episode=episode, now=now), today=local_date(now))
     cut_off = reminders.unreachable(db, resident_ids=[overview.resident.id],
                                     setup=reminders.ChannelSetup.from_config(current_app.config))
+    therapists = responsibility.team_therapists(db, actor=me, team_id=episode.team_id)
+    changes = responsibility.responsible_changes(db, actor=me, episode=episode)
+    course = episode_course_offer(episode.id) if episode.discharged_at is None else None
     db.commit()  # the audit events of these reads
     forms: dict[str, FlaskForm] = {
         "book": BookContactForm(formdata=None, prefix="book"),
         "attendance": AttendanceForm(formdata=None, prefix="attendance"),
-        "discharge": DischargeForm(formdata=None, prefix="discharge",
-                                   work_status_end=overview.episode.work_status_end,
-                                   sick_leave_end=overview.episode.sick_leave_end,
-                                   end_reason=overview.episode.end_reason),
+        "discharge": DischargeForm(formdata=None, prefix="discharge", work_status_end=episode.work_status_end,
+                                   sick_leave_end=episode.sick_leave_end, end_reason=episode.end_reason),
+        "dropout": DropoutNoticeForm(formdata=None, prefix="dropout",
+                                     deadline=routine["default_deadline"] if routine else None),
+        "instruments": InstrumentsForm(formdata=None, prefix="instruments",
+                                       instruments=[c for c in episode.instruments.split(",") if c]),
+        "change": OfferingChangeForm(formdata=None, prefix="change",
+                                     offerings=[o for o in episode.offerings.split(",") if o]),
+        "responsible": ResponsibleForm(formdata=None, prefix="responsible", therapist=episode.responsible_id or 0),
     }
-    forms["dropout"] = DropoutNoticeForm(formdata=None, prefix="dropout",
-                                         deadline=routine["default_deadline"] if routine else None)
-    forms["instruments"] = InstrumentsForm(formdata=None, prefix="instruments",
-                                           instruments=[c for c in overview.episode.instruments.split(",") if c])
-    forms["change"] = OfferingChangeForm(formdata=None, prefix="change",
-                                         offerings=[o for o in overview.episode.offerings.split(",") if o])
-    forms["responsible"] = ResponsibleForm(formdata=None, prefix="responsible",
-                                           therapist=overview.episode.responsible_id or 0)
     if bound is not None:
         forms[bound[0]] = bound[1]
-    forms["responsible"].offer(responsibility.team_therapists(db, actor=current_user,
-                                                              team_id=overview.episode.team_id))
-    changes = responsibility.responsible_changes(db, actor=current_user, episode=overview.episode)
+    forms["responsible"].offer(therapists)
     return render_template("therapist/episode.html", o=overview, forms=forms,
                            view=episode_view(overview, now=now), dropout=routine,
                            unreachable=str(UNREACHABLE) if cut_off else "", close_form=EmptyForm(formdata=None),
-                           responsible=responsible_view(overview.episode, changes),
+                           responsible=responsible_view(episode, changes), course_offer=course,
                            start_note=outcomes.start_note(overview),
                            closure_note=outcomes.closure_note(overview, self_help_plan=plan))

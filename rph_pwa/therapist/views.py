@@ -172,8 +172,8 @@ def first_treatment(referral_id: int):
 def guide_onward(referral_id: int):
     """Close the referral kindly with where to go instead."""
     form = GuideOnwardForm(prefix="onward")
-    form.service.choices = _onward_choices(
-        referrals.referral_for_staff(get_session(), actor=current_user, referral_id=referral_id).team_id)
+    team_id = referrals.referral_for_staff(get_session(), actor=current_user, referral_id=referral_id).team_id
+    form.service.choices = _onward_choices(onward.onward_services(get_session(), team_ids=[team_id]))
     return _act(referral_id, "onward", form, lambda db, form: onward.guide_onward(
         db, actor=current_user, referral_id=referral_id, service_id=form.service.data or None,
         message=form.message.data.strip(),
@@ -201,8 +201,8 @@ def _act(referral_id: int, name: str, form: FlaskForm | type[FlaskForm], action:
                                 back=url_for(".referral", referral_id=referral_id), done=done, refusals=refusals)
 
 
-def _onward_choices(team_id: int) -> list[SelectChoice]:
-    entries = onward.onward_services(get_session(), team_ids=[team_id])
+def _onward_choices(entries) -> list[SelectChoice]:
+    """The choices of the onward form: none, or one of the team's onward services `entries`."""
     return [SelectChoice(0, _("None of these (the message says where to go)"))] + [
         SelectChoice(s.id, s.name) for s in entries]
 
@@ -210,8 +210,8 @@ def _onward_choices(team_id: int) -> list[SelectChoice]:
 def _referral_page(referral_id: int, *, bound: tuple[str, FlaskForm] | None = None) -> str:
     db = get_session()
     detail = svc.referral_detail(db, actor=current_user, referral_id=referral_id)
-    db.commit()  # the audit event of this read
     forms = _referral_forms(detail, bound)
+    db.commit()  # the audit event of this read, once everything is read: no transaction open while rendering
     return render_template("therapist/referral.html", d=detail, forms=forms, view=referral_view(detail),
                            responsible=responsible_view(detail.episode))
 
@@ -237,7 +237,7 @@ def _referral_forms(detail: svc.ReferralDetail, bound: tuple[str, FlaskForm] | N
     }
     if bound is not None:
         forms[bound[0]] = bound[1]
-    forms["onward"].service.choices = _onward_choices(referral.team_id)
+    forms["onward"].service.choices = _onward_choices(detail.onward_services)  # the team's, read with the page
     forms["responsible"].offer(responsibility.team_therapists(get_session(), actor=current_user,
                                                               team_id=episode.team_id))
     return forms

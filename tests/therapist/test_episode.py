@@ -10,12 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from rph_pwa.assets import fingerprinted_name
 from rph_pwa.db import utcnow
 from rph_pwa.measures import get
 from rph_pwa.models import Appointment, AuditEvent, Episode, FormRequest, MeasureResponse, Referral
 from rph_pwa.services import outcomes
+from rph_pwa.therapist.episode_forms import DischargeForm, InstrumentsForm, OfferingChangeForm
+from rph_pwa.therapist.forms import IntakeChecklistForm, OfferingsForm
 from tests.conftest import post_form, refresh
 from tests.factories import (
     PASSWORD,
@@ -403,18 +406,23 @@ def _history(db, *, team, staff, size: int) -> Episode:
 def test_episode_page_query_count_does_not_grow_with_the_history(db, actions, client, count_queries):
     team = make_team(db)
     staff = actions.login_staff(db, team)
-    short = _history(db, team=team, staff=staff, size=3)
-    long = _history(db, team=team, staff=staff, size=30)
-    with count_queries() as statements:
-        assert client.get(f"/therapist/episodes/{short.id}").status_code == 200
-        few = len(statements)
-        statements.clear()
-        long_page = client.get(f"/therapist/episodes/{long.id}")
-        many = len(statements)
-    # Issue 15: the newest answers in full, the 48 older ones a link away (they were all here).
-    assert long_page.status_code == 200 and long_page.get_data(as_text=True).count("<details") == 12
-    assert "Show 48 older answers" in long_page.get_data(as_text=True)
-    assert many == few, statements
+    # One contact (fewer answers than the page shows in full), three, and thirty.
+    episodes = [_history(db, team=team, staff=staff, size=size) for size in (1, 3, 30)]
+    counts, pages = [], []
+    for episode in episodes:
+        with count_queries() as statements:
+            response = client.get(f"/therapist/episodes/{episode.id}")
+        assert response.status_code == 200
+        counts.append([s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))])
+        pages.append(response.get_data(as_text=True))
+    assert len(counts[0]) == len(counts[1]) == len(counts[2]), counts
+    # Every statement is a different one: nothing is read row by row.
+    assert len(set(counts[2])) == len(counts[2]), counts[2]
+    assert sum(s.startswith("INSERT INTO audit_event") for s in counts[2]) == 1  # the read is audited once
+    # Issue 15: the newest answers in full, the older ones a link away (they were all here).
+    assert pages[2].count("<details") == outcomes.LATEST_ANSWERS
+    assert f"Show {60 - outcomes.LATEST_ANSWERS} older answers" in pages[2]
+    assert pages[0].count("<details") == 2 and "older answers" not in pages[0]
 
 
 # --- Bad input -----------------------------------------------------------------------------------
@@ -524,3 +532,48 @@ def test_page_renders_in_bokmal(db, actions, client):
     response = client.get(f"/therapist/episodes/{episode.id}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'lang="nb"' in page and "1,5 av 15 timer" in page
+
+
+# --- Markup --------------------------------------------------------------------------------------
+
+def test_the_episode_pages_choice_lists_are_the_shared_choice_groups(app):
+    """The episode page writes its radio buttons and checkboxes out directly (issue 15: WTForms'
+    widget per option was a third of its rendering); they must stay `choice_group`'s markup, with
+    and without errors, checked or not."""
+    template = app.jinja_env.from_string(
+        '{% from "_macros/forms.html" import choice_group %}{% from "therapist/_episode_choices.html" import '
+        'choice_list %}{{ choice_group(f, hint=hint) }}|{{ choice_list(f, hint=hint) }}')
+    with app.test_request_context():
+        saved = [DischargeForm(formdata=None, prefix="discharge", end_reason="other", work_status_end="working",
+                               sick_leave_end="graded"),
+                 InstrumentsForm(formdata=None, prefix="instruments", instruments=["PHQ-9", "WSAS"]),
+                 OfferingChangeForm(formdata=None, prefix="change", offerings=["course"])]
+        posted = [DischargeForm(formdata=MultiDict(), prefix="discharge"),
+                  OfferingChangeForm(formdata=MultiDict({"change-note": "Kort notat"}), prefix="change")]
+        for form in posted:
+            assert not form.validate()
+        fields = [f for form in saved + posted for f in form if f.type in ("RadioField", "MultiCheckboxField")]
+        assert len(fields) == 9 and sum(bool(f.errors) for f in fields) == 4
+        for f in fields:
+            for hint in (None, "Choosing none is allowed."):
+                shared, ours = template.render(f=f, hint=hint).split("|")
+                assert " ".join(ours.split()) == " ".join(shared.split()), f.id
+
+
+def test_the_referral_pages_checkboxes_are_the_shared_fields(app):
+    """The referral page's intake checklist and offerings are written out directly as well; they
+    must stay the markup of `field` and of the offerings' own loop."""
+    template = app.jinja_env.from_string(
+        '{% from "_macros/forms.html" import field %}{% from "therapist/_episode_choices.html" import checkbox, '
+        'option_boxes %}{% if boxes %}{% for option in f %}<div class="checkbox">{{ option(required=False) }} '
+        '{{ option.label() }}</div>{% endfor %}|{{ option_boxes(f) }}{% else %}{{ field(f) }}|{{ checkbox(f) }}'
+        '{% endif %}')
+    with app.test_request_context():
+        checklist = IntakeChecklistForm(formdata=None, prefix="checklist", why_now=True, goals=True)
+        offerings = OfferingsForm(formdata=None, prefix="offerings", offerings=["course", "group"])
+        fields = [(f, False) for f in checklist if f.type == "BooleanField"] + [(offerings.offerings, True)]
+        assert len(fields) == 16
+        for f, boxes in fields:
+            shared, ours = template.render(f=f, boxes=boxes).split("|")
+            assert re.sub(r">\s+<", "><", ours.strip()) == re.sub(r">\s+<", "><", shared.strip()), f.id
+        assert 'checked id="checklist-why_now"' in template.render(f=checklist.why_now, boxes=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from flask import url_for
 from flask_babel import get_locale, get_timezone
@@ -55,9 +56,13 @@ def staff_name(user) -> str:
 
 def score_view(code: str, total: int, band: str, flagged: bool) -> dict[str, Any]:
     """A score with its instrument's name and band as labels."""
-    band_label = INSTRUMENT_BANDS.get((code, band)) or label(BANDS, band)
-    return {"code": code, "name": label(INSTRUMENTS, code), "total": total, "band": str(band_label),
+    return {"code": code, "name": label(INSTRUMENTS, code), "total": total, "band": band_label(code, band),
             "flagged": flagged, "unverified": unverified(code)}
+
+
+def band_label(code: str, band: str) -> str:
+    """The label of a score's severity band on an instrument."""
+    return str(INSTRUMENT_BANDS.get((code, band)) or label(BANDS, band))
 
 
 def unverified(code: str) -> bool:
@@ -134,6 +139,13 @@ def tel_link(number: str | None) -> str | None:
 def resident_phone(resident, answers: dict[str, Any] | None = None) -> str | None:
     """The number to call: the account's, else the one given in the referral."""
     return resident.phone or ((answers or {}).get("contact") or {}).get("phone") or None
+
+
+def date_formatter(format: str = "short"):
+    """A function formatting UTC datetimes as `flask_babel.format_date(value, format)` does (the
+    local day), with the page's locale and time zone looked up once (for lists of rows)."""
+    locale, zone = get_locale(), get_timezone()
+    return lambda value: babel_format_date(value.astimezone(zone), format, locale=locale)
 
 
 def datetime_formatter(format: str = "short"):

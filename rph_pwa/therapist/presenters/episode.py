@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from operator import attrgetter
 from typing import Any
 
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -27,6 +26,9 @@ from .common import (
     INSTRUMENTS,
     PHASES,
     answered_items,
+    band_label,
+    date_formatter,
+    datetime_formatter,
     episode_dates,
     form_name,
     functioning_answer,
@@ -53,36 +55,31 @@ CHECKLIST_LABELS = {
 DATE_PATTERN = "dd.MM.yyyy"
 
 
-#: Scores in each instrument's table on the episode page (the newest; the chart and its
-#: description cover every score, and the older answers are a link away).
-TABLE_ROWS = 10
-
-
-def _trend(series: outcomes.Series) -> dict[str, Any]:
-    """One instrument's chart and table; the chart's description says first → last in words."""
+def _trend(series: outcomes.Series, day) -> dict[str, Any]:
+    """One instrument's chart and table (`outcomes.sampled_series`: the points the chart draws and
+    the newest scores); the chart's description says first → last in words. `day` formats a date."""
     code, points = series.code, series.points
+    bands = {band: band_label(code, band) for band in {p.band for p in series.latest}}
     first, last = points[0], points[-1]
-    if len(points) > 1:
+    if series.count > 1:
         description = _("%(code)s went from %(first)s on %(first_at)s to %(last)s on %(last_at)s "
                         "(%(count)s measurements).", code=code, first=first.total,
                         first_at=format_date(first.at, DATE_PATTERN), last=last.total,
-                        last_at=format_date(last.at, DATE_PATTERN), count=len(points))
+                        last_at=format_date(last.at, DATE_PATTERN), count=series.count)
     else:
         description = _("%(code)s was %(total)s on %(at)s (one measurement).", code=code, total=first.total,
                         at=format_date(first.at, DATE_PATTERN))
     # Labels as dd.MM in the local zone, written directly: Flask-Babel's format_date per point
     # cost more than the rest of the chart.
-    chart_points = [charts.ChartPoint(p.at, p.total, f"{to_local(p.at):%d.%m}")
-                    for p in charts.downsample(points, value=attrgetter("total"))]
+    chart_points = [charts.ChartPoint(p.at, p.total, f"{to_local(p.at):%d.%m}") for p in points]
     name = label(INSTRUMENTS, code)
     return {
         "code": code, "name": name, "id": "trend-" + code.lower().replace("-", ""), "description": description,
         "chart": charts.line_chart(chart_points, max_value=series.max_total,
                                    title=_("%(code)s (%(name)s) over time", code=code, name=name),
                                    description=description, chart_id="chart-" + code.lower().replace("-", "")),
-        "rows": [{"at": p.at, "total": p.total, "band": score_view(code, p.total, p.band, False)["band"]}
-                 for p in points[-TABLE_ROWS:]],
-        "count": len(points), "older": max(0, len(points) - TABLE_ROWS),
+        "rows": [{"day": day(p.at), "total": p.total, "band": bands[p.band]} for p in series.latest],
+        "count": series.count, "older": series.count - len(series.latest),
     }
 
 
@@ -96,19 +93,28 @@ def _answered_form(response, lang: str) -> dict[str, Any]:
             "functioning_answer": functioning_answer(response, lang)}
 
 
-def _form_state(request, appointment, totals: dict[int, int], now: datetime) -> dict[str, Any]:
-    """Whether a form asked before a contact is answered (with its total), open, coming or missed."""
+def _form_states() -> dict[str, str]:
+    """The wordings of a form's state before a contact, translated once for a list of contacts."""
+    return {"answered_total": _("answered, total %(total)s"), "answered": _("answered"),
+            "cancelled": _("not needed (contact cancelled)"), "opens": _("open from %(when)s"),
+            "waiting": _("not yet answered"), "missed": _("not answered")}
+
+
+def _form_state(request, appointment, totals: dict[int, int], now: datetime, words: dict[str, str],
+                when) -> dict[str, Any]:
+    """Whether a form asked before a contact is answered (with its total), open, coming or missed
+    (`words`: `_form_states()`; `when`: a datetime formatter)."""
     total = totals.get(request.response_id) if request.response_id else None
     if request.response_id:
-        state = _("answered, total %(total)s", total=total) if total is not None else _("answered")
+        state = words["answered_total"] % {"total": total} if total is not None else words["answered"]
     elif appointment.status == AppointmentStatus.CANCELLED:
-        state = _("not needed (contact cancelled)")
+        state = words["cancelled"]
     elif now < request.opens_at:
-        state = _("open from %(when)s", when=format_datetime(request.opens_at, "short"))
+        state = words["opens"] % {"when": when(request.opens_at)}
     elif now <= appointment.starts_at + outcomes.CLOSES_AFTER:
-        state = _("not yet answered")
+        state = words["waiting"]
     else:
-        state = _("not answered")
+        state = words["missed"]
     return {"code": form_name(request.instrument_code), "state": state, "answered": bool(request.response_id)}
 
 
@@ -150,15 +156,18 @@ def answered_forms(responses) -> list[dict[str, Any]]:
 
 
 def contact_rows(appointments, totals: dict[int, int], *, now: datetime) -> list[dict[str, Any]]:
-    """Each contact with its forms and the attendance buttons, for the episode page and the older contacts."""
+    """Each contact with its forms and the attendance buttons, for the episode page and the older
+    contacts. Every wording is translated once for the list, not once per contact."""
+    words, when, coming = _form_states(), datetime_formatter("short"), _("Coming")
+    buttons = [(status.value, str(status.label)) for status in ATTENDANCE]
     return [{
-        "id": a.id, "starts_at": a.starts_at, "kind": label(AppointmentKind, a.kind),
+        "id": a.id, "starts_at": a.starts_at, "when": when(a.starts_at), "kind": label(AppointmentKind, a.kind),
         "mode": label(MeetingMode, a.mode), "place": a.place or "", "duration": a.duration_minutes,
         "status": label(AppointmentStatus, a.status), "is_last": a.is_last,
         "staff": a.staff.display_name or a.staff.username,
-        "coming": _("Coming") if a.resident_answer == "coming" else "",
-        "forms": [_form_state(r, a, totals, now) for r in a.form_requests],
-        "buttons": [(status.value, str(status.label)) for status in ATTENDANCE if status != a.status],
+        "coming": coming if a.resident_answer == "coming" else "",
+        "forms": [_form_state(r, a, totals, now, words, when) for r in a.form_requests],
+        "buttons": [(value, text) for value, text in buttons if value != a.status],
     } for a in appointments]
 
 
@@ -182,7 +191,7 @@ def episode_view(overview: outcomes.EpisodeOverview, *, now: datetime) -> dict[s
                      label(SickLeave, episode.sick_leave_end)) if episode.work_status_end else None,
         "referral_item9": "item9" in (referral.urgent_reason or "").split(","),
         "flags": _episode_flags(overview),
-        "trends": [_trend(s) for s in overview.series],
+        "trends": [_trend(s, date_formatter("short")) for s in overview.series],
         "forms": answered_forms(overview.responses),
         "older_answers": max(0, overview.answers_total - len(overview.responses)),
         "contacts": contact_rows(overview.appointments, overview.response_totals, now=now),
