@@ -44,9 +44,10 @@ RUNS = 5
 BATCH = 20_000
 WORK = ("working", "studying", "job_seeking", "benefits", "retired", "other")
 SICK = ("none", "graded", "full")
-#: Rough shares of end reasons (completed, guided_onward, dropped_out, declined, other) and of channels.
+#: Rough shares of end reasons (completed, guided_onward, dropped_out, declined, other) and of
+#: channels (app, phone, paper, course enrolment: codes.Channel's order).
 END_REASON_WEIGHTS = (60, 12, 15, 8, 5)
-CHANNEL_WEIGHTS = (75, 20, 5)
+CHANNEL_WEIGHTS = (70, 18, 5, 7)
 
 
 def _args() -> argparse.Namespace:

@@ -13,6 +13,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale, get_translations, gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, same_origin
+from markupsafe import Markup
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -100,6 +101,7 @@ def init_app(app: Flask) -> None:
     limiter.request_filter(serves_kept_page)
     babel.init_app(app, locale_selector=select_locale)
     install_template_translations(app)
+    app.jinja_env.filters["dedented"] = dedented
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
@@ -167,6 +169,16 @@ def install_template_translations(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+
+
+_INDENT = re.compile(r"\n[ \t]+")
+
+
+def dedented(html: Markup) -> Markup:
+    """Markup without the indentation that starts its lines: in a long list the template's
+    indentation can be a fifth of the page, and a browser shows the page the same without it.
+    Only for markup without `<pre>`, `<textarea>` or text shown with its line breaks kept."""
+    return Markup(_INDENT.sub("\n", str(html)))
 
 
 def select_locale() -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 
 from flask import current_app
+from markupsafe import Markup
 from sqlalchemy import select
 
 from rph_pwa.models import AuditEvent, CourseAttendanceMark, CourseMeeting
 from rph_pwa.services.accounts import set_email
+from rph_pwa.web import dedented
 from tests.conftest import form_token, new_email_address, post_form, random_address, refresh
 from tests.factories import answer_course_form, enrol_participant, make_course_run, make_staff, make_team
 
@@ -46,6 +48,22 @@ def test_leader_sees_people_flags_and_record_notes_and_the_view_is_audited(db, c
     shown = db.scalars(select(AuditEvent.subject_id).where(AuditEvent.actor_id == leader.id,
                                                            AuditEvent.object_type == "course_meeting")).all()
     assert sorted(shown) == sorted([flagged.user_id, calm.user_id, relative.user_id])
+
+
+def test_the_attendance_list_is_sent_without_its_template_indentation(db, client, actions):
+    run, _ = _led_run(db, actions)
+    for name in ("Kari", "Ola"):
+        enrol_participant(db, run=run).user.display_name = name
+    db.commit()
+    page = client.get(f"/therapist/courses/meetings/{run.meetings[0].id}").get_data(as_text=True)
+    attendance = page[page.index('<ul id="attendance">'):]
+    attendance = attendance[:attendance.index("</ul>")]
+    assert attendance.count("data-attendance-tap") == 2 and "Kari" in attendance and "Ola" in attendance
+    assert "\n " not in attendance  # a browser shows it the same; forty rows lose about 7 KB
+
+
+def test_dedented_keeps_everything_but_the_indentation():
+    assert dedented(Markup("<ul>\n    <li>a &amp; b</li>\n\t</ul>")) == Markup("<ul>\n<li>a &amp; b</li>\n</ul>")
 
 
 def test_a_colleague_who_does_not_lead_gets_404(db, client, actions):
