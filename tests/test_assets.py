@@ -58,6 +58,27 @@ def test_a_page_its_style_sheet_and_script_are_compressed_when_the_client_accept
         assert DECODE[encoding](packed.get_data()) == plain and len(packed.get_data()) < len(plain)
 
 
+BEST = {"gzip": lambda data: gzip.compress(data, compresslevel=9, mtime=0),
+        "br": lambda data: brotli.compress(data, quality=11), "zstd": lambda data: zstd.compress(data, 19)}
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])
+def test_what_is_the_same_for_everyone_is_kept_at_the_best_level_and_the_rest_compressed_cheaply(client, encoding):
+    css = next(url for url in static_urls(client) if url.endswith(".css"))
+    plain = client.get(css, headers={"Accept-Encoding": "identity"}).get_data()
+    client.get(css, headers={"Accept-Encoding": encoding})  # compressed at the cheap level, then kept at the best
+    kept = client.get(css, headers={"Accept-Encoding": encoding}).get_data()
+    assert DECODE[encoding](kept) == plain and kept == BEST[encoding](plain)
+
+    client.get("/hjelp", headers={"Accept-Encoding": encoding})
+    page = client.get("/hjelp", headers={"Accept-Encoding": encoding}).get_data()  # a kept page, no token
+    assert page == BEST[encoding](DECODE[encoding](page))
+
+    login = client.get("/login", headers={"Accept-Encoding": encoding})  # the visitor's own token: every time
+    html = DECODE[encoding](login.get_data())
+    assert b'name="csrf-token" content="' in html and len(login.get_data()) < len(html) / 2
+
+
 @pytest.mark.parametrize("path", ["/manifest.webmanifest", "/service-worker.js"])
 def test_the_manifest_and_the_service_worker_are_compressed(client, path):
     plain = client.get(path).get_data()
