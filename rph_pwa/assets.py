@@ -243,7 +243,9 @@ class CompressedAnswers:
         return self.bodies.get(key)
 
     def set(self, key: str, value: bytes) -> None:
-        if key.endswith(";"):  # Flask-Compress's key is "<encoding>;<our key>"
+        # Flask-Compress's key is "<encoding>;<our key>"; it sets the body again after every get,
+        # found or not: a kept body stays as it is.
+        if key.endswith(";") or key in self.bodies:
             return
         if key.partition(";")[2].startswith(PAGE_KEY_PREFIX):
             page = key.rpartition(":")[0]
