@@ -70,3 +70,21 @@ def fresh_database(url: str | None, folder) -> str:
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return url
+
+
+def bench_app(name: str, postgres: str | None = None):
+    """A migrated app for an in-process benchmark in a new temporary folder (returned beside it): a
+    SQLite file there, or the PostgreSQL database at `postgres` emptied; mail to an outbox file,
+    and a sign-in limit no benchmark reaches."""
+    import tempfile
+    from pathlib import Path
+
+    from rph_pwa import create_app
+    from rph_pwa.config import TestConfig
+
+    folder = Path(tempfile.mkdtemp(prefix=f"rph-bench-{name}-"))
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=fresh_database(postgres, folder),
+                     SIGNIN_RATE_LIMIT="100000 per minute", MAIL_BACKEND="outbox",
+                     MAIL_OUTBOX=str(folder / "outbox"))
+    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    return app, folder

@@ -5,16 +5,13 @@ Run with `make bench`. Prints a table; nothing here is asserted (tests never tim
 """
 from __future__ import annotations
 
-import tempfile
 import time
-from pathlib import Path
 
 import pyotp
 from sqlalchemy import event, insert
 
-from bench import page_row, timed
-from rph_pwa import create_app
-from rph_pwa.config import ROOT, TestConfig
+from bench import bench_app, page_row, timed
+from rph_pwa.config import ROOT
 from rph_pwa.db import get_session
 from rph_pwa.models import AuditEvent, Municipality, Role, Team, User
 from rph_pwa.public.worker import PRECACHE_STATIC
@@ -62,10 +59,7 @@ def _referrals(session, *, team_id: int, municipality_ids: list[int]) -> None:
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="rph-bench-"))
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
-                     SIGNIN_RATE_LIMIT="100000 per minute", MAIL_BACKEND="outbox", MAIL_OUTBOX=str(tmp / "outbox"))
-    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    app, _ = bench_app("main")
     rows: list[tuple[str, str]] = []
     with app.app_context():
         session = get_session()

@@ -27,20 +27,16 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
-from pathlib import Path
 
 from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.types import Text
 
-from bench import at_each_size, fresh_database, page_row, print_table, timed
+from bench import at_each_size, bench_app, page_row, print_table, timed
 from bench.day import RESIDENT_EMAIL, signed_in, team_and_people
 from bench.statistics import bulk_insert
-from rph_pwa import create_app
-from rph_pwa.config import TestConfig
 from rph_pwa.crypto import field_crypto, secret_digest
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.localtime import local_today, local_zone
@@ -263,10 +259,7 @@ def size_row(client, path: str, name: str) -> tuple[str, str]:
 def measure(label: str, divisor: int, postgres: str | None) -> list[tuple[str, str]]:
     """Build the data at FULL / divisor in a fresh database and time the pages."""
     size = {key: value // divisor for key, value in FULL.items()}
-    tmp = Path(tempfile.mkdtemp(prefix="rph-bench-courses-"))
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=fresh_database(postgres, tmp),
-                     SIGNIN_RATE_LIMIT="100000 per minute", MAIL_BACKEND="outbox", MAIL_OUTBOX=str(tmp / "outbox"))
-    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    app, _ = bench_app("courses", postgres)
     with app.app_context():
         started = time.perf_counter()
         built = build(get_session(), **size)

@@ -14,19 +14,15 @@ from __future__ import annotations
 
 import json
 import secrets
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pyotp
 from sqlalchemy import bindparam, event, insert
 from sqlalchemy.types import Text
 
-from bench import page_row, print_table
+from bench import bench_app, page_row, print_table
 from bench.statistics import bulk_insert
-from rph_pwa import create_app
-from rph_pwa.config import TestConfig
 from rph_pwa.crypto import field_crypto
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.measures import score
@@ -160,10 +156,7 @@ def signed_in(app, therapist: User, secret: str):
 def measure(label: str, divisor: int) -> list[tuple[str, str]]:
     """Build the data at FULL / divisor in a fresh SQLite file and time the pages."""
     size = {key: value // divisor for key, value in FULL.items()}
-    tmp = Path(tempfile.mkdtemp(prefix="rph-bench-day-"))
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
-                     SIGNIN_RATE_LIMIT="100000 per minute", MAIL_BACKEND="outbox", MAIL_OUTBOX=str(tmp / "outbox"))
-    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    app, _ = bench_app("day")
     with app.app_context():
         started = time.perf_counter()
         therapist, secret = build(get_session(), **size)

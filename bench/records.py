@@ -18,19 +18,15 @@ from __future__ import annotations
 
 import gzip
 import json
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import bindparam, event, insert, update
 from sqlalchemy.types import Text
 
-from bench import page_row, print_table
+from bench import bench_app, page_row, print_table
 from bench.day import RESIDENT_EMAIL, signed_in, team_and_people
 from bench.statistics import bulk_insert
-from rph_pwa import create_app
-from rph_pwa.config import TestConfig
 from rph_pwa.crypto import field_crypto
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.measures import score
@@ -151,10 +147,7 @@ def size_row(client, path: str, name: str, goal_kb: int) -> tuple[str, str]:
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="rph-bench-records-"))
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
-                     SIGNIN_RATE_LIMIT="100000 per minute", MAIL_BACKEND="outbox", MAIL_OUTBOX=str(tmp / "outbox"))
-    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    app, _ = bench_app("records")
     with app.app_context():
         started = time.perf_counter()
         built = build(get_session())

@@ -16,19 +16,15 @@ figures; nothing is asserted.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import bindparam, event, insert, text
 from sqlalchemy.types import Text
 
-from bench import at_each_size, fresh_database, page_row, print_table
+from bench import at_each_size, bench_app, page_row, print_table
 from bench.day import RESIDENT_EMAIL, signed_in, team_and_people
 from bench.statistics import bulk_insert
-from rph_pwa import create_app
-from rph_pwa.config import TestConfig
 from rph_pwa.crypto import field_crypto
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.localtime import local_today
@@ -141,10 +137,7 @@ def build(session, *, residents: int, episodes: int, waiting: int) -> tuple[User
 def measure(label: str, divisor: int, postgres: str | None) -> list[tuple[str, str]]:
     """Build the data at FULL / divisor in a fresh database and time the pages."""
     size = {key: value // divisor for key, value in FULL.items()}
-    tmp = Path(tempfile.mkdtemp(prefix="rph-bench-selfhelp-"))
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URL=fresh_database(postgres, tmp),
-                     SIGNIN_RATE_LIMIT="100000 per minute", MAIL_BACKEND="outbox", MAIL_OUTBOX=str(tmp / "outbox"))
-    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    app, _ = bench_app("selfhelp", postgres)
     with app.app_context():
         started = time.perf_counter()
         therapist, secret, appointment_id = build(get_session(), **size)
