@@ -125,6 +125,20 @@ def sign_in_by_code(page, mailbox, address: str, lands_on: str = "**/account/pas
     page.wait_for_url(lands_on)
 
 
+def back_online(context, page, path: str) -> None:
+    """Turn the network back on and open `path` (a signed-in page) from the server. Chromium may
+    hand the service worker the change a moment after the page, and until then the worker answers
+    a navigation with its offline copy; so the page is opened again until the server's page (the one
+    with the sign-out button) is there."""
+    context.set_offline(False)
+    for _ in range(50):
+        page.goto(path)
+        if page.locator("header form[action='/logout'] button").count():
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"{path} still came from the offline copy 10 s after going back online")
+
+
 def sign_out_and_wait_until_cleared(page) -> None:
     """Sign the resident out from the page open on `page` (Norwegian interface) and wait until the
     signed-out page says the service worker has deleted the per-user caches."""

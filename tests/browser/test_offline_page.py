@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, sign_in_by_code, sign_out_and_wait_until_cleared
+from tests.browser.conftest import PHONE, back_online, sign_in_by_code, sign_out_and_wait_until_cleared
 from tests.factories import email, make_resident, make_safety_plan, make_team
 
 #: The installed app's start page (static/manifest.webmanifest's start_url).
@@ -57,8 +57,7 @@ def test_offline_the_app_shows_the_team_phone_and_opens_the_saved_plan(db, conte
     page.wait_for_url("**/me/safety-plan")
     expect(page.locator("main")).to_contain_text("Hunden min, Tinka.")
 
-    context.set_offline(False)
-    page.goto("/me")
+    back_online(context, page, "/me")
     sign_out_and_wait_until_cleared(page)
     context.set_offline(True)
     _open_offline(page)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.browser.conftest import (
     CHROMIUM,
+    back_online,
     CHROMIUM_ARGS,
     PHONE,
     sign_in_by_code,
@@ -62,8 +63,7 @@ def test_plan_works_offline_after_restart_and_is_gone_after_sign_out(db, browser
     page.goto("/me/safety-plan")
     assert "Hunden min, Tinka." in page.content()
 
-    context.set_offline(False)
-    page.goto("/me/safety-plan")
+    back_online(context, page, "/me")
     # The page asks the worker to delete the personal copy and waits for its answer.
     sign_out_and_wait_until_cleared(page)
     context.set_offline(True)
