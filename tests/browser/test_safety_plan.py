@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from tests.browser.conftest import (
     CHROMIUM,
-    back_online,
     CHROMIUM_ARGS,
     PHONE,
+    back_online,
     sign_in_by_code,
     sign_out_and_wait_until_cleared,
     staff_page,
