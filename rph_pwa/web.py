@@ -59,11 +59,15 @@ class SessionInterface(SecureCookieSessionInterface):
     worker makes beside a page (the contact card) could then overwrite the cookie the page had just
     set, and the page's next form would fail its CSRF check. The same for a first CSRF token: when
     the card's fetch is sent on to the sign-in page, its render must not replace the token the page
-    beside it just set."""
+    beside it just set. An answer marked with `session_cookie_for_script()` (a script asking for
+    its first CSRF token) sets it all the same."""
 
     def should_set_cookie(self, app: Flask, session) -> bool:
-        return (not g.get("leave_session_cookie", False) and not fetched_by_script()
-                and super().should_set_cookie(app, session))
+        if g.get("leave_session_cookie", False):
+            return False
+        if fetched_by_script() and not g.get("session_cookie_for_script", False):
+            return False
+        return super().should_set_cookie(app, session)
 
     def get_signing_serializer(self, app: Flask):
         """Flask's cookie serializer, made once per app and keys (Flask makes a new one to open
@@ -84,6 +88,12 @@ def fetched_by_script() -> bool:
 def leave_session_cookie() -> None:
     """This answer leaves the browser's session cookie as it is (see SessionInterface)."""
     g.leave_session_cookie = True
+
+
+def session_cookie_for_script() -> None:
+    """This answer to a script's GET sets the session cookie when the session changed (see
+    SessionInterface)."""
+    g.session_cookie_for_script = True
 
 
 def init_app(app: Flask) -> None:

@@ -602,6 +602,7 @@ ROUTES: dict[str, Route] = {
     "public.set_language": Route(get=everyone("405"), post=everyone("302"), data={"lang": "en", "next": "/"}),
     # Sign-in.
     "auth.login": Route(get=anonymous_else("200", "302=")),
+    "auth.csrf_token_for_script": Route(get=everyone("200"), post=everyone("405")),
     "auth.signed_out": Route(get=everyone("200")),
     "auth.register": Route(get=anonymous_else("200", "302="), post=anonymous_else("302=", "302="),
                            data=lambda w, o: {"municipality": str(w.municipality_a), "display_name": "",
@@ -924,8 +925,8 @@ class World:
             elif role != "anonymous":
                 user, secret = self.staff[role]
                 actions.staff_login(user.username, PASSWORD, secret)
-            # A visitor's CSRF token comes with a form (the sign-in page); a page without one sets no cookie.
-            page = client.get("/login" if role == "anonymous" else "/hjelp")
+            # A visitor's CSRF token comes with a form (the sign-in code form); a page without one sets no cookie.
+            page = client.get("/login/code" if role == "anonymous" else "/hjelp")
             assert page.status_code == 200
             self.tokens[role] = csrf_token(page.get_data(as_text=True))
             cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])

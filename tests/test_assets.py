@@ -74,7 +74,7 @@ def test_what_is_the_same_for_everyone_is_kept_at_the_best_level_and_the_rest_co
     page = client.get("/hjelp", headers={"Accept-Encoding": encoding}).get_data()  # a kept page, no token
     assert page == BEST[encoding](DECODE[encoding](page))
 
-    login = client.get("/login", headers={"Accept-Encoding": encoding})  # the visitor's own token: every time
+    login = client.get("/login/code", headers={"Accept-Encoding": encoding})  # the visitor's own token: every time
     html = DECODE[encoding](login.get_data())
     assert b'name="csrf-token" content="' in html and len(login.get_data()) < len(html) / 2
 

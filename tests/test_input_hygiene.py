@@ -188,7 +188,7 @@ def test_nul_in_a_form_field_name_is_a_clear_400(client):
 @pytest.mark.parametrize("body", [b'{"name": "Tele\\u0000fon", "credential": {}}',
                                   b'{"name": "Tele\x00fon", "credential": {}}'])
 def test_nul_in_a_passkey_json_body_is_a_json_400(client, body):
-    token = form_token(client, "/login")
+    token = form_token(client, "/login/code")
     response = client.post("/auth/passkey/register/verify", data=body, headers={"X-CSRFToken": token},
                            content_type="application/json")
     assert response.status_code == 400
@@ -196,7 +196,7 @@ def test_nul_in_a_passkey_json_body_is_a_json_400(client, body):
 
 
 def test_an_escaped_backslash_before_u0000_is_not_a_nul(client):
-    token = form_token(client, "/login")
+    token = form_token(client, "/login/code")
     response = client.post("/auth/passkey/register/verify", data=b'{"name": "C:\\\\u0000", "credential": {}}',
                            headers={"X-CSRFToken": token}, content_type="application/json")
     assert response.status_code == 400
@@ -284,7 +284,7 @@ def test_staff_names_are_stored_without_bidi_or_zero_width_characters(db):
 
 def test_json_names_are_not_touched_by_the_nul_guard_when_clean(client):
     """A clean JSON body passes the guard (the ceremony answers for itself)."""
-    token = form_token(client, "/login")
+    token = form_token(client, "/login/code")
     response = client.post("/auth/passkey/register/verify", data=json.dumps({"name": "Telefon"}),
                            headers={"X-CSRFToken": token}, content_type="application/json")
     assert response.status_code in (400, 403)

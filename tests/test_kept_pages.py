@@ -1,5 +1,6 @@
-"""Public pages kept rendered (rph_pwa/kept_pages.py): the sign-in page with each visitor's own
-CSRF token, the self-referral start and the course list; nobody's token or message reaches another
+"""Public pages kept rendered (rph_pwa/kept_pages.py): the sign-in code form with each visitor's
+own CSRF token, the sign-in page without one (its passkey script fetches one), the self-referral
+start and the course list; nobody's token or message reaches another
 visitor through what is kept, and what is kept is fresh enough (the course list)."""
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from tests.factories import email, make_course_run, make_resident, make_team
 PASSKEY_OPTIONS = "/auth/passkey/authenticate/options"
 
 
-def sign_in_page(client, **kwargs) -> tuple[str, str]:
-    """GET /login with `client`: the page's HTML and its CSRF token (the head's meta tag)."""
-    response = client.get("/login", **kwargs)
+def code_page(client, **kwargs) -> tuple[str, str]:
+    """GET /login/code (the form asking for a sign-in code) with `client`: the page's HTML and its
+    CSRF token (the head's meta tag, the same as the form's)."""
+    response = client.get("/login/code", **kwargs)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     return html, csrf_token(html)
@@ -31,11 +33,11 @@ def asks_for_a_code(client, token: str) -> int:
     return client.post("/login/code", data={"email": "nobody@example.no", "csrf_token": token}).status_code
 
 
-def test_each_visitor_gets_their_own_working_token_on_the_sign_in_page(app):
+def test_each_visitor_gets_their_own_working_token_on_the_code_page(app):
     first, second = app.test_client(), app.test_client()
     seen = []
     for client in (first, second, first, second):  # rendered once, then from the kept copy
-        _html, token = sign_in_page(client)
+        _html, token = code_page(client)
         seen.append(token)
     assert PLACEHOLDER not in "".join(seen)
     # Each visitor's token is theirs: it passes their own check and fails the other's.
@@ -47,29 +49,39 @@ def test_each_visitor_gets_their_own_working_token_on_the_sign_in_page(app):
 
 def test_a_first_visitor_gets_a_session_cookie_for_the_token_and_later_visits_keep_it(app):
     client = app.test_client()
-    first = client.get("/login")
+    first = client.get("/login/code")
     assert "rph_session=" in first.headers["Set-Cookie"]
-    _html, token = sign_in_page(client)
-    _html, again = sign_in_page(client)
+    _html, token = code_page(client)
+    _html, again = code_page(client)
     assert again != PLACEHOLDER and asks_for_a_code(client, again) == 302
     assert asks_for_a_code(client, token) == 302  # the earlier page's token still works
 
 
-def test_the_passkey_script_posts_with_the_kept_pages_token(app):
-    app.test_client().get("/login")  # someone else's visit made the kept page
-    client = app.test_client()
-    _html, token = sign_in_page(client)
-    assert client.post(PASSKEY_OPTIONS, headers={"X-CSRFToken": token}).status_code == 200
-    assert app.test_client().post(PASSKEY_OPTIONS, headers={"X-CSRFToken": token}).status_code == 400
+def test_the_sign_in_page_is_the_same_for_everyone_and_its_script_fetches_a_working_token(app):
+    first, second = app.test_client(), app.test_client()
+    pages = [first.get("/login"), second.get("/login")]
+    assert all(page.status_code == 200 and "Set-Cookie" not in page.headers for page in pages)
+    assert pages[0].get_data() == pages[1].get_data()
+    assert 'name="csrf-token"' not in pages[0].get_data(as_text=True)
+    assert 'data-token-url="/auth/token"' in pages[0].get_data(as_text=True)
+    assert second.post(PASSKEY_OPTIONS, headers={"X-CSRFToken": ""}).status_code == 400
+
+    answer = second.get("/auth/token")
+    assert answer.headers["Cache-Control"] == "no-store" and "rph_session=" in answer.headers["Set-Cookie"]
+    token = answer.get_json()["token"]
+    assert second.post(PASSKEY_OPTIONS, headers={"X-CSRFToken": token}).status_code == 200
+    assert first.post(PASSKEY_OPTIONS, headers={"X-CSRFToken": token}).status_code == 400
+    # A visitor whose session holds a token gets the page with it, as on any page without a form.
+    assert csrf_token(second.get("/login").get_data(as_text=True))
 
 
 def test_signing_in_works_after_the_kept_page_was_served_to_someone_else(app, db, mailbox):
     address = email()
     make_resident(db, team=make_team(db), email=address)
     db.commit()
-    sign_in_page(app.test_client())
+    code_page(app.test_client())
     client = app.test_client()
-    _html, token = sign_in_page(client)
+    _html, token = code_page(client)
     response = client.post("/login/code", data={"email": address, "csrf_token": token})
     assert response.status_code == 302
     code = mailbox.last_code(address)
@@ -83,8 +95,8 @@ def test_signing_in_works_after_the_kept_page_was_served_to_someone_else(app, db
 def test_no_visitors_token_is_in_what_is_kept(app):
     secrets = []
     for client in [app.test_client() for _ in range(3)]:
-        secrets.append(sign_in_page(client)[1])
-        packed = client.get("/login", headers={"Accept-Encoding": "br"})
+        secrets.append(code_page(client)[1])
+        packed = client.get("/login/code", headers={"Accept-Encoding": "br"})
         secrets.append(csrf_token(brotli.decompress(packed.get_data()).decode()))
         client.get("/hjelp", headers={"Accept-Encoding": "br"})  # a page without a form, for a session with a token
         with client.session_transaction() as session:
@@ -97,14 +109,14 @@ def test_no_visitors_token_is_in_what_is_kept(app):
         assert secret not in kept and not any(secret.encode() in body for body in compressed)
 
 
-def test_a_message_on_the_sign_in_page_is_its_visitors_only_and_the_page_still_has_a_token(app):
+def test_a_message_on_the_code_form_is_its_visitors_only_and_the_page_still_has_a_token(app):
     client = app.test_client()
     with client.session_transaction() as session:
         session["_flashes"] = [("info", "A message for this visitor only")]
-    html, token = sign_in_page(client)
+    html, token = code_page(client)
     assert "A message for this visitor only" in html and asks_for_a_code(client, token) == 302
-    assert "A message for this visitor only" not in sign_in_page(client)[0]
-    assert "A message for this visitor only" not in sign_in_page(app.test_client())[0]
+    assert "A message for this visitor only" not in code_page(client)[0]
+    assert "A message for this visitor only" not in code_page(app.test_client())[0]
 
 
 def test_a_sign_in_link_with_a_next_page_still_gets_a_token_and_is_followed(app, db, mailbox):
@@ -112,7 +124,8 @@ def test_a_sign_in_link_with_a_next_page_still_gets_a_token_and_is_followed(app,
     make_resident(db, team=make_team(db), email=address)
     db.commit()
     client = app.test_client()
-    _html, token = sign_in_page(client, query_string={"next": "/me/safety-plan"})
+    assert client.get("/login", query_string={"next": "/me/safety-plan"}).status_code == 200
+    _html, token = code_page(client)
     assert client.post("/login/code", data={"email": address, "csrf_token": token}).status_code == 302
     code = mailbox.last_code(address)
     verify = client.post("/login/code/verify",
@@ -121,18 +134,18 @@ def test_a_sign_in_link_with_a_next_page_still_gets_a_token_and_is_followed(app,
 
 
 @pytest.mark.parametrize("lang", ["en", "nn"])
-def test_the_kept_sign_in_page_is_in_the_visitors_language(app, lang):
+def test_the_kept_code_form_is_in_the_visitors_language(app, lang):
     client = app.test_client()
     client.set_cookie("lang", lang)
     for _ in range(2):
-        html, token = sign_in_page(client)
+        html, token = code_page(client)
         assert f'<html lang="{lang}">' in html and asks_for_a_code(client, token) == 302
 
 
 def test_a_visitor_whose_session_holds_a_token_gets_it_on_a_page_without_a_form(app):
     client = app.test_client()
     for _ in range(2):  # the second answer sets the cookie once more (Flask-Login marks the session)
-        client.get("/login")
+        client.get("/login/code")
     tokens = []
     for _ in range(2):  # rendered, then from the kept copy
         response = client.get("/hjelp")

@@ -7,7 +7,7 @@ from tests.conftest import form_token
 
 
 def _switch(client, next_value: str, lang: str = "en"):
-    token = form_token(client, "/login")
+    token = form_token(client, "/login/code")
     return client.post("/language", data={"csrf_token": token, "lang": lang, "next": next_value})
 
 
@@ -40,7 +40,7 @@ def test_anything_else_goes_to_the_front_page(client, target):
 
 
 def test_a_missing_next_goes_to_the_front_page(client):
-    token = form_token(client, "/login")
+    token = form_token(client, "/login/code")
     response = client.post("/language", data={"csrf_token": token, "lang": "nn"})
     assert response.status_code == 302 and response.headers["Location"] == "/"
 

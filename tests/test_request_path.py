@@ -76,10 +76,10 @@ def test_translations_switch_per_request(app):
 
 def test_a_form_still_gets_its_token_and_csrf_is_still_enforced(app, db):
     client = app.test_client()
-    login = client.get("/login")
+    login = client.get("/login/code")
     assert "rph_session=" in login.headers["Set-Cookie"]  # the form's token lives in the session
     body = login.get_data(as_text=True)
-    assert 'name="csrf-token"' in body  # the passkey script's token, beside the form's
+    assert 'name="csrf-token"' in body  # the head's meta tag (for scripts), beside the form's
     address = email()
     make_resident(db, team=make_team(db), email=address)
     db.commit()
@@ -172,9 +172,9 @@ def test_a_scripts_fetch_never_replaces_the_pages_session_cookie(app):
     render's token must not replace the one the sign-in page beside it just set (its passkey post
     would fail its CSRF check: found in the browser tests)."""
     client = app.test_client()
-    page = client.get("/login", headers={"Sec-Fetch-Mode": "navigate"})
+    page = client.get("/login/code", headers={"Sec-Fetch-Mode": "navigate"})
     assert "rph_session=" in page.headers["Set-Cookie"]
-    fetched = app.test_client().get("/login", headers={"Sec-Fetch-Mode": "cors"})
+    fetched = app.test_client().get("/login/code", headers={"Sec-Fetch-Mode": "cors"})
     assert fetched.status_code == 200 and "Set-Cookie" not in fetched.headers
     card = app.test_client().get("/me/contact-card", headers={"Sec-Fetch-Mode": "cors"})
     assert card.status_code == 302 and "Set-Cookie" not in card.headers

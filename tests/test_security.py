@@ -66,14 +66,14 @@ def test_odd_urls_get_friendly_errors_not_500(client, path):
 
 
 def test_bad_json_to_passkey_endpoint_is_a_clear_400(client):
-    token = form_token(client, "/login")
+    token = form_token(client, "/login/code")
     response = client.post("/auth/passkey/authenticate/verify", data="not json",
                            headers={"X-CSRFToken": token, "Content-Type": "application/json"})
     assert response.status_code == 400 and "error" in response.get_json()
 
 
 def test_language_choice_is_remembered(client):
-    token = form_token(client, "/login")
+    token = form_token(client, "/login/code")
     client.post("/language", data={"lang": "en", "next": "/login", "csrf_token": token})
     assert 'lang="en"' in client.get("/").get_data(as_text=True)
     client.post("/language", data={"lang": "nn", "next": "//evil.example", "csrf_token": token})
@@ -81,7 +81,7 @@ def test_language_choice_is_remembered(client):
 
 
 def test_language_switch_is_not_an_open_redirect(client):
-    token = form_token(client, "/login")
+    token = form_token(client, "/login/code")
     response = client.post("/language", data={"lang": "nb", "next": "//evil.example/x", "csrf_token": token})
     assert response.headers["Location"] == "/"
 

@@ -17,7 +17,7 @@ from ..crypto import field_crypto as crypto
 from ..db import get_session
 from ..extensions import limiter, signin_limit
 from ..forms import Refusal, run_form_action
-from ..kept_pages import kept_page, public_page
+from ..kept_pages import csrf_token, kept_page, public_page
 from ..models import User
 from ..pending_referral import DRAFT_SESSION_KEY, complete_referral
 from ..services import email_codes, passkeys
@@ -25,6 +25,7 @@ from ..services.accounts import TOTP_LOCK, check_staff_password, check_totp, cre
 from ..services.errors import Conflict, InvalidCode, NotFound, PasskeyError, SecondFactorLocked
 from ..services.mail import queue_mail, queue_no_mail
 from ..services.residents import municipality_choices
+from ..web import session_cookie_for_script
 from . import bp
 from .forms import CodeForm, EmailForm, EmptyForm, PasskeyNameForm, RegisterForm, StaffLoginForm, TotpForm
 from .signin import after_sign_in, relying_party, remember_next, sign_in, sign_out
@@ -65,12 +66,24 @@ def _json_error(message: str, status: int = 400):
 @bp.route("/login")
 @kept_page
 def login():
-    """The resident sign-in page: passkey first, e-mail code as the fallback. The same for every
-    visitor but their own CSRF token (the passkey script posts it), so kept rendered."""
+    """The resident sign-in page: passkey first, e-mail code (a page of its own) as the fallback.
+    It has no form, so a first visitor gets the same kept bytes as everyone and no cookie; the
+    passkey script asks `csrf_token_for_script` for a token when the page carries none."""
     remember_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
-    return public_page("auth/login.html", form=True)
+    return public_page("auth/login.html")
+
+
+@bp.get("/auth/token")
+def csrf_token_for_script():
+    """This visitor's CSRF token for a script on a page that carries none (the kept sign-in page),
+    fetched just before it posts; the first one starts the visitor's session cookie. Only our own
+    pages can read the answer (no CORS), so another site gets nothing to post with from it."""
+    session_cookie_for_script()
+    response = jsonify({"token": csrf_token()})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/auth/passkey/authenticate/options")
@@ -208,7 +221,8 @@ def _signin_code_body(code: str) -> str:
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(signin_limit, methods=["POST"])
 def code_request():
-    """Ask for a sign-in code. The answer is the same whether or not the address has an account."""
+    """Ask for a sign-in code. The answer is the same whether or not the address has an account.
+    The empty form is the same for every visitor but their CSRF token, so kept rendered."""
     form = EmailForm()
     if form.validate_on_submit():
         db = get_session()
@@ -224,7 +238,9 @@ def code_request():
         db.commit()
         flash(_("If the address belongs to an account, we have sent a code to it. It can take a minute."), "info")
         return redirect(url_for(".code_verify"))
-    return render_template("auth/code_request.html", form=form), 400 if form.errors else 200
+    if form.errors:
+        return render_template("auth/code_request.html", form=form), 400
+    return public_page("auth/code_request.html", form=True, context=lambda: {"form": form})
 
 
 @bp.route("/login/code/verify", methods=["GET", "POST"])

@@ -62,16 +62,24 @@
     return out;
   }
 
-  function csrfToken() {
+  /* The page's CSRF token (the head's meta tag); a page that carries none (the kept sign-in
+   * page, the same for every visitor) names where to fetch one in data-token-url. */
+  async function csrfToken(button) {
     const meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.content : "";
+    if (meta && meta.content) return meta.content;
+    if (!button.dataset.tokenUrl) return "";
+    const response = await fetch(button.dataset.tokenUrl, {
+      credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" },
+    });
+    if (!response.ok) throw new Error(response.statusText);
+    return (await response.json()).token;
   }
 
-  async function post(url, body) {
+  async function post(url, body, token) {
     const response = await fetch(url, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token, Accept: "application/json" },
       body: body === undefined ? "{}" : JSON.stringify(body),
     });
     let data = {};
@@ -93,7 +101,8 @@
     const kind = button.dataset.passkey;
     button.disabled = true;
     try {
-      const options = await post(button.dataset.optionsUrl);
+      const token = await csrfToken(button);
+      const options = await post(button.dataset.optionsUrl, undefined, token);
       let payload;
       if (kind === "register") {
         const credential = await navigator.credentials.create({ publicKey: creationOptions(options) });
@@ -103,7 +112,7 @@
         const credential = await navigator.credentials.get({ publicKey: requestOptions(options) });
         payload = credentialToJSON(credential);
       }
-      const result = await post(button.dataset.verifyUrl, payload);
+      const result = await post(button.dataset.verifyUrl, payload, token);
       window.location.assign(result.redirect || "/");
     } catch (error) {
       const cancelled = error && (error.name === "NotAllowedError" || error.name === "AbortError");

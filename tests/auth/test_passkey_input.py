@@ -68,7 +68,7 @@ def known_raw_id(db) -> str:
 def test_malformed_assertions_are_refused_without_500(app, known_raw_id, with_challenge):
     for body in [_body(s) for s in _shapes(known_raw_id)] + _deep():
         browser = app.test_client()
-        token = form_token(browser, "/login")
+        token = form_token(browser, "/login/code")
         if with_challenge:
             assert _post(browser, "/auth/passkey/authenticate/options", b"", token).status_code == 200
         _assert_refused(_post(browser, "/auth/passkey/authenticate/verify", body, token))
@@ -87,7 +87,7 @@ def test_malformed_registrations_are_refused_without_500(app, db, actions, clien
 
 def test_anonymous_deep_json_to_registration_is_refused(app):
     browser = app.test_client()
-    token = form_token(browser, "/login")
+    token = form_token(browser, "/login/code")
     for body in _deep():
         _assert_refused(_post(browser, "/auth/passkey/register/verify", body, token))
 
@@ -95,7 +95,7 @@ def test_anonymous_deep_json_to_registration_is_refused(app):
 def test_the_message_is_translated(app, known_raw_id):
     browser = app.test_client()
     browser.set_cookie("lang", "nb")
-    token = form_token(browser, "/login")
+    token = form_token(browser, "/login/code")
     response = _post(browser, "/auth/passkey/authenticate/verify", b"[" * 5000 + b"]" * 5000, token)
     assert response.status_code == 400
     assert response.get_json()["error"].startswith("Innlogging med passnøkkel virket ikke.")

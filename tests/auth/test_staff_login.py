@@ -101,7 +101,7 @@ def _wrong_totp(secret: str) -> str:
 def test_password_step_expires_after_five_minutes(db, actions, client):
     user, secret = _staff(db)
     actions.post_form("/staff/login", {"username": user.username, "password": PASSWORD})
-    token = form_token(client, "/login")
+    token = form_token(client, "/login/code")
     with client.session_transaction() as session:
         session["staff_pending_at"] -= 5 * 60 + 1
     response = client.post("/staff/login/second-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token})
