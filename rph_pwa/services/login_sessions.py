@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ..crypto import secret_digest
@@ -19,14 +19,18 @@ def start_login_session(session: Session, *, user: User, method: str) -> str:
     return token
 
 
+#: The active user of an unrevoked login session (built once: every signed-in request runs it).
+_USER_FOR_TOKEN_HASH = (
+    select(User)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(LoginSession.token_hash == bindparam("token_hash"), LoginSession.revoked_at.is_(None),
+           User.is_active.is_(True))
+)
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user of an unrevoked login session, or None."""
-    return session.scalars(
-        select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.token_hash == secret_digest(token), LoginSession.revoked_at.is_(None),
-               User.is_active.is_(True))
-    ).first()
+    return session.scalars(_USER_FOR_TOKEN_HASH, {"token_hash": secret_digest(token)}).first()
 
 
 def end_login_session(session: Session, token: str) -> None:
