@@ -75,6 +75,14 @@ def test_the_sign_in_page_is_the_same_for_everyone_and_its_script_fetches_a_work
     assert csrf_token(second.get("/login").get_data(as_text=True))
 
 
+@pytest.mark.parametrize("site", ["cross-site", "same-site", "none"])
+def test_a_token_is_not_handed_to_a_request_from_another_site(client, site):
+    refused = client.get("/auth/token", headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "cors"})
+    assert refused.status_code == 403 and "token" not in (refused.get_json(silent=True) or {})
+    assert "Set-Cookie" not in refused.headers
+    assert client.get("/auth/token", headers={"Sec-Fetch-Site": "same-origin"}).get_json()["token"]
+
+
 def test_signing_in_works_after_the_kept_page_was_served_to_someone_else(app, db, mailbox):
     address = email()
     make_resident(db, team=make_team(db), email=address)

@@ -79,7 +79,10 @@ def login():
 def csrf_token_for_script():
     """This visitor's CSRF token for a script on a page that carries none (the kept sign-in page),
     fetched just before it posts; the first one starts the visitor's session cookie. Only our own
-    pages can read the answer (no CORS), so another site gets nothing to post with from it."""
+    pages can read the answer (no CORS), so another site gets nothing to post with from it; and a
+    request a browser says came from another site (`Sec-Fetch-Site`) is refused outright."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
+        abort(403)
     session_cookie_for_script()
     response = jsonify({"token": csrf_token()})
     response.headers["Cache-Control"] = "no-store"
