@@ -83,6 +83,12 @@ def test_a_token_is_not_handed_to_a_request_from_another_site(client, site):
     assert client.get("/auth/token", headers={"Sec-Fetch-Site": "same-origin"}).get_json()["token"]
 
 
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://localhost:1"])
+def test_a_token_is_not_handed_to_a_request_with_another_origin(client, origin):
+    assert client.get("/auth/token", headers={"Origin": origin}).status_code == 403
+    assert client.get("/auth/token", headers={"Origin": "http://localhost"}).get_json()["token"]
+
+
 def test_signing_in_works_after_the_kept_page_was_served_to_someone_else(app, db, mailbox):
     address = email()
     make_resident(db, team=make_team(db), email=address)

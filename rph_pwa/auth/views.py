@@ -11,6 +11,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf.csrf import same_origin
 from wtforms import SelectChoice
 
 from ..crypto import field_crypto as crypto
@@ -80,8 +81,11 @@ def csrf_token_for_script():
     """This visitor's CSRF token for a script on a page that carries none (the kept sign-in page),
     fetched just before it posts; the first one starts the visitor's session cookie. Only our own
     pages can read the answer (no CORS), so another site gets nothing to post with from it; and a
-    request a browser says came from another site (`Sec-Fetch-Site`) is refused outright."""
-    if request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
+    request a browser says came from another site (`Sec-Fetch-Site`, or an `Origin` not ours) is
+    refused outright."""
+    origin = request.headers.get("Origin")
+    if (request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin"
+            or (origin is not None and not same_origin(origin, request.host_url))):
         abort(403)
     session_cookie_for_script()
     response = jsonify({"token": csrf_token()})
