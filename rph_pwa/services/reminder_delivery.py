@@ -195,6 +195,24 @@ def _active(now: datetime, ack_after: timedelta):
                     ReminderDelivery.sent_at > now - ack_after))
 
 
+#: What a reminder was planned for, as it is now: its status ("booked", "cancelled", ...; None when
+#: the appointment is gone), its start, and its id (None for a reminder of nothing, such as a test),
+#: for an appointment or a course meeting alike. Read through `_with_target`.
+_TARGET_NOW = (
+    func.coalesce(Appointment.status, case((CourseMeeting.id.is_(None), None),
+                                           (CourseMeeting.cancelled.is_(True), "cancelled"),
+                                           else_="booked")),
+    func.coalesce(Appointment.starts_at, CourseMeeting.starts_at),
+    func.coalesce(Reminder.appointment_id, Reminder.course_meeting_id),
+)
+
+
+def _with_target(query):
+    """`query` on Reminder, joined to what the reminder was planned for (see _TARGET_NOW)."""
+    return (query.outerjoin(Appointment, Appointment.id == Reminder.appointment_id)
+            .outerjoin(CourseMeeting, CourseMeeting.id == Reminder.course_meeting_id))
+
+
 def _reclaim(session: Session, *, now: datetime, lease: timedelta, limit: int) -> list[int]:
     """Claim again the deliveries whose lease ran out or whose retry is due; their ids."""
     ready = or_(and_(ReminderDelivery.state == "claimed", ReminderDelivery.lease_until < now),
@@ -216,16 +234,9 @@ def _claim_new(session: Session, *, now: datetime, setup: ChannelSetup, lease: t
                     ~exists().where(ReminderDelivery.reminder_id == Reminder.id, _active(now, ack_after)))
     if quiet:  # only a test the resident asked for goes out in the quiet hours
         open_due = and_(open_due, Reminder.kind == "test")
-    # What the reminder was planned for, now: an appointment, or a course meeting (cancelled or not).
-    status = func.coalesce(Appointment.status, case((CourseMeeting.id.is_(None), None),
-                                                    (CourseMeeting.cancelled.is_(True), "cancelled"),
-                                                    else_="booked"))
     rows = session.execute(
-        select(Reminder.id, Reminder.kind, Reminder.link, Reminder.appointment_id, Reminder.starts_at,
-               Reminder.resident_id, status, func.coalesce(Appointment.starts_at, CourseMeeting.starts_at),
-               func.coalesce(Reminder.appointment_id, Reminder.course_meeting_id))
-        .outerjoin(Appointment, Appointment.id == Reminder.appointment_id)
-        .outerjoin(CourseMeeting, CourseMeeting.id == Reminder.course_meeting_id)
+        _with_target(select(Reminder.id, Reminder.kind, Reminder.link, Reminder.appointment_id, Reminder.starts_at,
+                            Reminder.resident_id, *_TARGET_NOW))
         .where(open_due).order_by(Reminder.due_at, Reminder.id).limit(limit)).all()
     if not rows:
         return [], 0
@@ -434,18 +445,17 @@ def deliver_due(session: Session, *, channels: Channels, compose: Callable[[Outg
                                 limit=max(limit - len(reclaimed), 0), compose=compose)
     session.commit()
     work = _outgoing(session, reclaimed + fresh)
-    # A reclaimed delivery whose appointment changed meanwhile is not sent (the fresh claims were
-    # checked when claimed, a moment ago).
+    # A reclaimed delivery whose appointment or course meeting was cancelled or moved meanwhile is
+    # not sent (the fresh claims were checked when claimed, a moment ago).
     again = set(reclaimed)
-    stale = [o for o in work if o.appointment_id is not None and o.delivery_id in again]
+    stale = [o for o in work if o.delivery_id in again]
     if stale:
-        current = {a_id: (status, starts_at) for a_id, status, starts_at in session.execute(
-            select(Appointment.id, Appointment.status, Appointment.starts_at)
-            .where(Appointment.id.in_(sorted({o.appointment_id for o in stale}))))}
-        gone = (None, None)  # the appointment was deleted
+        current = {reminder_id: target for reminder_id, *target in session.execute(
+            _with_target(select(Reminder.id, *_TARGET_NOW))
+            .where(Reminder.id.in_(sorted({o.reminder_id for o in stale}))))}
         dropped = [o for o in stale if not _still_valid(
-            appointment_id=o.appointment_id, planned_start=o.starts_at, status=current.get(o.appointment_id, gone)[0],
-            starts_at=current.get(o.appointment_id, gone)[1], now=now)]
+            appointment_id=current[o.reminder_id][2], planned_start=o.starts_at, status=current[o.reminder_id][0],
+            starts_at=current[o.reminder_id][1], now=now)]
         if dropped:
             session.execute(update(ReminderDelivery).where(ReminderDelivery.id.in_([o.delivery_id for o in dropped]))
                             .values(state="failed", failed_at=now, lease_until=None, last_error="Cancelled")

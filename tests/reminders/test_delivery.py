@@ -329,3 +329,39 @@ def test_reminders_missed_while_the_scheduler_was_down_go_out_on_start_only_if_s
     run(db, channels, now)
     assert [d.channel for d in deliveries(db, ahead)] == ["sms"]
     assert deliveries(db, over) == []
+
+
+@pytest.mark.parametrize("change", ["cancelled", "moved"])
+def test_a_course_meeting_changed_while_its_reminder_waits_to_retry_is_not_reminded_of(
+        db, channels, data_app, push_service, change):
+    """A course meeting's reminder (planned for the meeting, not an appointment) whose push failed
+    and waits to be tried again is checked again before the retry, as an appointment's is."""
+    from rph_pwa.services import courses
+    from tests.factories import enrol_participant, make_course_run
+
+    now = moment()
+    course, _leaders = make_course_run(db, meetings=1)
+    meeting = course.meetings[0]
+    courses.move_meeting(db, meeting=meeting, starts_at=now + timedelta(hours=3))
+    resident = enrol_participant(db, run=course).user
+    resident.reminder_channels = "push"
+    keys = BrowserKeys()
+    reminders.subscribe(db, resident=resident, endpoint=push_service.endpoint(f"r{resident.id}"), p256dh=keys.p256dh,
+                        auth=keys.auth, lookup=field_crypto().lookup_hash, allowed_hosts=("127.0.0.1",))
+    push_service.answer[f"/push/r{resident.id}"] = 503
+    db.commit()
+    run(db, channels, now)
+    first = reminder_of(db, resident)
+    assert first.course_meeting_id == meeting.id and first.appointment_id is None
+    assert [(d.channel, d.state) for d in deliveries(db, resident)] == [("push", "retrying")]
+
+    if change == "cancelled":
+        courses.cancel_meeting(db, meeting=meeting)
+    else:
+        courses.move_meeting(db, meeting=meeting, starts_at=now + timedelta(days=2))
+    db.commit()
+    push_service.answer.pop(f"/push/r{resident.id}")
+    run(db, channels, now + timedelta(minutes=16))
+    db.expire_all()
+    assert push_service.delivered_to(f"r{resident.id}") == []
+    assert (db.get(Reminder, first.id).outcome, deliveries(db, resident)[0].last_error) == ("dropped", "Cancelled")
