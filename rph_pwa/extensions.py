@@ -2,14 +2,29 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+
+T = TypeVar("T")
+
+
+def made_once(app: Flask, name: str, key: Hashable, make: Callable[[], T]) -> T:
+    """What `make` makes, kept in `app.extensions[name]` and made again only when `key` (the
+    secrets it was made with) changes: for objects that hold nothing of a request but cost
+    something to make on every one (the session and CSRF token serializers)."""
+    made = app.extensions.get(name)
+    if made is None or made[0] != key:
+        made = app.extensions[name] = (key, make())
+    return made[1]
+
 
 #: IPv6 clients are counted per /64: one subscriber usually gets a whole /64 and can pick any
 #: address in it, so counting single addresses would let one client multiply its limit.

@@ -35,6 +35,8 @@ from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
 from itsdangerous.url_safe import URLSafeSerializerMixin
 
+from .extensions import made_once
+
 #: app.extensions key of the kept pages: {(template, language, with token): KeptPage}.
 PAGE_CACHE = "rph_public_pages"
 #: What a kept page holds where a visitor's CSRF token goes (random per process; HTML-safe, so
@@ -143,10 +145,8 @@ def _field_name() -> str:
 def _token_serializer() -> TokenSerializer:
     """The app's token serializer, made again only when the secret changes."""
     secret = current_app.config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)
-    made = current_app.extensions.get("rph_csrf_serializer")
-    if made is None or made[0] != secret:
-        made = current_app.extensions["rph_csrf_serializer"] = (secret, TokenSerializer(secret, salt="wtf-csrf-token"))
-    return made[1]
+    return made_once(current_app, "rph_csrf_serializer", secret,
+                     lambda: TokenSerializer(secret, salt="wtf-csrf-token"))
 
 
 def csrf_token() -> str:

@@ -20,7 +20,7 @@ from werkzeug.routing import IntegerConverter
 
 from .config import LANGUAGE_NAMES
 from .db import MAX_ID, committed_at_once, get_session
-from .extensions import babel, csrf, limiter, login_manager
+from .extensions import babel, csrf, limiter, login_manager, made_once
 from .kept_pages import csrf_token, serves_kept_page
 from .services import errors, login_sessions
 
@@ -73,16 +73,22 @@ class SessionInterface(SecureCookieSessionInterface):
         """Flask's cookie serializer, made once per app and keys (Flask makes a new one to open
         and again to save every request's session; it holds nothing of a request)."""
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        made = app.extensions.get("rph_session_serializer")
-        if made is None or made[0] != keys:
-            made = app.extensions["rph_session_serializer"] = (keys, super().get_signing_serializer(app))
-        return made[1]
+        return made_once(app, "rph_session_serializer", keys, lambda: super(SessionInterface, self)
+                         .get_signing_serializer(app))
 
 
 def fetched_by_script() -> bool:
     """A GET or HEAD a script made (the browser says `Sec-Fetch-Mode` other than `navigate`); one
     without the header (older browsers, other clients) counts as a page opened."""
     return request.method in SAFE_METHODS and request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate"
+
+
+def from_another_site() -> bool:
+    """A request the browser says another site made: `Sec-Fetch-Site` other than `same-origin`,
+    or (browsers without it) an `Origin` that is not ours. Without either header: our own."""
+    origin = request.headers.get("Origin")
+    return (request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin"
+            or (origin is not None and not same_origin(origin, request.host_url)))
 
 
 def leave_session_cookie() -> None:
@@ -213,10 +219,9 @@ def check_request_origin():
     """
     if request.method in SAFE_METHODS or not request.is_secure:
         return None
-    own = f"https://{request.host}/"
     origin = request.headers.get("Origin")
     source = origin if origin and origin != "null" else request.referrer
-    if not source or not same_origin(source, own):
+    if not source or not same_origin(source, request.host_url):
         raise CSRFError("The request did not come from this site.")
     return None
 

@@ -11,7 +11,6 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf.csrf import same_origin
 from wtforms import SelectChoice
 
 from ..crypto import field_crypto as crypto
@@ -26,7 +25,7 @@ from ..services.accounts import TOTP_LOCK, check_staff_password, check_totp, cre
 from ..services.errors import Conflict, InvalidCode, NotFound, PasskeyError, SecondFactorLocked
 from ..services.mail import queue_mail, queue_no_mail
 from ..services.residents import municipality_choices
-from ..web import session_cookie_for_script
+from ..web import from_another_site, session_cookie_for_script
 from . import bp
 from .forms import CodeForm, EmailForm, EmptyForm, PasskeyNameForm, RegisterForm, StaffLoginForm, TotpForm
 from .signin import after_sign_in, relying_party, remember_next, sign_in, sign_out
@@ -83,9 +82,7 @@ def csrf_token_for_script():
     pages can read the answer (no CORS), so another site gets nothing to post with from it; and a
     request a browser says came from another site (`Sec-Fetch-Site`, or an `Origin` not ours) is
     refused outright."""
-    origin = request.headers.get("Origin")
-    if (request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin"
-            or (origin is not None and not same_origin(origin, request.host_url))):
+    if from_another_site():
         abort(403)
     session_cookie_for_script()
     response = jsonify({"token": csrf_token()})

@@ -174,10 +174,10 @@ class Composed:
     email_body: str
 
 
-def _still_valid(*, appointment_id, planned_start, status, starts_at, now: datetime) -> bool:
-    """Whether the appointment (or course meeting, `appointment_id` then being its id) a reminder
-    was planned for still takes place at the planned time, ahead."""
-    if appointment_id is None:
+def _still_valid(*, target_id, planned_start, status, starts_at, now: datetime) -> bool:
+    """Whether the appointment or course meeting (`target_id`: its id; None for a reminder of
+    neither) a reminder was planned for still takes place at the planned time, ahead."""
+    if target_id is None:
         return True
     return status == "booked" and starts_at == planned_start and starts_at > now
 
@@ -246,7 +246,7 @@ def _claim_new(session: Session, *, now: datetime, setup: ChannelSetup, lease: t
             .where(ReminderDelivery.reminder_id.in_([r[0] for r in rows]))):
         tried.setdefault(reminder_id, {})[channel] = state
     # Cancelled, moved or over: never sent (or, when a push went out unacknowledged, left at that).
-    stale = {r[0] for r in rows if not _still_valid(appointment_id=r[8], planned_start=r[4], status=r[6],
+    stale = {r[0] for r in rows if not _still_valid(target_id=r[8], planned_start=r[4], status=r[6],
                                                     starts_at=r[7], now=now)}
     _done(session, [i for i in stale if "sent" in tried.get(i, {}).values()], "unconfirmed", now)
     _done(session, [i for i in stale if "sent" not in tried.get(i, {}).values()], "dropped", now)
@@ -450,12 +450,15 @@ def deliver_due(session: Session, *, channels: Channels, compose: Callable[[Outg
     again = set(reclaimed)
     stale = [o for o in work if o.delivery_id in again]
     if stale:
-        current = {reminder_id: target for reminder_id, *target in session.execute(
-            _with_target(select(Reminder.id, *_TARGET_NOW))
-            .where(Reminder.id.in_(sorted({o.reminder_id for o in stale}))))}
-        dropped = [o for o in stale if not _still_valid(
-            appointment_id=current[o.reminder_id][2], planned_start=o.starts_at, status=current[o.reminder_id][0],
-            starts_at=current[o.reminder_id][1], now=now)]
+        current = {reminder_id: (status, starts_at, target_id) for reminder_id, status, starts_at, target_id
+                   in session.execute(_with_target(select(Reminder.id, *_TARGET_NOW))
+                                      .where(Reminder.id.in_(sorted({o.reminder_id for o in stale}))))}
+        dropped = []
+        for o in stale:
+            status, starts_at, target_id = current[o.reminder_id]
+            if not _still_valid(target_id=target_id, planned_start=o.starts_at, status=status, starts_at=starts_at,
+                                now=now):
+                dropped.append(o)
         if dropped:
             session.execute(update(ReminderDelivery).where(ReminderDelivery.id.in_([o.delivery_id for o in dropped]))
                             .values(state="failed", failed_at=now, lease_until=None, last_error="Cancelled")
