@@ -15,6 +15,7 @@ from rph_pwa import create_app
 from rph_pwa.config import TestConfig
 from rph_pwa.db import get_session, utcnow
 from rph_pwa.reminder_texts import compose
+from rph_pwa.scheduling.runner import LOCK_RETRY_SECONDS
 from rph_pwa.services.mail import MailSettings, deliver_outbox
 from rph_pwa.services.push import PushSender
 from rph_pwa.services.reminder_delivery import Channels, deliver_due
@@ -79,6 +80,12 @@ def test_two_scheduler_processes_on_postgresql_work_one_at_a_time_and_send_each_
                                                mailbox=mailbox).distinct() >= batch.expected_messages:
                 break
             time.sleep(0.2)
+        # The batch may be done before the kill; the other still takes the lock at its next try
+        # (every LOCK_RETRY_SECONDS), which can come after the batch settled.
+        deadline = time.monotonic() + LOCK_RETRY_SECONDS + 5
+        while ("scheduler started" not in waiting.log() and time.monotonic() < deadline
+               and waiting.process.poll() is None):
+            time.sleep(0.1)
         time.sleep(2.5)  # longer than a lease: nothing more goes out once done
         assert "scheduler started" in waiting.log(), waiting.log()
         assert waiting.process.poll() is None, waiting.log()
